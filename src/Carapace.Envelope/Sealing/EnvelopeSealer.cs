@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Carapace.Envelope.Format;
+using Carapace.Envelope.Keys;
+
+namespace Carapace.Envelope.Sealing;
+
+/// <summary>Seals payloads into envelopes (format v1) for one edge key.</summary>
+public static class EnvelopeSealer
+{
+    /// <summary>Seals an in-memory payload.</summary>
+    /// <returns>The complete envelope.</returns>
+    public static byte[] Seal(EdgeKey key, ReadOnlySpan<byte> payload, SealOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        options ??= new SealOptions();
+        var header = EnvelopeHeader.Create(BuildMetadata(key, options), options.ChunkSize, options.Pad);
+        var cs = header.ChunkSize;
+        var chunks = payload.IsEmpty ? 1 : (payload.Length + cs - 1) / cs;
+        var last = chunks - 1;
+        var finalData = payload.Length - (last * cs);
+        var finalPlain = options.Pad ? ChunkLayout.PaddedFinalPlainLength(last, finalData, cs) : finalData;
+        var output = new byte[header.Length + ((long)last * ChunkLayout.NonFinalCipherLength(cs)) + finalPlain + ChunkLayout.TagSize];
+        header.Bytes.CopyTo(output);
+
+        using var cipher = new MessageCipher(key, header);
+        var pos = header.Length;
+        for (var i = 0; i < last; i++)
+        {
+            cipher.Seal((uint)i, final: false, payload.Slice(i * cs, cs), output.AsSpan(pos));
+            pos += ChunkLayout.NonFinalCipherLength(cs);
+        }
+
+        var tail = payload[(last * cs)..];
+        if (!options.Pad)
+        {
+            cipher.Seal((uint)last, final: true, tail, output.AsSpan(pos));
+            return output;
+        }
+
+        var padded = ArrayPool<byte>.Shared.Rent(finalPlain);
+        try
+        {
+            WritePaddedFinal(tail, padded.AsSpan(0, finalPlain));
+            cipher.Seal((uint)last, final: true, padded.AsSpan(0, finalPlain), output.AsSpan(pos));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(padded, clearArray: true);
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// Seals everything <paramref name="plaintext"/> yields into <paramref name="destination"/>, one chunk at a time:
+    /// memory use is a few chunks, whatever the payload size.
+    /// </summary>
+    /// <returns>The metadata written into the envelope (including the request id chosen).</returns>
+    /// <exception cref="EnvelopeException">The payload needs more than 2^32 chunks (<see cref="EnvelopeErrorKind.TooLarge"/>).</exception>
+    public static async Task<EnvelopeMetadata> SealAsync(
+        EdgeKey key, Stream plaintext, Stream destination, SealOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(plaintext);
+        ArgumentNullException.ThrowIfNull(destination);
+        options ??= new SealOptions();
+        var header = EnvelopeHeader.Create(BuildMetadata(key, options), options.ChunkSize, options.Pad);
+        var cs = header.ChunkSize;
+        await destination.WriteAsync(header.Bytes.ToArray(), cancellationToken).ConfigureAwait(false);
+
+        // The plain buffer holds one chunk plus one byte of look-ahead (to know whether the chunk is the final one)
+        // plus room for the padding trailer; the output buffer one sealed chunk.
+        var plain = ArrayPool<byte>.Shared.Rent(cs + ChunkLayout.TrailerSize + 1);
+        var sealedChunk = ArrayPool<byte>.Shared.Rent(ChunkLayout.MaxFinalCipherLength(cs, padded: true));
+        try
+        {
+            using var cipher = new MessageCipher(key, header);
+            var carried = 0;
+            for (long index = 0; ; index++)
+            {
+                if (index > uint.MaxValue)
+                {
+                    throw new EnvelopeException(EnvelopeErrorKind.TooLarge, "payload needs more than 2^32 chunks");
+                }
+
+                var filled = carried + await plaintext.ReadAtLeastAsync(
+                    plain.AsMemory(carried, cs + 1 - carried), cs + 1 - carried, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                if (filled <= cs)
+                {
+                    var finalPlain = filled;
+                    if (options.Pad)
+                    {
+                        finalPlain = ChunkLayout.PaddedFinalPlainLength(index, filled, cs);
+                        WritePaddedFinal(plain.AsSpan(0, filled), plain.AsSpan(0, finalPlain));
+                    }
+
+                    cipher.Seal((uint)index, final: true, plain.AsSpan(0, finalPlain), sealedChunk);
+                    await destination.WriteAsync(sealedChunk.AsMemory(0, finalPlain + ChunkLayout.TagSize), cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+
+                cipher.Seal((uint)index, final: false, plain.AsSpan(0, cs), sealedChunk);
+                await destination.WriteAsync(sealedChunk.AsMemory(0, ChunkLayout.NonFinalCipherLength(cs)), cancellationToken).ConfigureAwait(false);
+                plain[0] = plain[cs];
+                carried = 1;
+            }
+
+            await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            ArrayPool<byte>.Shared.Return(sealedChunk, clearArray: false);
+        }
+
+        return header.Metadata;
+    }
+
+    private static EnvelopeMetadata BuildMetadata(EdgeKey key, SealOptions options)
+    {
+        SortedDictionary<string, string>? attributes = null;
+        if (options.Attributes is { Count: > 0 })
+        {
+            attributes = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (k, v) in options.Attributes)
+            {
+                attributes[k] = v;
+            }
+        }
+
+        return new EnvelopeMetadata
+        {
+            RequestId = options.RequestId ?? RequestId.New(),
+            ChainId = key.ChainId,
+            Step = key.FromStep,
+            NextStep = key.ToStep,
+            Function = options.Function,
+            KeyId = key.Id,
+            ContentType = options.ContentType,
+            Attributes = attributes ?? EnvelopeMetadata.EmptyAttributes,
+        };
+    }
+
+    /// <summary>Lays out data ‖ zeros ‖ u32 BE padding length in <paramref name="final"/> (data may already be in place).</summary>
+    private static void WritePaddedFinal(ReadOnlySpan<byte> data, Span<byte> final)
+    {
+        var padding = final.Length - data.Length - ChunkLayout.TrailerSize;
+        data.CopyTo(final);
+        final.Slice(data.Length, padding).Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(final[^ChunkLayout.TrailerSize..], (uint)padding);
+    }
+}
