@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 
 namespace Carapace.Envelope.Format;
 
@@ -60,6 +59,19 @@ public sealed class EnvelopeHeader
     /// <summary>Length of the encoded header in bytes; the first chunk starts here.</summary>
     public int Length => _bytes.Length;
 
+    /// <summary>
+    /// How many chunks a body (everything after the header) of <paramref name="bodyLength"/> bytes holds under this
+    /// header's layout; 0 for an empty body. Each chunk carries a 16-byte tag, and a padded envelope's final chunk
+    /// a 4-byte padding trailer. Says nothing about whether the chunks are authentic.
+    /// </summary>
+    public long ChunkCount(long bodyLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bodyLength);
+        var maxFinal = Sealing.ChunkLayout.MaxFinalCipherLength(ChunkSize, Padded);
+        var nonFinal = Sealing.ChunkLayout.NonFinalCipherLength(ChunkSize);
+        return bodyLength == 0 ? 0 : bodyLength <= maxFinal ? 1 : ((bodyLength - maxFinal - 1) / nonFinal) + 2;
+    }
+
     /// <summary>The encoded header: the associated data of every chunk.</summary>
     internal ReadOnlySpan<byte> Bytes => _bytes;
 
@@ -108,7 +120,7 @@ public sealed class EnvelopeHeader
         bytes[5] = padded ? FlagPadded : (byte)0;
         bytes[6] = (byte)chunkLog2;
         bytes[7] = 0;
-        RandomNumberGenerator.Fill(bytes.AsSpan(8, SaltSize));
+        PublicRandom.Fill(bytes.AsSpan(8, SaltSize));
         BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(40), (uint)encoded.Length);
         encoded.CopyTo(bytes, FixedLength);
         return new EnvelopeHeader(bytes, chunkSize, padded, metadata);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Carapace.Envelope.Format;
 
@@ -16,11 +15,11 @@ public readonly record struct RequestId
 
     private RequestId(UInt128 value) => _value = value;
 
-    /// <summary>A fresh random request id from the operating system's CSPRNG.</summary>
+    /// <summary>A fresh random request id (from the operating system's CSPRNG).</summary>
     public static RequestId New()
     {
         Span<byte> bytes = stackalloc byte[Size];
-        RandomNumberGenerator.Fill(bytes);
+        PublicRandom.Fill(bytes);
         return FromBytes(bytes);
     }
 

@@ -20,8 +20,8 @@ internal sealed class ChunkVerifier : IDisposable
 
     public ChunkVerifier(EdgeKey key, EnvelopeHeader header, OpenOptions options)
     {
-        if (!CryptographicOperations.FixedTimeEquals(
-                BitConverter.GetBytes(header.Metadata.KeyId.Value), BitConverter.GetBytes(key.Id.Value)))
+        // Key ids are public fingerprints, so an ordinary comparison leaks nothing.
+        if (header.Metadata.KeyId != key.Id)
         {
             throw new EnvelopeException(EnvelopeErrorKind.WrongKey,
                 $"envelope is sealed for key id {header.Metadata.KeyId}, but the key given has id {key.Id} " +

@@ -19,16 +19,44 @@ public static class EnvelopeOpener
     {
         ArgumentNullException.ThrowIfNull(key);
         var header = EnvelopeHeader.Parse(envelope);
-        using var verifier = new ChunkVerifier(key, header, options ?? new OpenOptions());
-        var body = envelope[header.Length..];
+        using var verifier = new ChunkVerifier(key, header, options ?? OpenOptions.Default);
+        var output = new byte[PlaintextBound(header, envelope.Length)];
+        var written = OpenInto(verifier, envelope[header.Length..], output);
+        return new OpenedEnvelope(header.Metadata, output, written);
+    }
+
+    /// <summary>
+    /// Opens an envelope held in memory into <paramref name="destination"/> without allocating the output. The
+    /// writer advances only when every chunk has verified; on failure the bytes it handed out are zeroed.
+    /// </summary>
+    /// <returns>The authenticated metadata.</returns>
+    /// <exception cref="EnvelopeException">Any problem with the envelope or the key.</exception>
+    public static EnvelopeMetadata Open(EdgeKey key, ReadOnlySpan<byte> envelope, IBufferWriter<byte> destination, OpenOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(destination);
+        var header = EnvelopeHeader.Parse(envelope);
+        using var verifier = new ChunkVerifier(key, header, options ?? OpenOptions.Default);
+        var bound = (int)PlaintextBound(header, envelope.Length);
+        var written = OpenInto(verifier, envelope[header.Length..], destination.GetSpan(bound)[..bound]);
+        destination.Advance(written);
+        return header.Metadata;
+    }
+
+    /// <summary>Upper bound of the plaintext: every chunk minus its tag (a padded final chunk's padding comes off later).</summary>
+    private static long PlaintextBound(EnvelopeHeader header, int envelopeLength)
+    {
+        var body = envelopeLength - header.Length;
+        return Math.Max(0, body - (header.ChunkCount(body) * ChunkLayout.TagSize));
+    }
+
+    private static int OpenInto(ChunkVerifier verifier, ReadOnlySpan<byte> body, Span<byte> output)
+    {
         if (body.IsEmpty)
         {
             throw NoChunks();
         }
 
-        // Upper bound of the plaintext: every chunk minus its tag (the final chunk's padding is cut off afterwards).
-        var chunks = body.Length <= verifier.MaxFinalLength ? 1 : ((body.Length - verifier.MaxFinalLength - 1) / verifier.NonFinalLength) + 2;
-        var output = new byte[Math.Max(0, body.Length - ((long)chunks * ChunkLayout.TagSize))];
         var written = 0;
         try
         {
@@ -36,10 +64,10 @@ public static class EnvelopeOpener
             {
                 var final = body.Length <= verifier.MaxFinalLength;
                 var chunk = final ? body : body[..verifier.NonFinalLength];
-                written += verifier.Verify(chunk, final, output.AsSpan(written));
+                written += verifier.Verify(chunk, final, output[written..]);
                 if (final)
                 {
-                    return new OpenedEnvelope(header.Metadata, output, written);
+                    return written;
                 }
 
                 body = body[verifier.NonFinalLength..];
@@ -58,14 +86,29 @@ public static class EnvelopeOpener
     /// </summary>
     /// <returns>The authenticated metadata.</returns>
     /// <exception cref="EnvelopeException">Any problem with the envelope or the key.</exception>
-    public static async Task<EnvelopeMetadata> OpenAsync(
+    public static Task<EnvelopeMetadata> OpenAsync(
         EdgeKey key, Stream source, Stream destination, OpenOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        return OpenAsync(_ => key, source, destination, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Opens an envelope whose key is chosen from its (not yet authenticated) metadata, e.g. by chain and step or by
+    /// key id: <paramref name="selectKey"/> sees the metadata once the header is parsed and returns the edge key to
+    /// try; the caller keeps ownership of that key. Authentication then proves the metadata genuine.
+    /// </summary>
+    /// <returns>The authenticated metadata.</returns>
+    /// <exception cref="EnvelopeException">Any problem with the envelope or the key.</exception>
+    public static async Task<EnvelopeMetadata> OpenAsync(
+        Func<EnvelopeMetadata, EdgeKey> selectKey, Stream source, Stream destination, OpenOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selectKey);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
         var header = await EnvelopeHeader.ReadAsync(source, cancellationToken).ConfigureAwait(false);
-        using var verifier = new ChunkVerifier(key, header, options ?? new OpenOptions());
+        var key = selectKey(header.Metadata);
+        using var verifier = new ChunkVerifier(key, header, options ?? OpenOptions.Default);
 
         // One sealed chunk of the largest kind plus one byte of look-ahead: if more than a final chunk can hold
         // remains, the chunk is a non-final one.

@@ -13,44 +13,80 @@ public static class EnvelopeSealer
     /// <returns>The complete envelope.</returns>
     public static byte[] Seal(EdgeKey key, ReadOnlySpan<byte> payload, SealOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        options ??= new SealOptions();
-        var header = EnvelopeHeader.Create(BuildMetadata(key, options), options.ChunkSize, options.Pad);
-        var cs = header.ChunkSize;
-        var chunks = payload.IsEmpty ? 1 : (payload.Length + cs - 1) / cs;
-        var last = chunks - 1;
-        var finalData = payload.Length - (last * cs);
-        var finalPlain = options.Pad ? ChunkLayout.PaddedFinalPlainLength(last, finalData, cs) : finalData;
-        var output = new byte[header.Length + ((long)last * ChunkLayout.NonFinalCipherLength(cs)) + finalPlain + ChunkLayout.TagSize];
-        header.Bytes.CopyTo(output);
+        var header = CreateHeader(key, options);
+        var output = new byte[SealedLength(header, payload.Length)];
+        SealInto(key, header, payload, output);
+        return output;
+    }
 
+    /// <summary>
+    /// Seals an in-memory payload into <paramref name="destination"/> without allocating the output: reuse the
+    /// writer (e.g. an <see cref="ArrayBufferWriter{T}"/> after <c>ResetWrittenCount</c>) on hot paths.
+    /// </summary>
+    /// <returns>The metadata written into the envelope (including the request id chosen).</returns>
+    public static EnvelopeMetadata Seal(EdgeKey key, ReadOnlySpan<byte> payload, IBufferWriter<byte> destination, SealOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var header = CreateHeader(key, options);
+        var length = SealedLength(header, payload.Length);
+        if (length > int.MaxValue)
+        {
+            throw new EnvelopeException(EnvelopeErrorKind.TooLarge, "the sealed envelope would exceed 2 GiB; use SealAsync with streams");
+        }
+
+        var span = destination.GetSpan((int)length)[..(int)length];
+        SealInto(key, header, payload, span);
+        destination.Advance((int)length);
+        return header.Metadata;
+    }
+
+    private static EnvelopeHeader CreateHeader(EdgeKey key, SealOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        options ??= SealOptions.Default;
+        return EnvelopeHeader.Create(BuildMetadata(key, options), options.ChunkSize, options.Pad);
+    }
+
+    private static long SealedLength(EnvelopeHeader header, int payloadLength)
+    {
+        var cs = header.ChunkSize;
+        var last = payloadLength == 0 ? 0 : (payloadLength - 1) / cs;
+        var finalData = payloadLength - (last * cs);
+        var finalPlain = header.Padded ? ChunkLayout.PaddedFinalPlainLength(last, finalData, cs) : finalData;
+        return header.Length + ((long)last * ChunkLayout.NonFinalCipherLength(cs)) + finalPlain + ChunkLayout.TagSize;
+    }
+
+    private static void SealInto(EdgeKey key, EnvelopeHeader header, ReadOnlySpan<byte> payload, Span<byte> output)
+    {
+        var cs = header.ChunkSize;
+        var last = payload.IsEmpty ? 0 : (payload.Length - 1) / cs;
+        header.Bytes.CopyTo(output);
         using var cipher = new MessageCipher(key, header);
         var pos = header.Length;
         for (var i = 0; i < last; i++)
         {
-            cipher.Seal((uint)i, final: false, payload.Slice(i * cs, cs), output.AsSpan(pos));
+            cipher.Seal((uint)i, final: false, payload.Slice(i * cs, cs), output[pos..]);
             pos += ChunkLayout.NonFinalCipherLength(cs);
         }
 
         var tail = payload[(last * cs)..];
-        if (!options.Pad)
+        if (!header.Padded)
         {
-            cipher.Seal((uint)last, final: true, tail, output.AsSpan(pos));
-            return output;
+            cipher.Seal((uint)last, final: true, tail, output[pos..]);
+            return;
         }
 
+        var finalPlain = ChunkLayout.PaddedFinalPlainLength(last, tail.Length, cs);
         var padded = ArrayPool<byte>.Shared.Rent(finalPlain);
         try
         {
             WritePaddedFinal(tail, padded.AsSpan(0, finalPlain));
-            cipher.Seal((uint)last, final: true, padded.AsSpan(0, finalPlain), output.AsSpan(pos));
+            cipher.Seal((uint)last, final: true, padded.AsSpan(0, finalPlain), output[pos..]);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(padded, clearArray: true);
         }
-
-        return output;
     }
 
     /// <summary>
@@ -62,11 +98,9 @@ public static class EnvelopeSealer
     public static async Task<EnvelopeMetadata> SealAsync(
         EdgeKey key, Stream plaintext, Stream destination, SealOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(plaintext);
         ArgumentNullException.ThrowIfNull(destination);
-        options ??= new SealOptions();
-        var header = EnvelopeHeader.Create(BuildMetadata(key, options), options.ChunkSize, options.Pad);
+        var header = CreateHeader(key, options);
         var cs = header.ChunkSize;
         await destination.WriteAsync(header.Bytes.ToArray(), cancellationToken).ConfigureAwait(false);
 
@@ -90,7 +124,7 @@ public static class EnvelopeSealer
                 if (filled <= cs)
                 {
                     var finalPlain = filled;
-                    if (options.Pad)
+                    if (header.Padded)
                     {
                         finalPlain = ChunkLayout.PaddedFinalPlainLength(index, filled, cs);
                         WritePaddedFinal(plain.AsSpan(0, filled), plain.AsSpan(0, finalPlain));

@@ -7,39 +7,39 @@ using Carapace.Envelope.Keys;
 namespace Carapace.Envelope.Sealing;
 
 /// <summary>
-/// AES-256-GCM for the chunks of one envelope, STREAM-style. The message key and a 7-byte nonce prefix come from
-/// HKDF-SHA256(ikm = edge key, salt = the header's random salt, info = label ‖ request id); the nonce of chunk i is
-/// <c>prefix[7] ‖ i (u32 BE) ‖ final flag (1 byte)</c>; the associated data is the exact header. A fresh salt per
-/// seal makes every message key unique, so no (key, nonce) pair repeats, even when a request is sealed again.
+/// AES-256-GCM for the chunks of one envelope, STREAM-style. The message key is
+/// HKDF-SHA256-Expand(PRK = edge key, info = label ‖ salt ‖ request id, 32 bytes): edge keys are uniformly random
+/// 32-byte keys, so HKDF's extract step is skipped as RFC 5869 §3.3 allows, and the header's fresh random salt
+/// makes every message key unique — no (key, nonce) pair repeats, even when a request is sealed again. The nonce
+/// of chunk i is <c>0[7] ‖ i (u32 BE) ‖ final flag (1 byte)</c>; the associated data is the exact header.
 /// </summary>
 internal sealed class MessageCipher : IDisposable
 {
     public const int NonceSize = 12;
-    private const int NoncePrefixSize = 7;
+    private const int CounterOffset = 7;
     private static readonly byte[] s_label = Encoding.ASCII.GetBytes("carapace envelope v1 message key");
 
     private readonly AesGcm _aes;
-    private readonly byte[] _noncePrefix;
-    private readonly byte[] _associatedData;
+    private readonly EnvelopeHeader _header;
 
     public MessageCipher(EdgeKey key, EnvelopeHeader header)
     {
-        Span<byte> info = stackalloc byte[s_label.Length + RequestId.Size];
+        Span<byte> info = stackalloc byte[s_label.Length + EnvelopeHeader.SaltSize + RequestId.Size];
         s_label.CopyTo(info);
-        header.Metadata.RequestId.WriteTo(info[s_label.Length..]);
-        Span<byte> okm = stackalloc byte[32 + NoncePrefixSize];
+        header.Salt.CopyTo(info[s_label.Length..]);
+        header.Metadata.RequestId.WriteTo(info[(s_label.Length + EnvelopeHeader.SaltSize)..]);
+        Span<byte> messageKey = stackalloc byte[32];
         try
         {
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, key.Bytes, okm, header.Salt, info);
-            _aes = new AesGcm(okm[..32], ChunkLayout.TagSize);
-            _noncePrefix = okm[32..].ToArray();
+            HKDF.Expand(HashAlgorithmName.SHA256, key.Bytes, messageKey, info);
+            _aes = new AesGcm(messageKey, ChunkLayout.TagSize);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(okm);
+            CryptographicOperations.ZeroMemory(messageKey);
         }
 
-        _associatedData = header.Bytes.ToArray();
+        _header = header;
     }
 
     /// <summary>Encrypts <paramref name="plaintext"/> into <paramref name="destination"/> (ciphertext then the 16-byte tag).</summary>
@@ -47,7 +47,7 @@ internal sealed class MessageCipher : IDisposable
     {
         Span<byte> nonce = stackalloc byte[NonceSize];
         MakeNonce(index, final, nonce);
-        _aes.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination.Slice(plaintext.Length, ChunkLayout.TagSize), _associatedData);
+        _aes.Encrypt(nonce, plaintext, destination[..plaintext.Length], destination.Slice(plaintext.Length, ChunkLayout.TagSize), _header.Bytes);
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ internal sealed class MessageCipher : IDisposable
         var length = chunk.Length - ChunkLayout.TagSize;
         try
         {
-            _aes.Decrypt(nonce, chunk[..length], chunk[length..], plaintext[..length], _associatedData);
+            _aes.Decrypt(nonce, chunk[..length], chunk[length..], plaintext[..length], _header.Bytes);
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -73,10 +73,10 @@ internal sealed class MessageCipher : IDisposable
 
     public void Dispose() => _aes.Dispose();
 
-    private void MakeNonce(uint index, bool final, Span<byte> nonce)
+    private static void MakeNonce(uint index, bool final, Span<byte> nonce)
     {
-        _noncePrefix.CopyTo(nonce);
-        BinaryPrimitives.WriteUInt32BigEndian(nonce[NoncePrefixSize..], index);
+        nonce[..CounterOffset].Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(nonce[CounterOffset..], index);
         nonce[NonceSize - 1] = final ? (byte)1 : (byte)0;
     }
 }

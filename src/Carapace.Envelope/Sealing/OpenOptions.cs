@@ -5,6 +5,8 @@ namespace Carapace.Envelope.Sealing;
 /// <summary>Limits and checks applied while opening an envelope.</summary>
 public sealed class OpenOptions
 {
+    internal static readonly OpenOptions Default = new();
+
     /// <summary>Largest payload accepted; a larger one fails with <see cref="EnvelopeErrorKind.TooLarge"/> before any byte past the limit is released.</summary>
     public long MaxPayloadBytes { get; init; } = long.MaxValue;
 

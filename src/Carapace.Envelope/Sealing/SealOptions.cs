@@ -5,6 +5,8 @@ namespace Carapace.Envelope.Sealing;
 /// <summary>What to put in an envelope besides the payload. The chain, steps and key id come from the edge key.</summary>
 public sealed class SealOptions
 {
+    internal static readonly SealOptions Default = new();
+
     /// <summary>The request id; a fresh random one when null. Reuse the id of the original request when resealing on a retry.</summary>
     public RequestId? RequestId { get; init; }
 
