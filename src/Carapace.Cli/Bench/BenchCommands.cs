@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using Carapace.Cli.Infrastructure;
+using Spectre.Console;
+
+namespace Carapace.Cli.Bench;
+
+/// <summary><c>carapace bench …</c>: measurements that print ratios taken in the same run.</summary>
+internal static class BenchCommands
+{
+    private static readonly long[] s_defaultSizes = [1 << 10, 64 << 10, 1 << 20];
+
+    public static Command Build()
+    {
+        var bench = new Command("bench", "Measure Carapace against its plaintext baseline, in the same run.");
+        bench.Add(BuildEnvelope());
+        return bench;
+    }
+
+    private static Command BuildEnvelope()
+    {
+        var sizes = new Option<long[]>("--size")
+        {
+            Description = "Payload size to measure (e.g. 4096, 64KiB, 1MiB); may repeat. Default: 1KiB, 64KiB and 1MiB.",
+            HelpName = "BYTES",
+            CustomParser = r =>
+            {
+                var result = new List<long>();
+                foreach (var token in r.Tokens)
+                {
+                    if (!ByteSize.TryParse(token.Value, out var n) || n is < 1 or > 256L << 20)
+                    {
+                        r.AddError($"--size expects a size from 1 byte to 256MiB such as 65536 or 64KiB, not '{token.Value}'");
+                        return [];
+                    }
+
+                    result.Add(n);
+                }
+
+                return [.. result];
+            },
+        };
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Measuring time per operation and size, in seconds (default 1).",
+            HelpName = "S",
+            DefaultValueFactory = _ => 1.0,
+        };
+        seconds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is <= 0 or > 600)
+            {
+                r.AddError("--seconds must be more than 0 and at most 600");
+            }
+        });
+        var command = new Command(
+            "envelope",
+            "Measure raw AES-256-GCM against envelope seal and open for the same payload sizes; prints a table and, " +
+            "last, the envelope/raw seal throughput ratio at the largest size.")
+        {
+            sizes, seconds,
+        };
+        Examples.Set(command, "carapace bench envelope", "carapace bench envelope --size 4KiB --size 16MiB --seconds 2");
+        command.SetHandler((parse, cancel) =>
+        {
+            var chosen = parse.GetValue(sizes) is { Length: > 0 } s ? s : s_defaultSizes;
+            var bench = new EnvelopeBench(TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            var results = new List<EnvelopeBench.Result>();
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            if (stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
+            {
+                stderr.Progress().Start(ctx =>
+                {
+                    foreach (var size in chosen)
+                    {
+                        var task = ctx.AddTask($"{ByteSize.Format(size)}", maxValue: 20);
+                        results.Add(bench.Measure((int)size, _ => task.Increment(1)));
+                        cancel.ThrowIfCancellationRequested();
+                    }
+                });
+            }
+            else
+            {
+                foreach (var size in chosen)
+                {
+                    Console.Error.WriteLine($"measuring {ByteSize.Format(size)} …");
+                    results.Add(bench.Measure((int)size));
+                    cancel.ThrowIfCancellationRequested();
+                }
+            }
+
+            Print(results);
+            return Task.FromResult(ExitCodes.Ok);
+        });
+        return command;
+    }
+
+    private static void Print(List<EnvelopeBench.Result> results)
+    {
+        var stdout = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn("size")
+            .AddColumn(new TableColumn("raw seal MB/s").RightAligned())
+            .AddColumn(new TableColumn("envelope seal MB/s").RightAligned())
+            .AddColumn(new TableColumn("seal ratio").RightAligned())
+            .AddColumn(new TableColumn("raw open MB/s").RightAligned())
+            .AddColumn(new TableColumn("envelope open MB/s").RightAligned())
+            .AddColumn(new TableColumn("open ratio").RightAligned());
+        foreach (var r in results)
+        {
+            var b = r.BytesPerSecond;
+            table.AddRow(
+                ByteSize.Format(r.Size),
+                Mb(b[EnvelopeBench.Operation.RawSeal]),
+                Mb(b[EnvelopeBench.Operation.EnvelopeSeal]),
+                Ratio(r.SealRatio),
+                Mb(b[EnvelopeBench.Operation.RawOpen]),
+                Mb(b[EnvelopeBench.Operation.EnvelopeOpen]),
+                Ratio(r.OpenRatio));
+        }
+
+        stdout.Write(table);
+        var largest = results.MaxBy(r => r.Size)!;
+        Console.Out.WriteLine($"envelope/raw open ratio at {ByteSize.Format(largest.Size)}: {Ratio(largest.OpenRatio)}");
+        Console.Out.WriteLine($"envelope/raw seal ratio at {ByteSize.Format(largest.Size)}: {Ratio(largest.SealRatio)}");
+    }
+
+    private static string Mb(double bytesPerSecond) => (bytesPerSecond / 1e6).ToString("F0", CultureInfo.InvariantCulture);
+
+    private static string Ratio(double ratio) => ratio.ToString("F2", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Carapace.Cli.Bench;
+using Carapace.Cli.Envelopes;
+using Carapace.Cli.Infrastructure;
+using Carapace.Cli.Keys;
+
+namespace Carapace.Cli;
+
+/// <summary>Builds the <c>carapace</c> command tree and runs it.</summary>
+internal static class CarapaceApp
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand(
+            "Carapace: a confidential serverless platform. Functions run inside enclaves; the platform sees only " +
+            "sealed envelopes and their plaintext metadata.");
+        root.Add(KeyCommands.Build());
+        root.Add(SealCommand.Build());
+        root.Add(OpenCommand.Build());
+        root.Add(InspectCommand.Build());
+        root.Add(BenchCommands.Build());
+        Examples.Set(root,
+            "carapace key new --out ns.key",
+            "echo 'hello' | carapace seal --key ns.key --meta team=blue > msg.env",
+            "carapace inspect < msg.env",
+            "carapace open --key ns.key < msg.env",
+            "carapace bench envelope");
+        Examples.Install(root);
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = Build();
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"carapace: {error.Message}").ConfigureAwait(false);
+            }
+
+            await Console.Error.WriteLineAsync($"Run '{CommandPath(parse.CommandResult.Command)} --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
+    }
+
+    private static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? s = command; s is not null; s = s.Parents.FirstOrDefault())
+        {
+            names.Add(s is RootCommand ? "carapace" : s.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}

@@ -1,0 +1,3 @@
+using Carapace.Cli;
+
+return await CarapaceApp.RunAsync(args).ConfigureAwait(false);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotently), builds, runs every test project, and ends with the line
+#   N passed, N failed, N skipped
+# computed from the TRX result files. Exit status 0 only when the build succeeded and no test failed.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# System packages the test suite needs beyond the .NET SDK, installed only when missing.
+apt_packages=()
+ensure_apt() {
+  local missing=()
+  for p in "$@"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "test.sh: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  ensure_apt "${apt_packages[@]}"
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required, but 'dotnet' is not on PATH" >&2
+  exit 127
+fi
+
+results="$root/.test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+summary() {
+  local passed=0 failed=0 skipped=0 total=0 f counters get
+  for f in "$results"/*.trx; do
+    [ -e "$f" ] || continue
+    counters="$(grep -o '<Counters [^>]*>' "$f" | head -n 1)"
+    get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+    total=$((total + $(get total)))
+    passed=$((passed + $(get passed)))
+    failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  done
+  skipped=$((total - passed - failed))
+  echo "$passed passed, $failed failed, $skipped skipped"
+}
+
+echo "test.sh: restoring and building (Release) …" >&2
+if ! dotnet build Carapace.slnx -c Release --nologo -v quiet; then
+  echo "test.sh: the build failed" >&2
+  echo "0 passed, 0 failed, 0 skipped"
+  exit 1
+fi
+
+echo "test.sh: running tests …" >&2
+set +e
+dotnet test Carapace.slnx -c Release --no-build --nologo -v quiet \
+  --logger "trx" --results-directory "$results" \
+  --blame-hang-timeout 10m
+status=$?
+set -e
+
+line="$(summary)"
+echo "$line"
+failed="$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  exit 1
+fi
