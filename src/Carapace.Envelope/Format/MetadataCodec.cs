@@ -105,9 +105,11 @@ internal static class MetadataCodec
                         function = ReadName(r, "function");
                         break;
                     case KeyKeyId:
-                        if (!KeyId.TryParse(r.ReadTextString(), out var kid))
+                        // Lower case only: the encoding of given metadata is unique (upper case would parse to the same id).
+                        var kidText = r.ReadTextString();
+                        if (!KeyId.TryParse(kidText, out var kid) || kid.ToString() != kidText)
                         {
-                            throw EnvelopeException.Malformed("key id is not 16 hex digits");
+                            throw EnvelopeException.Malformed("key id is not 16 lower-case hex digits");
                         }
 
                         keyId = kid;
@@ -201,6 +203,12 @@ internal static class MetadataCodec
 
     private static int ReadStep(CborReader r, string what)
     {
+        // ReadUInt64 throws OverflowException (not a CBOR exception) for a negative integer.
+        if (r.PeekState() != CborReaderState.UnsignedInteger)
+        {
+            throw EnvelopeException.Malformed($"{what} is not an unsigned integer");
+        }
+
         var v = r.ReadUInt64();
         if (v > int.MaxValue)
         {

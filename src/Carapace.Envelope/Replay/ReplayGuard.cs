@@ -33,8 +33,15 @@ public sealed class ReplayGuard
     public int MaxEdges { get; }
 
     /// <summary>Records <paramref name="requestId"/> for <paramref name="edge"/>; false if it was already there (a replay).</summary>
-    public bool TryAccept(KeyId edge, RequestId requestId)
+    public bool TryAccept(KeyId edge, RequestId requestId) => TryAccept(edge, requestId, out _);
+
+    /// <summary>
+    /// <see cref="TryAccept(KeyId, RequestId)"/>, handing out the record made, so that an open that fails after its
+    /// request id was recorded can <see cref="Forget"/> exactly that record.
+    /// </summary>
+    internal bool TryAccept(KeyId edge, RequestId requestId, out LinkedListNode<RequestId>? record)
     {
+        record = null;
         lock (_lock)
         {
             if (_edges.TryGetValue(edge, out var node))
@@ -55,18 +62,38 @@ public sealed class ReplayGuard
             }
 
             var window = node.Value;
-            if (!window.Seen.Add(requestId))
+            if (window.Seen.ContainsKey(requestId))
             {
                 return false;
             }
 
-            window.Order.Enqueue(requestId);
+            record = window.Order.AddLast(requestId);
+            window.Seen.Add(requestId, record);
             if (window.Order.Count > WindowPerEdge)
             {
-                window.Seen.Remove(window.Order.Dequeue());
+                window.Seen.Remove(window.Order.First!.Value);
+                window.Order.RemoveFirst();
             }
 
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Removes a record made by <see cref="TryAccept(KeyId, RequestId, out LinkedListNode{RequestId}?)"/>, unless it
+    /// has already left the window (and so may have been recorded anew by someone else).
+    /// </summary>
+    internal void Forget(KeyId edge, LinkedListNode<RequestId> record)
+    {
+        lock (_lock)
+        {
+            if (_edges.TryGetValue(edge, out var node)
+                && node.Value.Seen.TryGetValue(record.Value, out var current)
+                && ReferenceEquals(current, record))
+            {
+                node.Value.Seen.Remove(record.Value);
+                node.Value.Order.Remove(record);
+            }
         }
     }
 
@@ -75,7 +102,7 @@ public sealed class ReplayGuard
     {
         lock (_lock)
         {
-            return _edges.TryGetValue(edge, out var node) && node.Value.Seen.Contains(requestId);
+            return _edges.TryGetValue(edge, out var node) && node.Value.Seen.ContainsKey(requestId);
         }
     }
 
@@ -83,8 +110,8 @@ public sealed class ReplayGuard
     {
         public KeyId Edge { get; } = edge;
 
-        public HashSet<RequestId> Seen { get; } = [];
+        public Dictionary<RequestId, LinkedListNode<RequestId>> Seen { get; } = [];
 
-        public Queue<RequestId> Order { get; } = new();
+        public LinkedList<RequestId> Order { get; } = new();
     }
 }

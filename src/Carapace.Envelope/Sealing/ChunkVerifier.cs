@@ -9,7 +9,8 @@ namespace Carapace.Envelope.Sealing;
 /// <summary>
 /// The per-chunk rules of opening, shared by the in-memory and the streaming opener: authenticate chunk i as final or
 /// not, tell truncation from tampering, record the request id with the replay guard once the header is proven
-/// authentic, strip padding, and enforce the payload limit before anything is released.
+/// authentic (and withdraw the record if the envelope then fails to open), strip padding, and enforce the payload
+/// limit before anything is released.
 /// </summary>
 internal sealed class ChunkVerifier : IDisposable
 {
@@ -17,6 +18,8 @@ internal sealed class ChunkVerifier : IDisposable
     private readonly OpenOptions _options;
     private readonly MessageCipher _cipher;
     private long _released;
+    private LinkedListNode<RequestId>? _replayRecord;
+    private bool _opened;
 
     public ChunkVerifier(EdgeKey key, EnvelopeHeader header, OpenOptions options)
     {
@@ -72,7 +75,7 @@ internal sealed class ChunkVerifier : IDisposable
             throw EnvelopeException.AuthenticationFailed(index);
         }
 
-        if (Index == 0 && _options.ReplayGuard is { } guard && !guard.TryAccept(_header.Metadata.KeyId, _header.Metadata.RequestId))
+        if (Index == 0 && _options.ReplayGuard is { } guard && !guard.TryAccept(_header.Metadata.KeyId, _header.Metadata.RequestId, out _replayRecord))
         {
             CryptographicOperations.ZeroMemory(plaintext[..plainLength]);
             throw new EnvelopeException(EnvelopeErrorKind.Replay,
@@ -89,10 +92,22 @@ internal sealed class ChunkVerifier : IDisposable
 
         _released += dataLength;
         Index++;
+        _opened = final;
         return dataLength;
     }
 
-    public void Dispose() => _cipher.Dispose();
+    public void Dispose()
+    {
+        // Recorded when chunk 0 verified, but the envelope did not open (a later chunk was forged or cut off, or
+        // the payload is too large): the request id is not used up, or whoever corrupts an envelope in transit
+        // and delivers the damaged copy first would get the genuine one refused as a replay.
+        if (_replayRecord is not null && !_opened)
+        {
+            _options.ReplayGuard!.Forget(_header.Metadata.KeyId, _replayRecord);
+        }
+
+        _cipher.Dispose();
+    }
 
     private static int Unpad(Span<byte> final, uint index)
     {

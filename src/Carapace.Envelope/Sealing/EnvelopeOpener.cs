@@ -43,11 +43,21 @@ public static class EnvelopeOpener
         return header.Metadata;
     }
 
-    /// <summary>Upper bound of the plaintext: every chunk minus its tag (a padded final chunk's padding comes off later).</summary>
+    /// <summary>
+    /// Upper bound of the plaintext: every chunk minus its tag (a padded final chunk's padding comes off later). A
+    /// final chunk shorter than a tag adds nothing (it fails as Truncated), but the chunks before it still need room.
+    /// </summary>
     private static long PlaintextBound(EnvelopeHeader header, int envelopeLength)
     {
         var body = envelopeLength - header.Length;
-        return Math.Max(0, body - (header.ChunkCount(body) * ChunkLayout.TagSize));
+        var chunks = header.ChunkCount(body);
+        if (chunks == 0)
+        {
+            return 0;
+        }
+
+        var final = body - ((chunks - 1) * ChunkLayout.NonFinalCipherLength(header.ChunkSize));
+        return ((chunks - 1) * header.ChunkSize) + Math.Max(0, final - ChunkLayout.TagSize);
     }
 
     private static int OpenInto(ChunkVerifier verifier, ReadOnlySpan<byte> body, Span<byte> output)
