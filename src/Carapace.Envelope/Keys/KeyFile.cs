@@ -16,7 +16,11 @@ public static class KeyFile
     private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
-    /// <summary>Writes <paramref name="key"/> to a new file at <paramref name="path"/> with mode 0600.</summary>
+    /// <summary>
+    /// Writes <paramref name="key"/> to <paramref name="path"/> with mode 0600. The key goes to a new owner-only
+    /// temporary file beside the destination, which is then renamed into place, so no other user can ever read it,
+    /// even while an existing file is being replaced.
+    /// </summary>
     /// <param name="key">The key to store.</param>
     /// <param name="path">Where to write it.</param>
     /// <param name="overwrite">Replace an existing file; without it an existing file is an error.</param>
@@ -24,36 +28,35 @@ public static class KeyFile
     public static void Write(MasterKey key, string path, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(key);
+        var full = Path.GetFullPath(path);
+        if (!overwrite && File.Exists(full))
+        {
+            throw new KeyFileException($"key file {path} already exists; refusing to overwrite it");
+        }
+
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         var bytes = new byte[MasterKey.Size];
         var text = Array.Empty<byte>();
         try
         {
             key.CopyTo(bytes);
             text = Encoding.ASCII.GetBytes(Prefix + Convert.ToBase64String(bytes) + "\n");
-            var options = new FileStreamOptions
-            {
-                Mode = overwrite ? FileMode.Create : FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-            };
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
             if (!OperatingSystem.IsWindows())
             {
                 options.UnixCreateMode = OwnerOnly;
             }
 
-            using (var file = new FileStream(path, options))
+            using (var file = new FileStream(temporary, options))
             {
                 file.Write(text);
                 file.Flush(flushToDisk: true);
             }
 
-            if (!OperatingSystem.IsWindows())
-            {
-                // An overwritten file keeps its old mode; make sure it ends up owner-only.
-                File.SetUnixFileMode(path, OwnerOnly);
-            }
+            // Without overwrite, a file that appeared since the check above survives and the move fails.
+            File.Move(temporary, full, overwrite);
         }
-        catch (IOException e) when (File.Exists(path) && !overwrite)
+        catch (IOException e) when (!overwrite && File.Exists(full))
         {
             throw new KeyFileException($"key file {path} already exists; refusing to overwrite it", e);
         }
@@ -63,6 +66,7 @@ public static class KeyFile
         }
         finally
         {
+            File.Delete(temporary);
             CryptographicOperations.ZeroMemory(bytes);
             CryptographicOperations.ZeroMemory(text);
         }
@@ -75,9 +79,11 @@ public static class KeyFile
         byte[] content;
         try
         {
+            // Check the mode of the file actually opened, not of whatever the path names a moment earlier.
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
             if (!OperatingSystem.IsWindows())
             {
-                var mode = File.GetUnixFileMode(path);
+                var mode = File.GetUnixFileMode(handle);
                 if ((mode & GroupOrOther) != 0)
                 {
                     throw new KeyFileException(
@@ -85,7 +91,18 @@ public static class KeyFile
                 }
             }
 
-            content = File.ReadAllBytes(path);
+            var length = RandomAccess.GetLength(handle);
+            if (length > 4096)
+            {
+                throw new KeyFileException($"{path} is not a Carapace master key file (it is {length} bytes long)");
+            }
+
+            content = new byte[length];
+            var read = RandomAccess.Read(handle, content, 0);
+            if (read != length)
+            {
+                throw new KeyFileException($"cannot read key file {path}: it changed while being read");
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

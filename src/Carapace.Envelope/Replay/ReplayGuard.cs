@@ -18,7 +18,11 @@ public sealed class ReplayGuard
     /// <summary>Creates a guard.</summary>
     /// <param name="windowPerEdge">How many recent request ids to remember per edge.</param>
     /// <param name="maxEdges">How many edges to remember; the least recently used is forgotten first.</param>
-    public ReplayGuard(int windowPerEdge = 65_536, int maxEdges = 1_024)
+    /// <remarks>
+    /// Memory grows to about 100 bytes per remembered id: the defaults (16,384 ids × 64 edges) bound it near
+    /// 100 MB in the worst case. An enclave usually receives on one or two edges.
+    /// </remarks>
+    public ReplayGuard(int windowPerEdge = 16_384, int maxEdges = 64)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(windowPerEdge, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEdges, 1);

@@ -58,7 +58,7 @@ internal sealed class ChunkVerifier : IDisposable
         if (final && chunk.Length < ChunkLayout.MinFinalCipherLength(_header.Padded))
         {
             throw new EnvelopeException(EnvelopeErrorKind.Truncated,
-                Invariant($"envelope is truncated: it ends inside chunk {index}"), index);
+                Invariant($"envelope is truncated: it ends inside chunk {index} (cut short, or bytes were appended to it)"), index);
         }
 
         var plainLength = chunk.Length - ChunkLayout.TagSize;

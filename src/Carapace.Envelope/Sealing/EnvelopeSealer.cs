@@ -14,7 +14,13 @@ public static class EnvelopeSealer
     public static byte[] Seal(EdgeKey key, ReadOnlySpan<byte> payload, SealOptions? options = null)
     {
         var header = CreateHeader(key, options);
-        var output = new byte[SealedLength(header, payload.Length)];
+        var length = SealedLength(header, payload.Length);
+        if (length > Array.MaxLength)
+        {
+            throw new EnvelopeException(EnvelopeErrorKind.TooLarge, "the sealed envelope would not fit in one array; use SealAsync with streams");
+        }
+
+        var output = new byte[length];
         SealInto(key, header, payload, output);
         return output;
     }
@@ -102,6 +108,7 @@ public static class EnvelopeSealer
         ArgumentNullException.ThrowIfNull(destination);
         var header = CreateHeader(key, options);
         var cs = header.ChunkSize;
+        using var cipher = new MessageCipher(key, header); // before any output: a disposed key fails here, leaving nothing written
         await destination.WriteAsync(header.Bytes.ToArray(), cancellationToken).ConfigureAwait(false);
 
         // The plain buffer holds one chunk plus one byte of look-ahead (to know whether the chunk is the final one)
@@ -110,7 +117,6 @@ public static class EnvelopeSealer
         var sealedChunk = ArrayPool<byte>.Shared.Rent(ChunkLayout.MaxFinalCipherLength(cs, padded: true));
         try
         {
-            using var cipher = new MessageCipher(key, header);
             var carried = 0;
             for (long index = 0; ; index++)
             {

@@ -19,6 +19,18 @@ public sealed class KeyDisposalTests
     }
 
     [Fact]
+    public async Task Sealing_a_stream_with_a_disposed_key_writes_nothing()
+    {
+        var key = TestKeys.Edge();
+        key.Dispose();
+        using var output = new MemoryStream();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => EnvelopeSealer.SealAsync(key, new MemoryStream([1, 2, 3]), output));
+
+        Assert.Equal(0, output.Length);
+    }
+
+    [Fact]
     public void Disposed_edge_key_cannot_seal_open_or_be_copied()
     {
         var key = TestKeys.Edge();

@@ -77,6 +77,18 @@ public sealed class KeyFileTests : IDisposable
         Assert.Equal(key.Id, read.Id);
     }
 
+    [Fact]
+    public void Write_leaves_no_temporary_file_behind()
+    {
+        var path = Path.Combine(_dir, "master.key");
+        using var key = TestKeys.Master(start: 9);
+
+        KeyFile.Write(key, path);
+        Assert.Throws<KeyFileException>(() => KeyFile.Write(key, path));
+
+        Assert.Equal(["master.key"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
     [Theory]
     [InlineData(UnixFileMode.GroupRead)]
     [InlineData(UnixFileMode.OtherRead)]
