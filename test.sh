@@ -8,8 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# System packages the test suite needs beyond the .NET SDK, installed only when missing.
-apt_packages=()
+# System packages the test suite needs beyond the .NET SDK, installed only when missing: clang + wasi-libc build the
+# example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example.
+apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
 ensure_apt() {
   local missing=()
   for p in "$@"; do
@@ -29,6 +30,11 @@ fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET 10 SDK is required, but 'dotnet' is not on PATH" >&2
   exit 127
+fi
+
+if [ -x "$root/examples/build.sh" ]; then
+  echo "test.sh: building the example functions …" >&2
+  "$root/examples/build.sh" >&2
 fi
 
 results="$root/.test-results"

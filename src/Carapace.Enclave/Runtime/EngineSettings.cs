@@ -1,0 +1,40 @@
+using Wasmtime;
+
+namespace Carapace.Enclave.Runtime;
+
+/// <summary>
+/// The one place that configures Wasmtime engines: Cranelift at speed, epoch interruption (wall-clock limits), the
+/// pooling instance allocator sized for one instance at a time, linear memories decommitted (zero on reuse), and
+/// fuel metering only in the engine for functions that ask for a fuel budget. The description goes into the runtime
+/// identity and the module-cache key, so a change of settings changes both.
+/// </summary>
+public static class EngineSettings
+{
+    /// <summary>Largest linear memory any function can get.</summary>
+    public const long MaxMemoryBytes = 4L << 30;
+
+    /// <summary>A canonical description of the settings below.</summary>
+    public const string Description =
+        "cranelift=speed;epoch-interruption;pooling(instances=4,memories=4,tables=4,max-memory=4GiB,keep-resident=0,warm-slots=1);fuel=on-demand";
+
+    /// <summary>Creates an engine; <paramref name="fuel"/> turns fuel metering on.</summary>
+    public static Engine CreateEngine(bool fuel)
+    {
+        using var pooling = new PoolingAllocationConfig()
+            .WithMaxCoreInstances(4)
+            .WithMaxMemories(4)
+            .WithMaxTables(4)
+            .WithMaxMemorySize(unchecked((nuint)MaxMemoryBytes)) // 64-bit hosts only
+            .WithLinearMemoryKeepResidentBytes(0)
+            .WithMaxUnusedWarmSlots(1);
+        using var config = new Config()
+            .WithOptimizationLevel(OptimizationLevel.Speed)
+            .WithEpochInterruption(true)
+            .WithFuelConsumption(fuel)
+            .WithPoolingAllocationStrategy(pooling);
+        return new Engine(config);
+    }
+
+    /// <summary>Engine settings as they go into a cache key.</summary>
+    public static string CacheDescription(bool fuel) => Description + (fuel ? ";engine=fuel" : ";engine=plain");
+}

@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Carapace.Enclave.Runtime;
+
+/// <summary>
+/// SIMULATION ONLY: the stand-in for a CPU's sealing key (SGX EGETKEY, SEV VMPCK…). It is a random 32-byte secret
+/// in a 0600 file that the enclave creates on first use; every enclave on this machine derives its sealing keys from
+/// it and its runtime identity. Real hardware keeps this key inside the CPU; here the host's own user can read the
+/// file, which is one of the reasons simulation mode is insecure and says so.
+/// </summary>
+internal sealed class SimulatedPlatform : IDisposable
+{
+    private const string Prefix = "carapace-sim-platform-v1:";
+    private readonly byte[] _secret;
+
+    private SimulatedPlatform(byte[] secret) => _secret = secret;
+
+    /// <summary>The default file: <c>$CARAPACE_HOME/sim/platform.key</c>, or <c>~/.carapace/sim/platform.key</c>.</summary>
+    public static string DefaultPath =>
+        Path.Combine(
+            Environment.GetEnvironmentVariable("CARAPACE_HOME") is { Length: > 0 } home
+                ? home
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".carapace"),
+            "sim", "platform.key");
+
+    /// <summary>Loads the platform secret from <paramref name="path"/>, creating it (mode 0600) if it does not exist.</summary>
+    public static SimulatedPlatform LoadOrCreate(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        if (!File.Exists(path))
+        {
+            var fresh = RandomNumberGenerator.GetBytes(32);
+            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+            using (var file = new FileStream(temporary, options))
+            {
+                file.Write(Encoding.ASCII.GetBytes(Prefix + Convert.ToBase64String(fresh) + "\n"));
+            }
+
+            CryptographicOperations.ZeroMemory(fresh);
+            try
+            {
+                File.Move(temporary, path, overwrite: false); // another enclave may have won the race: use its secret
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        var text = File.ReadAllText(path).Trim();
+        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path} is not a Carapace simulated platform key");
+        }
+
+        var secret = Convert.FromBase64String(text[Prefix.Length..]);
+        if (secret.Length != 32)
+        {
+            throw new InvalidDataException($"{path} is damaged (not 32 bytes)");
+        }
+
+        return new SimulatedPlatform(secret);
+    }
+
+    /// <summary>A sealing key for <paramref name="purpose"/>, bound to the runtime identity (like SGX's MRENCLAVE policy).</summary>
+    public byte[] DeriveSealingKey(string purpose, ReadOnlySpan<byte> runtimeIdentity)
+    {
+        var label = Encoding.ASCII.GetBytes("carapace sealing v1 " + purpose);
+        var info = new byte[label.Length + runtimeIdentity.Length];
+        label.CopyTo(info, 0);
+        runtimeIdentity.CopyTo(info.AsSpan(label.Length));
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, _secret, 32, salt: [], info);
+    }
+
+    public void Dispose() => CryptographicOperations.ZeroMemory(_secret);
+}

@@ -1,0 +1,78 @@
+using System.Formats.Cbor;
+
+namespace Carapace.Protocol;
+
+/// <summary>
+/// Enclave → host: the outcome of one invocation. The output and the function's log are envelopes sealed inside
+/// the enclave (output for the outgoing edge, log for the client); status, exit code, message and resource use
+/// are plaintext metadata, and the message never contains function data.
+/// </summary>
+/// <param name="InvocationId">The id from the invoke message.</param>
+/// <param name="Status">How it ended.</param>
+/// <param name="ExitCode">The function's exit code (meaningful for <see cref="InvocationStatus.Completed"/>).</param>
+/// <param name="Message">A short human-readable description, e.g. "timeout after 2.0 s"; never contains data.</param>
+/// <param name="Output">The sealed output envelope (empty when none was produced).</param>
+/// <param name="Log">The sealed stderr envelope (empty when none was produced).</param>
+/// <param name="Usage">Resources used.</param>
+public sealed record ResultMessage(
+    long InvocationId, InvocationStatus Status, int ExitCode, string Message, ReadOnlyMemory<byte> Output, ReadOnlyMemory<byte> Log, ResourceUsage Usage)
+{
+    /// <summary>Encodes the body.</summary>
+    public byte[] Encode()
+    {
+        var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: Output.Length + Log.Length + 128);
+        w.WriteStartMap(10);
+        w.WriteTextString("id");
+        w.WriteInt64(InvocationId);
+        w.WriteTextString("log");
+        w.WriteByteString(Log.Span);
+        w.WriteTextString("exit");
+        w.WriteInt32(ExitCode);
+        w.WriteTextString("fuel");
+        w.WriteInt64(Usage.Fuel);
+        w.WriteTextString("wall");
+        w.WriteInt64(Usage.WallMicroseconds);
+        w.WriteTextString("memory");
+        w.WriteInt64(Usage.MemoryBytes);
+        w.WriteTextString("output");
+        w.WriteByteString(Output.Span);
+        w.WriteTextString("status");
+        w.WriteInt32((int)Status);
+        w.WriteTextString("message");
+        w.WriteTextString(Message);
+        w.WriteTextString("instantiate");
+        w.WriteInt64(Usage.InstantiateMicroseconds);
+        w.WriteEndMap();
+        return w.Encode();
+    }
+
+    /// <summary>Decodes a body; the envelopes are slices of <paramref name="body"/>.</summary>
+    public static ResultMessage Decode(ReadOnlyMemory<byte> body)
+    {
+        long? id = null;
+        int? exit = null, status = null;
+        long fuel = 0, wall = 0, memory = 0, instantiate = 0;
+        string? message = null;
+        ReadOnlyMemory<byte> output = default, log = default;
+        Cbor.ReadMap(body, "Result", (k, r) =>
+        {
+            switch (k)
+            {
+                case "id": id = r.ReadInt64(); return true;
+                case "log": log = Cbor.ReadBytesSlice(r, body); return true;
+                case "exit": exit = Cbor.ReadInt(r); return true;
+                case "fuel": fuel = r.ReadInt64(); return true;
+                case "wall": wall = r.ReadInt64(); return true;
+                case "memory": memory = r.ReadInt64(); return true;
+                case "output": output = Cbor.ReadBytesSlice(r, body); return true;
+                case "status": status = Cbor.ReadInt(r, 0, (int)InvocationStatus.OutputTooLarge); return true;
+                case "message": message = r.ReadTextString(); return true;
+                case "instantiate": instantiate = r.ReadInt64(); return true;
+                default: return false;
+            }
+        });
+        return new ResultMessage(
+            Cbor.Require(id, "Result", "id"), (InvocationStatus)Cbor.Require(status, "Result", "status"), Cbor.Require(exit, "Result", "exit"),
+            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate));
+    }
+}

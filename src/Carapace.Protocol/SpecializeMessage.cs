@@ -1,0 +1,68 @@
+using System.Formats.Cbor;
+
+namespace Carapace.Protocol;
+
+/// <summary>
+/// Host → enclave: turn this stem cell into an instance of one function. The host relays the provisioner's sealed
+/// provisioning (readable only inside the enclave) and supplies the module — as WebAssembly bytes, or as a
+/// precompiled cache artifact the enclave itself produced earlier and authenticated — and the path of the
+/// function's shielded file-system image, if any. None of these are secret: the module's integrity is checked
+/// against the measured hash, the artifact against its MAC, the image against its measured Merkle root.
+/// </summary>
+/// <param name="ProvisionerPublicKey">The provisioner's ephemeral ECDH P-256 public key (65 bytes).</param>
+/// <param name="SealedProvisioning">Nonce ‖ AES-GCM ciphertext ‖ tag under the session key.</param>
+/// <param name="Module">WebAssembly bytes (empty when <paramref name="CachedArtifact"/> is given).</param>
+/// <param name="CachedArtifact">A precompiled module produced by an enclave of the same runtime (empty if none).</param>
+/// <param name="ImagePath">Host path of the shielded image, or null.</param>
+public sealed record SpecializeMessage(
+    ReadOnlyMemory<byte> ProvisionerPublicKey,
+    ReadOnlyMemory<byte> SealedProvisioning,
+    ReadOnlyMemory<byte> Module,
+    ReadOnlyMemory<byte> CachedArtifact,
+    string? ImagePath)
+{
+    /// <summary>Encodes the body.</summary>
+    public byte[] Encode()
+    {
+        var w = new CborWriter(CborConformanceMode.Canonical);
+        w.WriteStartMap(ImagePath is null ? 4 : 5);
+        w.WriteTextString("module");
+        w.WriteByteString(Module.Span);
+        w.WriteTextString("sealed");
+        w.WriteByteString(SealedProvisioning.Span);
+        w.WriteTextString("cached");
+        w.WriteByteString(CachedArtifact.Span);
+        if (ImagePath is not null)
+        {
+            w.WriteTextString("image");
+            w.WriteTextString(ImagePath);
+        }
+
+        w.WriteTextString("provisioner");
+        w.WriteByteString(ProvisionerPublicKey.Span);
+        w.WriteEndMap();
+        return w.Encode();
+    }
+
+    /// <summary>Decodes a body; the byte fields are slices of <paramref name="body"/>.</summary>
+    public static SpecializeMessage Decode(ReadOnlyMemory<byte> body)
+    {
+        ReadOnlyMemory<byte>? provisioner = null, sealedProvisioning = null, module = null, cached = null;
+        string? image = null;
+        Cbor.ReadMap(body, "Specialize", (k, r) =>
+        {
+            switch (k)
+            {
+                case "module": module = Cbor.ReadBytesSlice(r, body); return true;
+                case "sealed": sealedProvisioning = Cbor.ReadBytesSlice(r, body); return true;
+                case "cached": cached = Cbor.ReadBytesSlice(r, body); return true;
+                case "image": image = r.ReadTextString(); return true;
+                case "provisioner": provisioner = r.ReadByteString(); return true;
+                default: return false;
+            }
+        });
+        return new SpecializeMessage(
+            Cbor.Require(provisioner, "Specialize", "provisioner"), Cbor.Require(sealedProvisioning, "Specialize", "sealed"),
+            module ?? ReadOnlyMemory<byte>.Empty, cached ?? ReadOnlyMemory<byte>.Empty, image);
+    }
+}

@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using Carapace.Protocol;
+
+namespace Carapace.Worker.Enclaves;
+
+/// <summary>
+/// One enclave process seen from the untrusted host: it starts the process, waits for its ready message, then
+/// relays requests one at a time (the enclave runs one invocation at a time) and their answers. It only ever holds
+/// sealed bytes and plaintext metadata. A process that exits or breaks the protocol makes every pending and later
+/// request fail with <see cref="EnclaveException.EnclaveLost"/> = true; it never hangs the caller.
+/// </summary>
+public sealed class EnclaveProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly FrameChannel _channel;
+    private readonly SemaphoreSlim _requestLock = new(1, 1);
+    private readonly Task _stderrPump;
+    private long _nextInvocation;
+    private volatile bool _lost;
+
+    private EnclaveProcess(Process process, FrameChannel channel, Task stderrPump, ReadyMessage ready)
+    {
+        _process = process;
+        _channel = channel;
+        _stderrPump = stderrPump;
+        Ready = ready;
+    }
+
+    /// <summary>What the enclave announced: runtime identity and session public key.</summary>
+    public ReadyMessage Ready { get; }
+
+    /// <summary>The enclave's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Invocations this enclave has served.</summary>
+    public long Invocations => Interlocked.Read(ref _nextInvocation);
+
+    /// <summary>Whether the process is gone or unusable.</summary>
+    public bool IsLost => _lost || _process.HasExited;
+
+    /// <summary>Starts an enclave process and waits until it reports ready.</summary>
+    /// <exception cref="EnclaveException">It could not start, or did not report ready in time.</exception>
+    public static async Task<EnclaveProcess> StartAsync(EnclaveLaunchOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(options.EnclavePath);
+        if (options.PlatformKeyPath is not null)
+        {
+            start.ArgumentList.Add("--platform-key");
+            start.ArgumentList.Add(options.PlatformKeyPath);
+        }
+
+        start.Environment["DOTNET_TieredPGO"] = "1";
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new EnclaveException("the enclave process did not start", enclaveLost: true);
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new EnclaveException($"cannot start the enclave process: {e.Message}", enclaveLost: true, e);
+        }
+
+        var pid = process.Id;
+        var stderr = Task.Run(async () =>
+        {
+            string? line;
+            while ((line = await process.StandardError.ReadLineAsync().ConfigureAwait(false)) is not null)
+            {
+                options.Diagnostics?.Invoke(pid, line);
+            }
+        }, CancellationToken.None);
+        var channel = new FrameChannel(process.StandardOutput.BaseStream, process.StandardInput.BaseStream);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.StartTimeout);
+        try
+        {
+            var frame = await channel.ReadAsync(timeout.Token).ConfigureAwait(false);
+            if (frame is not { Type: MessageType.Ready } ready)
+            {
+                throw new EnclaveException(
+                    frame is { Type: MessageType.Failure } f
+                        ? "the enclave failed to start: " + FailureMessage.Decode(f.Body).Message
+                        : $"the enclave process exited before it was ready (exit code {ExitCodeOf(process)})",
+                    enclaveLost: true);
+            }
+
+            var message = ReadyMessage.Decode(ready.Body);
+            if (message.ProtocolVersion != ReadyMessage.CurrentVersion)
+            {
+                throw new EnclaveException($"the enclave speaks protocol {message.ProtocolVersion}, this worker {ReadyMessage.CurrentVersion}", enclaveLost: true);
+            }
+
+            return new EnclaveProcess(process, channel, stderr, message);
+        }
+        catch (Exception e)
+        {
+            Kill(process);
+            await channel.DisposeAsync().ConfigureAwait(false);
+            process.Dispose();
+            throw e switch
+            {
+                EnclaveException => e,
+                OperationCanceledException when !cancellationToken.IsCancellationRequested =>
+                    new EnclaveException($"the enclave did not report ready within {options.StartTimeout.TotalSeconds:0.#} s", enclaveLost: true, e),
+                ProtocolException => new EnclaveException("the enclave broke the protocol at start: " + e.Message, enclaveLost: true, e),
+                _ => e,
+            };
+        }
+    }
+
+    /// <summary>Specialises this stem cell into one function.</summary>
+    /// <exception cref="EnclaveException">The enclave refused (e.g. module or image did not verify) or was lost.</exception>
+    public async Task<SpecializedMessage> SpecializeAsync(SpecializeMessage request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var frame = await RoundTripAsync(MessageType.Specialize, request.Encode(), MessageType.Specialized, cancellationToken).ConfigureAwait(false);
+        return SpecializedMessage.Decode(frame.Body);
+    }
+
+    /// <summary>Runs the function once on a sealed input.</summary>
+    /// <exception cref="EnclaveException">The enclave was lost during the invocation (crash, kill, protocol error).</exception>
+    public async Task<ResultMessage> InvokeAsync(ReadOnlyMemory<byte> sealedInput, CancellationToken cancellationToken = default)
+    {
+        var id = Interlocked.Increment(ref _nextInvocation);
+        var frame = await RoundTripAsync(MessageType.Invoke, new InvokeMessage(id, sealedInput).Encode(), MessageType.Result, cancellationToken).ConfigureAwait(false);
+        var result = ResultMessage.Decode(frame.Body);
+        if (result.InvocationId != id)
+        {
+            _lost = true;
+            throw new EnclaveException($"the enclave answered invocation {result.InvocationId} to request {id}", enclaveLost: true);
+        }
+
+        return result;
+    }
+
+    /// <summary>Asks the enclave to zero everything and exit; kills it if it does not within 2 s.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited && !_lost)
+        {
+            try
+            {
+                await _channel.WriteAsync(MessageType.Shutdown, Array.Empty<byte>()).ConfigureAwait(false);
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Not answering a shutdown is answered by a kill below.
+            }
+        }
+
+        Kill(_process);
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        await _stderrPump.ConfigureAwait(false);
+        _process.Dispose();
+        _requestLock.Dispose();
+    }
+
+    /// <summary>Kills the enclave process at once (e.g. to recover from a hung function).</summary>
+    public void Kill()
+    {
+        _lost = true;
+        Kill(_process);
+    }
+
+    private async Task<Frame> RoundTripAsync(MessageType type, byte[] body, MessageType expected, CancellationToken cancellationToken)
+    {
+        await _requestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (IsLost)
+            {
+                throw new EnclaveException($"the enclave process {ProcessId} is gone (exit code {ExitCodeOf(_process)})", enclaveLost: true);
+            }
+
+            Frame? frame;
+            try
+            {
+                await _channel.WriteAsync(type, body, cancellationToken).ConfigureAwait(false);
+                frame = await _channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException)
+            {
+                _lost = true;
+                throw new EnclaveException($"the enclave process {ProcessId} was lost during {type}: {e.Message}", enclaveLost: true, e);
+            }
+
+            if (frame is null)
+            {
+                _lost = true;
+                await WaitBrieflyForExitAsync().ConfigureAwait(false);
+                throw new EnclaveException($"the enclave process {ProcessId} exited during {type} (exit code {ExitCodeOf(_process)})", enclaveLost: true);
+            }
+
+            if (frame.Value.Type == MessageType.Failure)
+            {
+                var failure = FailureMessage.Decode(frame.Value.Body);
+                _lost |= failure.Fatal;
+                throw new EnclaveException($"the enclave refused {type}: {failure.Message}", failure.Fatal);
+            }
+
+            if (frame.Value.Type != expected)
+            {
+                _lost = true;
+                throw new EnclaveException($"the enclave answered {type} with {frame.Value.Type}", enclaveLost: true);
+            }
+
+            return frame.Value;
+        }
+        finally
+        {
+            _requestLock.Release();
+        }
+    }
+
+    private async Task WaitBrieflyForExitAsync()
+    {
+        try
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(_process);
+        }
+    }
+
+    private static string ExitCodeOf(Process process) => process.HasExited ? process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "still running";
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>The dotnet host running this process (so enclaves use the same runtime), else "dotnet" on PATH.</summary>
+    private static string DotnetHost() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
+        : Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
+        : "dotnet";
+}

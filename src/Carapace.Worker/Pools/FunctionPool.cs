@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using Carapace.Protocol;
+using Carapace.Worker.Cache;
+using Carapace.Worker.Enclaves;
+
+namespace Carapace.Worker.Pools;
+
+/// <summary>
+/// The enclaves specialised for one function. An invocation takes an idle one (warm), or specialises a stem cell
+/// (cold) while fewer than <see cref="FunctionDefinition.MaxInstances"/> exist, or waits for one to come free. An
+/// enclave is recycled after <see cref="FunctionDefinition.MaxInvocationsPerEnclave"/> invocations and replaced
+/// after a crash; a crash fails only the invocation it was running, with an <see cref="EnclaveException"/>.
+/// </summary>
+public sealed class FunctionPool : IAsyncDisposable
+{
+    private readonly StemCellPool _cells;
+    private readonly ModuleCacheStore? _cache;
+    private readonly FunctionDefinition _definition;
+    private readonly byte[] _moduleHash;
+    private readonly Stack<EnclaveProcess> _idle = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly Lock _lock = new();
+    private bool _disposed;
+
+    /// <summary>Creates the pool; enclaves are specialised on first use.</summary>
+    public FunctionPool(StemCellPool cells, FunctionDefinition definition, ModuleCacheStore? cache = null)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentOutOfRangeException.ThrowIfLessThan(definition.MaxInstances, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(definition.MaxInvocationsPerEnclave, 1);
+        _cells = cells;
+        _cache = cache;
+        _definition = definition;
+        _moduleHash = ModuleCacheStore.HashModule(definition.Module.Span);
+        _slots = new SemaphoreSlim(definition.MaxInstances, definition.MaxInstances);
+    }
+
+    /// <summary>SHA-256 of the module.</summary>
+    public ReadOnlyMemory<byte> ModuleHash => _moduleHash;
+
+    /// <summary>Enclaves specialised so far (including recycled and crashed ones).</summary>
+    public long Specializations { get; private set; }
+
+    /// <summary>Runs the function once on <paramref name="sealedInput"/>.</summary>
+    /// <exception cref="EnclaveException">The enclave refused to specialise, or was lost during the invocation.</exception>
+    public async Task<InvocationOutcome> InvokeAsync(ReadOnlyMemory<byte> sealedInput, CancellationToken cancellationToken = default)
+    {
+        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        EnclaveProcess? enclave = null;
+        try
+        {
+            long specializeMicros = 0;
+            var cold = false;
+            var prewarmed = false;
+            lock (_lock)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _idle.TryPop(out enclave);
+            }
+
+            if (enclave is null)
+            {
+                cold = true;
+                var watch = Stopwatch.StartNew();
+                (enclave, prewarmed) = await SpecializeAsync(cancellationToken).ConfigureAwait(false);
+                specializeMicros = (long)watch.Elapsed.TotalMicroseconds;
+            }
+
+            var result = await enclave.InvokeAsync(sealedInput, cancellationToken).ConfigureAwait(false);
+            var outcome = new InvocationOutcome(result, cold, specializeMicros, prewarmed, enclave.ProcessId);
+            if (enclave.Invocations < _definition.MaxInvocationsPerEnclave && !enclave.IsLost)
+            {
+                lock (_lock)
+                {
+                    if (!_disposed)
+                    {
+                        _idle.Push(enclave);
+                        enclave = null;
+                    }
+                }
+            }
+
+            return outcome;
+        }
+        finally
+        {
+            if (enclave is not null)
+            {
+                await enclave.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _slots.Release();
+        }
+    }
+
+    /// <summary>Shuts every idle enclave down (they zero their memory and exit).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        EnclaveProcess[] idle;
+        lock (_lock)
+        {
+            _disposed = true;
+            idle = [.. _idle];
+            _idle.Clear();
+        }
+
+        foreach (var enclave in idle)
+        {
+            await enclave.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<(EnclaveProcess Enclave, bool Prewarmed)> SpecializeAsync(CancellationToken cancellationToken)
+    {
+        var (cell, prewarmed) = await _cells.TakeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var runtime = cell.Ready.RuntimeIdentity.ToArray();
+            var cached = _cache?.TryGet(runtime, _moduleHash);
+            using var session = await _definition.Provision(cell.Ready, cancellationToken).ConfigureAwait(false);
+            SpecializedMessage specialized;
+            try
+            {
+                specialized = await cell.SpecializeAsync(Request(session, cached), cancellationToken).ConfigureAwait(false);
+            }
+            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost)
+            {
+                // The enclave refused the cached artifact (modified, or from another runtime): drop it, send the module.
+                _cache!.Remove(runtime, _moduleHash);
+                specialized = await cell.SpecializeAsync(Request(session, null), cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!session.Confirms(specialized))
+            {
+                throw new EnclaveException("the enclave's confirmation does not match what was provisioned", enclaveLost: true);
+            }
+
+            if (_cache is not null && specialized.NewArtifact.Length > 0)
+            {
+                _cache.Put(runtime, _moduleHash, specialized.NewArtifact.Span);
+            }
+
+            Specializations++;
+            return (cell, prewarmed);
+        }
+        catch
+        {
+            await cell.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private SpecializeMessage Request(IProvisioningSession session, byte[]? cached) =>
+        new(session.PublicKey, session.SealedProvisioning,
+            cached is null ? _definition.Module : ReadOnlyMemory<byte>.Empty,
+            cached ?? ReadOnlyMemory<byte>.Empty,
+            _definition.ImagePath);
+}

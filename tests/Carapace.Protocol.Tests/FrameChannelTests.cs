@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+
+namespace Carapace.Protocol.Tests;
+
+public sealed class FrameChannelTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(70_000)]
+    public async Task A_written_frame_reads_back_with_its_type_and_body(int size)
+    {
+        var pipe = new MemoryStream();
+        var body = new byte[size];
+        Random.Shared.NextBytes(body);
+        await using (var writer = new FrameChannel(Stream.Null, new NonClosingStream(pipe)))
+        {
+            await writer.WriteAsync(MessageType.Invoke, body);
+            await writer.WriteAsync(MessageType.Shutdown, Array.Empty<byte>());
+        }
+
+        pipe.Position = 0;
+        await using var reader = new FrameChannel(pipe, Stream.Null);
+        var first = await reader.ReadAsync();
+        var second = await reader.ReadAsync();
+        var end = await reader.ReadAsync();
+
+        Assert.Equal(MessageType.Invoke, first!.Value.Type);
+        Assert.Equal(body, first.Value.Body.ToArray());
+        Assert.Equal(MessageType.Shutdown, second!.Value.Type);
+        Assert.Null(end);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0, 0 }, "inside a frame header")]
+    [InlineData(new byte[] { 0, 0, 0, 0, 0x11 }, "outside 1..")]
+    [InlineData(new byte[] { 0xff, 0xff, 0xff, 0xff, 0x11 }, "outside 1..")]
+    [InlineData(new byte[] { 0, 0, 0, 1, 0x7f }, "unknown message type 0x7f")]
+    [InlineData(new byte[] { 0, 0, 0, 9, 0x11, 1, 2 }, "closed inside a Invoke frame")]
+    public async Task Broken_frames_are_protocol_errors(byte[] bytes, string expected)
+    {
+        await using var reader = new FrameChannel(new MemoryStream(bytes), Stream.Null);
+
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => reader.ReadAsync());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_length_counts_the_type_byte_and_the_body()
+    {
+        var pipe = new MemoryStream();
+        await using (var writer = new FrameChannel(Stream.Null, new NonClosingStream(pipe)))
+        {
+            await writer.WriteAsync(MessageType.Ready, new byte[] { 1, 2, 3 });
+        }
+
+        var bytes = pipe.ToArray();
+        Assert.Equal(4u, BinaryPrimitives.ReadUInt32BigEndian(bytes));
+        Assert.Equal((byte)MessageType.Ready, bytes[4]);
+        Assert.Equal(8, bytes.Length);
+    }
+
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => inner.Length;
+
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+
+        public override void Flush() => inner.Flush();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+}

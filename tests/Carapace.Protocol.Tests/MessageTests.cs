@@ -1,0 +1,139 @@
+namespace Carapace.Protocol.Tests;
+
+public sealed class MessageTests
+{
+    private static readonly byte[] s_key = [.. Enumerable.Range(0, 65).Select(i => (byte)i)];
+    private static readonly byte[] s_hash = [.. Enumerable.Range(100, 32).Select(i => (byte)i)];
+
+    [Fact]
+    public void Ready_round_trips()
+    {
+        var m = new ReadyMessage(1, s_hash, s_key, 4242, true);
+        var back = ReadyMessage.Decode(m.Encode());
+
+        Assert.Equal(1, back.ProtocolVersion);
+        Assert.Equal(s_hash, back.RuntimeIdentity.ToArray());
+        Assert.Equal(s_key, back.SessionPublicKey.ToArray());
+        Assert.Equal(4242, back.ProcessId);
+        Assert.True(back.Simulation);
+    }
+
+    [Fact]
+    public void Specialize_round_trips_with_and_without_an_image()
+    {
+        var module = new byte[100_000];
+        Random.Shared.NextBytes(module);
+        var withImage = SpecializeMessage.Decode(new SpecializeMessage(s_key, new byte[] { 1, 2, 3 }, module, ReadOnlyMemory<byte>.Empty, "/var/img").Encode());
+        var without = SpecializeMessage.Decode(new SpecializeMessage(s_key, new byte[] { 4 }, ReadOnlyMemory<byte>.Empty, new byte[] { 9, 9 }, null).Encode());
+
+        Assert.Equal(module, withImage.Module.ToArray());
+        Assert.Equal([1, 2, 3], withImage.SealedProvisioning.ToArray());
+        Assert.Equal("/var/img", withImage.ImagePath);
+        Assert.True(withImage.CachedArtifact.IsEmpty);
+        Assert.Null(without.ImagePath);
+        Assert.Equal([9, 9], without.CachedArtifact.ToArray());
+        Assert.True(without.Module.IsEmpty);
+    }
+
+    [Fact]
+    public void Specialized_round_trips()
+    {
+        var back = SpecializedMessage.Decode(new SpecializedMessage(s_hash, new byte[] { 7, 7 }, new byte[] { 8 }, Compiled: true, 1234).Encode());
+
+        Assert.Equal(s_hash, back.Measurement.ToArray());
+        Assert.Equal([7, 7], back.Confirmation.ToArray());
+        Assert.Equal([8], back.NewArtifact.ToArray());
+        Assert.True(back.Compiled);
+        Assert.Equal(1234, back.LoadMicroseconds);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(23)]
+    [InlineData(24)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(65_536)]
+    [InlineData(1 << 20)]
+    public void Invoke_input_is_returned_exactly_for_every_length_encoding(int size)
+    {
+        var input = new byte[size];
+        Random.Shared.NextBytes(input);
+
+        var back = InvokeMessage.Decode(new InvokeMessage(77, input).Encode());
+
+        Assert.Equal(77, back.InvocationId);
+        Assert.Equal(input, back.Input.ToArray());
+    }
+
+    [Fact]
+    public void Result_round_trips_every_field()
+    {
+        var m = new ResultMessage(5, InvocationStatus.Timeout, 137, "timeout after 2.0 s", new byte[] { 1 }, new byte[] { 2, 2 }, new ResourceUsage(2_000_000, 99, 65_536, 12));
+        var back = ResultMessage.Decode(m.Encode());
+
+        Assert.Equal(m.InvocationId, back.InvocationId);
+        Assert.Equal(InvocationStatus.Timeout, back.Status);
+        Assert.Equal(137, back.ExitCode);
+        Assert.Equal("timeout after 2.0 s", back.Message);
+        Assert.Equal([1], back.Output.ToArray());
+        Assert.Equal([2, 2], back.Log.ToArray());
+        Assert.Equal(m.Usage, back.Usage);
+    }
+
+    [Fact]
+    public void Failure_round_trips()
+    {
+        var back = FailureMessage.Decode(new FailureMessage("specialize", "module hash mismatch", Fatal: false).Encode());
+
+        Assert.Equal("specialize", back.Stage);
+        Assert.Equal("module hash mismatch", back.Message);
+        Assert.False(back.Fatal);
+    }
+
+    [Fact]
+    public void A_missing_field_is_named()
+    {
+        var body = new System.Formats.Cbor.CborWriter();
+        body.WriteStartMap(1);
+        body.WriteTextString("id");
+        body.WriteInt64(1);
+        body.WriteEndMap();
+
+        var error = Assert.Throws<ProtocolException>(() => InvokeMessage.Decode(body.Encode()));
+
+        Assert.Equal("Invoke: missing field 'input'", error.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { })]
+    [InlineData(new byte[] { 0xff })]
+    [InlineData(new byte[] { 0x82, 0x01, 0x02 })]
+    [InlineData(new byte[] { 0xa1, 0x62, 0x69, 0x64, 0x61, 0x78 })]
+    public void Garbage_bodies_are_protocol_errors(byte[] body)
+    {
+        Assert.Throws<ProtocolException>(() => InvokeMessage.Decode(body));
+        Assert.Throws<ProtocolException>(() => ResultMessage.Decode(body));
+        Assert.Throws<ProtocolException>(() => ReadyMessage.Decode(body));
+    }
+
+    [Fact]
+    public void An_unknown_status_is_refused()
+    {
+        var w = new System.Formats.Cbor.CborWriter();
+        w.WriteStartMap(4);
+        w.WriteTextString("id");
+        w.WriteInt64(1);
+        w.WriteTextString("exit");
+        w.WriteInt32(0);
+        w.WriteTextString("message");
+        w.WriteTextString("");
+        w.WriteTextString("status");
+        w.WriteInt32(99);
+        w.WriteEndMap();
+
+        var error = Assert.Throws<ProtocolException>(() => ResultMessage.Decode(w.Encode()));
+
+        Assert.Contains("outside", error.Message, StringComparison.Ordinal);
+    }
+}
