@@ -34,6 +34,22 @@ public sealed class EdgeGrant : IDisposable
     /// <summary>The key bytes.</summary>
     public ReadOnlySpan<byte> Key => _key;
 
+    /// <summary>A grant holding a copy of <paramref name="key"/>'s bytes and edge.</summary>
+    public static EdgeGrant From(Envelope.Keys.EdgeKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Span<byte> bytes = stackalloc byte[Envelope.Keys.EdgeKey.Size];
+        key.CopyTo(bytes);
+        try
+        {
+            return new EdgeGrant(key.ChainId, key.FromStep, key.ToStep, bytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
     /// <summary>Makes the envelope key for this edge (the caller disposes it).</summary>
     public Envelope.Keys.EdgeKey ToEdgeKey() => Envelope.Keys.EdgeKey.FromBytes(_key, ChainId, FromStep, ToStep);
 
