@@ -61,7 +61,7 @@ internal static class RunCommand
 
             var wasm = await File.ReadAllBytesAsync(modulePath, cancel).ConfigureAwait(false);
             var functionManifest = manifest.Build(parse, modulePath, image: null);
-            var plan = RunPlan.Create(wasm, functionManifest);
+            var plan = ProvisioningPlan.Create(wasm, functionManifest);
             var cache = new ModuleCacheStore(parse.GetValue(cacheDir) ?? DefaultCacheDirectory());
             var launch = new EnclaveLaunchOptions
             {

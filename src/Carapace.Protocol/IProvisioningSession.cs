@@ -1,6 +1,5 @@
-using Carapace.Protocol;
 
-namespace Carapace.Worker.Pools;
+namespace Carapace.Protocol;
 
 /// <summary>
 /// What a trusted provisioner (the client, or the KMS) hands the worker for one enclave: provisioning sealed to
