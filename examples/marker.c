@@ -3,8 +3,10 @@
  * into the next?
  *
  * MARKER may be given on standard input instead of as an argument ("marker
- * write" / "marker probe" with no MARKER): then it is invocation data, not
- * part of the function's measured arguments, which is how the enclave's
+ * write" / "marker probe" with no MARKER), and with no arguments at all the
+ * whole request comes from stdin as "write:MARKER" or "probe:MARKER". Then it
+ * is invocation data, not part of the function's measured arguments, and one
+ * deployed function can both write and probe — which is how the enclave's
  * memory-hygiene test uses it. It is read with raw read() into a static
  * buffer and wiped, so no stdio buffer keeps a copy.
  *
@@ -138,15 +140,30 @@ static int read_marker_from_stdin(void) {
 }
 
 int main(int argc, char **argv) {
-    int from_stdin = argc == 2;
-    if ((argc != 2 && argc != 3) || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "probe") != 0) ||
-        (!from_stdin && (argv[2][0] == '\0' || strlen(argv[2]) > MAX_MARKER)) ||
-        (from_stdin && read_marker_from_stdin() != 0)) {
-        fprintf(stderr, "usage: marker write|probe [MARKER] (1..%d bytes; read from stdin when not given)\n", MAX_MARKER);
-        return 2;
+    int probe;
+    char *marker;
+    if (argc == 1) {
+        /* "write:MARKER" or "probe:MARKER" on stdin */
+        if (read_marker_from_stdin() != 0 ||
+            (strncmp(stdin_marker, "write:", 6) != 0 && strncmp(stdin_marker, "probe:", 6) != 0) || stdin_marker[6] == '\0') {
+            fprintf(stderr, "usage: echo write:MARKER | marker   (or probe:MARKER)\n");
+            return 2;
+        }
+        probe = stdin_marker[0] == 'p';
+        marker = stdin_marker + 6;
+    } else {
+        int from_stdin = argc == 2;
+        if (argc > 3 || (strcmp(argv[1], "write") != 0 && strcmp(argv[1], "probe") != 0) ||
+            (!from_stdin && (argv[2][0] == '\0' || strlen(argv[2]) > MAX_MARKER)) ||
+            (from_stdin && read_marker_from_stdin() != 0)) {
+            fprintf(stderr, "usage: marker write|probe [MARKER] (1..%d bytes; read from stdin when not given)\n", MAX_MARKER);
+            return 2;
+        }
+        probe = strcmp(argv[1], "probe") == 0;
+        marker = from_stdin ? stdin_marker : argv[2];
     }
-    int probe = strcmp(argv[1], "probe") == 0;
-    take_marker(from_stdin ? stdin_marker : argv[2]);
+    take_marker(marker);
+    if (probe) memset(stdin_marker, 0, 6); /* the mode prefix is not secret, but keep the buffer clean */
     if (!probe) return cmd_write();
 
     int in_memory = scan_memory();
