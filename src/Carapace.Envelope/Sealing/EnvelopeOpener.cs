@@ -156,8 +156,10 @@ public static class EnvelopeOpener
         }
         finally
         {
+            // Only the first MaxFinalLength bytes ever held plaintext (each chunk is also zeroed once written).
+            CryptographicOperations.ZeroMemory(plain.AsSpan(0, verifier.MaxFinalLength));
             ArrayPool<byte>.Shared.Return(input, clearArray: false);
-            ArrayPool<byte>.Shared.Return(plain, clearArray: true);
+            ArrayPool<byte>.Shared.Return(plain, clearArray: false);
         }
     }
 
