@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Carapace.Cli.Bench;
 using Carapace.Cli.Envelopes;
+using Carapace.Cli.Functions;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Keys;
 
@@ -18,12 +19,16 @@ internal static class CarapaceApp
         root.Add(SealCommand.Build());
         root.Add(OpenCommand.Build());
         root.Add(InspectCommand.Build());
+        root.Add(RunCommand.Build());
+        root.Add(PackCommand.Build());
+        root.Add(MeasureCommand.Build());
         root.Add(BenchCommands.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",
             "echo 'hello' | carapace seal --key ns.key --meta team=blue > msg.env",
             "carapace inspect < msg.env",
             "carapace open --key ns.key < msg.env",
+            "echo hello | carapace run examples/out/hello.wasm",
             "carapace bench envelope");
         Examples.Install(root);
         return root;

@@ -1,1 +1,3 @@
-return 0;
+using Carapace.Enclave.Host;
+
+return await EnclaveMain.RunAsync(args).ConfigureAwait(false);

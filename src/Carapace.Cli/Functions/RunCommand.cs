@@ -30,8 +30,9 @@ internal static class RunCommand
 
     public static Command Build()
     {
-        var module = new Argument<string>("MODULE.wasm") { Description = "A WebAssembly module targeting WASI preview 1 (wasm32-wasi)." };
-        var manifest = new ManifestOptions();
+        var inputs = new FunctionInputs();
+        var imageKey = new Option<string?>("--image-key") { Description = "The image's key file (default IMG.key, as written by 'carapace pack').", HelpName = "FILE" };
+        var masterKey = new Option<string?>("--key") { Description = "Derive the image key from this master key (for images packed with --key).", HelpName = "FILE" };
         var input = CommonOptions.In();
         var output = CommonOptions.Out();
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Where precompiled modules are cached (default ~/.carapace/cache).", HelpName = "DIR" };
@@ -43,9 +44,9 @@ internal static class RunCommand
             "its stderr goes to stderr. The exit code is the function's, or 124 timeout, 125 memory limit, 122 fuel, " +
             "121 trap, 123 integrity violation, 126 input rejected.")
         {
-            module, input, output, cacheDir, stats,
+            imageKey, masterKey, input, output, cacheDir, stats,
         };
-        manifest.AddTo(command);
+        inputs.AddTo(command);
         Examples.Set(command,
             "echo hello | carapace run examples/out/hello.wasm",
             "carapace run sha256.wasm --memory 32MiB --timeout 2s < big.bin",
@@ -53,15 +54,10 @@ internal static class RunCommand
 
         command.SetHandler(async (parse, cancel) =>
         {
-            var modulePath = parse.GetRequiredValue(module);
-            if (!File.Exists(modulePath))
-            {
-                throw new CliFailure($"module {modulePath} does not exist", ExitCodes.IoError);
-            }
-
-            var wasm = await File.ReadAllBytesAsync(modulePath, cancel).ConfigureAwait(false);
-            var functionManifest = manifest.Build(parse, modulePath, image: null);
-            var plan = ProvisioningPlan.Create(wasm, functionManifest);
+            var (wasm, functionManifest, image) = inputs.Load(parse);
+            var imagePath = inputs.ImagePath(parse);
+            var key = image is null ? null : ImageKeySource.ForRunning(parse.GetValue(masterKey), parse.GetValue(imageKey), imagePath!, image.ImageId.Span);
+            using var plan = ProvisioningPlan.Create(wasm, functionManifest, key);
             var cache = new ModuleCacheStore(parse.GetValue(cacheDir) ?? DefaultCacheDirectory());
             var launch = new EnclaveLaunchOptions
             {
@@ -73,6 +69,7 @@ internal static class RunCommand
             await using var pool = new FunctionPool(cells, new FunctionDefinition
             {
                 Module = wasm,
+                ImagePath = imagePath is null ? null : Path.GetFullPath(imagePath),
                 Provision = (ready, _) => Task.FromResult<IProvisioningSession>(plan.ProvisionFor(ready)),
                 MaxInstances = 1,
             }, cache);
@@ -120,7 +117,6 @@ internal static class RunCommand
                     $"enclave {outcome.EnclaveProcessId}; SIMULATION (not hardware-isolated)");
             }
 
-            plan.Dispose();
             return ExitCodeOf(result);
         });
         return command;

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Carapace.Cli.Infrastructure;
+using Carapace.Enclave.FileSystem.Image;
+using Carapace.Enclave.Functions;
+
+namespace Carapace.Cli.Functions;
+
+/// <summary>The module and image arguments shared by <c>run</c> and <c>measure</c>.</summary>
+internal sealed class FunctionInputs
+{
+    private readonly Argument<string> _module = new("MODULE.wasm") { Description = "A WebAssembly module targeting WASI preview 1 (wasm32-wasi)." };
+    private readonly Option<string?> _image = new("--image") { Description = "A shielded image (from 'carapace pack') mounted read-only at /data.", HelpName = "IMG" };
+
+    public ManifestOptions Manifest { get; } = new();
+
+    public void AddTo(Command command)
+    {
+        command.Add(_module);
+        command.Add(_image);
+        Manifest.AddTo(command);
+    }
+
+    public string? ImagePath(ParseResult parse) => parse.GetValue(_image);
+
+    /// <summary>Reads the module, the image header (no key needed) and builds the manifest.</summary>
+    public (byte[] Module, FunctionManifest Manifest, ImageHeader? Image) Load(ParseResult parse)
+    {
+        var path = parse.GetRequiredValue(_module);
+        if (!File.Exists(path))
+        {
+            throw new CliFailure($"module {path} does not exist", ExitCodes.IoError);
+        }
+
+        ImageHeader? header = null;
+        if (ImagePath(parse) is { } imagePath)
+        {
+            if (!File.Exists(imagePath))
+            {
+                throw new CliFailure($"image {imagePath} does not exist", ExitCodes.IoError);
+            }
+
+            try
+            {
+                using var stream = File.OpenRead(imagePath);
+                header = ImageHeader.Read(stream);
+            }
+            catch (ImageFormatException e)
+            {
+                throw new CliFailure($"{imagePath}: {e.Message}");
+            }
+        }
+
+        var image = header is null ? null : new ImageReference(header.ImageId, header.Root);
+        return (File.ReadAllBytes(path), Manifest.Build(parse, path, image), header);
+    }
+}

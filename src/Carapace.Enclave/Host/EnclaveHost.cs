@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Carapace.Enclave.FileSystem;
+using Carapace.Enclave.FileSystem.Image;
+using Carapace.Enclave.Functions;
+using Carapace.Enclave.Runtime;
+using Carapace.Enclave.Session;
+using Carapace.Enclave.Wasi;
+using Carapace.Protocol;
+using Wasmtime;
+
+namespace Carapace.Enclave.Host;
+
+/// <summary>
+/// The enclave process's main loop. At start it hashes its own runtime, prepares its engine, makes a fresh session
+/// key pair, warms its code paths with a built-in function, and announces itself (ready). It then serves one
+/// specialisation and any number of invocations, one at a time, until the host asks it to shut down or closes the
+/// channel. Every failure a request can cause is answered with a failure message; nothing a guest or the host
+/// sends can crash the process.
+/// </summary>
+internal sealed class EnclaveHost : IDisposable
+{
+    private readonly byte[] _runtimeIdentity;
+    private readonly SimulatedPlatform _platform;
+    private readonly EnclaveSession _session = new();
+    private readonly EpochTicker _ticker = new();
+    private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
+    private LoadedFunction? _function;
+
+    public EnclaveHost(string runtimeDirectory, string platformKeyPath)
+    {
+        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
+        _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
+        EngineFor(fuel: false);
+    }
+
+    public byte[] RuntimeIdentityValue => _runtimeIdentity;
+
+    public async Task<int> RunAsync(Stream fromHost, Stream toHost, CancellationToken cancellationToken)
+    {
+        await using var channel = new FrameChannel(fromHost, toHost);
+        Warmup.Run(this);
+        var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true);
+        await channel.WriteAsync(MessageType.Ready, ready.Encode(), cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            Frame? frame;
+            try
+            {
+                frame = await channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ProtocolException e)
+            {
+                await channel.WriteAsync(MessageType.Failure, new FailureMessage("protocol", e.Message, Fatal: true).Encode(), cancellationToken).ConfigureAwait(false);
+                return 2;
+            }
+
+            if (frame is null || frame.Value.Type == MessageType.Shutdown)
+            {
+                return 0;
+            }
+
+            var (type, body) = Handle(frame.Value);
+            await channel.WriteAsync(type, body, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _function?.Dispose();
+        _ticker.Dispose();
+        foreach (var (engine, linker, cache) in _engines.Values)
+        {
+            cache.Dispose();
+            linker.Dispose();
+            engine.Dispose();
+        }
+
+        _session.Dispose();
+        _platform.Dispose();
+    }
+
+    /// <summary>Serves one request; every expected failure becomes a failure message.</summary>
+    internal (MessageType Type, byte[] Body) Handle(Frame frame)
+    {
+        try
+        {
+            switch (frame.Type)
+            {
+                case MessageType.Specialize:
+                    return (MessageType.Specialized, Specialize(SpecializeMessage.Decode(frame.Body), _session).Encode());
+                case MessageType.Invoke:
+                    var invoke = InvokeMessage.Decode(frame.Body);
+                    var function = _function ?? throw new SpecializationException("no function is loaded: send Specialize first");
+                    return (MessageType.Result, function.Invoke(invoke.InvocationId, invoke.Input).Encode());
+                default:
+                    return Failure("protocol", $"{frame.Type} is not a host-to-enclave message");
+            }
+        }
+        catch (SpecializationException e)
+        {
+            return Failure(frame.Type == MessageType.Specialize ? "specialize" : "invoke", e.Message);
+        }
+        catch (ProtocolException e)
+        {
+            return Failure("protocol", e.Message);
+        }
+    }
+
+    /// <summary>Loads a function from a (possibly self-made, for warm-up) provisioning.</summary>
+    internal SpecializedMessage Specialize(SpecializeMessage request, EnclaveSession session)
+    {
+        if (_function is not null)
+        {
+            throw new SpecializationException("this enclave is already specialised; start another one");
+        }
+
+        ProvisioningPayload payload;
+        try
+        {
+            payload = session.OpenProvisioning(request.ProvisionerPublicKey.Span, request.SealedProvisioning.Span);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException)
+        {
+            throw new SpecializationException("provisioning rejected: " + e.Message);
+        }
+
+        var keep = false;
+        try
+        {
+            FunctionManifest manifest;
+            try
+            {
+                manifest = FunctionManifest.Decode(payload.Manifest);
+            }
+            catch (FormatException e)
+            {
+                throw new SpecializationException(e.Message);
+            }
+
+            var (engine, linker, cache) = EngineFor(manifest.Fuel > 0);
+            var watch = Stopwatch.StartNew();
+            var (module, artifact) = LoadModule(engine, cache, request, payload.ModuleHash);
+            var loadMicros = (long)watch.Elapsed.TotalMicroseconds;
+            try
+            {
+                CheckImports(module);
+                var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
+                var measurement = Measurement.Compute(_runtimeIdentity, payload.ModuleHash, payload.Manifest);
+                _function = new LoadedFunction(engine, linker, module, manifest, payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey(),
+                    [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, s.Value))], image);
+                keep = true;
+                return new SpecializedMessage(measurement, session.Confirm(measurement), artifact, artifact.Length > 0, loadMicros);
+            }
+            catch
+            {
+                module.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            if (!keep)
+            {
+                payload.Dispose();
+            }
+            else
+            {
+                // Keys now live in the loaded function (copied into EdgeKeys); secrets moved with it.
+                payload.Input.Dispose();
+                payload.Output.Dispose();
+                payload.Log.Dispose();
+                if (payload.ImageKey is not null)
+                {
+                    CryptographicOperations.ZeroMemory(payload.ImageKey);
+                }
+            }
+        }
+    }
+
+    /// <summary>Forgets the loaded function (warm-up only).</summary>
+    internal void Unload()
+    {
+        _function?.Dispose();
+        _function = null;
+    }
+
+    internal LoadedFunction? Function => _function;
+
+    private (Engine Engine, Linker Linker, ModuleCache Cache) EngineFor(bool fuel)
+    {
+        if (!_engines.TryGetValue(fuel, out var entry))
+        {
+            var engine = EngineSettings.CreateEngine(fuel);
+            var linker = new Linker(engine);
+            WasiPreview1.Define(linker);
+            var cache = new ModuleCache(_platform.DeriveSealingKey("module cache", _runtimeIdentity), _runtimeIdentity, EngineSettings.CacheDescription(fuel));
+            _ticker.Add(engine);
+            entry = (engine, linker, cache);
+            _engines[fuel] = entry;
+        }
+
+        return entry;
+    }
+
+    private static (Module Module, byte[] NewArtifact) LoadModule(Engine engine, ModuleCache cache, SpecializeMessage request, byte[] moduleHash)
+    {
+        try
+        {
+            if (!request.CachedArtifact.IsEmpty)
+            {
+                if (!cache.TryUnwrap(request.CachedArtifact, moduleHash, out var serialized, out var problem))
+                {
+                    throw new SpecializationException(problem);
+                }
+
+                return (Module.Deserialize(engine, "function", serialized.Span), []);
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(request.Module.Span), moduleHash))
+            {
+                throw new SpecializationException("the module does not match the provisioned module hash (the host sent other code)");
+            }
+
+            var module = Module.FromBytes(engine, "function", request.Module.Span);
+            return (module, cache.Wrap(moduleHash, module.Serialize()));
+        }
+        catch (WasmtimeException e)
+        {
+            throw new SpecializationException("the module is not valid WebAssembly for this runtime: " + e.Message.Split('\n')[0]);
+        }
+    }
+
+    private static void CheckImports(Module module)
+    {
+        foreach (var import in module.Imports)
+        {
+            if (import.ModuleName != "wasi_snapshot_preview1")
+            {
+                throw new SpecializationException($"the module imports '{import.Name}' from '{import.ModuleName}'; Carapace provides only wasi_snapshot_preview1");
+            }
+        }
+    }
+
+    private static IFileSystem? MountImage(FunctionManifest manifest, string? path, byte[]? key)
+    {
+        if (manifest.Image is not { } image)
+        {
+            return null;
+        }
+
+        if (path is null || key is null)
+        {
+            throw new SpecializationException("the function is measured with an image, but no image (or no image key) was given");
+        }
+
+        try
+        {
+            return ShieldedImage.Mount(path, key, image.Root.Span);
+        }
+        catch (IntegrityViolationException e)
+        {
+            throw new SpecializationException("integrity violation: " + e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageFormatException)
+        {
+            throw new SpecializationException("cannot mount the image: " + e.Message);
+        }
+    }
+
+    private static (MessageType, byte[]) Failure(string stage, string message) =>
+        (MessageType.Failure, new FailureMessage(stage, message, Fatal: false).Encode());
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Carapace.Enclave.FileSystem;
+using Carapace.Enclave.FileSystem.Memory;
+using Carapace.Enclave.Functions;
+using Carapace.Enclave.Wasi;
+using Carapace.Envelope;
+using Carapace.Envelope.Format;
+using Carapace.Envelope.Keys;
+using Carapace.Envelope.Replay;
+using Carapace.Envelope.Sealing;
+using Carapace.Protocol;
+using Wasmtime;
+
+namespace Carapace.Enclave.Host;
+
+/// <summary>
+/// One function loaded in this enclave: its module, manifest, edge keys, secrets and image. An invocation opens the
+/// sealed input, runs the guest under Carapace's WASI with its limits, seals stdout for the output edge and stderr for
+/// the log edge, and then zeroes everything the invocation touched: linear memory, /tmp, the plaintext buffers and
+/// the recently used stack.
+/// </summary>
+internal sealed class LoadedFunction : IDisposable
+{
+    private const long EpochTickMilliseconds = EpochTicker.TickMilliseconds;
+
+    private readonly Engine _engine;
+    private readonly Linker _linker;
+    private readonly Module _module;
+    private readonly FunctionManifest _manifest;
+    private readonly EdgeKey _input;
+    private readonly EdgeKey _output;
+    private readonly EdgeKey _log;
+    private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _secrets;
+    private readonly IFileSystem? _image;
+    private readonly ReplayGuard _replay = new(windowPerEdge: 16_384, maxEdges: 1);
+    private readonly PinnedBuffer _payload = new(64 * 1024);
+
+    public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, EdgeKey input, EdgeKey output, EdgeKey log,
+        IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image)
+    {
+        _engine = engine;
+        _linker = linker;
+        _module = module;
+        _manifest = manifest;
+        _input = input;
+        _output = output;
+        _log = log;
+        _secrets = secrets;
+        _image = image;
+    }
+
+    public ResultMessage Invoke(long invocationId, ReadOnlyMemory<byte> sealedInput)
+    {
+        try
+        {
+            return Run(invocationId, sealedInput);
+        }
+        finally
+        {
+            _payload.Clear();
+            StackScrubber.Scrub();
+        }
+    }
+
+    public void Dispose()
+    {
+        _payload.Dispose();
+        _input.Dispose();
+        _output.Dispose();
+        _log.Dispose();
+        foreach (var (_, value) in _secrets)
+        {
+            CryptographicOperations.ZeroMemory(value);
+        }
+
+        (_image as IDisposable)?.Dispose();
+        _module.Dispose();
+    }
+
+    private ResultMessage Run(long invocationId, ReadOnlyMemory<byte> sealedInput)
+    {
+        EnvelopeMetadata request;
+        try
+        {
+            request = EnvelopeOpener.Open(_input, sealedInput.Span, _payload, new OpenOptions { MaxPayloadBytes = _manifest.MaxInputBytes, ReplayGuard = _replay });
+        }
+        catch (EnvelopeException e)
+        {
+            return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, "input rejected: " + e.Message, default, default, default);
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
+        using var tmp = _manifest.TmpBytes > 0 ? new MemoryFileSystem(_manifest.TmpBytes) : null;
+        var preopens = new List<(string, IFileSystem)>();
+        if (_image is not null)
+        {
+            preopens.Add(("/data", _image));
+        }
+
+        if (tmp is not null)
+        {
+            preopens.Add(("/tmp", tmp));
+        }
+
+        using var wasi = new WasiContext(new WasiOptions
+        {
+            Args = [_manifest.Name, .. _manifest.Arguments],
+            Environment = [.. _manifest.Environment, .. _secrets.Select(s => new KeyValuePair<string, string>(s.Key, Encoding.UTF8.GetString(s.Value)))],
+            Stdin = _payload.WrittenMemory,
+            MaxStdoutBytes = (int)_manifest.MaxOutputBytes,
+            MaxStderrBytes = (int)_manifest.MaxLogBytes,
+            Preopens = preopens,
+            Clock = new WasiClockOptions { ResolutionNanoseconds = _manifest.ClockResolutionNanoseconds, RealtimeGranted = _manifest.Realtime },
+            Deadline = deadline.Token,
+        });
+
+        var watch = Stopwatch.StartNew();
+        long instantiateMicros = 0, memoryBytes = 0, fuelUsed = 0;
+        InvocationStatus status;
+        var exitCode = 0;
+        string message;
+        using (var store = new Store(_engine, wasi))
+        {
+            store.SetLimits(memorySize: _manifest.MemoryBytes);
+            if (_manifest.Fuel > 0)
+            {
+                store.Fuel = (ulong)_manifest.Fuel;
+            }
+
+            store.SetEpochDeadline((ulong)((_manifest.TimeoutMilliseconds + EpochTickMilliseconds - 1) / EpochTickMilliseconds) + 1);
+            Memory? memory = null;
+            try
+            {
+                var instance = _linker.Instantiate(store, _module);
+                instantiateMicros = (long)watch.Elapsed.TotalMicroseconds;
+                memory = instance.GetMemory("memory");
+                var start = instance.GetAction("_start")
+                    ?? throw new InvalidOperationException("the module exports no _start function (it is not a WASI command)");
+                (status, exitCode, message) = Execute(start, wasi, memory);
+            }
+            catch (WasmtimeException e) when (e is not TrapException)
+            {
+                (status, exitCode, message) = (InvocationStatus.Trap, 0, "instantiation failed: " + FirstLine(e.Message));
+            }
+            catch (InvalidOperationException e)
+            {
+                (status, exitCode, message) = (InvocationStatus.Trap, 0, e.Message);
+            }
+
+            memoryBytes = memory?.GetLength() ?? 0;
+            if (_manifest.Fuel > 0)
+            {
+                fuelUsed = _manifest.Fuel - (long)store.Fuel;
+            }
+
+            // Wasmtime's .NET binding cannot report a refused memory.grow, so a failure is attributed to the memory
+            // limit when the guest failed with its linear memory within max(1 MiB, limit/8) of the limit.
+            if ((status == InvocationStatus.Trap || (status == InvocationStatus.Completed && exitCode != 0))
+                && memoryBytes + Math.Max(1L << 20, _manifest.MemoryBytes / 8) >= _manifest.MemoryBytes)
+            {
+                status = InvocationStatus.MemoryLimit;
+                message = string.Create(CultureInfo.InvariantCulture, $"memory limit exceeded ({_manifest.MemoryBytes >> 20} MiB)");
+            }
+
+            if (memory is not null)
+            {
+                ZeroLinearMemory(memory);
+            }
+        }
+
+        if (wasi.IntegrityViolation is { } violation)
+        {
+            (status, message) = (InvocationStatus.IntegrityViolation, "integrity violation: " + violation);
+        }
+        else if (wasi.OutputTruncated && status == InvocationStatus.Completed)
+        {
+            (status, message) = (InvocationStatus.OutputTooLarge, string.Create(CultureInfo.InvariantCulture, $"output exceeded {_manifest.MaxOutputBytes} bytes"));
+        }
+
+        var wall = (long)watch.Elapsed.TotalMicroseconds;
+        var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
+        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, _output, sealOptions) : [];
+        var log = SealStream(wasi, stdout: false, _log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" });
+        return new ResultMessage(invocationId, status, exitCode, message, output, log, new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros));
+    }
+
+    private (InvocationStatus Status, int Exit, string Message) Execute(Action start, WasiContext wasi, Memory? memory)
+    {
+        try
+        {
+            start();
+            return (InvocationStatus.Completed, 0, "ok");
+        }
+        catch (Exception) when (wasi.ExitCode is { } code)
+        {
+            return (InvocationStatus.Completed, code, code == 0 ? "ok" : string.Create(CultureInfo.InvariantCulture, $"exit code {code}"));
+        }
+        catch (TrapException e) when (e.Type == TrapCode.Interrupt)
+        {
+            return (InvocationStatus.Timeout, 0, string.Create(CultureInfo.InvariantCulture, $"timeout after {_manifest.TimeoutMilliseconds / 1000.0:0.0#} s"));
+        }
+        catch (TrapException e) when (e.Type == TrapCode.OutOfFuel)
+        {
+            return (InvocationStatus.FuelExhausted, 0, string.Create(CultureInfo.InvariantCulture, $"fuel exhausted ({_manifest.Fuel} units)"));
+        }
+        catch (WasmtimeException e)
+        {
+            return (InvocationStatus.Trap, 0, "guest trap: " + FirstLine(e.Message));
+        }
+    }
+
+    private static byte[] SealStream(WasiContext wasi, bool stdout, EdgeKey key, SealOptions options)
+    {
+        using var buffer = new PinnedBuffer(stdout ? wasi.StdoutLength : wasi.StderrLength);
+        var length = stdout ? wasi.CopyStdoutTo(buffer.GetSpan(wasi.StdoutLength)) : wasi.CopyStderrTo(buffer.GetSpan(wasi.StderrLength));
+        buffer.Advance(length);
+        return EnvelopeSealer.Seal(key, buffer.WrittenSpan, options);
+    }
+
+    private static void ZeroLinearMemory(Memory memory)
+    {
+        var length = memory.GetLength();
+        const int Chunk = 1 << 30;
+        for (long offset = 0; offset < length; offset += Chunk)
+        {
+            memory.GetSpan(offset, (int)Math.Min(Chunk, length - offset)).Clear();
+        }
+    }
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOf('\n', StringComparison.Ordinal);
+        return end < 0 ? text : text[..end];
+    }
+}

@@ -1,0 +1,69 @@
+using Carapace.Enclave.Functions;
+using Carapace.Enclave.Session;
+using Carapace.Envelope.Keys;
+using Carapace.Envelope.Sealing;
+using Carapace.Protocol;
+
+namespace Carapace.Enclave.Host;
+
+/// <summary>
+/// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
+/// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
+/// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
+/// critical path, so specialising a cell costs a module load and one run.
+/// </summary>
+internal static class Warmup
+{
+    private const string EchoWat = """
+        (module
+          (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (i32.store (i32.const 0) (i32.const 64))
+            (i32.store (i32.const 4) (i32.const 1024))
+            (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+            (i32.store (i32.const 4) (i32.load (i32.const 8)))
+            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+        """;
+
+    public static void Run(EnclaveHost host)
+    {
+        var module = Wasmtime.Module.ConvertText(EchoWat);
+        using var master = MasterKey.Generate();
+        using var input = master.Derive("warm-up", 0, 1);
+        using var output = master.Derive("warm-up", 1, 2);
+        using var log = master.Derive("warm-up", 1, 0);
+        using var session = new EnclaveSession();
+        using var provisioner = new Provisioner(session.PublicKey);
+        using var payload = new ProvisioningPayload
+        {
+            Manifest = new FunctionManifest { Name = "warm-up" }.Encode(),
+            ModuleHash = System.Security.Cryptography.SHA256.HashData(module),
+            Input = EdgeGrant.From(input),
+            Output = EdgeGrant.From(output),
+            Log = EdgeGrant.From(log),
+        };
+        var request = new SpecializeMessage(provisioner.PublicKey, provisioner.Seal(payload), module, ReadOnlyMemory<byte>.Empty, null);
+        var specialized = SpecializedMessage.Decode(host.Specialize(SpecializeMessage.Decode(request.Encode()), session).Encode());
+        try
+        {
+            if (!provisioner.Confirms(specialized.Confirmation.Span, specialized.Measurement.Span))
+            {
+                throw new InvalidOperationException("warm-up: the enclave's own confirmation does not verify");
+            }
+
+            var sealedInput = EnvelopeSealer.Seal(input, "warm-up"u8);
+            var result = ResultMessage.Decode(host.Function!.Invoke(1, InvokeMessage.Decode(new InvokeMessage(1, sealedInput).Encode()).Input).Encode());
+            using var opened = EnvelopeOpener.Open(output, result.Output.Span);
+            if (result.Status != InvocationStatus.Completed || !opened.Payload.Span.SequenceEqual("warm-up"u8))
+            {
+                throw new InvalidOperationException($"warm-up: the echo function did not echo ({result.Status}: {result.Message})");
+            }
+        }
+        finally
+        {
+            host.Unload();
+        }
+    }
+}

@@ -1,0 +1,453 @@
+using Carapace.Enclave.FileSystem;
+using Wasmtime;
+
+namespace Carapace.Enclave.Wasi;
+
+// path_* calls: every path is resolved lexically inside the directory descriptor it is relative to (GuestPath).
+public sealed partial class WasiContext
+{
+    internal Errno PathOpen(Caller caller, int dirFd, int pathPtr, int pathLength, int openFlags, long rightsBase, int fdFlags, int resultPtr)
+    {
+        var m = Guest(caller);
+        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        if (((uint)openFlags & ~(uint)WasiAbi.OFlagsAll) != 0 || ((uint)fdFlags & ~(uint)WasiAbi.FdFlagsAll) != 0)
+        {
+            return Errno.Inval;
+        }
+
+        var oflags = (ushort)openFlags;
+        var create = (oflags & WasiAbi.OFlagCreate) != 0;
+        var exclusive = create && (oflags & WasiAbi.OFlagExclusive) != 0;
+        var truncate = (oflags & WasiAbi.OFlagTruncate) != 0;
+        var directoryOnly = (oflags & WasiAbi.OFlagDirectory) != 0;
+        if (directoryOnly && (create || truncate))
+        {
+            return Errno.Inval;
+        }
+
+        var requested = (ulong)rightsBase;
+        var write = (requested & WasiRights.WriteAccess) != 0;
+        var read = (requested & WasiRights.ReadAccess) != 0 || !write;
+
+        if (!m.Contains((uint)resultPtr, 4))
+        {
+            return Errno.Fault;
+        }
+
+        var slot = FreeSlot();
+        if (slot < 0)
+        {
+            return Errno.MFile;
+        }
+
+        var fs = dir!.FileSystem!;
+        IFileHandle? handle = null;
+        try
+        {
+            FileDescriptor opened;
+            e = fs.Stat(path.Path, out var info);
+            if (e == Errno.Success && info.Kind == NodeKind.Directory)
+            {
+                if (exclusive)
+                {
+                    return Errno.Exist;
+                }
+
+                if (write || truncate)
+                {
+                    return Errno.IsDir;
+                }
+
+                var rights = WasiRights.Directory(!fs.IsReadOnly);
+                opened = new FileDescriptor
+                {
+                    Kind = DescriptorKind.Directory,
+                    FileSystem = fs,
+                    Device = dir.Device,
+                    Path = path.Path,
+                    Flags = (ushort)(fdFlags & ~WasiAbi.FdFlagAppend),
+                    RightsBase = rights & dir.RightsInheriting,
+                    RightsInheriting = WasiRights.Inheriting(!fs.IsReadOnly) & dir.RightsInheriting,
+                };
+            }
+            else
+            {
+                if (e == Errno.Success)
+                {
+                    if (directoryOnly || path.MustBeDirectory)
+                    {
+                        return Errno.NotDir;
+                    }
+
+                    if (exclusive)
+                    {
+                        return Errno.Exist;
+                    }
+                }
+                else if (e != Errno.NoEnt)
+                {
+                    return e;
+                }
+                else if (!create || directoryOnly)
+                {
+                    return Errno.NoEnt;
+                }
+                else if (path.MustBeDirectory)
+                {
+                    return Errno.IsDir;
+                }
+
+                var exists = e == Errno.Success;
+                if (fs.IsReadOnly && (write || truncate || !exists))
+                {
+                    return Errno.RoFs;
+                }
+
+                if ((write && (dir.RightsInheriting & WasiRights.FdWrite) == 0) || (read && (dir.RightsInheriting & WasiRights.FdRead) == 0))
+                {
+                    return Errno.NotCapable;
+                }
+
+                var flags = (write ? OpenFlags.Write : OpenFlags.None)
+                    | (truncate ? OpenFlags.Truncate : OpenFlags.None)
+                    | (exists ? OpenFlags.None : OpenFlags.Create | (exclusive ? OpenFlags.Exclusive : OpenFlags.None));
+                e = fs.Open(path.Path, flags, out handle);
+                if (e != Errno.Success)
+                {
+                    return e;
+                }
+
+                var inode = fs.Stat(path.Path, out var created) == Errno.Success ? created.Inode : 0;
+                opened = new FileDescriptor
+                {
+                    Kind = DescriptorKind.File,
+                    FileSystem = fs,
+                    Device = dir.Device,
+                    Path = path.Path,
+                    Handle = handle,
+                    Inode = inode,
+                    Flags = (ushort)fdFlags,
+                    RightsBase = (WasiRights.FileCommon | (read ? WasiRights.FdRead : 0) | (write ? WasiRights.WriteAccess : 0)) & dir.RightsInheriting,
+                };
+            }
+
+            _fds[slot] = opened;
+            handle = null;
+            m.TryWriteUInt32((uint)resultPtr, (uint)slot);
+            return Errno.Success;
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+        finally
+        {
+            handle?.Dispose();
+        }
+    }
+
+    internal Errno PathFilestatGet(Caller caller, int dirFd, int pathPtr, int pathLength, int resultPtr)
+    {
+        var m = Guest(caller);
+        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        if (!m.TrySpan((uint)resultPtr, WasiAbi.FilestatSize, out var stat))
+        {
+            return Errno.Fault;
+        }
+
+        try
+        {
+            e = StatChecked(dir!.FileSystem!, path, out var info);
+            if (e == Errno.Success)
+            {
+                WriteFilestat(stat, dir.Device, info);
+            }
+
+            return e;
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    internal Errno PathCreateDirectory(Caller caller, int dirFd, int pathPtr, int pathLength)
+    {
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        var fs = dir!.FileSystem!;
+        try
+        {
+            if (path.Path.Length == 0)
+            {
+                return Errno.Exist;
+            }
+
+            if (fs.IsReadOnly)
+            {
+                e = fs.Stat(path.Path, out _);
+                return e == Errno.Success ? Errno.Exist : e == Errno.NoEnt ? Errno.RoFs : e;
+            }
+
+            return fs.CreateDirectory(path.Path);
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    internal Errno PathRemoveDirectory(Caller caller, int dirFd, int pathPtr, int pathLength)
+    {
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        if (path.EndsInDot)
+        {
+            return Errno.Inval; // rmdir(".") and the like
+        }
+
+        if (path.Path.Length == 0)
+        {
+            return Errno.Busy;
+        }
+
+        var fs = dir!.FileSystem!;
+        try
+        {
+            if (fs.IsReadOnly)
+            {
+                e = fs.Stat(path.Path, out var info);
+                return e != Errno.Success ? e : info.Kind != NodeKind.Directory ? Errno.NotDir : Errno.RoFs;
+            }
+
+            return fs.RemoveDirectory(path.Path);
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    internal Errno PathUnlinkFile(Caller caller, int dirFd, int pathPtr, int pathLength)
+    {
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        if (path.Path.Length == 0)
+        {
+            return Errno.IsDir;
+        }
+
+        var fs = dir!.FileSystem!;
+        try
+        {
+            if (fs.IsReadOnly || path.MustBeDirectory)
+            {
+                e = fs.Stat(path.Path, out var info);
+                if (e != Errno.Success)
+                {
+                    return e;
+                }
+
+                if (info.Kind == NodeKind.Directory)
+                {
+                    return Errno.IsDir;
+                }
+
+                if (path.MustBeDirectory)
+                {
+                    return Errno.NotDir;
+                }
+
+                return Errno.RoFs;
+            }
+
+            return fs.Unlink(path.Path);
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    internal Errno PathRename(Caller caller, int fromFd, int fromPtr, int fromLength, int toFd, int toPtr, int toLength)
+    {
+        var m = Guest(caller);
+        var e = Resolve(m, fromFd, fromPtr, fromLength, out var fromDir, out var from);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        e = Resolve(m, toFd, toPtr, toLength, out var toDir, out var to);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        var fs = fromDir!.FileSystem!;
+        if (!ReferenceEquals(fs, toDir!.FileSystem))
+        {
+            return Errno.XDev;
+        }
+
+        if (from.EndsInDot || to.EndsInDot)
+        {
+            return Errno.Inval;
+        }
+
+        if (from.Path.Length == 0 || to.Path.Length == 0)
+        {
+            return Errno.Busy;
+        }
+
+        try
+        {
+            if (fs.IsReadOnly || from.MustBeDirectory || to.MustBeDirectory)
+            {
+                e = fs.Stat(from.Path, out var info);
+                if (e != Errno.Success)
+                {
+                    return e;
+                }
+
+                if (info.Kind != NodeKind.Directory && (from.MustBeDirectory || to.MustBeDirectory))
+                {
+                    return Errno.NotDir;
+                }
+
+                if (fs.IsReadOnly)
+                {
+                    return Errno.RoFs;
+                }
+            }
+
+            return fs.Rename(from.Path, to.Path);
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    /// <summary>No symlinks exist: an existing path is not a link (<see cref="Errno.Inval"/>, as <c>readlink</c> says for a regular file).</summary>
+    internal Errno PathReadlink(Caller caller, int dirFd, int pathPtr, int pathLength, int bufferPtr, int bufferLength, int resultPtr)
+    {
+        var m = Guest(caller);
+        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        if (!m.Contains((uint)bufferPtr, (uint)bufferLength) || !m.Contains((uint)resultPtr, 4))
+        {
+            return Errno.Fault;
+        }
+
+        try
+        {
+            e = StatChecked(dir!.FileSystem!, path, out _);
+            return e == Errno.Success ? Errno.Inval : e;
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+    }
+
+    /// <summary>Hard links and symlinks are never granted (no <c>path_link_*</c>/<c>path_symlink</c> rights): <see cref="Errno.NotCapable"/>.</summary>
+    internal Errno PathLink(int fromFd, int toFd)
+    {
+        var e = DirectoryOrError(fromFd);
+        if (e == Errno.Success)
+        {
+            e = DirectoryOrError(toFd);
+        }
+
+        return e == Errno.Success ? Errno.NotCapable : e;
+    }
+
+    /// <inheritdoc cref="PathLink"/>
+    internal Errno PathSymlink(int dirFd)
+    {
+        var e = DirectoryOrError(dirFd);
+        return e == Errno.Success ? Errno.NotCapable : e;
+    }
+
+    /// <summary>Setting file times is never granted (no <c>*_filestat_set_times</c> rights): <see cref="Errno.NotCapable"/> after the usual checks.</summary>
+    internal Errno PathFilestatSetTimes(Caller caller, int dirFd, int pathPtr, int pathLength, int flags)
+    {
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out _, out _);
+        return e != Errno.Success ? e : ValidTimeFlags(flags) ? Errno.NotCapable : Errno.Inval;
+    }
+
+    /// <inheritdoc cref="PathFilestatSetTimes"/>
+    internal Errno FdFilestatSetTimes(int fd, int flags) =>
+        Fd(fd) is null ? Errno.BadF : ValidTimeFlags(flags) ? Errno.NotCapable : Errno.Inval;
+
+    private static bool ValidTimeFlags(int flags) =>
+        ((uint)flags & ~0xFu) == 0
+        && (flags & (WasiAbi.FstFlagAtim | WasiAbi.FstFlagAtimNow)) != (WasiAbi.FstFlagAtim | WasiAbi.FstFlagAtimNow)
+        && (flags & (WasiAbi.FstFlagMtim | WasiAbi.FstFlagMtimNow)) != (WasiAbi.FstFlagMtim | WasiAbi.FstFlagMtimNow);
+
+    private Errno DirectoryOrError(int fd) => Fd(fd)?.Kind switch
+    {
+        null => Errno.BadF,
+        DescriptorKind.Directory => Errno.Success,
+        _ => Errno.NotDir,
+    };
+
+    /// <summary>Stat that honours a trailing '/' (a file named with one is <see cref="Errno.NotDir"/>).</summary>
+    private static Errno StatChecked(IFileSystem fs, ResolvedPath path, out NodeInfo info)
+    {
+        var e = fs.Stat(path.Path, out info);
+        return e == Errno.Success && path.MustBeDirectory && info.Kind != NodeKind.Directory ? Errno.NotDir : e;
+    }
+
+    /// <summary>Finds the directory descriptor and resolves the guest's path inside it.</summary>
+    private Errno Resolve(scoped in GuestMemory m, int dirFd, int pathPtr, int pathLength, out FileDescriptor? dir, out ResolvedPath path)
+    {
+        path = default;
+        dir = Fd(dirFd);
+        if (dir is null)
+        {
+            return Errno.BadF;
+        }
+
+        if (dir.Kind != DescriptorKind.Directory)
+        {
+            return Errno.NotDir;
+        }
+
+        if (!m.TrySpan((uint)pathPtr, (uint)pathLength, out var raw))
+        {
+            return Errno.Fault;
+        }
+
+        var e = GuestPath.Resolve(dir.Path, raw, out var resolved, out var mustBeDirectory, out var endsInDot);
+        path = new ResolvedPath(resolved, mustBeDirectory, endsInDot);
+        return e;
+    }
+}

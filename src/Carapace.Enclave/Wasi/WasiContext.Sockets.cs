@@ -1,0 +1,9 @@
+namespace Carapace.Enclave.Wasi;
+
+// Sockets do not exist for a function: WASI preview 1 can only use inherited socket descriptors, and none is ever
+// handed out.
+public sealed partial class WasiContext
+{
+    /// <summary><c>sock_accept</c>, <c>sock_recv</c>, <c>sock_send</c>, <c>sock_shutdown</c>: <see cref="Errno.NoSys"/>.</summary>
+    internal static Errno Socket() => Errno.NoSys;
+}
