@@ -14,6 +14,7 @@ internal static class BenchCommands
     {
         var bench = new Command("bench", "Measure Carapace against its plaintext baseline, in the same run.");
         bench.Add(BuildEnvelope());
+        bench.Add(BuildRuntime());
         return bench;
     }
 
@@ -93,6 +94,65 @@ internal static class BenchCommands
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;
+    }
+
+    private static Command BuildRuntime()
+    {
+        var examples = new Option<string?>("--examples")
+        {
+            Description = "Folder with the compiled examples (hello.wasm, sha256.wasm, hostcall.wasm). Default: examples/out of the repository.",
+            HelpName = "DIR",
+        };
+        var n = new Option<int>("--n") { Description = "Warm invocations to time (default 300).", DefaultValueFactory = _ => 300, HelpName = "N" };
+        var command = new Command(
+            "runtime",
+            "Measure the enclave runtime in one run: process start, stem-cell specialisation, warm latency through the worker " +
+            "vs the same function in-process, compile vs cache-hit load, sha256 of 1 MiB, and host calls vs Wasmtime's built-in WASI.")
+        {
+            examples, n,
+        };
+        Examples.Set(command, "carapace bench runtime", "carapace bench runtime --n 1000");
+        command.SetHandler(async (parse, cancel) =>
+        {
+            var dir = parse.GetValue(examples) ?? FindExamples()
+                ?? throw new CliFailure("cannot find examples/out (run examples/build.sh, or give --examples DIR)", ExitCodes.Usage);
+            foreach (var name in new[] { "hello", "sha256", "hostcall" })
+            {
+                if (!File.Exists(Path.Combine(dir, name + ".wasm")))
+                {
+                    throw new CliFailure($"{Path.Combine(dir, name + ".wasm")} is missing (run examples/build.sh)", ExitCodes.IoError);
+                }
+            }
+
+            var bench = new RuntimeBench(dir, Math.Max(10, parse.GetValue(n)), step => Console.Error.WriteLine($"measuring {step} …"));
+            await bench.RunAsync(cancel).ConfigureAwait(false);
+            var width = bench.Lines.Max(l => l.Name.Length);
+            foreach (var (name, value) in bench.Lines)
+            {
+                Console.Out.WriteLine($"{name.PadRight(width)}  {value}");
+            }
+
+            Console.Error.WriteLine("carapace: SIMULATION: enclaves are plain processes on this machine (no TEE isolation)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string? FindExamples()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "examples", "out");
+                if (Directory.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static void Print(List<EnvelopeBench.Result> results)

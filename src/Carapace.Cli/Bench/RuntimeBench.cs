@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Carapace.Enclave.Functions;
+using Carapace.Enclave.Session;
+using Carapace.Envelope.Sealing;
+using Carapace.Protocol;
+using Carapace.Worker.Cache;
+using Carapace.Worker.Enclaves;
+using Carapace.Worker.Pools;
+
+namespace Carapace.Cli.Bench;
+
+/// <summary>
+/// <c>carapace bench runtime</c>: measures, in one run, enclave process start, stem-cell specialisation, warm
+/// invocation latency through the worker, compile vs cache-hit load, the same work in-process without an enclave,
+/// and the host-call rate of Carapace's WASI against Wasmtime's built-in WASI.
+/// </summary>
+internal sealed class RuntimeBench(string examples, int invocations, Action<string> progress)
+{
+    private readonly List<(string Name, string Value)> _lines = [];
+
+    public IReadOnlyList<(string Name, string Value)> Lines => _lines;
+
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        var hello = await File.ReadAllBytesAsync(Path.Combine(examples, "hello.wasm"), cancel).ConfigureAwait(false);
+        var sha = await File.ReadAllBytesAsync(Path.Combine(examples, "sha256.wasm"), cancel).ConfigureAwait(false);
+        var hostcall = await File.ReadAllBytesAsync(Path.Combine(examples, "hostcall.wasm"), cancel).ConfigureAwait(false);
+        var home = Path.Combine(Path.GetTempPath(), "carapace-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(home);
+        try
+        {
+            var launch = new EnclaveLaunchOptions
+            {
+                EnclavePath = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
+                PlatformKeyPath = Path.Combine(home, "platform.key"),
+            };
+            var cache = new ModuleCacheStore(Path.Combine(home, "cache"));
+
+            progress("enclave process start");
+            var starts = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await using var enclave = await EnclaveProcess.StartAsync(launch, cancel).ConfigureAwait(false);
+                starts.Add(watch.Elapsed.TotalMicroseconds);
+            }
+
+            Add("enclave process cold start (spawn → ready), p50", Ms(new Latencies(starts).P50));
+
+            using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
+            await using var cells = new StemCellPool(launch, size: 2);
+            progress("compile (first load)");
+            var compile = await SpecializeOnceAsync(cells, hello, plan, cache, cancel).ConfigureAwait(false);
+            Add("module load: compile (first time)", Ms(compile.LoadMicros));
+
+            progress("stem-cell specialisation");
+            var specialise = new List<double>();
+            var loads = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
+                var s = await SpecializeOnceAsync(cells, hello, plan, cache, cancel).ConfigureAwait(false);
+                specialise.Add(s.TotalMicros);
+                loads.Add(s.LoadMicros);
+            }
+
+            var specialiseP50 = new Latencies(specialise).P50;
+            Add("module load: cache hit (authenticated deserialize)", Ms(new Latencies(loads).P50));
+            Add("stem-cell specialisation + first run (cached module), p50", Ms(specialiseP50));
+
+            progress("warm invocations");
+            var input = EnvelopeSealer.Seal(plan.Input, "hello"u8);
+            await using var pool = new FunctionPool(cells, Definition(hello, plan), cache);
+            var warm = await TimeAsync(invocations, () => pool.InvokeAsync(EnvelopeSealer.Seal(plan.Input, "hello"u8), cancel)).ConfigureAwait(false);
+            using var direct = new DirectRunner(hello);
+            var directWarm = Time(invocations, () => direct.Run("hello"u8.ToArray()));
+            Add("trivial invocation through the worker, p50 / p99", $"{Us(warm.P50)} / {Us(warm.P99)}");
+            Add("trivial invocation in-process (no enclave), p50 / p99", $"{Us(directWarm.P50)} / {Us(directWarm.P99)}");
+
+            progress("sha256 of 1 MiB");
+            var mib = RandomNumberGenerator.GetBytes(1 << 20);
+            using var shaPlan = ProvisioningPlan.Create(sha, new FunctionManifest { Name = "sha256" });
+            await using var shaPool = new FunctionPool(cells, Definition(sha, shaPlan), cache);
+            var shaEnclave = await TimeAsync(20, () => shaPool.InvokeAsync(EnvelopeSealer.Seal(shaPlan.Input, mib), cancel)).ConfigureAwait(false);
+            using var shaDirect = new DirectRunner(sha);
+            var shaInProcess = Time(20, () => shaDirect.Run(mib));
+            Add("sha256 of 1 MiB through the worker, p50", Ms(shaEnclave.P50));
+            Add("sha256 of 1 MiB in-process, p50", Ms(shaInProcess.P50));
+
+            progress("host calls");
+            const int Calls = 200_000;
+            using var callPlan = ProvisioningPlan.Create(hostcall, new FunctionManifest { Name = "hostcall", Arguments = [Calls.ToString(CultureInfo.InvariantCulture)], MaxOutputBytes = 1 << 20 });
+            await using var callPool = new FunctionPool(cells, Definition(hostcall, callPlan), cache);
+            var enclaveCalls = (await callPool.InvokeAsync(EnvelopeSealer.Seal(callPlan.Input, []), cancel).ConfigureAwait(false)).Result.Usage.WallMicroseconds;
+            using var callDirect = new DirectRunner(hostcall);
+            var ownCalls = callDirect.Run(ReadOnlyMemory<byte>.Empty, [Calls.ToString(CultureInfo.InvariantCulture)]).Micros;
+            var builtinCalls = DirectRunner.RunBuiltinWasi(hostcall, [Calls.ToString(CultureInfo.InvariantCulture)], Path.Combine(home, "builtin-stdout"));
+            Add("host-call rate (fd_write of 1 byte) in the enclave", Rate(Calls, enclaveCalls));
+            Add("host-call rate, Carapace WASI in-process", Rate(Calls, ownCalls));
+            Add("host-call rate, Wasmtime built-in WASI in-process", Rate(Calls, builtinCalls));
+
+            Add("ratio enclave/in-process trivial p50", Ratio(warm.P50 / directWarm.P50));
+            Add("ratio enclave/in-process sha256 1MiB p50", Ratio(shaEnclave.P50 / shaInProcess.P50));
+            Add("ratio host-call rate enclave/built-in WASI", Ratio(builtinCalls / enclaveCalls));
+            Add("stem-cell specialisation + first run (ms)", (specialiseP50 / 1000).ToString("F2", CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(home, recursive: true);
+            }
+            catch (IOException)
+            {
+                // An exiting enclave may still hold a file; the temp cleaner gets it.
+            }
+        }
+    }
+
+    private static FunctionDefinition Definition(byte[] module, ProvisioningPlan plan) => new()
+    {
+        Module = module,
+        MaxInstances = 1,
+        Provision = (ready, _) => Task.FromResult<IProvisioningSession>(plan.ProvisionFor(ready)),
+    };
+
+    private static async Task<(double TotalMicros, double LoadMicros)> SpecializeOnceAsync(
+        StemCellPool cells, byte[] module, ProvisioningPlan plan, ModuleCacheStore cache, CancellationToken cancel)
+    {
+        long load = 0;
+        var definition = new FunctionDefinition
+        {
+            Module = module,
+            MaxInstances = 1,
+            Provision = (ready, _) => Task.FromResult<IProvisioningSession>(new LoadSpy(plan.ProvisionFor(ready), micros => load = micros)),
+        };
+        await using var pool = new FunctionPool(cells, definition, cache);
+        var input = EnvelopeSealer.Seal(plan.Input, "x"u8);
+        var watch = Stopwatch.StartNew();
+        var outcome = await pool.InvokeAsync(input, cancel).ConfigureAwait(false);
+        var total = watch.Elapsed.TotalMicroseconds;
+        if (outcome.Result.Status != InvocationStatus.Completed)
+        {
+            throw new InvalidOperationException("benchmark function failed: " + outcome.Result.Message);
+        }
+
+        return (total, load);
+    }
+
+    private static async Task<Latencies> TimeAsync(int n, Func<Task<InvocationOutcome>> action)
+    {
+        for (var i = 0; i < Math.Min(20, n); i++)
+        {
+            await action().ConfigureAwait(false);
+        }
+
+        var samples = new List<double>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var outcome = await action().ConfigureAwait(false);
+            samples.Add(watch.Elapsed.TotalMicroseconds);
+            if (outcome.Result.Status != InvocationStatus.Completed)
+            {
+                throw new InvalidOperationException("benchmark function failed: " + outcome.Result.Message);
+            }
+        }
+
+        return new Latencies(samples);
+    }
+
+    private static Latencies Time(int n, Func<(double Micros, int Output)> action)
+    {
+        for (var i = 0; i < Math.Min(20, n); i++)
+        {
+            action();
+        }
+
+        return new Latencies(Enumerable.Range(0, n).Select(_ => action().Micros).ToList());
+    }
+
+    private void Add(string name, string value) => _lines.Add((name, value));
+
+    private static string Ms(double micros) => (micros / 1000).ToString("F2", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Us(double micros) => micros.ToString("F0", CultureInfo.InvariantCulture) + " µs";
+
+    private static string Rate(int calls, double micros) => (calls / (micros / 1e6) / 1e6).ToString("F2", CultureInfo.InvariantCulture) + " M calls/s";
+
+    private static string Ratio(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
+
+    private sealed class LoadSpy(IProvisioningSession inner, Action<long> load) : IProvisioningSession
+    {
+        public ReadOnlyMemory<byte> PublicKey => inner.PublicKey;
+
+        public ReadOnlyMemory<byte> SealedProvisioning => inner.SealedProvisioning;
+
+        public bool Confirms(SpecializedMessage specialized)
+        {
+            load(specialized.LoadMicroseconds);
+            return inner.Confirms(specialized);
+        }
+
+        public void Dispose() => inner.Dispose();
+    }
+}
