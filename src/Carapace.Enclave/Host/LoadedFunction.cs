@@ -175,7 +175,7 @@ internal sealed class LoadedFunction : IDisposable
         {
             (status, message) = (InvocationStatus.IntegrityViolation, "integrity violation: " + violation);
         }
-        else if (wasi.OutputTruncated && status == InvocationStatus.Completed)
+        else if (wasi.StdoutTruncated && status == InvocationStatus.Completed)
         {
             (status, message) = (InvocationStatus.OutputTooLarge, string.Create(CultureInfo.InvariantCulture, $"output exceeded {_manifest.MaxOutputBytes} bytes"));
         }

@@ -108,9 +108,16 @@ public sealed partial class WasiContext
                 return;
             }
 
-            // Timers have millisecond granularity: round up (never wake early for good), and wait at most a day at a time.
-            var milliseconds = Math.Min((target - now + NanosecondsPerMillisecond - 1) / NanosecondsPerMillisecond, (ulong)TimeSpan.FromDays(1).TotalMilliseconds);
-            var delay = Task.Delay(TimeSpan.FromMilliseconds(milliseconds), _time, _deadline);
+            // Waits have millisecond granularity: round up (never wake early for good), and wait at most a day at a time.
+            var wait = TimeSpan.FromMilliseconds(Math.Min((target - now + NanosecondsPerMillisecond - 1) / NanosecondsPerMillisecond, (ulong)TimeSpan.FromDays(1).TotalMilliseconds));
+            if (ReferenceEquals(_time, TimeProvider.System))
+            {
+                // A timed wait on the deadline's handle: wakes within a fraction of a millisecond of either event.
+                _deadline.WaitHandle.WaitOne(wait);
+                continue;
+            }
+
+            var delay = Task.Delay(wait, _time, _deadline);
             try
             {
                 delay.Wait(CancellationToken.None);

@@ -22,12 +22,19 @@ namespace Carapace.Enclave.Wasi;
 /// <para>Rights: the rights reported by <c>fd_fdstat_get</c> describe what the descriptor supports, with the access
 /// mode taken from the rights the guest asked for in <c>path_open</c> (read: <c>fd_read</c>/<c>fd_readdir</c>; write:
 /// <c>fd_write</c>, <c>fd_datasync</c>, <c>fd_allocate</c>, <c>fd_filestat_set_size</c>; neither: read-only), so libc's
-/// <c>fcntl(F_GETFL)</c> sees <c>O_RDONLY</c>/<c>O_WRONLY</c>/<c>O_RDWR</c> correctly. The access mode is enforced
-/// (<see cref="Errno.BadF"/> for reading a write-only or writing a read-only descriptor); a read-only file system
-/// refuses opening for writing, creating and truncating with <see cref="Errno.RoFs"/>, and so does every modifying path
-/// call. <c>fd_fdstat_set_rights</c> can only drop rights; a directory whose inheriting rights lost read or write access
+/// <c>fcntl(F_GETFL)</c> sees <c>O_RDONLY</c>/<c>O_WRONLY</c>/<c>O_RDWR</c> correctly. Other rights the guest asks
+/// for are ignored (toolchains ask for all sorts). The access mode is enforced (<see cref="Errno.BadF"/> for
+/// reading a write-only or writing a read-only descriptor). A directory on a read-only file system has no tree-modifying
+/// rights, but its inheriting rights do include write access: libc asks <c>path_open</c> for "wanted ∩ inheriting", and
+/// only so does <c>open(O_WRONLY)</c> reach the check that refuses it with <see cref="Errno.RoFs"/> (as creating,
+/// truncating and every modifying path call are refused) instead of silently opening read-only.
+/// <c>fd_fdstat_set_rights</c> can only drop rights; a directory whose inheriting rights lost read or write access
 /// cannot open files with it (<see cref="Errno.NotCapable"/>). Links, symlinks and setting file times are never granted
 /// (<see cref="Errno.NotCapable"/>).</para>
+/// <para>Paths: resolved lexically inside the directory descriptor they are relative to ('.' and '..' segments,
+/// repeated '/'); absolute paths and '..' above that directory are <see cref="Errno.NotCapable"/>; an empty path is
+/// <see cref="Errno.NoEnt"/>; a trailing '/' requires a directory. No symlinks exist. A directory descriptor keeps the
+/// path it was opened with: renaming the directory afterwards leaves it pointing at the old path.</para>
 /// <para>Integrity: an <see cref="IntegrityViolationException"/> from a file system makes the call return
 /// <see cref="Errno.Io"/> and is recorded in <see cref="IntegrityViolation"/>.</para>
 /// <para>Not thread-safe: one invocation runs on one thread.</para>
@@ -103,8 +110,14 @@ public sealed partial class WasiContext : IDisposable
     /// <summary>The code the guest passed to <c>proc_exit</c>; null if it did not call it (wasi-libc's <c>_start</c> calls it only for a non-zero status, so null after a normal return means 0).</summary>
     public int? ExitCode { get; private set; }
 
-    /// <summary>Whether stdout or stderr refused bytes because of its limit.</summary>
+    /// <summary>Whether stdout or stderr refused bytes because of its limit (see <see cref="StdoutTruncated"/> and <see cref="StderrTruncated"/> to tell them apart).</summary>
     public bool OutputTruncated => _stdout.Truncated || _stderr.Truncated;
+
+    /// <summary>Whether stdout refused bytes because of <see cref="WasiOptions.MaxStdoutBytes"/>.</summary>
+    public bool StdoutTruncated => _stdout.Truncated;
+
+    /// <summary>Whether stderr refused bytes because of <see cref="WasiOptions.MaxStderrBytes"/>.</summary>
+    public bool StderrTruncated => _stderr.Truncated;
 
     /// <summary>The first integrity violation a file system reported (the guest saw <see cref="Errno.Io"/>); null if none.</summary>
     public string? IntegrityViolation { get; private set; }
