@@ -4,7 +4,9 @@ namespace Carapace.Enclave.Runtime;
 
 /// <summary>
 /// The one place that configures Wasmtime engines: Cranelift at speed, epoch interruption (wall-clock limits), the
-/// pooling instance allocator sized for one instance at a time, linear memories decommitted (zero on reuse), and
+/// pooling instance allocator sized for one instance at a time — the first 4 MiB of a slot's linear memory stay
+/// resident and are reset with memset when the instance goes, the rest is decommitted (so the enclave's own
+/// explicit zeroing after each invocation touches resident pages instead of faulting fresh ones in) — and
 /// fuel metering only in the engine for functions that ask for a fuel budget. The description goes into the runtime
 /// identity and the module-cache key, so a change of settings changes both.
 /// </summary>
@@ -13,9 +15,12 @@ public static class EngineSettings
     /// <summary>Largest linear memory any function can get.</summary>
     public const long MaxMemoryBytes = 4L << 30;
 
+    /// <summary>Linear memory kept resident (and memset on reset) per pool slot.</summary>
+    public const int KeepResidentBytes = 4 << 20;
+
     /// <summary>A canonical description of the settings below.</summary>
     public const string Description =
-        "cranelift=speed;epoch-interruption;pooling(instances=4,memories=4,tables=4,max-memory=4GiB,keep-resident=0,warm-slots=1);fuel=on-demand";
+        "cranelift=speed;epoch-interruption;pooling(instances=4,memories=4,tables=4,max-memory=4GiB,keep-resident=4MiB,warm-slots=1);fuel=on-demand";
 
     /// <summary>Creates an engine; <paramref name="fuel"/> turns fuel metering on.</summary>
     public static Engine CreateEngine(bool fuel)
@@ -25,7 +30,7 @@ public static class EngineSettings
             .WithMaxMemories(4)
             .WithMaxTables(4)
             .WithMaxMemorySize(unchecked((nuint)MaxMemoryBytes)) // 64-bit hosts only
-            .WithLinearMemoryKeepResidentBytes(0)
+            .WithLinearMemoryKeepResidentBytes(KeepResidentBytes)
             .WithMaxUnusedWarmSlots(1);
         using var config = new Config()
             .WithOptimizationLevel(OptimizationLevel.Speed)
