@@ -10,6 +10,10 @@ public sealed class HelpTests : CliFixture
     [InlineData("open")]
     [InlineData("inspect")]
     [InlineData("bench", "envelope")]
+    [InlineData("bench", "runtime")]
+    [InlineData("run")]
+    [InlineData("pack")]
+    [InlineData("measure")]
     public async Task Every_command_has_help_with_examples(params string[] command)
     {
         var result = await Run(null, [.. command, "--help"]);
