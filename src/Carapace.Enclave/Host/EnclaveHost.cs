@@ -26,6 +26,7 @@ internal sealed class EnclaveHost : IDisposable
     private readonly EpochTicker _ticker = new();
     private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
     private LoadedFunction? _function;
+    private bool _fatal;
 
     public EnclaveHost(string runtimeDirectory, string platformKeyPath)
     {
@@ -62,6 +63,10 @@ internal sealed class EnclaveHost : IDisposable
 
             var (type, body) = Handle(frame.Value);
             await channel.WriteAsync(type, body, cancellationToken).ConfigureAwait(false);
+            if (_fatal)
+            {
+                return 70;
+            }
         }
     }
 
@@ -104,6 +109,14 @@ internal sealed class EnclaveHost : IDisposable
         catch (ProtocolException e)
         {
             return Failure("protocol", e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug: say what kind, never the message (it could carry data from anywhere), and have the host
+            // replace this enclave, whose state is now unknown.
+            Console.Error.WriteLine($"carapace-enclave: internal error ({e.GetType().FullName}) during {frame.Type}");
+            _fatal = true;
+            return (MessageType.Failure, new FailureMessage("internal", $"internal error in the enclave ({e.GetType().Name}); it will exit", Fatal: true).Encode());
         }
     }
 
