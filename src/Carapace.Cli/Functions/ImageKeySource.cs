@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Carapace.Cli.Infrastructure;
 using Carapace.Enclave.FileSystem.Image;
 using Carapace.Envelope.Keys;
@@ -27,19 +26,7 @@ internal static class ImageKeySource
 
         var key = RandomNumberGenerator.GetBytes(ImageKeys.KeySize);
         writtenKeyFile = DefaultKeyFile(imagePath);
-        var text = Encoding.ASCII.GetBytes(Prefix + Convert.ToBase64String(key) + "\n");
-        try
-        {
-            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-            using var file = new FileStream(writtenKeyFile, options);
-            file.Write(text);
-            File.SetUnixFileMode(writtenKeyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(text);
-        }
-
+        KeyFile.WriteSecret(writtenKeyFile, Prefix, key, overwrite: true);
         return key;
     }
 
@@ -57,25 +44,6 @@ internal static class ImageKeySource
             throw new CliFailure($"no key for image {imagePath}: give --image-key FILE (default {DefaultKeyFile(imagePath)}) or --key MASTER if it was packed with one", ExitCodes.Usage);
         }
 
-        if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.OtherRead | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
-        {
-            throw new CliFailure($"image key file {path} is accessible by other users; run: chmod 600 {path}");
-        }
-
-        var text = File.ReadAllText(path).Trim();
-        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            throw new CliFailure($"{path} is not a Carapace image key file");
-        }
-
-        try
-        {
-            var key = Convert.FromBase64String(text[Prefix.Length..]);
-            return key.Length == ImageKeys.KeySize ? key : throw new FormatException();
-        }
-        catch (FormatException)
-        {
-            throw new CliFailure($"{path} is damaged: its key is not {ImageKeys.KeySize} bytes of base64");
-        }
+        return KeyFile.ReadSecret(path, Prefix, "image key");
     }
 }

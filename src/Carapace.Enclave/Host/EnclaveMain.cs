@@ -29,7 +29,7 @@ internal static class EnclaveMain
             using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey);
             return await host.RunAsync(Console.OpenStandardInput(), channelOut, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException)
         {
             await Console.Error.WriteLineAsync("carapace-enclave: cannot start: " + e.Message).ConfigureAwait(false);
             return 1;

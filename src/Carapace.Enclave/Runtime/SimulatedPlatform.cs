@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Envelope.Keys;
 
 namespace Carapace.Enclave.Runtime;
 
@@ -25,43 +26,28 @@ internal sealed class SimulatedPlatform : IDisposable
             "sim", "platform.key");
 
     /// <summary>Loads the platform secret from <paramref name="path"/>, creating it (mode 0600) if it does not exist.</summary>
+    /// <exception cref="KeyFileException">The file cannot be created or read, is accessible by other users, or is damaged.</exception>
     public static SimulatedPlatform LoadOrCreate(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         if (!File.Exists(path))
         {
-            var fresh = RandomNumberGenerator.GetBytes(32);
-            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-            using (var file = new FileStream(temporary, options))
-            {
-                file.Write(Encoding.ASCII.GetBytes(Prefix + Convert.ToBase64String(fresh) + "\n"));
-            }
-
-            CryptographicOperations.ZeroMemory(fresh);
+            var fresh = RandomNumberGenerator.GetBytes(KeyFile.SecretSize);
             try
             {
-                File.Move(temporary, path, overwrite: false); // another enclave may have won the race: use its secret
+                KeyFile.WriteSecret(path, Prefix, fresh);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (KeyFileException) when (File.Exists(path))
             {
-                File.Delete(temporary);
+                // Another enclave won the race to create it: use its secret.
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(fresh);
             }
         }
 
-        var text = File.ReadAllText(path).Trim();
-        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"{path} is not a Carapace simulated platform key");
-        }
-
-        var secret = Convert.FromBase64String(text[Prefix.Length..]);
-        if (secret.Length != 32)
-        {
-            throw new InvalidDataException($"{path} is damaged (not 32 bytes)");
-        }
-
-        return new SimulatedPlatform(secret);
+        return new SimulatedPlatform(KeyFile.ReadSecret(path, Prefix, "simulated platform key"));
     }
 
     /// <summary>A sealing key for <paramref name="purpose"/>, bound to the runtime identity (like SGX's MRENCLAVE policy).</summary>

@@ -4,13 +4,20 @@ using System.Text;
 namespace Carapace.Envelope.Keys;
 
 /// <summary>
-/// Reads and writes master key files: one line <c>carapace-master-key-v1:BASE64</c> (32 key bytes), created with
-/// mode 0600. Reading refuses files that other users can read, the way ssh refuses private keys.
+/// Reads and writes key files: one line <c>PREFIX BASE64</c> holding 32 secret bytes, created with mode 0600 through a
+/// temporary file. Master keys use <c>carapace-master-key-v1:</c>; image keys and the simulated platform secret use
+/// their own prefixes through <see cref="WriteSecret"/> and <see cref="ReadSecret"/>. Reading refuses files that
+/// other users can access, the way ssh refuses private keys.
 /// </summary>
 public static class KeyFile
 {
     /// <summary>The line prefix that marks a Carapace master key file.</summary>
     public const string Prefix = "carapace-master-key-v1:";
+
+    /// <summary>Length of every secret these files hold.</summary>
+    public const int SecretSize = 32;
+
+    private const string MasterKeyKind = "master key";
 
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
@@ -28,6 +35,58 @@ public static class KeyFile
     public static void Write(MasterKey key, string path, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(key);
+        var bytes = new byte[MasterKey.Size];
+        try
+        {
+            key.CopyTo(bytes);
+            WriteSecret(path, Prefix, bytes, overwrite);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
+    /// <summary>Reads a master key file.</summary>
+    /// <exception cref="KeyFileException">The file is missing, readable by other users, or not a Carapace master key.</exception>
+    public static MasterKey Read(string path)
+    {
+        var key = ReadSecret(path, Prefix, MasterKeyKind);
+        try
+        {
+            return MasterKey.FromBytes(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>Parses the content of a key file; <paramref name="source"/> names it in error messages.</summary>
+    /// <exception cref="KeyFileException">The content is not a Carapace master key.</exception>
+    public static MasterKey Parse(ReadOnlySpan<byte> content, string source)
+    {
+        var key = ParseSecret(content, source, Prefix, MasterKeyKind);
+        try
+        {
+            return MasterKey.FromBytes(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>
+    /// Writes a 32-byte secret as one line <c>PREFIX BASE64</c> to a new owner-only (0600) file: through a temporary
+    /// file renamed into place, so no other user can read it even while an existing file is replaced. Master keys,
+    /// image keys and the simulated platform secret all use this format, each with its own prefix.
+    /// </summary>
+    /// <exception cref="KeyFileException">The file exists (and <paramref name="overwrite"/> is false) or cannot be written.</exception>
+    public static void WriteSecret(string path, string prefix, ReadOnlySpan<byte> secret, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(prefix);
         var full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full))
         {
@@ -35,12 +94,10 @@ public static class KeyFile
         }
 
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        var bytes = new byte[MasterKey.Size];
         var text = Array.Empty<byte>();
         try
         {
-            key.CopyTo(bytes);
-            text = Encoding.ASCII.GetBytes(Prefix + Convert.ToBase64String(bytes) + "\n");
+            text = Encoding.ASCII.GetBytes(prefix + Convert.ToBase64String(secret) + "\n");
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
             if (!OperatingSystem.IsWindows())
             {
@@ -67,14 +124,16 @@ public static class KeyFile
         finally
         {
             File.Delete(temporary);
-            CryptographicOperations.ZeroMemory(bytes);
             CryptographicOperations.ZeroMemory(text);
         }
     }
 
-    /// <summary>Reads a master key file.</summary>
-    /// <exception cref="KeyFileException">The file is missing, readable by other users, or not a Carapace master key.</exception>
-    public static MasterKey Read(string path)
+    /// <summary>
+    /// Reads a 32-byte secret written by <see cref="WriteSecret"/>; <paramref name="kind"/> (e.g. "image key") names
+    /// it in errors. The caller zeroes the result.
+    /// </summary>
+    /// <exception cref="KeyFileException">The file is missing, readable by other users, or not such a secret.</exception>
+    public static byte[] ReadSecret(string path, string prefix, string kind)
     {
         byte[] content;
         try
@@ -94,7 +153,7 @@ public static class KeyFile
             var length = RandomAccess.GetLength(handle);
             if (length > 4096)
             {
-                throw new KeyFileException($"{path} is not a Carapace master key file (it is {length} bytes long)");
+                throw new KeyFileException($"{path} is not a Carapace {kind} file (it is {length} bytes long)");
             }
 
             content = new byte[length];
@@ -111,7 +170,7 @@ public static class KeyFile
 
         try
         {
-            return Parse(content, path);
+            return ParseSecret(content, path, prefix, kind);
         }
         finally
         {
@@ -119,32 +178,27 @@ public static class KeyFile
         }
     }
 
-    /// <summary>Parses the content of a key file; <paramref name="source"/> names it in error messages.</summary>
-    /// <exception cref="KeyFileException">The content is not a Carapace master key.</exception>
-    public static MasterKey Parse(ReadOnlySpan<byte> content, string source)
+    /// <summary>Parses the content of a secret file; <paramref name="source"/> names it in errors. The caller zeroes the result.</summary>
+    /// <exception cref="KeyFileException">The content is not one line <c>PREFIX BASE64</c> of 32 bytes.</exception>
+    public static byte[] ParseSecret(ReadOnlySpan<byte> content, string source, string prefix, string kind)
     {
+        ArgumentNullException.ThrowIfNull(prefix);
         var text = content.TrimEnd("\r\n"u8);
-        var prefix = Encoding.ASCII.GetBytes(Prefix);
-        if (!text.StartsWith(prefix))
+        var prefixBytes = Encoding.ASCII.GetBytes(prefix);
+        if (!text.StartsWith(prefixBytes))
         {
-            throw new KeyFileException($"{source} is not a Carapace master key file (it must be one line starting '{Prefix}')");
+            throw new KeyFileException($"{source} is not a Carapace {kind} file (it must be one line starting '{prefix}')");
         }
 
-        var b64 = text[prefix.Length..];
-        var key = new byte[MasterKey.Size];
-        try
+        var b64 = text[prefixBytes.Length..];
+        var secret = new byte[SecretSize];
+        var status = System.Buffers.Text.Base64.DecodeFromUtf8(b64, secret, out var consumed, out var written);
+        if (status != System.Buffers.OperationStatus.Done || consumed != b64.Length || written != SecretSize)
         {
-            var status = System.Buffers.Text.Base64.DecodeFromUtf8(b64, key, out var consumed, out var written);
-            if (status != System.Buffers.OperationStatus.Done || consumed != b64.Length || written != MasterKey.Size)
-            {
-                throw new KeyFileException($"{source} is damaged: its key is not {MasterKey.Size} bytes of base64");
-            }
+            CryptographicOperations.ZeroMemory(secret);
+            throw new KeyFileException($"{source} is damaged: its key is not {SecretSize} bytes of base64");
+        }
 
-            return MasterKey.FromBytes(key);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
+        return secret;
     }
 }

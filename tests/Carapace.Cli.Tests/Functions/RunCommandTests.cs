@@ -7,7 +7,7 @@ public sealed partial class RunCommandTests : CliFixture
     [Fact]
     public async Task Run_computes_inside_an_enclave_and_prints_the_output()
     {
-        var result = await Run(Text("confidential"), "run", Example("hello"), "--cache-dir", Dir.File("cache"));
+        var result = await Run(Text("confidential"), "run", RepoPaths.Example("hello"), "--cache-dir", Dir.File("cache"));
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal("CONFIDENTIAL", result.StdoutText);
@@ -16,7 +16,7 @@ public sealed partial class RunCommandTests : CliFixture
     [Fact]
     public async Task A_timeout_exits_124_with_one_reason_line()
     {
-        var result = await Run(null, "run", Example("spin"), "--timeout", "500ms", "--cache-dir", Dir.File("cache"));
+        var result = await Run(null, "run", RepoPaths.Example("spin"), "--timeout", "500ms", "--cache-dir", Dir.File("cache"));
 
         Assert.Equal(124, result.ExitCode);
         Assert.Equal("carapace: timeout after 0.5 s", Assert.Single(result.StderrLines));
@@ -25,7 +25,7 @@ public sealed partial class RunCommandTests : CliFixture
     [Fact]
     public async Task The_function_exit_code_and_log_come_through()
     {
-        var result = await Run(null, "run", Example("readfile"), "--arg", "/data/none.txt", "--cache-dir", Dir.File("cache"));
+        var result = await Run(null, "run", RepoPaths.Example("readfile"), "--arg", "/data/none.txt", "--cache-dir", Dir.File("cache"));
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("/data/none.txt", result.Stderr, StringComparison.Ordinal);
@@ -37,12 +37,12 @@ public sealed partial class RunCommandTests : CliFixture
         Directory.CreateDirectory(Dir.File("tree"));
         File.WriteAllText(Dir.File("tree/page.txt"), "shielded page");
         var pack = await Run(null, "pack", Dir.File("tree"), "--out", Dir.File("site.img"));
-        var run = await Run(null, "run", Example("readfile"), "--image", Dir.File("site.img"), "--arg", "/data/page.txt", "--cache-dir", Dir.File("cache"));
+        var run = await Run(null, "run", RepoPaths.Example("readfile"), "--image", Dir.File("site.img"), "--arg", "/data/page.txt", "--cache-dir", Dir.File("cache"));
         var bytes = File.ReadAllBytes(Dir.File("site.img"));
         bytes[^50] ^= 0x01;
         File.WriteAllBytes(Dir.File("bad.img"), bytes);
         File.Copy(Dir.File("site.img.key"), Dir.File("bad.img.key"));
-        var bad = await Run(null, "run", Example("readfile"), "--image", Dir.File("bad.img"), "--arg", "/data/page.txt", "--cache-dir", Dir.File("cache"));
+        var bad = await Run(null, "run", RepoPaths.Example("readfile"), "--image", Dir.File("bad.img"), "--arg", "/data/page.txt", "--cache-dir", Dir.File("cache"));
 
         Assert.True(pack.ExitCode == 0, pack.Stderr);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Dir.File("site.img.key")));
@@ -55,11 +55,26 @@ public sealed partial class RunCommandTests : CliFixture
     }
 
     [Fact]
+    public async Task An_image_key_file_other_users_can_read_is_refused_with_the_fix()
+    {
+        Directory.CreateDirectory(Dir.File("tree"));
+        File.WriteAllText(Dir.File("tree/a.txt"), "a");
+        await Run(null, "pack", Dir.File("tree"), "--out", Dir.File("a.img"));
+        File.SetUnixFileMode(Dir.File("a.img.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+
+        var result = await Run(null, "run", RepoPaths.Example("readfile"), "--image", Dir.File("a.img"), "--arg", "/data/a.txt");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("chmod 600", Assert.Single(result.StderrLines), StringComparison.Ordinal);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
     public async Task Measure_predicts_the_measurement_the_enclave_confirms()
     {
-        var measured = await Run(null, "measure", Example("hello"), "--memory", "32MiB");
-        var run = await Run(Text("x"), "run", Example("hello"), "--memory", "32MiB", "--stats", "--cache-dir", Dir.File("cache"));
-        var other = await Run(null, "measure", Example("hello"), "--memory", "16MiB");
+        var measured = await Run(null, "measure", RepoPaths.Example("hello"), "--memory", "32MiB");
+        var run = await Run(Text("x"), "run", RepoPaths.Example("hello"), "--memory", "32MiB", "--stats", "--cache-dir", Dir.File("cache"));
+        var other = await Run(null, "measure", RepoPaths.Example("hello"), "--memory", "16MiB");
 
         Assert.Matches(Hex64(), measured.StdoutText.Trim());
         Assert.Contains("measurement " + measured.StdoutText.Trim(), run.Stderr, StringComparison.Ordinal);
@@ -73,20 +88,6 @@ public sealed partial class RunCommandTests : CliFixture
 
         Assert.Equal(3, result.ExitCode);
         Assert.Contains("does not exist", result.Stderr, StringComparison.Ordinal);
-    }
-
-    private static string Example(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Carapace.slnx")))
-            {
-                var path = Path.Combine(dir.FullName, "examples", "out", name + ".wasm");
-                return File.Exists(path) ? path : throw new FileNotFoundException($"example {name} is not built: run examples/build.sh", path);
-            }
-        }
-
-        throw new DirectoryNotFoundException("repository root not found");
     }
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
