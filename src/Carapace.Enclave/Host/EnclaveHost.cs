@@ -138,8 +138,7 @@ internal sealed class EnclaveHost : IDisposable
             throw new SpecializationException("provisioning rejected: " + e.Message);
         }
 
-        var keep = false;
-        try
+        using (payload)
         {
             FunctionManifest manifest;
             try
@@ -160,33 +159,15 @@ internal sealed class EnclaveHost : IDisposable
                 CheckImports(module);
                 var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
                 var measurement = Measurement.Compute(_runtimeIdentity, payload.ModuleHash, payload.Manifest);
+                // The function gets its own (pinned) copies of keys and secrets; the payload is zeroed on the way out.
                 _function = new LoadedFunction(engine, linker, module, manifest, payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey(),
-                    [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, s.Value))], image);
-                keep = true;
+                    [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, PinnedCopy(s.Value)))], image);
                 return new SpecializedMessage(measurement, session.Confirm(measurement), artifact, artifact.Length > 0, loadMicros);
             }
             catch
             {
                 module.Dispose();
                 throw;
-            }
-        }
-        finally
-        {
-            if (!keep)
-            {
-                payload.Dispose();
-            }
-            else
-            {
-                // Keys now live in the loaded function (copied into EdgeKeys); secrets moved with it.
-                payload.Input.Dispose();
-                payload.Output.Dispose();
-                payload.Log.Dispose();
-                if (payload.ImageKey is not null)
-                {
-                    CryptographicOperations.ZeroMemory(payload.ImageKey);
-                }
             }
         }
     }
@@ -279,6 +260,13 @@ internal sealed class EnclaveHost : IDisposable
         {
             throw new SpecializationException("cannot mount the image: " + e.Message);
         }
+    }
+
+    private static byte[] PinnedCopy(byte[] value)
+    {
+        var copy = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
+        value.CopyTo(copy, 0);
+        return copy;
     }
 
     private static (MessageType, byte[]) Failure(string stage, string message) =>
