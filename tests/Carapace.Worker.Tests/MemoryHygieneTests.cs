@@ -17,7 +17,7 @@ public sealed class MemoryHygieneTests : IDisposable
     public async Task After_an_invocation_its_data_is_nowhere_in_the_enclave_and_the_next_invocation_cannot_see_it()
     {
         var marker = "CARAPACE-MARKER-" + Guid.NewGuid().ToString("N");
-        var module = await File.ReadAllBytesAsync(WorkerHarness.Example("marker"));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("marker"));
         using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "marker" });
         await using var cells = new StemCellPool(_h.Launch, size: 0);
         await using var pool = new FunctionPool(cells, WorkerHarness.Definition(module, plan, maxInstances: 1), _h.Cache);

@@ -18,7 +18,7 @@ public sealed class PoolTests : IDisposable
     [Fact]
     public async Task Two_hundred_sequential_and_thirty_two_concurrent_invocations_all_answer_correctly()
     {
-        var module = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "hello" });
         await using var cells = new StemCellPool(_h.Launch, size: 2);
         await using var pool = new FunctionPool(cells, WorkerHarness.Definition(module, plan, maxInstances: 4, maxInvocations: 50), _h.Cache);
@@ -44,7 +44,7 @@ public sealed class PoolTests : IDisposable
     [Fact]
     public async Task A_prewarmed_stem_cell_serves_the_first_invocation()
     {
-        var module = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "hello" });
         await using var cells = new StemCellPool(_h.Launch, size: 1);
         Assert.True(await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60)));
@@ -62,8 +62,8 @@ public sealed class PoolTests : IDisposable
     [Fact]
     public async Task A_crash_fails_only_its_invocation_and_the_pool_recovers()
     {
-        var module = await File.ReadAllBytesAsync(WorkerHarness.Example("spin"));
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("spin"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "spin", TimeoutMilliseconds = 30_000 });
         await using var cells = new StemCellPool(_h.Launch, size: 0);
         var provisioned = new TaskCompletionSource<int>();
@@ -96,7 +96,7 @@ public sealed class PoolTests : IDisposable
     [Fact]
     public async Task A_tampered_or_replayed_input_is_rejected_before_the_function_runs()
     {
-        var module = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "hello" });
         await using var cells = new StemCellPool(_h.Launch, size: 0);
         await using var pool = new FunctionPool(cells, WorkerHarness.Definition(module, plan, maxInstances: 1), _h.Cache);

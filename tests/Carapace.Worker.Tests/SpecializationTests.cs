@@ -16,8 +16,8 @@ public sealed class SpecializationTests : IDisposable
     [Fact]
     public async Task A_module_swapped_by_the_host_is_refused()
     {
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
-        var other = await File.ReadAllBytesAsync(WorkerHarness.Example("wordcount"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var other = await File.ReadAllBytesAsync(RepoPaths.Example("wordcount"));
         using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
         await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
         using var session = plan.ProvisionFor(enclave.Ready);
@@ -32,7 +32,7 @@ public sealed class SpecializationTests : IDisposable
     [Fact]
     public async Task Provisioning_sealed_for_another_enclave_is_refused()
     {
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
         await using var a = await EnclaveProcess.StartAsync(_h.Launch);
         await using var b = await EnclaveProcess.StartAsync(_h.Launch);
@@ -47,7 +47,7 @@ public sealed class SpecializationTests : IDisposable
     [Fact]
     public async Task The_confirmation_proves_the_measurement_the_client_expects()
     {
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
         await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
         using var session = plan.ProvisionFor(enclave.Ready);
@@ -63,7 +63,7 @@ public sealed class SpecializationTests : IDisposable
     [Fact]
     public async Task A_second_run_loads_the_cached_module_and_a_tampered_cache_entry_is_refused_and_rebuilt()
     {
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         var first = await SpecializeOnceAsync(hello);
         var second = await SpecializeOnceAsync(hello);
         var path = _h.Cache.PathOf(second.Runtime, System.Security.Cryptography.SHA256.HashData(hello));
@@ -82,7 +82,7 @@ public sealed class SpecializationTests : IDisposable
     [Fact]
     public async Task A_cache_entry_the_enclave_refuses_says_why()
     {
-        var hello = await File.ReadAllBytesAsync(WorkerHarness.Example("hello"));
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         await SpecializeOnceAsync(hello);
         using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
         await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);

@@ -31,20 +31,6 @@ internal sealed class WorkerHarness : IDisposable
 
     public List<string> Diagnostics { get; } = [];
 
-    public static string Example(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, "examples", "out", name + ".wasm");
-            if (File.Exists(Path.Combine(dir.FullName, "Carapace.slnx")))
-            {
-                return File.Exists(path) ? path : throw new FileNotFoundException($"example {name} is not built: run examples/build.sh (./test.sh does)", path);
-            }
-        }
-
-        throw new DirectoryNotFoundException("repository root not found");
-    }
-
     public static FunctionDefinition Definition(byte[] module, ProvisioningPlan plan, int maxInstances = 2, int maxInvocations = 1000) => new()
     {
         Module = module,
@@ -56,7 +42,7 @@ internal sealed class WorkerHarness : IDisposable
     /// <summary>Runs an example once in a fresh enclave and opens its output and log.</summary>
     public async Task<RunResult> RunOnceAsync(string example, byte[] input, FunctionManifest? manifest = null)
     {
-        var module = await File.ReadAllBytesAsync(Example(example));
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example(example));
         manifest ??= new FunctionManifest { Name = example };
         using var plan = ProvisioningPlan.Create(module, manifest);
         await using var cells = new StemCellPool(Launch, size: 0);

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.Tests.Support;
+namespace Carapace.Tests;
 
 /// <summary>Finds files of the repository (examples, test programs) from the test binaries' folder.</summary>
 internal static class RepoPaths

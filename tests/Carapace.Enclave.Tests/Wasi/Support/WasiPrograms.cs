@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Carapace.Enclave.Tests.Support;
 
 namespace Carapace.Enclave.Tests.Wasi.Support;
 
