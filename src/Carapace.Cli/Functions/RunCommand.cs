@@ -142,10 +142,5 @@ internal static class RunCommand
         };
     }
 
-    public static string DefaultCacheDirectory() =>
-        Path.Combine(
-            Environment.GetEnvironmentVariable("CARAPACE_HOME") is { Length: > 0 } home
-                ? home
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".carapace"),
-            "cache");
+    public static string DefaultCacheDirectory() => Path.Combine(Enclave.Runtime.CarapaceHome.Directory, "cache");
 }

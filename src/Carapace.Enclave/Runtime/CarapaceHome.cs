@@ -1,0 +1,11 @@
+namespace Carapace.Enclave.Runtime;
+
+/// <summary>Where Carapace keeps its per-user state: <c>$CARAPACE_HOME</c>, or <c>~/.carapace</c>.</summary>
+public static class CarapaceHome
+{
+    /// <summary>The folder (not created here).</summary>
+    public static string Directory =>
+        Environment.GetEnvironmentVariable("CARAPACE_HOME") is { Length: > 0 } home
+            ? home
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".carapace");
+}
