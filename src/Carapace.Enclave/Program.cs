@@ -1,3 +1,3 @@
 using Carapace.Enclave.Host;
 
-return await EnclaveMain.RunAsync(args).ConfigureAwait(false);
+return EnclaveMain.Run(args);

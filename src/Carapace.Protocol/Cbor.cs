@@ -54,6 +54,46 @@ internal static class Cbor
         return item[head..];
     }
 
+    /// <summary>Writes a CBOR head (major type and argument) in its shortest form; returns the bytes written.</summary>
+    public static int WriteHead(Span<byte> destination, int major, ulong value)
+    {
+        var type = (byte)(major << 5);
+        switch (value)
+        {
+            case < 24:
+                destination[0] = (byte)(type | (byte)value);
+                return 1;
+            case <= byte.MaxValue:
+                destination[0] = (byte)(type | 24);
+                destination[1] = (byte)value;
+                return 2;
+            case <= ushort.MaxValue:
+                destination[0] = (byte)(type | 25);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination[1..], (ushort)value);
+                return 3;
+            case <= uint.MaxValue:
+                destination[0] = (byte)(type | 26);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination[1..], (uint)value);
+                return 5;
+            default:
+                destination[0] = (byte)(type | 27);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(destination[1..], value);
+                return 9;
+        }
+    }
+
+    /// <summary>Writes a CBOR integer (major type 0 or 1); returns the bytes written.</summary>
+    public static int WriteInteger(Span<byte> destination, long value) =>
+        value >= 0 ? WriteHead(destination, 0, (ulong)value) : WriteHead(destination, 1, (ulong)(-1 - value));
+
+    /// <summary>Writes a short ASCII text string; returns the bytes written.</summary>
+    public static int WriteTextKey(Span<byte> destination, ReadOnlySpan<byte> ascii)
+    {
+        var n = WriteHead(destination, 3, (ulong)ascii.Length);
+        ascii.CopyTo(destination[n..]);
+        return n + ascii.Length;
+    }
+
     public static int ReadInt(CborReader r, int min = int.MinValue, int max = int.MaxValue)
     {
         var v = r.ReadInt64();

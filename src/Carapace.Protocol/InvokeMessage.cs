@@ -20,6 +20,23 @@ public sealed record InvokeMessage(long InvocationId, ReadOnlyMemory<byte> Input
         return w.Encode();
     }
 
+    /// <summary>
+    /// The body up to the first byte of the input: <c>EncodePrefix(id, n) ‖ input</c> is exactly <see cref="Encode"/>,
+    /// so a frame can carry a large sealed input straight from the caller's buffer without a copy.
+    /// </summary>
+    public static byte[] EncodePrefix(long invocationId, int inputLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(inputLength);
+        Span<byte> buffer = stackalloc byte[32];
+        var n = 0;
+        buffer[n++] = 0xa2; // map of 2, keys in canonical (length-first) order
+        n += Cbor.WriteTextKey(buffer[n..], "id"u8);
+        n += Cbor.WriteInteger(buffer[n..], invocationId);
+        n += Cbor.WriteTextKey(buffer[n..], "input"u8);
+        n += Cbor.WriteHead(buffer[n..], 2, (ulong)inputLength);
+        return buffer[..n].ToArray();
+    }
+
     /// <summary>Decodes a body; <see cref="Input"/> is a slice of <paramref name="body"/>.</summary>
     public static InvokeMessage Decode(ReadOnlyMemory<byte> body)
     {

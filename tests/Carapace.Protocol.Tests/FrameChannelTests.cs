@@ -61,6 +61,71 @@ public sealed class FrameChannelTests
         Assert.Equal(8, bytes.Length);
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(3, 70_000)]
+    [InlineData(200, 1)]
+    public async Task A_frame_written_in_two_parts_reads_back_as_one_body(int headSize, int tailSize)
+    {
+        var head = Enumerable.Range(0, headSize).Select(i => (byte)i).ToArray();
+        var tail = Enumerable.Range(0, tailSize).Select(i => (byte)(i * 7)).ToArray();
+        var pipe = new MemoryStream();
+        await using (var writer = new FrameChannel(Stream.Null, new NonClosingStream(pipe)))
+        {
+            await writer.WriteAsync(MessageType.Invoke, head, tail);
+            writer.Write(MessageType.Result, head, tail);
+        }
+
+        pipe.Position = 0;
+        await using var reader = new FrameChannel(pipe, Stream.Null);
+        var first = await reader.ReadAsync();
+        var second = reader.Read();
+
+        Assert.Equal([.. head, .. tail], first!.Value.Body.ToArray());
+        Assert.Equal(MessageType.Result, second!.Value.Type);
+        Assert.Equal([.. head, .. tail], second.Value.Body.ToArray());
+        Assert.Null(reader.Read());
+    }
+
+    [Fact]
+    public void A_reused_read_buffer_holds_each_body_until_the_next_read()
+    {
+        var pipe = new MemoryStream();
+        using (var writer = new FrameChannel(Stream.Null, new NonClosingStream(pipe)))
+        {
+            writer.Write(MessageType.Invoke, new byte[10_000]);
+            writer.Write(MessageType.Invoke, [1, 2, 3]);
+            writer.Write(MessageType.Invoke, Enumerable.Repeat((byte)9, 50_000).ToArray());
+        }
+
+        pipe.Position = 0;
+        using var reader = new FrameChannel(pipe, Stream.Null, reuseReadBuffer: true);
+        var big = reader.Read()!.Value.Body;
+        var small = reader.Read()!.Value.Body;
+        Assert.Equal([1, 2, 3], small.ToArray());
+        Assert.True(MemoryMarshalSameArray(big, small), "the second body should reuse the first body's buffer");
+        var bigger = reader.Read()!.Value.Body;
+        Assert.Equal(50_000, bigger.Length);
+        Assert.All(bigger.ToArray(), b => Assert.Equal(9, b));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0, 0 }, "inside a frame header")]
+    [InlineData(new byte[] { 0, 0, 0, 9, 0x11, 1, 2 }, "closed inside a Invoke frame")]
+    public void Broken_frames_are_protocol_errors_for_blocking_reads_too(byte[] bytes, string expected)
+    {
+        using var reader = new FrameChannel(new MemoryStream(bytes), Stream.Null, reuseReadBuffer: true);
+
+        var error = Assert.Throws<ProtocolException>(() => reader.Read());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    private static bool MemoryMarshalSameArray(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(a, out var x)
+        && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(b, out var y)
+        && ReferenceEquals(x.Array, y.Array);
+
     private sealed class NonClosingStream(Stream inner) : Stream
     {
         public override bool CanRead => false;

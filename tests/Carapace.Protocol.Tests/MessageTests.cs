@@ -136,4 +136,25 @@ public sealed class MessageTests
 
         Assert.Contains("outside", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(0L, 0)]
+    [InlineData(23L, 23)]
+    [InlineData(24L, 24)]
+    [InlineData(255L, 256)]
+    [InlineData(65_535L, 65_536)]
+    [InlineData(1L << 32, 1 << 20)]
+    [InlineData(long.MaxValue, 5)]
+    public void An_invoke_prefix_followed_by_the_input_is_exactly_the_canonical_encoding(long id, int length)
+    {
+        var input = new byte[length];
+        Random.Shared.NextBytes(input);
+
+        byte[] streamed = [.. InvokeMessage.EncodePrefix(id, length), .. input];
+
+        Assert.Equal(new InvokeMessage(id, input).Encode(), streamed);
+        var back = InvokeMessage.Decode(streamed);
+        Assert.Equal(id, back.InvocationId);
+        Assert.Equal(input, back.Input.ToArray());
+    }
 }

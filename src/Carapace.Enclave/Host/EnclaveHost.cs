@@ -37,22 +37,27 @@ internal sealed class EnclaveHost : IDisposable
 
     public byte[] RuntimeIdentityValue => _runtimeIdentity;
 
-    public async Task<int> RunAsync(Stream fromHost, Stream toHost, CancellationToken cancellationToken)
+    /// <summary>
+    /// Serves the host until it asks for shutdown or closes the channel. The loop is synchronous on purpose: the
+    /// enclave handles one request at a time, so blocking in read(2) wakes this thread the moment a request arrives,
+    /// and every body lands in one reused buffer.
+    /// </summary>
+    public int Run(Stream fromHost, Stream toHost)
     {
-        await using var channel = new FrameChannel(fromHost, toHost);
+        using var channel = new FrameChannel(fromHost, toHost, reuseReadBuffer: true);
         Warmup.Run(this);
         var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true);
-        await channel.WriteAsync(MessageType.Ready, ready.Encode(), cancellationToken).ConfigureAwait(false);
+        channel.Write(MessageType.Ready, ready.Encode());
         while (true)
         {
             Frame? frame;
             try
             {
-                frame = await channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+                frame = channel.Read();
             }
             catch (ProtocolException e)
             {
-                await channel.WriteAsync(MessageType.Failure, new FailureMessage("protocol", e.Message, Fatal: true).Encode(), cancellationToken).ConfigureAwait(false);
+                channel.Write(MessageType.Failure, new FailureMessage("protocol", e.Message, Fatal: true).Encode());
                 return 2;
             }
 
@@ -62,7 +67,7 @@ internal sealed class EnclaveHost : IDisposable
             }
 
             var (type, body) = Handle(frame.Value);
-            await channel.WriteAsync(type, body, cancellationToken).ConfigureAwait(false);
+            channel.Write(type, body);
             if (_fatal)
             {
                 return 70;

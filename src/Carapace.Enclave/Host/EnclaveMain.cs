@@ -1,14 +1,18 @@
 using Carapace.Enclave.Runtime;
+using Microsoft.Win32.SafeHandles;
 
 namespace Carapace.Enclave.Host;
 
 /// <summary>Parses the enclave's command line and runs its loop over standard input and output.</summary>
 internal static class EnclaveMain
 {
-    public static async Task<int> RunAsync(string[] args)
+    public static int Run(string[] args)
     {
-        // The protocol owns standard output: anything else printed by accident goes to stderr.
-        var channelOut = Console.OpenStandardOutput();
+        // The protocol owns standard output: anything else printed by accident goes to stderr. The channel reads and
+        // writes file descriptors 0 and 1 directly (unbuffered, blocking), not through Console's streams, whose async
+        // calls hop through the thread pool.
+        using var fromHost = new FileStream(new SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        using var toHost = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
         Console.SetOut(Console.Error);
         var platformKey = SimulatedPlatform.DefaultPath;
         for (var i = 0; i < args.Length; i++)
@@ -19,7 +23,7 @@ internal static class EnclaveMain
             }
             else
             {
-                await Console.Error.WriteLineAsync($"carapace-enclave: unknown argument '{args[i]}' (this program is started by a Carapace worker)").ConfigureAwait(false);
+                Console.Error.WriteLine($"carapace-enclave: unknown argument '{args[i]}' (this program is started by a Carapace worker)");
                 return 2;
             }
         }
@@ -27,11 +31,11 @@ internal static class EnclaveMain
         try
         {
             using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey);
-            return await host.RunAsync(Console.OpenStandardInput(), channelOut, CancellationToken.None).ConfigureAwait(false);
+            return host.Run(fromHost, toHost);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException)
         {
-            await Console.Error.WriteLineAsync("carapace-enclave: cannot start: " + e.Message).ConfigureAwait(false);
+            Console.Error.WriteLine("carapace-enclave: cannot start: " + e.Message);
             return 1;
         }
     }

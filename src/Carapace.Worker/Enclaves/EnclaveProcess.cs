@@ -122,7 +122,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
     public async Task<SpecializedMessage> SpecializeAsync(SpecializeMessage request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var frame = await RoundTripAsync(MessageType.Specialize, request.Encode(), MessageType.Specialized, cancellationToken).ConfigureAwait(false);
+        var frame = await RoundTripAsync(MessageType.Specialize, request.Encode(), ReadOnlyMemory<byte>.Empty, MessageType.Specialized, cancellationToken).ConfigureAwait(false);
         return SpecializedMessage.Decode(frame.Body);
     }
 
@@ -131,7 +131,8 @@ public sealed class EnclaveProcess : IAsyncDisposable
     public async Task<ResultMessage> InvokeAsync(ReadOnlyMemory<byte> sealedInput, CancellationToken cancellationToken = default)
     {
         var id = Interlocked.Increment(ref _nextInvocation);
-        var frame = await RoundTripAsync(MessageType.Invoke, new InvokeMessage(id, sealedInput).Encode(), MessageType.Result, cancellationToken).ConfigureAwait(false);
+        // The sealed input goes from the caller's buffer to the pipe behind a small CBOR prefix: no copy of the payload.
+        var frame = await RoundTripAsync(MessageType.Invoke, InvokeMessage.EncodePrefix(id, sealedInput.Length), sealedInput, MessageType.Result, cancellationToken).ConfigureAwait(false);
         var result = ResultMessage.Decode(frame.Body);
         if (result.InvocationId != id)
         {
@@ -173,7 +174,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
         Kill(_process);
     }
 
-    private async Task<Frame> RoundTripAsync(MessageType type, byte[] body, MessageType expected, CancellationToken cancellationToken)
+    private async Task<Frame> RoundTripAsync(MessageType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> tail, MessageType expected, CancellationToken cancellationToken)
     {
         await _requestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -186,7 +187,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
             Frame? frame;
             try
             {
-                await _channel.WriteAsync(type, body, cancellationToken).ConfigureAwait(false);
+                await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
                 frame = await _channel.ReadAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException)
