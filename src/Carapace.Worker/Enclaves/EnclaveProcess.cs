@@ -9,12 +9,22 @@ namespace Carapace.Worker.Enclaves;
 /// sealed bytes and plaintext metadata. A process that exits or breaks the protocol makes every pending and later
 /// request fail with <see cref="EnclaveException.EnclaveLost"/> = true; it never hangs the caller.
 /// </summary>
+/// <remarks>
+/// Answers are read by one dedicated thread per enclave that blocks in read(2) on the pipe: an answer wakes that
+/// thread directly, instead of an epoll thread that would then queue the read's continuation to the thread pool.
+/// A request whose caller gives up (cancellation) leaves the enclave busy with an answer nobody will take, so the
+/// enclave is killed and reported lost rather than reused.
+/// </remarks>
 public sealed class EnclaveProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly FrameChannel _channel;
     private readonly SemaphoreSlim _requestLock = new(1, 1);
     private readonly Task _stderrPump;
+    private readonly Lock _gate = new();
+    private readonly Thread _reader;
+    private TaskCompletionSource<Frame?>? _pending;
+    private bool _readerDone;
     private long _nextInvocation;
     private volatile bool _lost;
 
@@ -24,6 +34,8 @@ public sealed class EnclaveProcess : IAsyncDisposable
         _channel = channel;
         _stderrPump = stderrPump;
         Ready = ready;
+        _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"carapace-enclave-{process.Id}-reader" };
+        _reader.Start();
     }
 
     /// <summary>What the enclave announced: runtime identity and session public key.</summary>
@@ -163,6 +175,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
         Kill(_process);
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _stderrPump.ConfigureAwait(false);
+        _reader.Join(TimeSpan.FromSeconds(5));
         _process.Dispose();
         _requestLock.Dispose();
     }
@@ -184,11 +197,29 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 throw new EnclaveException($"the enclave process {ProcessId} is gone (exit code {ExitCodeOf(_process)})", enclaveLost: true);
             }
 
+            var answer = new TaskCompletionSource<Frame?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (_readerDone)
+                {
+                    _lost = true;
+                    throw new EnclaveException($"the enclave process {ProcessId} closed its channel before {type}", enclaveLost: true);
+                }
+
+                _pending = answer;
+            }
+
             Frame? frame;
             try
             {
                 await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
-                frame = await _channel.ReadAsync(cancellationToken).ConfigureAwait(false);
+                frame = await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The enclave will still answer this request; nobody would take the answer, so it cannot be reused.
+                Kill();
+                throw;
             }
             catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException)
             {
@@ -221,6 +252,56 @@ public sealed class EnclaveProcess : IAsyncDisposable
         finally
         {
             _requestLock.Release();
+        }
+    }
+
+    /// <summary>Reads every answer on the dedicated thread and hands it to the request waiting for it.</summary>
+    private void ReadLoop()
+    {
+        while (true)
+        {
+            Frame? frame = null;
+            Exception? fault = null;
+            try
+            {
+                frame = _channel.Read();
+            }
+            catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException)
+            {
+                fault = e;
+            }
+
+            TaskCompletionSource<Frame?>? waiter;
+            var done = frame is null;
+            lock (_gate)
+            {
+                waiter = _pending;
+                _pending = null;
+                _readerDone |= done;
+            }
+
+            if (waiter is null && !done)
+            {
+                // An answer nobody asked for: the enclave and this host disagree about the conversation.
+                _lost = true;
+                Kill(_process);
+                continue;
+            }
+
+            if (fault is not null)
+            {
+                _lost = true;
+                waiter?.TrySetException(fault);
+            }
+            else
+            {
+                waiter?.TrySetResult(frame);
+            }
+
+            if (done)
+            {
+                return;
+            }
         }
     }
 
