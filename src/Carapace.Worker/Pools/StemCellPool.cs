@@ -8,6 +8,11 @@ namespace Carapace.Worker.Pools;
 /// the runtime is loaded and the engine ready, so specialising one costs a module load instead of a process start.
 /// Taking a cell triggers a background refill; when none is ready, a cell is started on the spot (a cold start).
 /// </summary>
+/// <remarks>
+/// Starting an enclave process costs a few hundred milliseconds of CPU (runtime start, engine, warm-up). While other
+/// cells are still ready, a refill waits <c>refillDelay</c> first, so it does not compete for the CPU with the
+/// specialisation and first invocation of the cell that was just taken; once the pool runs dry it refills at once.
+/// </remarks>
 public sealed class StemCellPool : IAsyncDisposable
 {
     private readonly EnclaveLaunchOptions _launch;
@@ -15,18 +20,24 @@ public sealed class StemCellPool : IAsyncDisposable
     private readonly SemaphoreSlim _refill = new(0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _refiller;
+    private readonly TimeSpan _refillDelay;
     private long _prewarmedTakes;
     private long _coldStarts;
     private long _startFailures;
 
     /// <summary>Creates the pool and starts filling it in the background.</summary>
-    public StemCellPool(EnclaveLaunchOptions launch, int size)
+    /// <param name="launch">How to start enclave processes.</param>
+    /// <param name="size">How many cells to keep ready.</param>
+    /// <param name="refillDelay">How long a refill waits while other cells are still ready (default 250 ms).</param>
+    public StemCellPool(EnclaveLaunchOptions launch, int size, TimeSpan? refillDelay = null)
     {
         ArgumentNullException.ThrowIfNull(launch);
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         launch.Validate();
         _launch = launch;
         Size = size;
+        _refillDelay = refillDelay ?? TimeSpan.FromMilliseconds(250);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_refillDelay, TimeSpan.Zero, nameof(refillDelay));
         _refiller = Task.Run(RefillLoopAsync);
         _refill.Release();
     }
@@ -107,6 +118,11 @@ public sealed class StemCellPool : IAsyncDisposable
             try
             {
                 await _refill.WaitAsync(token).ConfigureAwait(false);
+                if (!_ready.IsEmpty && _refillDelay > TimeSpan.Zero)
+                {
+                    await Task.Delay(_refillDelay, token).ConfigureAwait(false);
+                }
+
                 while (_ready.Count < Size && !token.IsCancellationRequested)
                 {
                     var cell = await EnclaveProcess.StartAsync(_launch, token).ConfigureAwait(false);
