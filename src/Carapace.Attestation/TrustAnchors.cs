@@ -36,6 +36,7 @@ public sealed class TrustAnchors
     {
         ["intel_sgx_root_ca.pem"] = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3",
         ["amd_ark_milan.pem"] = "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd",
+        ["amd_ark_genoa.pem"] = "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1",
         ["aws_nitro_root_g1.pem"] = "641a0321a3e244efe456463195d606317ed7cdcc3c1756e09893f3c68f79bb5b",
     };
 
