@@ -36,7 +36,7 @@ internal static class CollateralVerification
         CheckNotRevoked(rootCrl, qeSigner.Certificates.SkipLast(1), "QE identity signing");
 
         var qeLevel = QeIdentityCheck.Check(quote.QeEnclaveReport, qeIdentity);
-        var tcb = TcbEvaluation.Evaluate(quote, pck.Extension, tcbInfo, qeLevel);
+        var tcb = TcbEvaluation.Evaluate(tcbInfo, pck.Extension.Components, pck.Extension.PceSvn, quote.Td?.TeeTcbSvn.ToArray(), qeLevel);
         var window = ValidityWindow.Of(tcbSigner)
             .Intersect(ValidityWindow.Of(qeSigner))
             .Intersect(rootCrl.Window)

@@ -35,8 +35,8 @@ internal sealed class RevocationList
     /// <summary>thisUpdate .. nextUpdate.</summary>
     public ValidityWindow Window { get; }
 
-    /// <summary>The number of revoked certificates listed.</summary>
-    public int Count => _revokedSerials.Count;
+    /// <summary>The serial numbers of the revoked certificates (lower-case hex of the DER integer).</summary>
+    public IReadOnlyCollection<string> RevokedSerials => _revokedSerials;
 
     public static RevocationList Parse(byte[] der, string what)
     {

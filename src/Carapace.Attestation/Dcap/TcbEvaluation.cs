@@ -14,14 +14,18 @@ namespace Carapace.Attestation.Dcap;
 /// </remarks>
 internal static class TcbEvaluation
 {
-    public static TcbVerdict Evaluate(DcapQuote quote, PckExtension pck, TcbInfo tcbInfo, IsvTcbLevel qeLevel)
+    /// <summary>
+    /// Evaluates the platform's PCK TCB (<paramref name="pckComponents"/>, <paramref name="pckPceSvn"/>), for TDX also
+    /// the TD's <paramref name="teeTcbSvn"/>, against <paramref name="tcbInfo"/>, and converges the result with the
+    /// quoting enclave's level. Throws TcbRejected when no level matches and Revoked when the result is revoked.
+    /// </summary>
+    public static TcbVerdict Evaluate(TcbInfo tcbInfo, byte[] pckComponents, ushort pckPceSvn, byte[]? teeTcbSvn, IsvTcbLevel qeLevel)
     {
-        var teeTcbSvn = quote.Td?.TeeTcbSvn.ToArray();
-        var (sgxLevel, tdxLevel) = Match(tcbInfo.Levels, pck.Components, pck.PceSvn, teeTcbSvn);
+        var (sgxLevel, tdxLevel) = Match(tcbInfo.Levels, pckComponents, pckPceSvn, teeTcbSvn);
         if (sgxLevel is null)
         {
             throw new AttestationException(AttestationFailureReason.TcbRejected,
-                $"no matching TCB level: the platform's PCK TCB (SGX component SVNs [{string.Join(", ", pck.Components)}], PCESVN {pck.PceSvn}) "
+                $"no matching TCB level: the platform's PCK TCB (SGX component SVNs [{string.Join(", ", pckComponents)}], PCESVN {pckPceSvn}) "
                 + $"is below every level of the TCB info for FMSPC {Convert.ToHexStringLower(tcbInfo.Fmspc)}; the platform needs a microcode or BIOS update");
         }
 
