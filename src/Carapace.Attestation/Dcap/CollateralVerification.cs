@@ -9,6 +9,10 @@ namespace Carapace.Attestation.Dcap;
 /// Intel's (TCB info and QE identity signatures by a TCB signing certificate chained to the pinned root, CRL
 /// signatures); is it current at the verification time; is anything on the chain revoked; and finally the TCB level.
 /// </summary>
+/// <remarks>
+/// The PCK CRL is checked with the PCK certificate's issuer from the quote's verified chain, so
+/// <see cref="DcapCollateral.PckCrlIssuerChain"/> is not needed and not read.
+/// </remarks>
 internal static class CollateralVerification
 {
     public static CollateralVerdict Verify(DcapQuote quote, PckChain pck, DcapCollateral collateral, X509Certificate2Collection roots, DateTimeOffset at)

@@ -43,17 +43,17 @@ internal static class DcapVectors
         byte[]? pckCrl = null,
         byte[]? rootCaCrl = null,
         string? tcbInfoIssuerChain = null) => new()
-    {
-        PckCrlIssuerChain = collateral.PckCrlIssuerChain,
-        RootCaCrl = rootCaCrl ?? collateral.RootCaCrl,
-        PckCrl = pckCrl ?? collateral.PckCrl,
-        TcbInfoIssuerChain = tcbInfoIssuerChain ?? collateral.TcbInfoIssuerChain,
-        TcbInfo = tcbInfo ?? collateral.TcbInfo,
-        TcbInfoSignature = tcbInfoSignature ?? collateral.TcbInfoSignature,
-        QeIdentityIssuerChain = collateral.QeIdentityIssuerChain,
-        QeIdentity = qeIdentity ?? collateral.QeIdentity,
-        QeIdentitySignature = qeIdentitySignature ?? collateral.QeIdentitySignature,
-    };
+        {
+            PckCrlIssuerChain = collateral.PckCrlIssuerChain,
+            RootCaCrl = rootCaCrl ?? collateral.RootCaCrl,
+            PckCrl = pckCrl ?? collateral.PckCrl,
+            TcbInfoIssuerChain = tcbInfoIssuerChain ?? collateral.TcbInfoIssuerChain,
+            TcbInfo = tcbInfo ?? collateral.TcbInfo,
+            TcbInfoSignature = tcbInfoSignature ?? collateral.TcbInfoSignature,
+            QeIdentityIssuerChain = collateral.QeIdentityIssuerChain,
+            QeIdentity = qeIdentity ?? collateral.QeIdentity,
+            QeIdentitySignature = qeIdentitySignature ?? collateral.QeIdentitySignature,
+        };
 
     public static string Hex(ReadOnlyMemory<byte> bytes) => Convert.ToHexStringLower(bytes.Span);
 

@@ -6,14 +6,14 @@ namespace Carapace.Attestation.Tests.Dcap;
 /// <summary>Intel's TCB level selection and status convergence, on the vectors' collateral and on small tables.</summary>
 public sealed class TcbEvaluationTests
 {
-    private static readonly IsvTcbLevel UpToDateQe = new(8, Vectors.Utc("2024-03-13T00:00:00Z"), "UpToDate", []);
+    private static readonly IsvTcbLevel _upToDateQe = new(8, Vectors.Utc("2024-03-13T00:00:00Z"), "UpToDate", []);
 
     [Fact]
     public void The_sgx_vector_is_at_intels_second_level()
     {
         var info = TcbInfo.Parse(SgxCollateral().TcbInfo);
 
-        var verdict = TcbEvaluation.Evaluate(info, [11, 11, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 13, null, UpToDateQe);
+        var verdict = TcbEvaluation.Evaluate(info, [11, 11, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 13, null, _upToDateQe);
 
         Assert.Equal(TcbStatus.ConfigurationAndSWHardeningNeeded, verdict.Status);
         Assert.Equal(["INTEL-SA-00289", "INTEL-SA-00615"], verdict.Advisories);
@@ -88,7 +88,7 @@ public sealed class TcbEvaluationTests
     {
         var info = Info(Level([1], 0, null, "Splendid"));
 
-        var e = Assert.Throws<AttestationException>(() => TcbEvaluation.Evaluate(info, Pad([1]), 0, null, UpToDateQe));
+        var e = Assert.Throws<AttestationException>(() => TcbEvaluation.Evaluate(info, Pad([1]), 0, null, _upToDateQe));
 
         Assert.Equal(AttestationFailureReason.TcbRejected, e.Reason);
         Assert.Contains("Splendid", e.Message, StringComparison.Ordinal);
@@ -99,7 +99,7 @@ public sealed class TcbEvaluationTests
     {
         var info = Info(Level([2], 0, null, "UpToDate"));
 
-        var e = Assert.Throws<AttestationException>(() => TcbEvaluation.Evaluate(info, Pad([1]), 7, null, UpToDateQe));
+        var e = Assert.Throws<AttestationException>(() => TcbEvaluation.Evaluate(info, Pad([1]), 7, null, _upToDateQe));
 
         Assert.Equal(AttestationFailureReason.TcbRejected, e.Reason);
         Assert.StartsWith("no matching TCB level", e.Message, StringComparison.Ordinal);
