@@ -1,0 +1,23 @@
+namespace Carapace.Kms.Audit;
+
+/// <summary>What an audit record reports.</summary>
+public enum AuditKind
+{
+    /// <summary>A new policy version was accepted.</summary>
+    PolicyUpdated,
+
+    /// <summary>A policy update was rejected (malformed, invalid, rollback, too few approvals).</summary>
+    PolicyRejected,
+
+    /// <summary>Secrets and keys were released to attested code.</summary>
+    KeyReleased,
+
+    /// <summary>A release was denied.</summary>
+    ReleaseDenied,
+
+    /// <summary>A secret value was stored (the value itself is never logged).</summary>
+    SecretPut,
+
+    /// <summary>A secret was deleted.</summary>
+    SecretDeleted,
+}

@@ -1,0 +1,207 @@
+using Carapace.Attestation;
+using Carapace.Kms.Audit;
+using Carapace.Kms.Keys;
+using Carapace.Kms.Policy;
+using Carapace.Kms.Release;
+using Carapace.Kms.Secrets;
+using Carapace.Kms.Storage;
+
+namespace Carapace.Kms;
+
+/// <summary>
+/// The Carapace KMS (Palaemon / SCONE CAS analogue) as a library: owner-signed policies, the secret store, nonce-fresh
+/// attestation-gated release of secrets and chain keys, and the audit log, over one SQLite database in
+/// <c>&lt;DataDirectory&gt;/kms/</c>. This is what the attested-TLS endpoint calls; it does no networking itself.
+/// </summary>
+/// <remarks>
+/// Today the master key is always simulated (<see cref="IsSimulated"/>): show <see cref="Warning"/> wherever the KMS
+/// starts. Authentication of owners happens through policy signatures; authentication of the callers of
+/// <see cref="PutSecret"/> and <see cref="DeleteSecret"/> (the namespace's clients, see <see cref="KmsPolicy.FindClient"/>)
+/// is the endpoint's job.
+/// </remarks>
+public sealed class KmsService : IDisposable
+{
+    private readonly KmsMasterKey _master;
+    private readonly KmsDatabase _database;
+    private readonly NonceRegistry _nonces;
+    private readonly SecretStore _secrets;
+    private bool _disposed;
+
+    /// <summary>Opens (creating on first start) the KMS in <see cref="KmsOptions.DataDirectory"/>.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="KmsKeyFileException">The master key file is unreadable, too widely readable or damaged.</exception>
+    /// <exception cref="SecretStoreException">The database was created under another master key.</exception>
+    public KmsService(KmsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid KMS options:" + string.Concat(problems.Select(p => "\n  - " + p)), nameof(options));
+        }
+
+        var directory = Path.Combine(Path.GetFullPath(options.DataDirectory), "kms");
+        _master = KmsMasterKey.OpenSimulated(options.DataDirectory);
+        try
+        {
+            _database = new KmsDatabase(Path.Combine(directory, "kms.db"));
+            var time = options.TimeProvider;
+            var anchorKey = _master.DerivePurposeKey("carapace/kms/audit-anchor/v1");
+            var policyKey = _master.DerivePurposeKey("carapace/kms/policy-row/v1");
+            try
+            {
+                Audit = new AuditLog(_database, anchorKey, time);
+                Policies = new PolicyStore(_database, Audit, policyKey, time);
+            }
+            finally
+            {
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(anchorKey);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(policyKey);
+            }
+
+            _secrets = new SecretStore(_database, _master, Audit, time);
+            Releases = new KeyReleaseService(Policies, _secrets, _master, Audit);
+            _nonces = new NonceRegistry(time, options.NonceLifetime, options.MaxOutstandingNonces);
+        }
+        catch
+        {
+            _database?.Dispose();
+            _master.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>True while the master key is not hardware-sealed (today: always). See <see cref="KmsMasterKey"/>.</summary>
+    public bool IsSimulated => _master.IsSimulated;
+
+    /// <summary>What is insecure about this KMS and what real sealing replaces it with; null when nothing is.</summary>
+    public string? Warning => _master.Warning;
+
+    /// <summary>The audit log: read it, verify it, publish its head.</summary>
+    public AuditLog Audit { get; }
+
+    /// <summary>The policy store (history, namespaces).</summary>
+    public PolicyStore Policies { get; }
+
+    /// <summary>The release decisions, for callers that check freshness themselves.</summary>
+    public KeyReleaseService Releases { get; }
+
+    /// <summary>The secret store itself, for this assembly's tests.</summary>
+    internal SecretStore Secrets => _secrets;
+
+    /// <summary>Accepts a signed policy document (see <see cref="PolicyStore.Apply"/> for the rules).</summary>
+    /// <exception cref="PolicyException">Rejected, with every reason.</exception>
+    public PolicyUpdate SetPolicy(ReadOnlySpan<byte> signedPolicy)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Policies.Apply(signedPolicy);
+    }
+
+    /// <summary>The current policy of <paramref name="ns"/>, or null.</summary>
+    public StoredPolicy? GetPolicy(string ns)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Policies.Current(ns);
+    }
+
+    /// <summary>Stores a new version of a secret the namespace's current policy declares.</summary>
+    /// <exception cref="KmsDeniedException">The namespace has no policy (<see cref="KmsDenialReason.UnknownNamespace"/>) or it
+    /// does not declare the secret (<see cref="KmsDenialReason.UnknownSecret"/>).</exception>
+    /// <exception cref="ArgumentException">The value is empty or longer than <see cref="SecretStore.MaxValueBytes"/>.</exception>
+    public SecretInfo PutSecret(string ns, string name, ReadOnlySpan<byte> value)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireDeclared(ns, name);
+        return _secrets.Put(ns, name, value);
+    }
+
+    /// <summary>The secrets of <paramref name="ns"/> (names and versions only).</summary>
+    public IReadOnlyList<SecretInfo> ListSecrets(string ns)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _secrets.List(ns);
+    }
+
+    /// <summary>Deletes every version of a secret; true when it existed.</summary>
+    public bool DeleteSecret(string ns, string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _secrets.Delete(ns, name);
+    }
+
+    /// <summary>Issues a fresh attestation nonce, usable once within <see cref="KmsOptions.NonceLifetime"/>.</summary>
+    /// <exception cref="KmsDeniedException">Too many nonces are outstanding (<see cref="KmsDenialReason.TooManyNonces"/>).</exception>
+    public IssuedNonce IssueNonce()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _nonces.Issue();
+    }
+
+    /// <summary>
+    /// Releases what <paramref name="function"/> of <paramref name="ns"/> is entitled to, to the enclave holding
+    /// <paramref name="enclavePublicKey"/>. The nonce is used up first, whatever the outcome. The evidence must bind
+    /// <see cref="ReportData.Bind"/>(<paramref name="enclavePublicKey"/>, <paramref name="nonce"/>) — the key the attested TLS
+    /// channel is authenticated with, so the entitlement can only be sent to that enclave — and then pass
+    /// <see cref="KeyReleaseService.Decide"/>. Every outcome is audited.
+    /// </summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="function">The function the enclave wants to act as.</param>
+    /// <param name="result">The verified evidence (for RA-TLS, the certificate's result; its inner claims are matched).</param>
+    /// <param name="nonce">The nonce from <see cref="IssueNonce"/>.</param>
+    /// <param name="enclavePublicKey">The DER SubjectPublicKeyInfo of the channel's peer key.</param>
+    /// <exception cref="KmsDeniedException">Denied: stale, replayed or unbound evidence, or a policy denial.</exception>
+    /// <exception cref="SecretStoreException">A granted secret cannot be decrypted.</exception>
+    /// <exception cref="InvalidDataException">The audit log's anchor is damaged, so nothing can be released or recorded.</exception>
+    public Entitlement Release(string ns, string function, AttestationResult result, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> enclavePublicKey)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(function);
+        ArgumentNullException.ThrowIfNull(result);
+        try
+        {
+            _nonces.Consume(nonce);
+            var bound = result.ReportData.IsEmpty && result.Inner is { } inner ? inner.ReportData : result.ReportData;
+            if (result.Verified && !ReportData.Matches(bound.Span, ReportData.Bind(enclavePublicKey, nonce)))
+            {
+                throw new KmsDeniedException(KmsDenialReason.EvidenceNotBound,
+                    "attestation rejected: the evidence does not bind SHA-256(channel public key) ‖ SHA-256(nonce): it was produced for another key "
+                    + "or another nonce (replayed or relayed evidence); attest again with the issued nonce over the channel's key");
+            }
+        }
+        catch (KmsDeniedException e)
+        {
+            Releases.RecordDenial(ns, function, result, e);
+            throw;
+        }
+
+        return Releases.Decide(ns, function, result);
+    }
+
+    /// <summary>Zeroes the keys and closes the database.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _secrets.ZeroKey();
+        _database.Dispose();
+        _master.Dispose();
+    }
+
+    private void RequireDeclared(string ns, string name)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(name);
+        var policy = Policies.Current(ns)?.Policy
+            ?? throw new KmsDeniedException(KmsDenialReason.UnknownNamespace, $"namespace '{ns}' has no policy; its owners must set one first");
+        if (!policy.Secrets.Any(s => s.Name == name))
+        {
+            throw new KmsDeniedException(KmsDenialReason.UnknownSecret,
+                $"policy v{policy.Version} of namespace '{ns}' does not declare secret '{name}'; declare it under \"secrets\" first");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Data.Sqlite;
+
+namespace Carapace.Kms.Tests.Support;
+
+/// <summary>A fresh folder under the system temp folder, deleted (with SQLite pools closed) on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "carapace-kms-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Kms => System.IO.Path.Combine(Path, "kms");
+
+    public string Database => System.IO.Path.Combine(Kms, "kms.db");
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
