@@ -108,7 +108,7 @@ public sealed class SimulatedEvidenceVerifier : EvidenceVerifier
 
             return key;
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException or ArgumentException)
         {
             key.Dispose();
             throw new AttestationException(AttestationFailureReason.UnsupportedVersion,

@@ -4,7 +4,7 @@ namespace Carapace.Attestation.Tests.ConfigFsTsm;
 
 public sealed class ConfigFsTsmIssuerTests
 {
-    private static readonly byte[] ReportDataValue = ReportData.Bind("enclave key"u8, "nonce"u8);
+    private static readonly byte[] _reportDataValue = ReportData.Bind("enclave key"u8, "nonce"u8);
 
     [Fact]
     public async Task IssueAsync_on_this_machine_without_a_TEE_fails_with_NoHardware()
@@ -17,7 +17,7 @@ public sealed class ConfigFsTsmIssuerTests
 
         var issuer = new ConfigFsTsmIssuer();
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
         Assert.Equal(AttestationFailureReason.NoHardware, e.Reason);
         Assert.StartsWith("no TEE attestation interface: /sys/kernel/config/tsm/report does not exist (this machine has no TDX/SEV-SNP guest support); use simulation mode", e.Message, StringComparison.Ordinal);
         Assert.Equal(AttestationFailureReason.NoHardware, Assert.Throws<AttestationException>(() => issuer.Kind).Reason);
@@ -33,11 +33,11 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("tdx_guest");
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var evidence = await issuer.IssueAsync(ReportDataValue);
+        var evidence = await issuer.IssueAsync(_reportDataValue);
 
         Assert.Equal(EvidenceKind.Tdx, evidence.Kind);
-        Assert.Equal(tsm.Report(ReportDataValue), evidence.Bytes.ToArray());
-        Assert.Equal(ReportDataValue, tsm.Written["inblob"]);
+        Assert.Equal(tsm.Report(_reportDataValue), evidence.Bytes.ToArray());
+        Assert.Equal(_reportDataValue, tsm.Written["inblob"]);
         Assert.Single(tsm.Created);
         Assert.Equal(tsm.Created, tsm.Removed);
         Assert.Empty(Directory.GetFileSystemEntries(tsm.Root));
@@ -51,7 +51,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("sev_guest") { WithPrivilegeLevel = true, WithAuxBlob = true };
         var issuer = new ConfigFsTsmIssuer(tsm.Root, 2, tsm);
 
-        var report = await issuer.GetReportAsync(ReportDataValue);
+        var report = await issuer.GetReportAsync(_reportDataValue);
 
         Assert.Equal(EvidenceKind.SevSnp, report.Kind);
         Assert.Equal("sev_guest", report.Provider);
@@ -67,7 +67,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("tdx_guest");
         var issuer = new ConfigFsTsmIssuer(tsm.Root, 1, tsm);
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Equal(AttestationFailureReason.UnsupportedVersion, e.Reason);
         Assert.Equal(tsm.Created, tsm.Removed);
@@ -80,9 +80,9 @@ public sealed class ConfigFsTsmIssuerTests
         tsm.ForeignWrites.Enqueue(1);
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var evidence = await issuer.IssueAsync(ReportDataValue);
+        var evidence = await issuer.IssueAsync(_reportDataValue);
 
-        Assert.Equal(tsm.Report(ReportDataValue), evidence.Bytes.ToArray());
+        Assert.Equal(tsm.Report(_reportDataValue), evidence.Bytes.ToArray());
         Assert.Equal(2, tsm.Created.Count);
         Assert.NotEqual(tsm.Created[0], tsm.Created[1]);
         Assert.Equal(tsm.Created, tsm.Removed);
@@ -99,7 +99,7 @@ public sealed class ConfigFsTsmIssuerTests
 
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Contains("generation went from 0 to 4", e.Message, StringComparison.Ordinal);
         Assert.Equal(ConfigFsTsmIssuer.MaxAttempts, tsm.Created.Count);
@@ -113,7 +113,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("tdx_guest") { ForcedReportData = new byte[64] };
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Equal(AttestationFailureReason.ReportDataMismatch, e.Reason);
     }
@@ -124,7 +124,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("arm_cca_guest");
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Equal(AttestationFailureReason.UnsupportedVersion, e.Reason);
         Assert.Contains("arm_cca_guest", e.Message, StringComparison.Ordinal);
@@ -137,7 +137,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new DeniedTsm();
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, tsm);
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Equal(AttestationFailureReason.NoHardware, e.Reason);
         Assert.Contains("cannot create a configfs-tsm report entry", e.Message, StringComparison.Ordinal);
@@ -150,7 +150,7 @@ public sealed class ConfigFsTsmIssuerTests
         using var tsm = new FakeTsm("tdx_guest");
         var issuer = new ConfigFsTsmIssuer(tsm.Root, null, new OutblobFails(tsm));
 
-        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(ReportDataValue).AsTask());
+        var e = await Assert.ThrowsAsync<AttestationException>(() => issuer.IssueAsync(_reportDataValue).AsTask());
 
         Assert.Equal(AttestationFailureReason.NoHardware, e.Reason);
         Assert.Contains("EIO", e.Message, StringComparison.Ordinal);
