@@ -24,6 +24,13 @@ public sealed class VerificationOptions
     /// <summary>When set, evidence must bind exactly these report data bytes (compared in constant time).</summary>
     public ReadOnlyMemory<byte>? ExpectedReportData { get; init; }
 
+    /// <summary>
+    /// The simulation quoting keys (DER SubjectPublicKeyInfo) whose simulation evidence is accepted. Empty by default,
+    /// so simulation evidence, which proves nothing about hardware, is rejected unless the caller opts in
+    /// (<c>allowSimulation</c>) by naming the key it trusts.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> SimulationQuotingKeys { get; init; } = [];
+
     /// <summary>The effective verification time.</summary>
     public DateTimeOffset Now => At ?? TimeProvider.GetUtcNow();
 }
