@@ -20,4 +20,7 @@ public enum EvidenceKind
 
     /// <summary>An X.509 certificate carrying evidence over its own public key (RA-TLS).</summary>
     RaTls,
+
+    /// <summary>Bytes whose format could not be recognised; only ever the kind of a rejection.</summary>
+    Unknown,
 }

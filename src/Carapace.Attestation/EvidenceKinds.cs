@@ -12,13 +12,14 @@ public static class EvidenceKinds
         EvidenceKind.SevSnp => "snp",
         EvidenceKind.Nitro => "nitro",
         EvidenceKind.RaTls => "ratls",
+        EvidenceKind.Unknown => "unknown",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown evidence kind"),
     };
 
     /// <summary>Parses a short name (case-insensitive); returns false for anything else.</summary>
     public static bool TryParse(string? name, out EvidenceKind kind)
     {
-        foreach (var candidate in Enum.GetValues<EvidenceKind>())
+        foreach (var candidate in Enum.GetValues<EvidenceKind>().Where(k => k != EvidenceKind.Unknown))
         {
             if (string.Equals(Name(candidate), name, StringComparison.OrdinalIgnoreCase))
             {

@@ -29,7 +29,7 @@ public abstract class EvidenceVerifier : IEvidenceVerifier
         }
         catch (Exception e) when (e is CryptographicException or CborContentException or JsonException or FormatException
                                       or ArgumentException or InvalidOperationException or OverflowException
-                                      or IndexOutOfRangeException)
+                                      or IndexOutOfRangeException or NotSupportedException or PlatformNotSupportedException)
         {
             return AttestationResult.Rejected(Kind, AttestationFailureReason.Malformed,
                 $"the {EvidenceKinds.Name(Kind)} evidence could not be parsed ({e.GetType().Name})");

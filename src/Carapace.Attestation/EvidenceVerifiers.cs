@@ -29,6 +29,24 @@ public sealed class EvidenceVerifiers
     /// <summary>The kinds this registry can verify.</summary>
     public IReadOnlyCollection<EvidenceKind> Kinds => _verifiers.Keys;
 
+    /// <summary>
+    /// Every verifier Carapace has: Intel SGX and TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents,
+    /// simulation evidence (accepted only with trusted simulation quoting keys in the options), and RA-TLS
+    /// certificates carrying SGX or TDX quotes.
+    /// </summary>
+    public static EvidenceVerifiers CreateDefault()
+    {
+        IEvidenceVerifier[] quotes = [new Dcap.SgxQuoteVerifier(), new Dcap.TdxQuoteVerifier()];
+        return new EvidenceVerifiers(
+        [
+            .. quotes,
+            new Snp.SnpReportVerifier(),
+            new Nitro.NitroDocumentVerifier(),
+            new Simulation.SimulatedEvidenceVerifier(),
+            new RaTls.RaTlsVerifier(new EvidenceVerifiers(quotes)),
+        ]);
+    }
+
     /// <summary>The verifier for <paramref name="kind"/>, if one is registered.</summary>
     public bool TryGet(EvidenceKind kind, [NotNullWhen(true)] out IEvidenceVerifier? verifier) => _verifiers.TryGetValue(kind, out verifier);
 
@@ -63,7 +81,7 @@ public sealed class EvidenceVerifiers
         ArgumentNullException.ThrowIfNull(options);
         if (EvidenceDetector.Detect(evidence.Span) is not { } kind)
         {
-            return AttestationResult.Rejected(default, AttestationFailureReason.Malformed,
+            return AttestationResult.Rejected(EvidenceKind.Unknown, AttestationFailureReason.Malformed,
                 "could not recognise the evidence format; pass --kind");
         }
 
