@@ -22,6 +22,7 @@ internal static class CarapaceApp
         root.Add(RunCommand.Build());
         root.Add(PackCommand.Build());
         root.Add(MeasureCommand.Build());
+        root.Add(Attestation.AttestCommands.Build());
         root.Add(BenchCommands.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",

@@ -15,6 +15,7 @@ internal static class BenchCommands
         var bench = new Command("bench", "Measure Carapace against its plaintext baseline, in the same run.");
         bench.Add(BuildEnvelope());
         bench.Add(BuildRuntime());
+        bench.Add(AttestBench.Build());
         return bench;
     }
 
