@@ -15,7 +15,11 @@ internal static class CarapaceProcess
         public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public static async Task<Result> RunAsync(string workingDirectory, byte[]? stdin, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, byte[]? stdin, params string[] args) =>
+        RunAsync(workingDirectory, stdin, null, args);
+
+    /// <summary>Runs the CLI with extra environment variables (e.g. CARAPACE_HOME for an isolated home).</summary>
+    public static async Task<Result> RunAsync(string workingDirectory, byte[]? stdin, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -32,6 +36,11 @@ internal static class CarapaceProcess
         }
 
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var stdout = new MemoryStream();

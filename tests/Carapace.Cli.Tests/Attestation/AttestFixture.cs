@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 
@@ -10,8 +9,6 @@ namespace Carapace.Cli.Tests.Attestation;
 /// </summary>
 public abstract class AttestFixture : IDisposable
 {
-    private static readonly string _dll = Path.Combine(AppContext.BaseDirectory, "carapace.dll");
-
     private readonly TempDir _dir = new();
 
     private protected TempDir Dir => _dir;
@@ -34,43 +31,8 @@ public abstract class AttestFixture : IDisposable
         return document.RootElement.Clone();
     }
 
-    private protected async Task<CarapaceProcess.Result> Run(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _dir.Path,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(_dll);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["CARAPACE_HOME"] = Home;
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var stdout = new MemoryStream();
-        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(stdout, timeout.Token);
-        var readErr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"carapace {string.Join(' ', args)} did not finish within 120 s");
-        }
-
-        await copyOut;
-        return new CarapaceProcess.Result(process.ExitCode, stdout.ToArray(), await readErr);
-    }
+    private protected Task<CarapaceProcess.Result> Run(params string[] args) =>
+        CarapaceProcess.RunAsync(_dir.Path, null, new Dictionary<string, string> { ["CARAPACE_HOME"] = Home }, args);
 
     private protected static int Count(string text, string part)
     {
