@@ -32,17 +32,17 @@ public sealed class EvidenceVerifiers
     /// <summary>
     /// Every verifier Carapace has: Intel SGX and TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents,
     /// simulation evidence (accepted only with trusted simulation quoting keys in the options), and RA-TLS
-    /// certificates carrying SGX or TDX quotes.
+    /// certificates carrying SGX or TDX quotes or simulation evidence (the latter again only for trusted simulation
+    /// quoting keys, and marked insecure).
     /// </summary>
     public static EvidenceVerifiers CreateDefault()
     {
-        IEvidenceVerifier[] quotes = [new Dcap.SgxQuoteVerifier(), new Dcap.TdxQuoteVerifier()];
+        IEvidenceVerifier[] quotes = [new Dcap.SgxQuoteVerifier(), new Dcap.TdxQuoteVerifier(), new Simulation.SimulatedEvidenceVerifier()];
         return new EvidenceVerifiers(
         [
             .. quotes,
             new Snp.SnpReportVerifier(),
             new Nitro.NitroDocumentVerifier(),
-            new Simulation.SimulatedEvidenceVerifier(),
             new RaTls.RaTlsVerifier(new EvidenceVerifiers(quotes)),
         ]);
     }

@@ -23,6 +23,9 @@ internal static class CarapaceApp
         root.Add(PackCommand.Build());
         root.Add(MeasureCommand.Build());
         root.Add(Attestation.AttestCommands.Build());
+        root.Add(Kms.KmsCommands.Build());
+        root.Add(Kms.PolicyCommands.Build());
+        root.Add(Kms.SecretCommands.Build());
         root.Add(BenchCommands.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",

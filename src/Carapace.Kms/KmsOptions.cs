@@ -15,6 +15,13 @@ public sealed class KmsOptions
     /// <summary>How many nonces may be outstanding at once. Default 100 000; 1 to 10 000 000.</summary>
     public int MaxOutstandingNonces { get; init; } = 100_000;
 
+    /// <summary>
+    /// The simulation quoting keys (DER SubjectPublicKeyInfo) whose simulation evidence the KMS verifies for namespaces
+    /// whose policy sets <c>allowSimulation</c> (see <see cref="KmsService.ReleaseOverRaTls"/>); for every other namespace
+    /// simulation evidence is refused whatever this says. Empty by default: no simulation evidence verifies.
+    /// </summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> SimulationQuotingKeys { get; init; } = [];
+
     /// <summary>Every problem with these settings; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -36,6 +43,11 @@ public sealed class KmsOptions
         if (NonceLifetime <= TimeSpan.Zero || NonceLifetime > TimeSpan.FromHours(1))
         {
             errors.Add($"KmsOptions.NonceLifetime must be more than zero and at most one hour (it is {NonceLifetime})");
+        }
+
+        if (SimulationQuotingKeys is null)
+        {
+            errors.Add("KmsOptions.SimulationQuotingKeys must not be null (use an empty list)");
         }
 
         if (MaxOutstandingNonces is < 1 or > 10_000_000)

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Carapace.Attestation;
+using Carapace.Attestation.RaTls;
 using Carapace.Kms.Audit;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
@@ -25,6 +27,9 @@ public sealed class KmsService : IDisposable
     private readonly KmsDatabase _database;
     private readonly NonceRegistry _nonces;
     private readonly SecretStore _secrets;
+    private readonly TimeProvider _time;
+    private readonly IReadOnlyList<ReadOnlyMemory<byte>> _simulationKeys;
+    private readonly EvidenceVerifiers _verifiers = EvidenceVerifiers.CreateDefault();
     private bool _disposed;
 
     /// <summary>Opens (creating on first start) the KMS in <see cref="KmsOptions.DataDirectory"/>.</summary>
@@ -41,6 +46,8 @@ public sealed class KmsService : IDisposable
         }
 
         var directory = Path.Combine(Path.GetFullPath(options.DataDirectory), "kms");
+        _time = options.TimeProvider;
+        _simulationKeys = [.. options.SimulationQuotingKeys.Select(k => (ReadOnlyMemory<byte>)k.ToArray())];
         _master = KmsMasterKey.OpenSimulated(options.DataDirectory);
         try
         {
@@ -55,8 +62,8 @@ public sealed class KmsService : IDisposable
             }
             finally
             {
-                System.Security.Cryptography.CryptographicOperations.ZeroMemory(anchorKey);
-                System.Security.Cryptography.CryptographicOperations.ZeroMemory(policyKey);
+                CryptographicOperations.ZeroMemory(anchorKey);
+                CryptographicOperations.ZeroMemory(policyKey);
             }
 
             _secrets = new SecretStore(_database, _master, Audit, time);
@@ -139,11 +146,17 @@ public sealed class KmsService : IDisposable
 
     /// <summary>
     /// Releases what <paramref name="function"/> of <paramref name="ns"/> is entitled to, to the enclave holding
-    /// <paramref name="enclavePublicKey"/>. The nonce is used up first, whatever the outcome. The evidence must bind
-    /// <see cref="ReportData.Bind"/>(<paramref name="enclavePublicKey"/>, <paramref name="nonce"/>) — the key the attested TLS
-    /// channel is authenticated with, so the entitlement can only be sent to that enclave — and then pass
-    /// <see cref="KeyReleaseService.Decide"/>. Every outcome is audited.
+    /// <paramref name="enclavePublicKey"/>. The nonce is used up first, whatever the outcome. The evidence must be bound
+    /// to that key — the key the attested TLS channel is authenticated with, so the entitlement can only be sent to that
+    /// enclave — and to the nonce, and then pass <see cref="KeyReleaseService.Decide"/>. Every outcome is audited.
     /// </summary>
+    /// <remarks>
+    /// The binding depends on the evidence: plain evidence must bind <see cref="ReportData.Bind"/>(<paramref name="enclavePublicKey"/>,
+    /// <paramref name="nonce"/>). For an RA-TLS certificate's result the verifier has already checked that the evidence
+    /// binds the certificate's claims and that their <c>pubkey-hash</c> is the certificate's key; here the certificate's
+    /// key (<see cref="AttestationResult.PublicKey"/>) must equal <paramref name="enclavePublicKey"/> and the claims'
+    /// <c>nonce</c> must equal <paramref name="nonce"/> (both compared in constant time).
+    /// </remarks>
     /// <param name="ns">The namespace.</param>
     /// <param name="function">The function the enclave wants to act as.</param>
     /// <param name="result">The verified evidence (for RA-TLS, the certificate's result; its inner claims are matched).</param>
@@ -161,12 +174,72 @@ public sealed class KmsService : IDisposable
         try
         {
             _nonces.Consume(nonce);
-            var bound = result.ReportData.IsEmpty && result.Inner is { } inner ? inner.ReportData : result.ReportData;
-            if (result.Verified && !ReportData.Matches(bound.Span, ReportData.Bind(enclavePublicKey, nonce)))
+            if (result.Verified)
             {
-                throw new KmsDeniedException(KmsDenialReason.EvidenceNotBound,
-                    "attestation rejected: the evidence does not bind SHA-256(channel public key) ‖ SHA-256(nonce): it was produced for another key "
-                    + "or another nonce (replayed or relayed evidence); attest again with the issued nonce over the channel's key");
+                CheckBinding(result, nonce, enclavePublicKey);
+            }
+        }
+        catch (KmsDeniedException e)
+        {
+            Releases.RecordDenial(ns, function, result, e);
+            throw;
+        }
+
+        return Releases.Decide(ns, function, result);
+    }
+
+    /// <summary>
+    /// Releases what <paramref name="function"/> of <paramref name="ns"/> is entitled to, to the enclave that presented
+    /// <paramref name="certificate"/> (DER) as its TLS client certificate: the attested-TLS release. The nonce is read
+    /// from the certificate's claims and used up first, whatever the outcome; the certificate is verified with the
+    /// default verifiers at the KMS's time — trusting <see cref="KmsOptions.SimulationQuotingKeys"/> only when the
+    /// namespace's policy sets <c>allowSimulation</c> — and then bound and decided as in <see cref="Release"/>.
+    /// Every outcome is audited.
+    /// </summary>
+    /// <param name="ns">The namespace.</param>
+    /// <param name="function">The function the enclave wants to act as.</param>
+    /// <param name="certificate">The client certificate's DER encoding.</param>
+    /// <param name="channelPublicKey">The DER SubjectPublicKeyInfo the TLS channel authenticated (the client certificate's key,
+    /// as the TLS stack read it).</param>
+    /// <exception cref="KmsDeniedException">Denied: unreadable or unverified certificate, unknown or replayed nonce, a
+    /// certificate bound to another key or nonce, simulation evidence without <c>allowSimulation</c>, or a policy denial.</exception>
+    /// <exception cref="SecretStoreException">A granted secret cannot be decrypted.</exception>
+    /// <exception cref="InvalidDataException">The audit log's anchor is damaged, so nothing can be released or recorded.</exception>
+    public Entitlement ReleaseOverRaTls(string ns, string function, ReadOnlyMemory<byte> certificate, ReadOnlySpan<byte> channelPublicKey)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(ns);
+        ArgumentNullException.ThrowIfNull(function);
+        RaTlsEvidence? evidence = null;
+        AttestationResult? unreadable = null;
+        try
+        {
+            evidence = RaTlsCertificate.Parse(certificate).Evidence.FirstOrDefault(e => e.Unsupported is null);
+        }
+        catch (AttestationException e)
+        {
+            unreadable = AttestationResult.Rejected(EvidenceKind.RaTls, e.Failure);
+        }
+
+        var policy = Policies.Current(ns)?.Policy;
+        var result = unreadable ?? _verifiers.Verify(EvidenceKind.RaTls, certificate, new VerificationOptions
+        {
+            TimeProvider = _time,
+            SimulationQuotingKeys = policy is { AllowSimulation: true } ? _simulationKeys : [],
+        });
+        var nonce = evidence is null ? ReadOnlySpan<byte>.Empty : evidence.Nonce.Span;
+        try
+        {
+            _nonces.Consume(nonce);
+            if (result.Verified)
+            {
+                CheckBinding(result, nonce, channelPublicKey);
+            }
+            else if (evidence?.QuoteKind == EvidenceKind.Simulation && policy is { AllowSimulation: false } && policy.FindFunction(function) is not null)
+            {
+                throw new KmsDeniedException(KmsDenialReason.SimulationNotAllowed,
+                    $"attestation rejected: function '{function}' presented simulation evidence (no hardware protection) "
+                    + $"and the policy of namespace '{ns}' does not set allowSimulation");
             }
         }
         catch (KmsDeniedException e)
@@ -190,6 +263,37 @@ public sealed class KmsService : IDisposable
         _secrets.ZeroKey();
         _database.Dispose();
         _master.Dispose();
+    }
+
+    private static void CheckBinding(AttestationResult result, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> channelPublicKey)
+    {
+        if (result.Kind == EvidenceKind.RaTls)
+        {
+            if (!CryptographicOperations.FixedTimeEquals(result.PublicKey.Span, channelPublicKey))
+            {
+                throw new KmsDeniedException(KmsDenialReason.EvidenceNotBound,
+                    "attestation rejected: the RA-TLS certificate's attested key is not the key of the TLS channel: the evidence was produced "
+                    + "for another key (relayed evidence); present the certificate made for the channel's own key");
+            }
+
+            var claimed = result.Claims.FirstOrDefault(c => c.Name == "nonce")?.Bytes;
+            if (claimed is null || nonce.IsEmpty || !CryptographicOperations.FixedTimeEquals(claimed, nonce))
+            {
+                throw new KmsDeniedException(KmsDenialReason.EvidenceNotBound,
+                    "attestation rejected: the RA-TLS certificate's evidence does not bind the issued nonce (replayed evidence); "
+                    + "ask for a fresh nonce and make a new certificate over it");
+            }
+
+            return;
+        }
+
+        var bound = result.ReportData.IsEmpty && result.Inner is { } inner ? inner.ReportData : result.ReportData;
+        if (!ReportData.Matches(bound.Span, ReportData.Bind(channelPublicKey, nonce)))
+        {
+            throw new KmsDeniedException(KmsDenialReason.EvidenceNotBound,
+                "attestation rejected: the evidence does not bind SHA-256(channel public key) ‖ SHA-256(nonce): it was produced for another key "
+                + "or another nonce (replayed or relayed evidence); attest again with the issued nonce over the channel's key");
+        }
     }
 
     private void RequireDeclared(string ns, string name)

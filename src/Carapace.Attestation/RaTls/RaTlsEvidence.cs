@@ -12,6 +12,14 @@ public sealed class RaTlsEvidence
     /// <summary>CBOR tag of an Intel SGX/TDX ECDSA quote in the CCC interoperable RA-TLS format.</summary>
     public const ulong IntelQuoteTag = 60000;
 
+    /// <summary>
+    /// CBOR tag of <b>Carapace simulation evidence (insecure)</b> in the CCC format's place of a quote: a Carapace-private,
+    /// unregistered tag, so that simulated enclaves (and the KMS in simulation) can use the same RA-TLS certificates as
+    /// hardware ones. The evidence is verified by the simulation verifier, which accepts it only for a trusted
+    /// simulation quoting key and marks the result insecure.
+    /// </summary>
+    public const ulong SimulationEvidenceTag = 60100;
+
     private const int BoundHashSize = 32;
 
     private RaTlsEvidence(RaTlsEvidenceFormat format, string oid)
@@ -26,7 +34,7 @@ public sealed class RaTlsEvidence
     /// <summary>The extension's object identifier, as written in the certificate.</summary>
     public string Oid { get; }
 
-    /// <summary>The evidence itself (an Intel quote for the supported formats; the raw extension value otherwise).</summary>
+    /// <summary>The evidence itself (an Intel quote, or Carapace simulation evidence, for the supported formats; the raw extension value otherwise).</summary>
     public ReadOnlyMemory<byte> Evidence { get; private init; }
 
     /// <summary>For <see cref="RaTlsEvidenceFormat.TcgDiceTaggedEvidence"/>: the claims buffer (CBOR map) whose SHA-256 the quote binds; empty otherwise.</summary>
@@ -35,7 +43,10 @@ public sealed class RaTlsEvidence
     /// <summary>The <c>nonce</c> claim when present (pre-session freshness); empty otherwise.</summary>
     public ReadOnlyMemory<byte> Nonce { get; private init; }
 
-    /// <summary>The kind of quote in <see cref="Evidence"/> (read from the quote header), or null when not recognised.</summary>
+    /// <summary>
+    /// The kind of evidence in <see cref="Evidence"/>: read from the quote header for tag <see cref="IntelQuoteTag"/>,
+    /// <see cref="EvidenceKind.Simulation"/> for tag <see cref="SimulationEvidenceTag"/>; null when not recognised.
+    /// </summary>
     public EvidenceKind? QuoteKind { get; private init; }
 
     /// <summary>Why this evidence cannot be verified by Carapace, or null when it can.</summary>
@@ -109,14 +120,14 @@ public sealed class RaTlsEvidence
             }
 
             var tag = (ulong)reader.ReadTag();
-            if (tag != IntelQuoteTag)
+            if (tag is not (IntelQuoteTag or SimulationEvidenceTag))
             {
                 return new RaTlsEvidence(RaTlsEvidenceFormat.TcgDiceTaggedEvidence, oid)
                 {
                     Evidence = value,
                     Unsupported = tag is 60001 or 60002
                         ? $"the RA-TLS evidence is an SGX/TDX local report (CBOR tag {tag}), which only another enclave on the same machine can verify; it needs a quote (tag {IntelQuoteTag})"
-                        : $"the RA-TLS evidence format with CBOR tag {tag} is not supported (Carapace verifies Intel quotes, tag {IntelQuoteTag})",
+                        : $"the RA-TLS evidence format with CBOR tag {tag} is not supported (Carapace verifies Intel quotes, tag {IntelQuoteTag}, and its own simulation evidence, tag {SimulationEvidenceTag})",
                 };
             }
 
@@ -139,7 +150,7 @@ public sealed class RaTlsEvidence
                 Evidence = quote,
                 ClaimsBuffer = claims,
                 Nonce = nonce,
-                QuoteKind = EvidenceDetector.IntelQuoteKind(quote),
+                QuoteKind = tag == SimulationEvidenceTag ? EvidenceKind.Simulation : EvidenceDetector.IntelQuoteKind(quote),
                 PublicKeyHashAlgorithm = algorithm,
                 PublicKeyHash = hash,
             };

@@ -6,7 +6,8 @@ public enum RaTlsEvidenceFormat
     /// <summary>
     /// The CCC interoperable RA-TLS format: extension <c>tcg-dice-tagged-evidence</c> (2.23.133.5.4.9) holding CBOR
     /// tag 60000 over <c>[quote, claims-buffer]</c>; the quote's REPORTDATA[0..32] is SHA-256 of the claims buffer,
-    /// which holds <c>pubkey-hash</c> (and optionally <c>nonce</c>).
+    /// which holds <c>pubkey-hash</c> (and optionally <c>nonce</c>). Carapace also reads its own simulation evidence
+    /// (insecure) in place of the quote, under the private tag 60100 (<see cref="RaTlsEvidence.SimulationEvidenceTag"/>).
     /// </summary>
     TcgDiceTaggedEvidence,
 

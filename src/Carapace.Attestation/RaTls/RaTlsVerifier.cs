@@ -2,7 +2,8 @@ namespace Carapace.Attestation.RaTls;
 
 /// <summary>
 /// Verifies an RA-TLS certificate (PEM or DER): the certificate is within its validity and self-signed, the
-/// evidence it carries is verified by the inner verifier for its kind (SGX or TDX quote) and binds the certificate's
+/// evidence it carries is verified by the inner verifier for its kind (SGX or TDX quote, or Carapace simulation
+/// evidence, which the inner registry accepts only for trusted simulation quoting keys) and binds the certificate's
 /// public key (see <see cref="RaTlsEvidence.CheckBinding"/>). The result carries the inner result's measurements,
 /// <see cref="AttestationResult.PublicKey"/> = the certificate's SubjectPublicKeyInfo and
 /// <see cref="AttestationResult.Inner"/> = the quote's own result.
@@ -59,7 +60,7 @@ public sealed class RaTlsVerifier : EvidenceVerifier
         var inner = _quotes.Verify(quoteKind, chosen.Evidence, innerOptions);
         if (inner.Failure is { } failure)
         {
-            throw new AttestationException(failure.Reason, $"the {EvidenceKinds.Name(quoteKind)} quote in the RA-TLS certificate was rejected: {failure.Message}");
+            throw new AttestationException(failure.Reason, $"the {EvidenceKinds.Name(quoteKind)} {(quoteKind == EvidenceKind.Simulation ? "evidence" : "quote")} in the RA-TLS certificate was rejected: {failure.Message}");
         }
 
         if (inner.Kind != quoteKind)

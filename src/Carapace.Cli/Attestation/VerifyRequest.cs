@@ -65,7 +65,7 @@ internal sealed class VerifyRequest
             DcapCollateral = dcap,
             SnpCollateral = snp,
             ExpectedReportData = ExpectedReportData,
-            SimulationQuotingKeys = kind == EvidenceKind.Simulation && LocalSimulationKey.TryOpenPublicKey() is { } key ? [key] : [],
+            SimulationQuotingKeys = kind is EvidenceKind.Simulation or EvidenceKind.RaTls && LocalSimulationKey.TryOpenPublicKey() is { } key ? [key] : [],
         };
     }
 

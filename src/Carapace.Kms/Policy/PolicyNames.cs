@@ -29,5 +29,5 @@ public static class PolicyNames
     }
 
     /// <summary>The sentence used in errors about a name that breaks the rule.</summary>
-    internal static string Rule => $"must be 1 to {MaxLength} ASCII letters, digits and . _ - : @ /, starting with a letter or digit";
+    public static string Rule => $"must be 1 to {MaxLength} ASCII letters, digits and . _ - : @ /, starting with a letter or digit";
 }

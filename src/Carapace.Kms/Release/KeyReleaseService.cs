@@ -17,8 +17,8 @@ namespace Carapace.Kms.Release;
 /// evidence, whose kind and claims are then used); simulation evidence only with <c>allowSimulation</c>; debug enclaves
 /// only with the function's <c>allowDebug</c>; the measurement matches a rule of the evidence's kind — an exact hash
 /// (compared in constant time) or, for SGX, MRSIGNER + ISVPRODID + ISVSVN ≥ minSvn; every granted secret has a value.
-/// Edge keys: for each chain in which the function is step <c>i</c> (1-based), the keys of edges <c>i-1 → i</c> and
-/// <c>i → i+1</c>, derived with <see cref="MasterKey.Derive"/> from the namespace's chain master key
+/// Edge keys: for each chain in which the function is step <c>i</c> (1-based), the keys of edges <c>i-1 → i</c>
+/// (input), <c>i → i+1</c> (output) and <c>i → 0</c> (its log, back to the client), derived with <see cref="MasterKey.Derive"/> from the namespace's chain master key
 /// (HKDF of the KMS master key with info <c>carapace/kms/chain-master/v1 ‖ namespace</c>).
 /// This service does not check freshness; <see cref="KmsService.Release"/> does (nonce and key binding) before calling it.
 /// </remarks>
@@ -131,6 +131,9 @@ public sealed class KeyReleaseService
                 {
                     AddEdge(keys, chainMaster, step.Chain, step.Step - 1, step.Step);
                     AddEdge(keys, chainMaster, step.Chain, step.Step, step.Step + 1);
+
+                    // The step's log goes back to the client, like the exit edge: edge (step → 0).
+                    AddEdge(keys, chainMaster, step.Chain, step.Step, 0);
                 }
             }
 

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Carapace.Cli.Infrastructure;
+using Carapace.Kms;
+using Carapace.Kms.Client;
+using Carapace.Kms.Policy;
+using Carapace.Kms.Release;
+
+namespace Carapace.Cli.Kms;
+
+/// <summary>
+/// Runs a KMS command body through <see cref="CommandRunner"/>, turning the KMS's typed errors into one line and an
+/// exit code: an untrusted KMS, a denial, a rejected policy, a refused request or a bad owner key file is 1; a KMS that
+/// cannot be reached is 3. Their messages never contain secret values or key bytes.
+/// </summary>
+internal static class KmsCommandRunner
+{
+    public static void SetKmsHandler(this Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
+        command.SetHandler(async (parse, cancel) =>
+        {
+            try
+            {
+                return await body(parse, cancel).ConfigureAwait(false);
+            }
+            catch (KmsTrustException e)
+            {
+                throw new CliFailure("refusing to talk to the KMS: " + e.Message);
+            }
+            catch (KmsDeniedException e)
+            {
+                throw new CliFailure($"denied ({e.Reason}): {e.Message}");
+            }
+            catch (PolicyException e)
+            {
+                throw new CliFailure($"rejected ({e.Reason}): " + OneLine(e));
+            }
+            catch (KmsRequestException e) when (e.StatusCode is null)
+            {
+                throw new CliFailure(e.Message, ExitCodes.IoError);
+            }
+            catch (KmsRequestException e)
+            {
+                throw new CliFailure($"refused ({(int)e.StatusCode!}{(e.Reason is null ? "" : " " + e.Reason)}): {e.Message}");
+            }
+            catch (KmsKeyFileException e)
+            {
+                throw new CliFailure(e.Message);
+            }
+        });
+
+    /// <summary>A policy rejection on one line: what was wrong, then every problem separated by "; ".</summary>
+    private static string OneLine(PolicyException e)
+    {
+        var headline = e.Message.Split('\n')[0];
+        return e.Errors.Count <= 1 ? headline : headline.TrimEnd(':') + ": " + string.Join("; ", e.Errors);
+    }
+}
