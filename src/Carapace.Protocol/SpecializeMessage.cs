@@ -21,11 +21,35 @@ public sealed record SpecializeMessage(
     ReadOnlyMemory<byte> CachedArtifact,
     string? ImagePath)
 {
+    /// <summary>
+    /// When set, the enclave obtains its keys and secrets from the KMS by attestation instead of from
+    /// <see cref="SealedProvisioning"/> (which is then empty).
+    /// </summary>
+    public KmsProvisioning? Kms { get; init; }
+
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(ImagePath is null ? 4 : 5);
+        w.WriteStartMap((ImagePath is null ? 4 : 5) + (Kms is null ? 0 : 1));
+        if (Kms is { } kms)
+        {
+            // "kms" sorts before the longer keys in canonical (length-first) order.
+            w.WriteTextString("kms");
+            w.WriteStartMap(5);
+            w.WriteTextString("fn");
+            w.WriteTextString(kms.Function);
+            w.WriteTextString("ns");
+            w.WriteTextString(kms.Namespace);
+            w.WriteTextString("url");
+            w.WriteTextString(kms.Endpoint);
+            w.WriteTextString("module");
+            w.WriteByteString(kms.ModuleHash.Span);
+            w.WriteTextString("manifest");
+            w.WriteByteString(kms.Manifest.Span);
+            w.WriteEndMap();
+        }
+
         w.WriteTextString("module");
         w.WriteByteString(Module.Span);
         w.WriteTextString("sealed");
@@ -49,10 +73,12 @@ public sealed record SpecializeMessage(
     {
         ReadOnlyMemory<byte>? provisioner = null, sealedProvisioning = null, module = null, cached = null;
         string? image = null;
+        KmsProvisioning? kms = null;
         Cbor.ReadMap(body, "Specialize", (k, r) =>
         {
             switch (k)
             {
+                case "kms": kms = ReadKms(r, body); return true;
                 case "module": module = Cbor.ReadBytesSlice(r, body); return true;
                 case "sealed": sealedProvisioning = Cbor.ReadBytesSlice(r, body); return true;
                 case "cached": cached = Cbor.ReadBytesSlice(r, body); return true;
@@ -63,6 +89,33 @@ public sealed record SpecializeMessage(
         });
         return new SpecializeMessage(
             Cbor.Require(provisioner, "Specialize", "provisioner"), Cbor.Require(sealedProvisioning, "Specialize", "sealed"),
-            module ?? ReadOnlyMemory<byte>.Empty, cached ?? ReadOnlyMemory<byte>.Empty, image);
+            module ?? ReadOnlyMemory<byte>.Empty, cached ?? ReadOnlyMemory<byte>.Empty, image)
+        {
+            Kms = kms,
+        };
+    }
+
+    private static KmsProvisioning ReadKms(CborReader r, ReadOnlyMemory<byte> body)
+    {
+        string? url = null, ns = null, function = null;
+        ReadOnlyMemory<byte>? manifest = null, moduleHash = null;
+        var count = r.ReadStartMap() ?? throw new InvalidOperationException("indefinite-length kms map");
+        for (var i = 0; i < count; i++)
+        {
+            switch (r.ReadTextString())
+            {
+                case "url": url = r.ReadTextString(); break;
+                case "ns": ns = r.ReadTextString(); break;
+                case "fn": function = r.ReadTextString(); break;
+                case "manifest": manifest = Cbor.ReadBytesSlice(r, body); break;
+                case "module": moduleHash = r.ReadByteString(); break;
+                default: r.SkipValue(); break;
+            }
+        }
+
+        r.ReadEndMap();
+        return new KmsProvisioning(
+            Cbor.Require(url, "Specialize.kms", "url"), Cbor.Require(ns, "Specialize.kms", "ns"), Cbor.Require(function, "Specialize.kms", "fn"),
+            Cbor.Require(manifest, "Specialize.kms", "manifest"), Cbor.Require(moduleHash, "Specialize.kms", "module"));
     }
 }

@@ -157,4 +157,26 @@ public sealed class MessageTests
         Assert.Equal(id, back.InvocationId);
         Assert.Equal(input, back.Input.ToArray());
     }
+
+    [Fact]
+    public void A_kms_specialisation_round_trips_and_stays_canonical()
+    {
+        var message = new SpecializeMessage(ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, new byte[] { 0, 0x61, 0x73, 0x6d }, ReadOnlyMemory<byte>.Empty, "/img")
+        {
+            Kms = new KmsProvisioning("https://127.0.0.1:7000/", "demo", "hello", new byte[] { 1, 2, 3 }, new byte[32]),
+        };
+
+        var encoded = message.Encode();
+        var back = SpecializeMessage.Decode(encoded);
+
+        Assert.NotNull(back.Kms);
+        Assert.Equal("https://127.0.0.1:7000/", back.Kms.Endpoint);
+        Assert.Equal("demo", back.Kms.Namespace);
+        Assert.Equal("hello", back.Kms.Function);
+        Assert.Equal(new byte[] { 1, 2, 3 }, back.Kms.Manifest.ToArray());
+        Assert.Equal(32, back.Kms.ModuleHash.Length);
+        Assert.Equal("/img", back.ImagePath);
+        Assert.Equal(encoded, back.Encode());
+        Assert.Null(SpecializeMessage.Decode(new SpecializeMessage(new byte[65], new byte[1], ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, null).Encode()).Kms);
+    }
 }

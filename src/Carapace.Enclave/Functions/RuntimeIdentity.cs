@@ -13,7 +13,8 @@ namespace Carapace.Enclave.Functions;
 public static class RuntimeIdentity
 {
     /// <summary>The assemblies whose bytes make up the runtime.</summary>
-    public static readonly IReadOnlyList<string> Assemblies = ["Carapace.Enclave.dll", "Carapace.Envelope.dll", "Wasmtime.Dotnet.dll"];
+    public static readonly IReadOnlyList<string> Assemblies =
+        ["Carapace.Enclave.dll", "Carapace.Envelope.dll", "Carapace.Protocol.dll", "Carapace.Attestation.dll", "Carapace.Kms.dll", "Wasmtime.Dotnet.dll"];
 
     /// <summary>Computes the identity of the runtime whose files are in <paramref name="directory"/>.</summary>
     /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>

@@ -20,10 +20,14 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal sealed class EnclaveHost : IDisposable
 {
+    /// <summary>The secret that, in KMS mode, carries the key of the function's shielded image.</summary>
+    public const string ImageKeySecret = "image-key";
+
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
     private readonly EnclaveSession _session = new();
     private readonly EpochTicker _ticker = new();
+    private readonly KmsAttestor _kms;
     private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
     private LoadedFunction? _function;
     private bool _fatal;
@@ -32,6 +36,7 @@ internal sealed class EnclaveHost : IDisposable
     {
         _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
+        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? CarapaceHome.Directory);
         EngineFor(fuel: false);
     }
 
@@ -125,7 +130,10 @@ internal sealed class EnclaveHost : IDisposable
         }
     }
 
-    /// <summary>Loads a function from a (possibly self-made, for warm-up) provisioning.</summary>
+    /// <summary>
+    /// Loads a function: its keys and secrets come either sealed from a provisioner (possibly this enclave itself,
+    /// for warm-up) or from the KMS by attestation.
+    /// </summary>
     internal SpecializedMessage Specialize(SpecializeMessage request, EnclaveSession session)
     {
         if (_function is not null)
@@ -133,6 +141,11 @@ internal sealed class EnclaveHost : IDisposable
             throw new SpecializationException("this enclave is already specialised; start another one");
         }
 
+        return request.Kms is { } kms ? SpecializeFromKms(request, kms) : SpecializeProvisioned(request, session);
+    }
+
+    private SpecializedMessage SpecializeProvisioned(SpecializeMessage request, EnclaveSession session)
+    {
         ProvisioningPayload payload;
         try
         {
@@ -145,35 +158,118 @@ internal sealed class EnclaveHost : IDisposable
 
         using (payload)
         {
-            FunctionManifest manifest;
-            try
+            var manifest = DecodeManifest(payload.Manifest);
+            return Load(request, manifest, payload.Manifest, payload.ModuleHash, (module, measurement) =>
             {
-                manifest = FunctionManifest.Decode(payload.Manifest);
-            }
-            catch (FormatException e)
-            {
-                throw new SpecializationException(e.Message);
-            }
-
-            var (engine, linker, cache) = EngineFor(manifest.Fuel > 0);
-            var watch = Stopwatch.StartNew();
-            var (module, artifact) = LoadModule(engine, cache, request, payload.ModuleHash);
-            var loadMicros = (long)watch.Elapsed.TotalMicroseconds;
-            try
-            {
-                CheckImports(module);
                 var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
-                var measurement = Measurement.Compute(_runtimeIdentity, payload.ModuleHash, payload.Manifest);
                 // The function gets its own (pinned) copies of keys and secrets; the payload is zeroed on the way out.
-                _function = new LoadedFunction(engine, linker, module, manifest, payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey(),
+                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest,
+                    FunctionKeys.Fixed(payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey()),
                     [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, PinnedCopy(s.Value)))], image);
-                return new SpecializedMessage(measurement, session.Confirm(measurement), artifact, artifact.Length > 0, loadMicros);
+                return session.Confirm(measurement);
+            });
+        }
+    }
+
+    private SpecializedMessage SpecializeFromKms(SpecializeMessage request, KmsProvisioning kms)
+    {
+        if (kms.ModuleHash.Length != SHA256.HashSizeInBytes)
+        {
+            throw new SpecializationException("the module hash in the KMS provisioning is not 32 bytes");
+        }
+
+        var manifestBytes = kms.Manifest.ToArray();
+        var manifest = DecodeManifest(manifestBytes);
+        return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (module, measurement) =>
+        {
+            var entitlement = _kms.Release(kms.Endpoint, kms.Namespace, kms.Function, measurement);
+            var secrets = new List<KeyValuePair<string, byte[]>>();
+            try
+            {
+                byte[]? imageKey = null;
+                foreach (var secret in entitlement.Secrets)
+                {
+                    if (secret.Name == ImageKeySecret)
+                    {
+                        imageKey = PinnedCopy(secret.Value);
+                    }
+                    else
+                    {
+                        secrets.Add(new KeyValuePair<string, byte[]>(secret.Name, PinnedCopy(secret.Value)));
+                    }
+                }
+
+                IFileSystem? image;
+                try
+                {
+                    image = MountImage(manifest, request.ImagePath, imageKey);
+                }
+                finally
+                {
+                    if (imageKey is not null)
+                    {
+                        CryptographicOperations.ZeroMemory(imageKey);
+                    }
+                }
+
+                // The edge keys move to the function; the entitlement's secret copies are zeroed here.
+                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image);
+                return [];
             }
             catch
             {
-                module.Dispose();
+                secrets.ForEach(s => CryptographicOperations.ZeroMemory(s.Value));
+                foreach (var key in entitlement.EdgeKeys)
+                {
+                    key.Dispose();
+                }
+
                 throw;
             }
+            finally
+            {
+                foreach (var secret in entitlement.Secrets)
+                {
+                    secret.Dispose();
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Loads and checks the module, computes the measurement and lets <paramref name="bind"/> attach keys to it;
+    /// returns the specialised message with <paramref name="bind"/>'s confirmation.
+    /// </summary>
+    private SpecializedMessage Load(SpecializeMessage request, FunctionManifest manifest, byte[] manifestBytes, byte[] moduleHash,
+        Func<(Engine Engine, Linker Linker, Module Module), byte[], byte[]> bind)
+    {
+        var (engine, linker, cache) = EngineFor(manifest.Fuel > 0);
+        var watch = Stopwatch.StartNew();
+        var (module, artifact) = LoadModule(engine, cache, request, moduleHash);
+        var loadMicros = (long)watch.Elapsed.TotalMicroseconds;
+        try
+        {
+            CheckImports(module);
+            var measurement = Measurement.Compute(_runtimeIdentity, moduleHash, manifestBytes);
+            var confirmation = bind((engine, linker, module), measurement);
+            return new SpecializedMessage(measurement, confirmation, artifact, artifact.Length > 0, loadMicros);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
+    private static FunctionManifest DecodeManifest(byte[] encoded)
+    {
+        try
+        {
+            return FunctionManifest.Decode(encoded);
+        }
+        catch (FormatException e)
+        {
+            throw new SpecializationException(e.Message);
         }
     }
 
@@ -267,10 +363,10 @@ internal sealed class EnclaveHost : IDisposable
         }
     }
 
-    private static byte[] PinnedCopy(byte[] value)
+    private static byte[] PinnedCopy(ReadOnlySpan<byte> value)
     {
         var copy = GC.AllocateUninitializedArray<byte>(value.Length, pinned: true);
-        value.CopyTo(copy, 0);
+        value.CopyTo(copy);
         return copy;
     }
 

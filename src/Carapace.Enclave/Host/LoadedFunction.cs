@@ -30,24 +30,20 @@ internal sealed class LoadedFunction : IDisposable
     private readonly Linker _linker;
     private readonly Module _module;
     private readonly FunctionManifest _manifest;
-    private readonly EdgeKey _input;
-    private readonly EdgeKey _output;
-    private readonly EdgeKey _log;
+    private readonly FunctionKeys _keys;
     private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _secrets;
     private readonly IFileSystem? _image;
     private readonly ReplayGuard _replay = new(windowPerEdge: 16_384, maxEdges: 1);
     private readonly PinnedBuffer _payload = new(64 * 1024);
 
-    public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, EdgeKey input, EdgeKey output, EdgeKey log,
+    public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, FunctionKeys keys,
         IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image)
     {
         _engine = engine;
         _linker = linker;
         _module = module;
         _manifest = manifest;
-        _input = input;
-        _output = output;
-        _log = log;
+        _keys = keys;
         _secrets = secrets;
         _image = image;
     }
@@ -68,9 +64,7 @@ internal sealed class LoadedFunction : IDisposable
     public void Dispose()
     {
         _payload.Dispose();
-        _input.Dispose();
-        _output.Dispose();
-        _log.Dispose();
+        _keys.Dispose();
         foreach (var (_, value) in _secrets)
         {
             CryptographicOperations.ZeroMemory(value);
@@ -83,9 +77,15 @@ internal sealed class LoadedFunction : IDisposable
     private ResultMessage Run(long invocationId, ReadOnlyMemory<byte> sealedInput)
     {
         EnvelopeMetadata request;
+        (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges;
         try
         {
-            request = EnvelopeOpener.Open(_input, sealedInput.Span, _payload, new OpenOptions { MaxPayloadBytes = _manifest.MaxInputBytes, ReplayGuard = _replay });
+            if (!_keys.TryResolve(EnvelopeHeader.Parse(sealedInput.Span).Metadata, out edges, out var problem))
+            {
+                return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, "input rejected: " + problem, default, default, default);
+            }
+
+            request = EnvelopeOpener.Open(edges.Input, sealedInput.Span, _payload, new OpenOptions { MaxPayloadBytes = _manifest.MaxInputBytes, ReplayGuard = _replay });
         }
         catch (EnvelopeException e)
         {
@@ -182,8 +182,8 @@ internal sealed class LoadedFunction : IDisposable
 
         var wall = (long)watch.Elapsed.TotalMicroseconds;
         var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
-        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, _output, sealOptions) : [];
-        var log = SealStream(wasi, stdout: false, _log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" });
+        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions) : [];
+        var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" });
         return new ResultMessage(invocationId, status, exitCode, message, output, log, new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros));
     }
 

@@ -11,8 +11,14 @@ public sealed class FunctionDefinition
     /// <summary>The shielded image file on the host, if any.</summary>
     public string? ImagePath { get; init; }
 
-    /// <summary>Asks the trusted provisioner for provisioning sealed to the enclave that announced <see cref="ReadyMessage"/>.</summary>
-    public required Func<ReadyMessage, CancellationToken, Task<IProvisioningSession>> Provision { get; init; }
+    /// <summary>
+    /// Asks the trusted provisioner for provisioning sealed to the enclave that announced <see cref="ReadyMessage"/>.
+    /// Exactly one of this and <see cref="Kms"/> is set.
+    /// </summary>
+    public Func<ReadyMessage, CancellationToken, Task<IProvisioningSession>>? Provision { get; init; }
+
+    /// <summary>Have the enclaves obtain keys and secrets from the KMS by attestation instead of from a provisioner.</summary>
+    public KmsFunction? Kms { get; init; }
 
     /// <summary>Invocations one enclave serves before it is recycled (zeroed, exited, replaced).</summary>
     public int MaxInvocationsPerEnclave { get; init; } = 1_000;

@@ -29,6 +29,11 @@ public sealed class FunctionPool : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(definition);
         ArgumentOutOfRangeException.ThrowIfLessThan(definition.MaxInstances, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(definition.MaxInvocationsPerEnclave, 1);
+        if ((definition.Provision is null) == (definition.Kms is null))
+        {
+            throw new ArgumentException("a function definition needs exactly one of Provision and Kms", nameof(definition));
+        }
+
         _cells = cells;
         _cache = cache;
         _definition = definition;
@@ -118,20 +123,22 @@ public sealed class FunctionPool : IAsyncDisposable
         {
             var runtime = cell.Ready.RuntimeIdentity.ToArray();
             var cached = _cache?.TryGet(runtime, _moduleHash);
-            using var session = await _definition.Provision(cell.Ready, cancellationToken).ConfigureAwait(false);
+            using var session = _definition.Provision is { } provision ? await provision(cell.Ready, cancellationToken).ConfigureAwait(false) : null;
             SpecializedMessage specialized;
             try
             {
                 specialized = await cell.SpecializeAsync(Request(session, cached), cancellationToken).ConfigureAwait(false);
             }
-            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost)
+            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost && !e.Message.Contains("attestation rejected", StringComparison.Ordinal))
             {
                 // The enclave refused the cached artifact (modified, or from another runtime): drop it, send the module.
                 _cache!.Remove(runtime, _moduleHash);
                 specialized = await cell.SpecializeAsync(Request(session, null), cancellationToken).ConfigureAwait(false);
             }
 
-            if (!session.Confirms(specialized))
+            // A provisioned enclave proves it received exactly what was sealed for it; a KMS-provisioned one proved its
+            // measurement to the KMS, which released keys only for a measurement its policy names.
+            if (session is not null && !session.Confirms(specialized))
             {
                 throw new EnclaveException("the enclave's confirmation does not match what was provisioned", enclaveLost: true);
             }
@@ -151,9 +158,12 @@ public sealed class FunctionPool : IAsyncDisposable
         }
     }
 
-    private SpecializeMessage Request(IProvisioningSession session, byte[]? cached) =>
-        new(session.PublicKey, session.SealedProvisioning,
+    private SpecializeMessage Request(IProvisioningSession? session, byte[]? cached) =>
+        new(session?.PublicKey ?? ReadOnlyMemory<byte>.Empty, session?.SealedProvisioning ?? ReadOnlyMemory<byte>.Empty,
             cached is null ? _definition.Module : ReadOnlyMemory<byte>.Empty,
             cached ?? ReadOnlyMemory<byte>.Empty,
-            _definition.ImagePath);
+            _definition.ImagePath)
+        {
+            Kms = _definition.Kms is { } kms ? new KmsProvisioning(kms.Endpoint.AbsoluteUri, kms.Namespace, kms.Function, kms.Manifest, _moduleHash) : null,
+        };
 }

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using Carapace.Attestation;
+using Carapace.Attestation.Simulation;
+using Carapace.Enclave.Functions;
+using Carapace.Envelope.Keys;
+using Carapace.Envelope.Sealing;
+using Carapace.Kms.Client;
+using Carapace.Kms.Policy;
+using Carapace.Kms.Server;
+using Carapace.Protocol;
+using Carapace.Worker.Enclaves;
+using Carapace.Worker.Pools;
+
+namespace Carapace.Worker.Tests;
+
+/// <summary>
+/// Enclaves started by the worker fetch their keys from a real KMS over attested TLS before their first invocation:
+/// the measurement the policy names gets its chain's edge keys and secrets; any other gets nothing.
+/// </summary>
+public sealed class KmsProvisioningTests : IAsyncLifetime
+{
+    private const string Namespace = "demo";
+    private readonly WorkerHarness _harness = new();
+    private readonly OwnerKey _owner = OwnerKey.Generate();
+    private KmsServer? _kms;
+    private SimulatedQuotingService? _quoting;
+
+    public async Task InitializeAsync()
+    {
+        // The enclave's simulated quoting service lives beside its platform key; the KMS trusts the same one.
+        _kms = await KmsServer.StartAsync(new KmsServerOptions
+        {
+            DataDirectory = Path.Combine(_harness.Root, "kms"),
+            SimulationDirectory = _harness.Root,
+        });
+        _quoting = SimulatedQuotingService.OpenOrCreate(_harness.Root);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _quoting?.Dispose();
+        if (_kms is not null)
+        {
+            await _kms.DisposeAsync();
+        }
+
+        _owner.Dispose();
+        _harness.Dispose();
+    }
+
+    [Fact]
+    public async Task An_enclave_whose_measurement_is_in_policy_gets_its_chain_keys_and_secret_and_runs()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("args"));
+        var manifest = new FunctionManifest { Name = "greet", Arguments = ["--env", "GREETING"] };
+        var measurement = Expected(module, manifest);
+        using var client = Client();
+        await client.SetPolicyAsync(Sign(Policy(measurement, secret: "GREETING")));
+        await client.PutSecretAsync(Namespace, "GREETING", "kms-marker-7f3a"u8.ToArray(), _owner, "owner");
+
+        await using var cells = new StemCellPool(_harness.Launch, size: 0);
+        await using var pool = new FunctionPool(cells, KmsDefinition(module, manifest), _harness.Cache);
+        using var keys = await client.AttestAndReleaseAsync(Namespace, "greet", new SimulatedEvidenceIssuer(_quoting!, measurement));
+        var outcome = await pool.InvokeAsync(EnvelopeSealer.Seal(Edge(keys.EdgeKeys, 0, 1), "ignored"u8));
+
+        Assert.Equal(InvocationStatus.Completed, outcome.Result.Status);
+        var output = EnvelopeOpener.Open(Edge(keys.EdgeKeys, 1, 2), outcome.Result.Output.Span);
+        Assert.Contains("kms-marker-7f3a", System.Text.Encoding.UTF8.GetString(output.Payload.Span), StringComparison.Ordinal);
+        EnvelopeOpener.Open(Edge(keys.EdgeKeys, 1, 0), outcome.Result.Log.Span);
+    }
+
+    [Fact]
+    public async Task An_enclave_whose_measurement_is_not_in_policy_gets_nothing_and_the_invocation_says_why()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var deployed = new FunctionManifest { Name = "hello" };
+        using var client = Client();
+        await client.SetPolicyAsync(Sign(Policy(Expected(module, deployed))));
+
+        // The host runs the same module with another manifest: another measurement.
+        var other = new FunctionManifest { Name = "hello", Arguments = ["--debug"] };
+        await using var cells = new StemCellPool(_harness.Launch, size: 0);
+        await using var pool = new FunctionPool(cells, KmsDefinition(module, other), _harness.Cache);
+
+        var error = await Assert.ThrowsAsync<EnclaveException>(() => pool.InvokeAsync(new byte[64]));
+
+        Assert.Contains("attestation rejected: measurement " + Convert.ToHexStringLower(Expected(module, other)), error.Message, StringComparison.Ordinal);
+        Assert.Contains("not in policy", error.Message, StringComparison.Ordinal);
+    }
+
+    private FunctionDefinition KmsDefinition(byte[] module, FunctionManifest manifest) => new()
+    {
+        Module = module,
+        Kms = new KmsFunction(_kms!.Endpoint, Namespace, manifest.Name, manifest.Encode()),
+        MaxInstances = 1,
+    };
+
+    private KmsClient Client() => new(_kms!.Endpoint, KmsServerTrust.Simulation(_kms.QuotingKey));
+
+    private static byte[] Expected(byte[] module, FunctionManifest manifest) =>
+        Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());
+
+    private KmsPolicy Policy(byte[] measurement, string? secret = null) => new()
+    {
+        Namespace = Namespace,
+        Version = 1,
+        Owners = [new PolicyPrincipal { Id = "owner", PublicKey = _owner.PublicKeyBase64 }],
+        Approvals = 1,
+        AllowSimulation = true,
+        Functions =
+        [
+            new PolicyFunction
+            {
+                Name = secret is null ? "hello" : "greet",
+                Measurements = [new MeasurementRule { Kind = EvidenceKind.Simulation, Hash = Convert.ToHexStringLower(measurement) }],
+                Secrets = secret is null ? [] : [secret],
+            },
+        ],
+        Secrets = secret is null ? [] : [new PolicySecret { Name = secret }],
+        Chains = [new PolicyChain { Name = secret is null ? "hello" : "greet", Steps = [secret is null ? "hello" : "greet"] }],
+    };
+
+    private byte[] Sign(KmsPolicy policy) =>
+        PolicySigner.AddSignature(new SignedPolicy { PolicyText = policy.ToJson() }, "owner", _owner).ToJson();
+
+    private static EdgeKey Edge(IReadOnlyList<EdgeKey> keys, int from, int to) => keys.Single(k => k.FromStep == from && k.ToStep == to);
+}
