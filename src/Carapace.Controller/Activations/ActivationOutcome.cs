@@ -1,0 +1,28 @@
+using System.Text.Json;
+
+namespace Carapace.Controller.Activations;
+
+/// <summary>How an activation ended, as the worker reports it.</summary>
+public sealed record ActivationOutcome
+{
+    /// <summary>The OpenWhisk status.</summary>
+    public required ActivationStatus Status { get; init; }
+
+    /// <summary>
+    /// The sealed output envelope. The record keeps only its size, SHA-256 and the key id from its public header;
+    /// the bytes themselves go back to the caller, never into the database.
+    /// </summary>
+    public ReadOnlyMemory<byte>? SealedOutput { get; init; }
+
+    /// <summary>The JSON result of a non-confidential action; rejected for a confidential one.</summary>
+    public JsonElement? PlainResult { get; init; }
+
+    /// <summary>A platform message for a failure the platform saw (timeout, crash); never user data.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>The sealed log envelope; stored as a blob and shown only as its size and SHA-256.</summary>
+    public ReadOnlyMemory<byte>? SealedLogs { get; init; }
+
+    /// <summary>Milliseconds spent initialising a cold enclave (OpenWhisk's <c>initTime</c>); null for a warm start.</summary>
+    public long? InitTimeMs { get; init; }
+}

@@ -1,0 +1,40 @@
+namespace Carapace.Controller.Registry;
+
+/// <summary>
+/// The code of an action as a client submits it: a WebAssembly module (public code; its hash is part of the enclave's
+/// measurement) or a sequence of fully qualified action names.
+/// </summary>
+public sealed class ActionExec
+{
+    /// <summary>The largest module the registry stores (48 MiB, OpenWhisk's default code size limit).</summary>
+    public const int MaxModuleBytes = 48 * 1024 * 1024;
+
+    /// <summary>The most components a sequence may have (OpenWhisk: 50).</summary>
+    public const int MaxSequenceComponents = 50;
+
+    private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components)
+    {
+        Kind = kind;
+        Module = module;
+        Components = components;
+    }
+
+    /// <summary><see cref="ActionKinds.Wasm"/> or <see cref="ActionKinds.Sequence"/>.</summary>
+    public string Kind { get; }
+
+    /// <summary>The module bytes of a <c>wasm:wasi</c> action; empty for a sequence.</summary>
+    public ReadOnlyMemory<byte> Module { get; }
+
+    /// <summary>The components (<c>/ns/name</c>) of a sequence, in order; empty for a module.</summary>
+    public IReadOnlyList<string> Components { get; }
+
+    /// <summary>A <c>wasm:wasi</c> action running <paramref name="module"/>.</summary>
+    public static ActionExec Wasm(ReadOnlyMemory<byte> module) => new(ActionKinds.Wasm, module, []);
+
+    /// <summary>A sequence of the given fully qualified action names.</summary>
+    public static ActionExec Sequence(IEnumerable<string> components)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        return new(ActionKinds.Sequence, ReadOnlyMemory<byte>.Empty, [.. components]);
+    }
+}

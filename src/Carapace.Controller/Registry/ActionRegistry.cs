@@ -1,0 +1,447 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Carapace.Controller.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Carapace.Controller.Registry;
+
+/// <summary>
+/// The deployment registry: namespaces and actions with OpenWhisk's semantics in a SQLite file. Modules are stored
+/// once per SHA-256 (content-addressed blobs shared by every action that runs the same code) and removed when no
+/// action refers to them. Every write is one transaction, so concurrent puts of one name serialize and each sees the
+/// version the previous one stored. Holds public code and deployment metadata only.
+/// </summary>
+public sealed class ActionRegistry : IDisposable
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS namespaces (
+            name       TEXT    PRIMARY KEY,
+            created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE IF NOT EXISTS blobs (
+            sha256 TEXT    PRIMARY KEY,
+            size   INTEGER NOT NULL,
+            bytes  BLOB    NOT NULL
+        ) STRICT;
+        CREATE TABLE IF NOT EXISTS actions (
+            namespace     TEXT    NOT NULL REFERENCES namespaces (name),
+            name          TEXT    NOT NULL,
+            version       TEXT    NOT NULL,
+            kind          TEXT    NOT NULL,
+            module_sha256 TEXT,
+            module_size   INTEGER NOT NULL,
+            components    TEXT    NOT NULL,
+            memory_mib    INTEGER NOT NULL,
+            timeout_ms    INTEGER NOT NULL,
+            annotations   TEXT    NOT NULL,
+            parameters    TEXT    NOT NULL,
+            confidential  INTEGER NOT NULL,
+            publish       INTEGER NOT NULL,
+            updated_at    INTEGER NOT NULL,
+            PRIMARY KEY (namespace, name)
+        ) STRICT;
+        CREATE INDEX IF NOT EXISTS actions_by_update ON actions (namespace, updated_at DESC, name);
+        """;
+
+    private const string Columns =
+        "namespace, name, version, kind, module_sha256, module_size, components, memory_mib, timeout_ms, annotations, parameters, confidential, publish, updated_at";
+
+    private readonly ControllerDatabase _db;
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>.</summary>
+    public ActionRegistry(string path, TimeProvider? time = null)
+    {
+        _db = new ControllerDatabase(path, Schema);
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string Path => _db.Path;
+
+    /// <summary>Creates a namespace if it does not exist; true if it was created by this call.</summary>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid namespace name.</exception>
+    public bool CreateNamespace(string name)
+    {
+        if (!ActionName.IsValidPart(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid namespace name.", nameof(name));
+        }
+
+        using var connection = _db.Open();
+        return ControllerDatabase.Execute(connection,
+            "INSERT INTO namespaces (name, created_at) VALUES ($name, $now) ON CONFLICT (name) DO NOTHING",
+            ("$name", name), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
+    }
+
+    /// <summary>True if the namespace exists.</summary>
+    public bool NamespaceExists(string name)
+    {
+        using var connection = _db.Open();
+        return NamespaceExists(connection, name);
+    }
+
+    /// <summary>All namespaces, by name.</summary>
+    public IReadOnlyList<string> ListNamespaces()
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT name FROM namespaces ORDER BY name");
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// Creates an action, or replaces it when <paramref name="overwrite"/> is true (OpenWhisk's
+    /// <c>?overwrite=true</c>): the version's patch number is bumped and properties left null keep their stored value.
+    /// Sequences must name existing actions and may not contain themselves.
+    /// </summary>
+    public PutActionResult Put(ActionName name, ActionDefinition definition, bool overwrite)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction();
+        if (!NamespaceExists(connection, name.Namespace))
+        {
+            return PutActionResult.Fail(PutActionStatus.NamespaceNotFound, $"The namespace '{name.Namespace}' does not exist.");
+        }
+
+        var existing = Read(connection, name);
+        if (existing is not null && !overwrite)
+        {
+            return PutActionResult.Fail(PutActionStatus.Conflict,
+                $"The action {name} already exists (version {existing.Version}); PUT with overwrite=true to update it.");
+        }
+
+        if (definition.Exec is null && existing is null)
+        {
+            return PutActionResult.Fail(PutActionStatus.Invalid, $"The action {name} does not exist yet: 'exec' is required to create it.");
+        }
+
+        var limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default;
+        var errors = new List<string>(limits.Validate());
+        ActionCode code;
+        byte[]? module = null;
+        if (definition.Exec is null)
+        {
+            code = existing!.Exec;
+        }
+        else
+        {
+            var failure = PrepareCode(connection, name, definition.Exec, errors, out code, out module);
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return PutActionResult.Fail(PutActionStatus.Invalid, string.Join(" ", errors));
+        }
+
+        var record = new ActionRecord
+        {
+            Name = name,
+            Version = existing is null ? "0.0.1" : NextVersion(existing.Version),
+            Exec = code,
+            Limits = limits,
+            Annotations = definition.Annotations ?? existing?.Annotations ?? [],
+            Parameters = definition.Parameters ?? existing?.Parameters ?? [],
+            Confidential = definition.Confidential ?? existing?.Confidential ?? true,
+            Publish = definition.Publish ?? existing?.Publish ?? false,
+            Updated = _time.GetUtcNow(),
+        };
+
+        if (module is not null)
+        {
+            ControllerDatabase.Execute(connection,
+                "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
+                ("$sha", code.ModuleSha256), ("$size", code.ModuleSize), ("$bytes", module));
+        }
+
+        Write(connection, record);
+        CollectBlobs(connection);
+        transaction.Commit();
+        return new PutActionResult { Status = existing is null ? PutActionStatus.Created : PutActionStatus.Updated, Action = record };
+    }
+
+    /// <summary>The action, or null if it does not exist.</summary>
+    public ActionRecord? Get(ActionName name)
+    {
+        using var connection = _db.Open();
+        return Read(connection, name);
+    }
+
+    /// <summary>The bytes of the module with this SHA-256 (lower-case hex), or null if no action runs it.</summary>
+    public byte[]? GetModule(string sha256)
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
+        return command.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>How many module blobs are stored (one per distinct module).</summary>
+    public int CountModules()
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT COUNT(*) FROM blobs");
+        return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A page of a namespace's actions, most recently updated first (as OpenWhisk lists them).</summary>
+    public IReadOnlyList<ActionRecord> List(string @namespace, PageRequest page)
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection,
+            $"SELECT {Columns} FROM actions WHERE namespace = $ns ORDER BY updated_at DESC, name LIMIT $limit OFFSET $skip",
+            ("$ns", @namespace), ("$limit", page.Limit), ("$skip", page.Skip));
+        using var reader = command.ExecuteReader();
+        var records = new List<ActionRecord>();
+        while (reader.Read())
+        {
+            records.Add(ReadRecord(reader));
+        }
+
+        return records;
+    }
+
+    /// <summary>
+    /// Deletes an action and, if no other action runs the same module, its module blob; returns the deleted action or
+    /// null if it did not exist. Sequences that name it fail to resolve from then on, as in OpenWhisk.
+    /// </summary>
+    public ActionRecord? Delete(ActionName name)
+    {
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction();
+        var existing = Read(connection, name);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        ControllerDatabase.Execute(connection, "DELETE FROM actions WHERE namespace = $ns AND name = $name",
+            ("$ns", name.Namespace), ("$name", name.Name));
+        CollectBlobs(connection);
+        transaction.Commit();
+        return existing;
+    }
+
+    /// <summary>
+    /// The module actions to run for <paramref name="name"/>, in order: itself for a module, its components (nested
+    /// sequences flattened) for a sequence. A component deleted since the sequence was stored is reported, not skipped.
+    /// </summary>
+    public SequenceResolution Resolve(ActionName name)
+    {
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var root = Read(connection, name);
+        if (root is null)
+        {
+            return new SequenceResolution { Status = SequenceResolutionStatus.NotFound, Error = $"The action {name} does not exist." };
+        }
+
+        var steps = new List<ActionRecord>();
+        var path = new HashSet<ActionName>();
+        return Expand(connection, root, steps, path) ?? new SequenceResolution { Status = SequenceResolutionStatus.Resolved, Steps = steps };
+    }
+
+    /// <summary>Closes the pooled connections to the file.</summary>
+    public void Dispose() => _db.Dispose();
+
+    private static SequenceResolution? Expand(SqliteConnection connection, ActionRecord action, List<ActionRecord> steps, HashSet<ActionName> path)
+    {
+        if (!action.Exec.IsSequence)
+        {
+            steps.Add(action);
+            return null;
+        }
+
+        if (!path.Add(action.Name))
+        {
+            return new SequenceResolution { Status = SequenceResolutionStatus.Cycle, Error = $"The sequence {action.Name} contains itself." };
+        }
+
+        foreach (var component in action.Exec.Components)
+        {
+            var next = Read(connection, component);
+            if (next is null)
+            {
+                return new SequenceResolution
+                {
+                    Status = SequenceResolutionStatus.UnknownComponent,
+                    Error = $"Sequence component {component} of {action.Name} does not exist.",
+                };
+            }
+
+            if (Expand(connection, next, steps, path) is { } failure)
+            {
+                return failure;
+            }
+        }
+
+        path.Remove(action.Name);
+        return null;
+    }
+
+    private static PutActionResult? PrepareCode(SqliteConnection connection, ActionName name, ActionExec exec, List<string> errors,
+        out ActionCode code, out byte[]? module)
+    {
+        code = null!;
+        module = null;
+        switch (exec.Kind)
+        {
+            case ActionKinds.Wasm:
+                if (exec.Module.IsEmpty)
+                {
+                    errors.Add("The module is empty; 'exec.code' must hold a WebAssembly module.");
+                }
+                else if (exec.Module.Length > ActionExec.MaxModuleBytes)
+                {
+                    errors.Add($"The module is {exec.Module.Length} bytes; the limit is {ActionExec.MaxModuleBytes} bytes.");
+                }
+
+                module = exec.Module.ToArray();
+                code = new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, []);
+                return null;
+
+            case ActionKinds.Sequence:
+                if (exec.Components.Count is 0 or > ActionExec.MaxSequenceComponents)
+                {
+                    errors.Add($"A sequence has 1 to {ActionExec.MaxSequenceComponents} components; this one has {exec.Components.Count}.");
+                }
+
+                var components = new List<ActionName>();
+                foreach (var text in exec.Components)
+                {
+                    if (!ActionName.TryParse(text, out var component))
+                    {
+                        errors.Add($"The component '{text}' is not a fully qualified action name (/namespace/name).");
+                    }
+                    else
+                    {
+                        components.Add(component);
+                    }
+                }
+
+                code = new ActionCode(ActionKinds.Sequence, null, 0, components);
+                if (errors.Count > 0)
+                {
+                    return null;
+                }
+
+                foreach (var component in components)
+                {
+                    if (component == name)
+                    {
+                        return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
+                    }
+
+                    var target = Read(connection, component);
+                    if (target is null)
+                    {
+                        return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
+                    }
+
+                    if (Reaches(connection, target, name, []))
+                    {
+                        return PutActionResult.Fail(PutActionStatus.Cycle,
+                            $"The sequence {name} would contain itself through {component}; sequences may not form cycles.");
+                    }
+                }
+
+                return null;
+
+            default:
+                code = new ActionCode(exec.Kind, null, 0, []);
+                errors.Add($"The kind '{exec.Kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
+                return null;
+        }
+    }
+
+    private static bool Reaches(SqliteConnection connection, ActionRecord from, ActionName target, HashSet<ActionName> seen)
+    {
+        if (!from.Exec.IsSequence || !seen.Add(from.Name))
+        {
+            return false;
+        }
+
+        foreach (var component in from.Exec.Components)
+        {
+            if (component == target)
+            {
+                return true;
+            }
+
+            if (Read(connection, component) is { } next && Reaches(connection, next, target, seen))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string NextVersion(string version)
+    {
+        var parts = version.Split('.');
+        var patch = long.Parse(parts[^1], CultureInfo.InvariantCulture) + 1;
+        parts[^1] = patch.ToString(CultureInfo.InvariantCulture);
+        return string.Join('.', parts);
+    }
+
+    private static bool NamespaceExists(SqliteConnection connection, string name)
+    {
+        using var command = ControllerDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = $name", ("$name", name));
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static void CollectBlobs(SqliteConnection connection) =>
+        ControllerDatabase.Execute(connection,
+            "DELETE FROM blobs WHERE sha256 NOT IN (SELECT module_sha256 FROM actions WHERE module_sha256 IS NOT NULL)");
+
+    private static void Write(SqliteConnection connection, ActionRecord record) =>
+        ControllerDatabase.Execute(connection, $"""
+            INSERT OR REPLACE INTO actions ({Columns})
+            VALUES ($ns, $name, $version, $kind, $sha, $size, $components, $memory, $timeout, $annotations, $parameters, $confidential, $publish, $updated)
+            """,
+            ("$ns", record.Name.Namespace), ("$name", record.Name.Name), ("$version", record.Version),
+            ("$kind", record.Exec.Kind), ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize),
+            ("$components", JsonSerializer.Serialize(record.Exec.Components.Select(c => c.ToString()), Json.Options)),
+            ("$memory", record.Limits.MemoryMiB), ("$timeout", record.Limits.TimeoutMs),
+            ("$annotations", KeyValue.Serialize(record.Annotations)), ("$parameters", KeyValue.Serialize(record.Parameters)),
+            ("$confidential", record.Confidential ? 1 : 0), ("$publish", record.Publish ? 1 : 0),
+            ("$updated", record.Updated.ToUnixTimeMilliseconds()));
+
+    private static ActionRecord? Read(SqliteConnection connection, ActionName name)
+    {
+        using var command = ControllerDatabase.Command(connection,
+            $"SELECT {Columns} FROM actions WHERE namespace = $ns AND name = $name", ("$ns", name.Namespace), ("$name", name.Name));
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? ReadRecord(reader) : null;
+    }
+
+    private static ActionRecord ReadRecord(SqliteDataReader reader)
+    {
+        var components = JsonSerializer.Deserialize<string[]>(reader.GetString(6), Json.Options) ?? [];
+        return new ActionRecord
+        {
+            Name = ActionName.Of(reader.GetString(0), reader.GetString(1)),
+            Version = reader.GetString(2),
+            Exec = new ActionCode(reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5),
+                [.. components.Select(c => ActionName.TryParse(c, out var n) ? n : throw new InvalidDataException($"stored component '{c}' is malformed"))]),
+            Limits = new ActionLimits(reader.GetInt32(7), reader.GetInt32(8)),
+            Annotations = KeyValue.Deserialize(reader.GetString(9)),
+            Parameters = KeyValue.Deserialize(reader.GetString(10)),
+            Confidential = reader.GetInt64(11) != 0,
+            Publish = reader.GetInt64(12) != 0,
+            Updated = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(13)),
+        };
+    }
+}
