@@ -27,20 +27,22 @@ internal sealed class FunctionKeys : IDisposable
     public static FunctionKeys Entitled(IReadOnlyList<EdgeKey> keys) => new(keys, null);
 
     /// <summary>
-    /// The edges for an input sealed with <paramref name="input"/> metadata, or an explanation of why this function
-    /// holds no key for it (the message names only public metadata).
+    /// The edges for the sealed input <paramref name="envelope"/>, or an explanation of why this function holds no key
+    /// for it (the message names only public metadata). Throws <see cref="Envelope.EnvelopeException"/> for a header
+    /// that does not parse.
     /// </summary>
-    public bool TryResolve(EnvelopeMetadata input, out (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges, out string problem)
+    public bool TryResolve(ReadOnlySpan<byte> envelope, out (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges, out string problem)
     {
         problem = "";
         if (_fixed is { } fixedEdges)
         {
-            // The opener checks the key id and names a mismatch precisely.
+            // The opener parses the header and checks the key id, and names a mismatch precisely.
             edges = fixedEdges;
             return true;
         }
 
         edges = default;
+        var input = EnvelopeHeader.Parse(envelope).Metadata;
         var inbound = Find(input.ChainId, input.Step, input.NextStep);
         if (inbound is null || inbound.Id != input.KeyId)
         {

@@ -80,7 +80,7 @@ internal sealed class LoadedFunction : IDisposable
         (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges;
         try
         {
-            if (!_keys.TryResolve(EnvelopeHeader.Parse(sealedInput.Span).Metadata, out edges, out var problem))
+            if (!_keys.TryResolve(sealedInput.Span, out edges, out var problem))
             {
                 return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, "input rejected: " + problem, default, default, default);
             }
