@@ -35,6 +35,7 @@ internal sealed class LoadedFunction : IDisposable
     private readonly IFileSystem? _image;
     private readonly ReplayGuard _replay = new(windowPerEdge: 16_384, maxEdges: 1);
     private readonly PinnedBuffer _payload = new(64 * 1024);
+    private readonly PinnedBuffer _staging = new(64 * 1024);
 
     public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, FunctionKeys keys,
         IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image)
@@ -57,6 +58,7 @@ internal sealed class LoadedFunction : IDisposable
         finally
         {
             _payload.Clear();
+            _staging.Clear();
             StackScrubber.Scrub();
         }
     }
@@ -64,6 +66,7 @@ internal sealed class LoadedFunction : IDisposable
     public void Dispose()
     {
         _payload.Dispose();
+        _staging.Dispose();
         _keys.Dispose();
         foreach (var (_, value) in _secrets)
         {
@@ -182,8 +185,8 @@ internal sealed class LoadedFunction : IDisposable
 
         var wall = (long)watch.Elapsed.TotalMicroseconds;
         var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
-        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions) : [];
-        var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" });
+        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions, _staging) : [];
+        var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" }, _staging);
         return new ResultMessage(invocationId, status, exitCode, message, output, log, new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros));
     }
 
@@ -212,12 +215,20 @@ internal sealed class LoadedFunction : IDisposable
         }
     }
 
-    private static byte[] SealStream(WasiContext wasi, bool stdout, EdgeKey key, SealOptions options)
+    /// <summary>Seals the guest's stdout or stderr, staged in the function's pinned buffer (zeroed after each use).</summary>
+    private static byte[] SealStream(WasiContext wasi, bool stdout, EdgeKey key, SealOptions options, PinnedBuffer staging)
     {
-        using var buffer = new PinnedBuffer(stdout ? wasi.StdoutLength : wasi.StderrLength);
-        var length = stdout ? wasi.CopyStdoutTo(buffer.GetSpan(wasi.StdoutLength)) : wasi.CopyStderrTo(buffer.GetSpan(wasi.StderrLength));
-        buffer.Advance(length);
-        return EnvelopeSealer.Seal(key, buffer.WrittenSpan, options);
+        try
+        {
+            var length = stdout ? wasi.StdoutLength : wasi.StderrLength;
+            var copied = stdout ? wasi.CopyStdoutTo(staging.GetSpan(length)) : wasi.CopyStderrTo(staging.GetSpan(length));
+            staging.Advance(copied);
+            return EnvelopeSealer.Seal(key, staging.WrittenSpan, options);
+        }
+        finally
+        {
+            staging.Clear();
+        }
     }
 
     private static void ZeroLinearMemory(Memory memory)
