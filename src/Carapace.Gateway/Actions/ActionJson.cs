@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Carapace.Controller;
+using Carapace.Controller.Registry;
+
+namespace Carapace.Gateway.Actions;
+
+/// <summary>
+/// An action in OpenWhisk's JSON shape: <c>namespace</c>, <c>name</c>, <c>version</c>, <c>exec</c>,
+/// <c>annotations</c> (with <c>exec</c> and Carapace's <c>confidential</c>), <c>parameters</c>,
+/// <c>limits</c> {<c>timeout</c>, <c>memory</c>, <c>logs</c>, <c>concurrency</c>}, <c>publish</c>, <c>updated</c>.
+/// </summary>
+internal static class ActionJson
+{
+    public const string ExecAnnotation = "exec";
+    public const string ConfidentialAnnotation = "confidential";
+
+    /// <summary>The action; <paramref name="module"/> fills <c>exec.code</c> (base64) when given.</summary>
+    public static JsonObject Render(ActionRecord action, ReadOnlySpan<byte> module, bool withCode)
+    {
+        var exec = new JsonObject { ["kind"] = action.Exec.Kind };
+        if (action.Exec.IsSequence)
+        {
+            exec["components"] = new JsonArray([.. action.Exec.Components.Select(c => (JsonNode)c.ToString())]);
+        }
+        else
+        {
+            if (withCode)
+            {
+                exec["code"] = Convert.ToBase64String(module);
+            }
+
+            exec["binary"] = true;
+        }
+
+        var annotations = action.Annotations
+            .Where(a => a.Key is not (ExecAnnotation or ConfidentialAnnotation))
+            .Append(KeyValue.Of(ExecAnnotation, action.Exec.Kind))
+            .Append(KeyValue.Of(ConfidentialAnnotation, action.Confidential));
+
+        return new JsonObject
+        {
+            ["namespace"] = action.Name.Namespace,
+            ["name"] = action.Name.Name,
+            ["version"] = action.Version,
+            ["exec"] = exec,
+            ["annotations"] = KeyValues(annotations),
+            ["parameters"] = KeyValues(action.Parameters),
+            ["limits"] = new JsonObject
+            {
+                ["timeout"] = action.Limits.TimeoutMs,
+                ["memory"] = action.Limits.MemoryMiB,
+                ["logs"] = ActionRequest.LogsLimitMb,
+                ["concurrency"] = ActionRequest.Concurrency,
+            },
+            ["publish"] = action.Publish,
+            ["updated"] = action.Updated.ToUnixTimeMilliseconds(),
+        };
+    }
+
+    public static JsonArray KeyValues(IEnumerable<KeyValue> entries) =>
+        new([.. entries.Select(e => (JsonNode)new JsonObject { ["key"] = e.Key, ["value"] = Node(e.Value) })]);
+
+    private static JsonNode? Node(JsonElement value) => value.ValueKind == JsonValueKind.Null ? null : JsonNode.Parse(value.GetRawText());
+}

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Carapace.Controller;
+using Carapace.Controller.Registry;
+
+namespace Carapace.Gateway.Actions;
+
+/// <summary>
+/// Turns the JSON body of <c>PUT /actions/{name}</c> into an <see cref="ActionDefinition"/>, reporting every problem
+/// at once. Accepts OpenWhisk's fields (<c>exec</c>, <c>limits</c>, <c>annotations</c>, <c>parameters</c>,
+/// <c>publish</c>) and ignores the ones OpenWhisk clients echo back (<c>namespace</c>, <c>name</c>, <c>version</c>).
+/// </summary>
+internal static class ActionRequest
+{
+    /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
+    public const int LogsLimitMb = 10;
+
+    /// <summary>The only <c>limits.concurrency</c>: one activation per enclave at a time.</summary>
+    public const int Concurrency = 1;
+
+    public static ActionDefinition? Parse(JsonElement root, string caller, ActionLimits? existingLimits, List<string> errors)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("The body must be a JSON object with 'exec' and optionally 'limits', 'annotations', 'parameters' and 'publish'.");
+            return null;
+        }
+
+        var exec = root.TryGetProperty("exec", out var execJson) ? ParseExec(execJson, caller, errors) : null;
+        var limits = root.TryGetProperty("limits", out var limitsJson) ? ParseLimits(limitsJson, existingLimits, errors) : null;
+        var annotations = root.TryGetProperty("annotations", out var annotationsJson) ? ParseKeyValues(annotationsJson, "annotations", errors) : null;
+        var parameters = root.TryGetProperty("parameters", out var parametersJson) ? ParseKeyValues(parametersJson, "parameters", errors) : null;
+        bool? publish = null;
+        if (root.TryGetProperty("publish", out var publishJson))
+        {
+            if (publishJson.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                publish = publishJson.GetBoolean();
+            }
+            else
+            {
+                errors.Add("'publish' must be true or false.");
+            }
+        }
+
+        bool? confidential = null;
+        if (annotations is not null)
+        {
+            foreach (var annotation in annotations.Where(a => a.Key == ActionJson.ConfidentialAnnotation))
+            {
+                if (annotation.Value.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                {
+                    confidential = annotation.Value.GetBoolean();
+                }
+                else
+                {
+                    errors.Add("The 'confidential' annotation must be true or false.");
+                }
+            }
+
+            // Computed on output from the stored kind and flag; a client's copy is not stored.
+            annotations = [.. annotations.Where(a => a.Key is not (ActionJson.ExecAnnotation or ActionJson.ConfidentialAnnotation))];
+        }
+
+        return errors.Count > 0 ? null : new ActionDefinition
+        {
+            Exec = exec,
+            Limits = limits,
+            Annotations = annotations,
+            Parameters = parameters,
+            Confidential = confidential,
+            Publish = publish,
+        };
+    }
+
+    private static ActionExec? ParseExec(JsonElement exec, string caller, List<string> errors)
+    {
+        if (exec.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'exec' must be an object with a 'kind'.");
+            return null;
+        }
+
+        var kind = exec.TryGetProperty("kind", out var kindJson) && kindJson.ValueKind == JsonValueKind.String ? kindJson.GetString() : null;
+        switch (kind)
+        {
+            case ActionKinds.Wasm:
+                if (!exec.TryGetProperty("code", out var code) || code.ValueKind != JsonValueKind.String)
+                {
+                    errors.Add("'exec.code' must be the base64 of a WebAssembly module.");
+                    return null;
+                }
+
+                try
+                {
+                    return ActionExec.Wasm(code.GetBytesFromBase64());
+                }
+                catch (FormatException)
+                {
+                    errors.Add("'exec.code' is not valid base64; send the module's bytes base64-encoded.");
+                    return null;
+                }
+
+            case ActionKinds.Sequence:
+                if (!exec.TryGetProperty("components", out var components) || components.ValueKind != JsonValueKind.Array
+                    || components.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
+                {
+                    errors.Add("'exec.components' must be an array of fully qualified action names (/namespace/name).");
+                    return null;
+                }
+
+                // "/_/name" means the caller's namespace, as everywhere in the API.
+                return ActionExec.Sequence(components.EnumerateArray()
+                    .Select(c => c.GetString()!)
+                    .Select(c => c.StartsWith("/_/", StringComparison.Ordinal) ? "/" + caller + c[2..] : c));
+
+            case null:
+                errors.Add("'exec.kind' is missing; use 'wasm:wasi' or 'sequence'.");
+                return null;
+
+            default:
+                errors.Add($"The kind '{kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
+                return null;
+        }
+    }
+
+    private static ActionLimits? ParseLimits(JsonElement limits, ActionLimits? existing, List<string> errors)
+    {
+        if (limits.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("'limits' must be an object with 'memory' (MB) and 'timeout' (ms).");
+            return null;
+        }
+
+        var fallback = existing ?? ActionLimits.Default;
+        var memory = Int(limits, "memory", fallback.MemoryMiB, errors);
+        var timeout = Int(limits, "timeout", fallback.TimeoutMs, errors);
+        if (Int(limits, "logs", LogsLimitMb, errors) != LogsLimitMb)
+        {
+            errors.Add($"'limits.logs' can only be {LogsLimitMb} (MB) on this platform.");
+        }
+
+        if (Int(limits, "concurrency", Concurrency, errors) != Concurrency)
+        {
+            errors.Add($"'limits.concurrency' can only be {Concurrency}: an enclave runs one activation at a time.");
+        }
+
+        var result = new ActionLimits(memory, timeout);
+        errors.AddRange(result.Validate());
+        return result;
+    }
+
+    private static int Int(JsonElement parent, string name, int fallback, List<string> errors)
+    {
+        if (!parent.TryGetProperty(name, out var value))
+        {
+            return fallback;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number))
+        {
+            return number;
+        }
+
+        errors.Add($"'limits.{name}' must be an integer.");
+        return fallback;
+    }
+
+    private static List<KeyValue>? ParseKeyValues(JsonElement array, string field, List<string> errors)
+    {
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add($"'{field}' must be an array of {{\"key\": ..., \"value\": ...}} objects.");
+            return null;
+        }
+
+        var entries = new List<KeyValue>();
+        foreach (var entry in array.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Object
+                || !entry.TryGetProperty("key", out var key) || key.ValueKind != JsonValueKind.String
+                || !entry.TryGetProperty("value", out var value))
+            {
+                errors.Add($"Every entry of '{field}' must be an object with a string 'key' and a 'value'.");
+                return null;
+            }
+
+            entries.Add(new KeyValue(key.GetString()!, value.Clone()));
+        }
+
+        return entries;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using Carapace.Controller.Activations;
+using Carapace.Controller.Registry;
+using Carapace.Gateway.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Carapace.Gateway.Activations;
+
+/// <summary>
+/// <c>/api/v1/namespaces/{ns}/activations</c>: list (<c>skip</c>, <c>limit</c>, <c>name</c>, <c>docs</c>), get one,
+/// its <c>/logs</c> and its <c>/result</c>, over the controller's <see cref="ActivationStore"/>. An activation of
+/// another namespace is reported as not existing.
+/// </summary>
+internal sealed class ActivationEndpoints(ActivationStore store)
+{
+    private const string Collection = "/api/v1/namespaces/{ns}/activations";
+    private const string Item = Collection + "/{id}";
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet(Collection, ListAsync);
+        routes.MapGet(Item, GetAsync);
+        routes.MapGet(Item + "/logs", LogsAsync);
+        routes.MapGet(Item + "/result", ResultAsync);
+    }
+
+    private async Task ListAsync(HttpContext context)
+    {
+        if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
+        {
+            return;
+        }
+
+        string? error = null;
+        var name = context.Request.Query["name"].ToString();
+        if (!QueryArgs.TryPage(context.Request, out var page, out error)
+            || !QueryArgs.TryBool(context.Request, "docs", false, out var docs, out error))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (name.Length > 0 && !ActionName.IsValidPart(name))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, $"The value '{name}' of 'name' is not a valid action name.")
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var records = store.List(ns, name.Length > 0 ? name : null, page);
+        var list = new JsonArray([.. records.Select(r => (JsonNode)(docs
+            ? ActivationJson.Full(r, r.Confidential ? null : store.GetSealedLogs(r.ActivationId))
+            : ActivationJson.Summary(r)))]);
+        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, list).ConfigureAwait(false);
+    }
+
+    private async Task GetAsync(HttpContext context)
+    {
+        if (await FindAsync(context).ConfigureAwait(false) is { } record)
+        {
+            var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
+            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, ActivationJson.Full(record, logs)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task LogsAsync(HttpContext context)
+    {
+        if (await FindAsync(context).ConfigureAwait(false) is { } record)
+        {
+            var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
+            var body = new JsonObject();
+            foreach (var (key, value) in ActivationJson.Logs(record, logs))
+            {
+                body[key] = value;
+            }
+
+            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, body).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ResultAsync(HttpContext context)
+    {
+        if (await FindAsync(context).ConfigureAwait(false) is not { } record)
+        {
+            return;
+        }
+
+        if (record.Response is not { } response)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status404NotFound,
+                $"The activation {record.ActivationId} has not finished yet; ask again later.").ConfigureAwait(false);
+            return;
+        }
+
+        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, ActivationJson.Response(response)).ConfigureAwait(false);
+    }
+
+    private async Task<ActivationRecord?> FindAsync(HttpContext context)
+    {
+        if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
+        {
+            return null;
+        }
+
+        var text = context.Request.RouteValues["id"] as string;
+        if (!ActivationId.TryParse(text, out var id))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest,
+                $"'{text}' is not an activation id; an id is 32 hexadecimal digits.").ConfigureAwait(false);
+            return null;
+        }
+
+        if (store.Get(id) is not { } record || record.Namespace != ns)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist).ConfigureAwait(false);
+            return null;
+        }
+
+        return record;
+    }
+}

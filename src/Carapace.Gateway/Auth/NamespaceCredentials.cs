@@ -1,0 +1,150 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
+using Carapace.Controller.Registry;
+using Microsoft.Data.Sqlite;
+
+namespace Carapace.Gateway.Auth;
+
+/// <summary>
+/// The namespace credentials in their own SQLite file. A key is 64 random alphanumeric characters (about 380 bits),
+/// stored only as HMAC-SHA256 under a per-credential random salt and compared in constant time; with keys this
+/// strong a slow password hash adds latency to every request and no security.
+/// </summary>
+public sealed class NamespaceCredentials : IDisposable
+{
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private const int KeyLength = 64;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS credentials (
+            uuid      TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            salt      BLOB NOT NULL,
+            key_hash  BLOB NOT NULL
+        ) STRICT;
+        """;
+
+    private readonly string _connectionString;
+
+    /// <summary>Opens (creating if needed) the credentials file at <paramref name="path"/>.</summary>
+    public NamespaceCredentials(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL;" + Schema;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The full path of the credentials file.</summary>
+    public string Path { get; }
+
+    /// <summary>The conventional location under a data directory: <c>gateway/credentials.db</c>.</summary>
+    public static string PathIn(string dataDirectory) => System.IO.Path.Combine(dataDirectory, "gateway", "credentials.db");
+
+    /// <summary>
+    /// Issues a new credential for <paramref name="namespace"/> and returns it; this is the only time the key is
+    /// visible. A namespace may hold several credentials.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="namespace"/> is not a valid namespace name.</exception>
+    public NamespaceCredential CreateNamespace(string @namespace)
+    {
+        if (!ActionName.IsValidPart(@namespace))
+        {
+            throw new ArgumentException($"'{@namespace}' is not a valid namespace name.", nameof(@namespace));
+        }
+
+        var uuid = Guid.NewGuid().ToString("D");
+        var key = RandomNumberGenerator.GetString(Alphabet, KeyLength);
+        var salt = RandomNumberGenerator.GetBytes(32);
+        var hash = Hash(salt, key);
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO credentials (uuid, namespace, salt, key_hash) VALUES ($uuid, $ns, $salt, $hash)";
+        command.Parameters.AddWithValue("$uuid", uuid);
+        command.Parameters.AddWithValue("$ns", @namespace);
+        command.Parameters.AddWithValue("$salt", salt);
+        command.Parameters.AddWithValue("$hash", hash);
+        command.ExecuteNonQuery();
+        return new NamespaceCredential(@namespace, uuid, key);
+    }
+
+    /// <summary>
+    /// The namespace <paramref name="uuid"/>:<paramref name="key"/> grants access to, or false when the UUID is
+    /// unknown or the key does not match (the two are indistinguishable to the caller).
+    /// </summary>
+    public bool TryAuthenticate(string uuid, string key, [NotNullWhen(true)] out string? @namespace)
+    {
+        ArgumentNullException.ThrowIfNull(uuid);
+        ArgumentNullException.ThrowIfNull(key);
+        @namespace = null;
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT namespace, salt, key_hash FROM credentials WHERE uuid = $uuid";
+        command.Parameters.AddWithValue("$uuid", uuid);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            // Spend the same work as a real comparison so timing does not tell known UUIDs from unknown ones.
+            _ = Hash(new byte[32], key);
+            return false;
+        }
+
+        var stored = (byte[])reader.GetValue(2);
+        var computed = Hash((byte[])reader.GetValue(1), key);
+        if (!CryptographicOperations.FixedTimeEquals(stored, computed))
+        {
+            return false;
+        }
+
+        @namespace = reader.GetString(0);
+        return true;
+    }
+
+    /// <summary>Removes one credential; true if it existed.</summary>
+    public bool Revoke(string uuid)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM credentials WHERE uuid = $uuid";
+        command.Parameters.AddWithValue("$uuid", uuid);
+        return command.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>Closes the pooled connections to the file.</summary>
+    public void Dispose()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static byte[] Hash(byte[] salt, string key)
+    {
+        var bytes = Encoding.UTF8.GetBytes(key);
+        try
+        {
+            return HMACSHA256.HashData(salt, bytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text.Json.Nodes;
+using Carapace.Controller.Activations;
+using Carapace.Controller.Registry;
+using Carapace.Gateway.Actions;
+using Carapace.Gateway.Activations;
+using Carapace.Gateway.Auth;
+using Carapace.Gateway.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Carapace.Gateway;
+
+/// <summary>
+/// The gateway: an HTTPS-only Kestrel host serving the management half of the OpenWhisk-compatible REST API
+/// (namespaces, actions, activations) over the controller's registry and activation records, behind OpenWhisk-style
+/// <c>uuid:key</c> basic auth. Invocation is not served yet.
+/// </summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly NamespaceCredentials _credentials;
+    private readonly ILogger _logger;
+    private bool _stopped;
+    private bool _disposed;
+
+    private GatewayHost(WebApplication app, ActionRegistry registry, ActivationStore activations, NamespaceCredentials credentials,
+        ILogger logger, Uri endpoint)
+    {
+        _app = app;
+        Registry = registry;
+        Activations = activations;
+        _credentials = credentials;
+        _logger = logger;
+        Endpoint = endpoint;
+    }
+
+    /// <summary>The base address, e.g. <c>https://127.0.0.1:43011/</c>; the API is under <c>api/v1/</c>.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The controller's action registry the API serves (in <see cref="ControllerDatabasePath"/>).</summary>
+    public ActionRegistry Registry { get; }
+
+    /// <summary>The controller's activation records the API serves (in <see cref="ControllerDatabasePath"/>).</summary>
+    public ActivationStore Activations { get; }
+
+    /// <summary>The controller database under a data directory: <c>controller/controller.db</c>.</summary>
+    public static string ControllerDatabasePath(string dataDirectory) => Path.Combine(dataDirectory, "controller", "controller.db");
+
+    /// <summary>
+    /// Opens the controller's stores in <see cref="GatewayOptions.DataDirectory"/> and starts listening over HTTPS.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="IOException">The address and port cannot be bound.</exception>
+    public static async Task<GatewayHost> StartAsync(GatewayOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid gateway options:" + string.Concat(problems.Select(p => "\n  - " + p)), nameof(options));
+        }
+
+        var logger = options.LoggerFactory.CreateLogger("Carapace.Gateway");
+        var database = ControllerDatabasePath(options.DataDirectory);
+        ActionRegistry? registry = null;
+        ActivationStore? activations = null;
+        WebApplication? app = null;
+        try
+        {
+            registry = new ActionRegistry(database, options.TimeProvider);
+            activations = new ActivationStore(database, options.TimeProvider);
+            app = Build(options, registry, activations, logger);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException || e.InnerException is SocketException or IOException)
+            {
+                throw new IOException($"the gateway cannot listen on {options.Address}:{options.Port}: {e.Message}", e);
+            }
+
+            var endpoint = EndpointOf(app, options.Address);
+            GatewayLog.Started(logger, endpoint);
+            return new GatewayHost(app, registry, activations, options.Credentials, logger, endpoint);
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            activations?.Dispose();
+            registry?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates <paramref name="namespace"/> in the registry (if new) and issues a credential for it; the returned
+    /// key is shown this once and stored only as a salted hash.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="namespace"/> is not a valid namespace name.</exception>
+    public NamespaceCredential CreateNamespace(string @namespace)
+    {
+        Registry.CreateNamespace(@namespace);
+        return _credentials.CreateNamespace(@namespace);
+    }
+
+    /// <summary>Stops accepting requests and lets running ones finish (until <paramref name="cancellationToken"/> fires).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            GatewayLog.Stopping(_logger);
+            await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops the server and closes the controller's stores (not the credentials store, which the caller owns).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _disposed = true;
+            await _app.DisposeAsync().ConfigureAwait(false);
+            Activations.Dispose();
+            Registry.Dispose();
+        }
+    }
+
+    private static WebApplication Build(GatewayOptions options, ActionRegistry registry, ActivationStore activations, ILogger logger)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Carapace.Gateway" });
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(options.LoggerFactory);
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.Listen(options.Address, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = options.Certificate,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateMode = ClientCertificateMode.NoCertificate,
+                });
+            });
+        });
+
+        var app = builder.Build();
+        var pipeline = new GatewayPipeline(options.Credentials, logger);
+        app.Use(pipeline.InvokeAsync);
+        app.UseRouting();
+        app.MapGet("/api/v1/namespaces", context =>
+            JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonArray(GatewayRequest.Of(context).Namespace)));
+        new ActionEndpoints(registry, options.MaxRequestBytes, logger).Map(app);
+        new ActivationEndpoints(activations).Map(app);
+        return app;
+    }
+
+    private static Uri EndpointOf(WebApplication app, IPAddress address)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            ?? throw new InvalidOperationException("Kestrel did not report the address it listens on");
+        var bound = new Uri(addresses.First());
+        var host = address.Equals(IPAddress.Any) ? IPAddress.Loopback
+            : address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback
+            : address;
+        var text = host.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{host}]" : host.ToString();
+        return new Uri($"https://{text}:{bound.Port}/");
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Carapace.Gateway.Auth;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Carapace.Gateway;
+
+/// <summary>How a <see cref="GatewayHost"/> runs. Checked as a whole by <see cref="Validate"/> before anything starts.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The default request size limit: 50 MiB, which holds the JSON of a module of up to about 37 MiB once base64-encoded.</summary>
+    public const long DefaultMaxRequestBytes = 50L * 1024 * 1024;
+
+    /// <summary>Where state lives: the controller database in <c>controller/controller.db</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The address to listen on; loopback by default.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The TCP port; 0 (the default) picks a free one, reported by <see cref="GatewayHost.Endpoint"/>.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The HTTPS server certificate; it must carry its private key. The gateway serves HTTPS only.</summary>
+    public required X509Certificate2 Certificate { get; init; }
+
+    /// <summary>The namespace credentials that authenticate callers; the host does not dispose it.</summary>
+    public required NamespaceCredentials Credentials { get; init; }
+
+    /// <summary>The largest request body accepted, in bytes (including base64 code); larger ones get a 413.</summary>
+    public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+
+    /// <summary>The clock of action and activation records.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Where the gateway logs (metadata only, never bodies or credentials).</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add("DataDirectory is empty; give the folder where the gateway keeps its state.");
+        }
+
+        if (Address is null)
+        {
+            problems.Add("Address is null; use IPAddress.Loopback to listen locally.");
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            problems.Add($"Port {Port} is outside 0..65535; use 0 to pick a free port.");
+        }
+
+        if (Certificate is null)
+        {
+            problems.Add("Certificate is null; the gateway serves HTTPS only and needs a server certificate.");
+        }
+        else if (!Certificate.HasPrivateKey)
+        {
+            problems.Add($"Certificate {Certificate.Subject} has no private key; load it with its key to serve HTTPS.");
+        }
+
+        if (Credentials is null)
+        {
+            problems.Add("Credentials is null; open a NamespaceCredentials store for the gateway to authenticate callers.");
+        }
+
+        if (MaxRequestBytes < 1024)
+        {
+            problems.Add($"MaxRequestBytes {MaxRequestBytes} is below 1024; requests need room for their JSON.");
+        }
+
+        if (TimeProvider is null)
+        {
+            problems.Add("TimeProvider is null; use TimeProvider.System.");
+        }
+
+        if (LoggerFactory is null)
+        {
+            problems.Add("LoggerFactory is null; use NullLoggerFactory.Instance for no logging.");
+        }
+
+        return problems;
+    }
+}
