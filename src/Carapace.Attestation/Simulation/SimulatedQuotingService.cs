@@ -41,14 +41,7 @@ public sealed class SimulatedQuotingService : IDisposable
     public static SimulatedQuotingService OpenOrCreate(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+        KeyFile.CreatePrivateDirectory(directory);
 
         var path = Path.Combine(directory, KeyFileName);
         if (!File.Exists(path))

@@ -1,5 +1,5 @@
 using Carapace.Attestation.Simulation;
-using Carapace.Enclave.Runtime;
+using Carapace.Envelope.Keys;
 
 namespace Carapace.Cli.Attestation;
 
@@ -14,7 +14,7 @@ internal static class LocalSimulationKey
         "WARNING: SIMULATION evidence — produced with a software key, no hardware protection. Never accept it in production.";
 
     /// <summary>The folder the key lives in.</summary>
-    public static string Directory => Path.Combine(CarapaceHome.Directory, "sim");
+    public static string Directory => CarapaceHome.SimulationDirectory;
 
     /// <summary>The key file.</summary>
     public static string FilePath => Path.Combine(Directory, SimulatedQuotingService.KeyFileName);

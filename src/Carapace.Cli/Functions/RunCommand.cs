@@ -142,5 +142,5 @@ internal static class RunCommand
         };
     }
 
-    public static string DefaultCacheDirectory() => Path.Combine(Enclave.Runtime.CarapaceHome.Directory, "cache");
+    public static string DefaultCacheDirectory() => Path.Combine(Envelope.Keys.CarapaceHome.Directory, "cache");
 }

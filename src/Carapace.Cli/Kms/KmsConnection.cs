@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Attestation.Simulation;
 using Carapace.Cli.Attestation;
+using Carapace.Envelope.Keys;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.Runtime;
 using Carapace.Kms.Client;
 
 namespace Carapace.Cli.Kms;

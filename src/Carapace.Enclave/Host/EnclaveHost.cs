@@ -36,7 +36,7 @@ internal sealed class EnclaveHost : IDisposable
     {
         _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
-        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? CarapaceHome.Directory);
+        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
         EngineFor(fuel: false);
     }
 

@@ -18,7 +18,7 @@ internal sealed class SimulatedPlatform : IDisposable
     private SimulatedPlatform(byte[] secret) => _secret = secret;
 
     /// <summary>The default file: <c>$CARAPACE_HOME/sim/platform.key</c>, or <c>~/.carapace/sim/platform.key</c>.</summary>
-    public static string DefaultPath => Path.Combine(CarapaceHome.Directory, "sim", "platform.key");
+    public static string DefaultPath => Path.Combine(CarapaceHome.SimulationDirectory, "platform.key");
 
     /// <summary>Loads the platform secret from <paramref name="path"/>, creating it (mode 0600) if it does not exist.</summary>
     /// <exception cref="KeyFileException">The file cannot be created or read, is accessible by other users, or is damaged.</exception>

@@ -78,26 +78,42 @@ public static class KeyFile
     }
 
     /// <summary>
-    /// Writes a 32-byte secret as one line <c>PREFIX BASE64</c> to a new owner-only (0600) file: through a temporary
-    /// file renamed into place, so no other user can read it even while an existing file is replaced. Master keys,
-    /// image keys and the simulated platform secret all use this format, each with its own prefix.
+    /// Writes a 32-byte secret as one line <c>PREFIX BASE64</c> to a new owner-only (0600) file (see
+    /// <see cref="WriteOwnerOnly"/>). Master keys, image keys and the simulated platform secrets all use this format,
+    /// each with its own prefix.
     /// </summary>
     /// <exception cref="KeyFileException">The file exists (and <paramref name="overwrite"/> is false) or cannot be written.</exception>
     public static void WriteSecret(string path, string prefix, ReadOnlySpan<byte> secret, bool overwrite = false)
     {
-        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(prefix);
+        var text = Encoding.ASCII.GetBytes(prefix + Convert.ToBase64String(secret) + "\n");
+        try
+        {
+            WriteOwnerOnly(path, text, "key", overwrite);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(text);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to a new owner-only (0600) file through a temporary file renamed into place, so
+    /// no other user can read it even while an existing file is replaced; <paramref name="kind"/> names it in errors.
+    /// </summary>
+    /// <exception cref="KeyFileException">The file exists (and <paramref name="overwrite"/> is false) or cannot be written.</exception>
+    public static void WriteOwnerOnly(string path, ReadOnlySpan<byte> content, string kind, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(path);
         var full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full))
         {
-            throw new KeyFileException($"key file {path} already exists; refusing to overwrite it");
+            throw new KeyFileException($"{kind} file {path} already exists; refusing to overwrite it");
         }
 
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        var text = Array.Empty<byte>();
         try
         {
-            text = Encoding.ASCII.GetBytes(prefix + Convert.ToBase64String(secret) + "\n");
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
             if (!OperatingSystem.IsWindows())
             {
@@ -106,7 +122,7 @@ public static class KeyFile
 
             using (var file = new FileStream(temporary, options))
             {
-                file.Write(text);
+                file.Write(content);
                 file.Flush(flushToDisk: true);
             }
 
@@ -115,16 +131,15 @@ public static class KeyFile
         }
         catch (IOException e) when (!overwrite && File.Exists(full))
         {
-            throw new KeyFileException($"key file {path} already exists; refusing to overwrite it", e);
+            throw new KeyFileException($"{kind} file {path} already exists; refusing to overwrite it", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new KeyFileException($"cannot write key file {path}: {e.Message}", e);
+            throw new KeyFileException($"cannot write {kind} file {path}: {e.Message}", e);
         }
         finally
         {
             File.Delete(temporary);
-            CryptographicOperations.ZeroMemory(text);
         }
     }
 
@@ -135,39 +150,7 @@ public static class KeyFile
     /// <exception cref="KeyFileException">The file is missing, readable by other users, or not such a secret.</exception>
     public static byte[] ReadSecret(string path, string prefix, string kind)
     {
-        byte[] content;
-        try
-        {
-            // Check the mode of the file actually opened, not of whatever the path names a moment earlier.
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-            if (!OperatingSystem.IsWindows())
-            {
-                var mode = File.GetUnixFileMode(handle);
-                if ((mode & GroupOrOther) != 0)
-                {
-                    throw new KeyFileException(
-                        $"key file {path} is accessible by other users (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {path}");
-                }
-            }
-
-            var length = RandomAccess.GetLength(handle);
-            if (length > 4096)
-            {
-                throw new KeyFileException($"{path} is not a Carapace {kind} file (it is {length} bytes long)");
-            }
-
-            content = new byte[length];
-            var read = RandomAccess.Read(handle, content, 0);
-            if (read != length)
-            {
-                throw new KeyFileException($"cannot read key file {path}: it changed while being read");
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new KeyFileException($"cannot read key file {path}: {e.Message}", e);
-        }
-
+        var content = ReadOwnerOnly(path, "key", 4096, kind);
         try
         {
             return ParseSecret(content, path, prefix, kind);
@@ -175,6 +158,63 @@ public static class KeyFile
         finally
         {
             CryptographicOperations.ZeroMemory(content);
+        }
+    }
+
+    /// <summary>
+    /// Reads a file written by <see cref="WriteOwnerOnly"/>, refusing one that other users can access (the mode of the
+    /// file actually opened is checked) or that is longer than <paramref name="maxLength"/>; <paramref name="kind"/>
+    /// names it in errors. The caller zeroes the result.
+    /// </summary>
+    /// <exception cref="KeyFileException">The file is missing, too long, or accessible by other users.</exception>
+    public static byte[] ReadOwnerOnly(string path, string kind, int maxLength) => ReadOwnerOnly(path, kind, maxLength, kind);
+
+    /// <summary>Creates <paramref name="path"/> (and parents) as a directory only its owner can enter.</summary>
+    public static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static byte[] ReadOwnerOnly(string path, string fileKind, int maxLength, string contentKind)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(handle);
+                if ((mode & GroupOrOther) != 0)
+                {
+                    throw new KeyFileException(
+                        $"{fileKind} file {path} is accessible by other users (mode {Convert.ToString((int)mode, 8)}); run: chmod 600 {path}");
+                }
+            }
+
+            var length = RandomAccess.GetLength(handle);
+            if (length > maxLength)
+            {
+                throw new KeyFileException($"{path} is not a Carapace {contentKind} file (it is {length} bytes long)");
+            }
+
+            var content = new byte[length];
+            if (RandomAccess.Read(handle, content, 0) != length)
+            {
+                CryptographicOperations.ZeroMemory(content);
+                throw new KeyFileException($"cannot read {fileKind} file {path}: it changed while being read");
+            }
+
+            return content;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyFileException($"cannot read {fileKind} file {path}: {e.Message}", e);
         }
     }
 

@@ -33,12 +33,7 @@ public sealed class KmsServerOptions
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary><c>$CARAPACE_HOME/sim</c>, or <c>~/.carapace/sim</c>.</summary>
-    public static string DefaultSimulationDirectory =>
-        Path.Combine(
-            Environment.GetEnvironmentVariable("CARAPACE_HOME") is { Length: > 0 } home
-                ? home
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".carapace"),
-            "sim");
+    public static string DefaultSimulationDirectory => Envelope.Keys.CarapaceHome.SimulationDirectory;
 
     /// <summary>Every problem with these settings; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
