@@ -3,11 +3,13 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text.Json.Nodes;
 using Carapace.Controller.Activations;
+using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
 using Carapace.Gateway.Actions;
 using Carapace.Gateway.Activations;
 using Carapace.Gateway.Auth;
 using Carapace.Gateway.Http;
+using Carapace.Gateway.Invocations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -23,7 +25,7 @@ namespace Carapace.Gateway;
 /// <summary>
 /// The gateway: an HTTPS-only Kestrel host serving the management half of the OpenWhisk-compatible REST API
 /// (namespaces, actions, activations) over the controller's registry and activation records, behind OpenWhisk-style
-/// <c>uuid:key</c> basic auth. Invocation is not served yet.
+/// <c>uuid:key</c> basic auth, and invocation through the controller's <see cref="InvocationService"/> when one is given.
 /// </summary>
 public sealed class GatewayHost : IAsyncDisposable
 {
@@ -177,9 +179,33 @@ public sealed class GatewayHost : IAsyncDisposable
         app.UseRouting();
         app.MapGet("/api/v1/namespaces", context =>
             JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonArray(GatewayRequest.Of(context).Namespace)));
+        app.MapGet("/api/v1/carapace/info", context => JsonOutput.WriteAsync(context, StatusCodes.Status200OK, Info(options, context)));
         new ActionEndpoints(registry, options.MaxRequestBytes, logger).Map(app);
+        new InvokeEndpoints(registry, activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         new ActivationEndpoints(activations).Map(app);
         return app;
+    }
+
+    /// <summary>Carapace's <c>/api/v1/carapace/info</c>: the caller's namespace, the platform version and the KMS advertisement.</summary>
+    private static JsonObject Info(GatewayOptions options, HttpContext context)
+    {
+        var info = new JsonObject
+        {
+            ["namespace"] = GatewayRequest.Of(context).Namespace,
+            ["version"] = typeof(GatewayHost).Assembly.GetName().Version?.ToString(),
+            ["invocations"] = options.Invocations is not null,
+        };
+        if (options.Kms is { } kms)
+        {
+            info["kms"] = new JsonObject
+            {
+                ["url"] = kms.Url.AbsoluteUri,
+                ["measurement"] = kms.Measurement,
+                ["quotingKey"] = Convert.ToBase64String(kms.QuotingKey.Span),
+            };
+        }
+
+        return info;
     }
 
     private static Uri EndpointOf(WebApplication app, IPAddress address)

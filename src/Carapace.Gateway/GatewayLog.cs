@@ -25,4 +25,7 @@ internal static partial class GatewayLog
 
     [LoggerMessage(6, LogLevel.Information, "action {Action} deleted")]
     public static partial void ActionDeleted(ILogger logger, string action);
+
+    [LoggerMessage(7, LogLevel.Warning, "invocation in namespace {Namespace} refused: the admission queue is full")]
+    public static partial void Throttled(ILogger logger, string @namespace);
 }

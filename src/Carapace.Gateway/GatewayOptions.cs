@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Carapace.Controller.Invocation;
 using Carapace.Gateway.Auth;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,6 +30,24 @@ public sealed class GatewayOptions
 
     /// <summary>The largest request body accepted, in bytes (including base64 code); larger ones get a 413.</summary>
     public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+
+    /// <summary>The largest invocation body (envelope or JSON parameters) accepted; larger ones get a 413. Default 16 MiB.</summary>
+    public long MaxInvocationBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>How long a blocking invocation waits before it answers 202 with the activation id, as OpenWhisk (60 s).</summary>
+    public TimeSpan BlockingWait { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Runs invocations (scheduling, routing, activation records); null for a management-only gateway, whose
+    /// invocation route answers 503. The host does not dispose it.
+    /// </summary>
+    public InvocationService? Invocations { get; init; }
+
+    /// <summary>Seals and opens the payloads of actions deployed with <c>confidential: false</c>; null refuses them.</summary>
+    public IPlaintextBridge? Plaintext { get; init; }
+
+    /// <summary>What <c>GET /api/v1/carapace/info</c> tells clients about the KMS (where it is and what it attests); null: nothing.</summary>
+    public KmsAdvertisement? Kms { get; init; }
 
     /// <summary>The clock of action and activation records.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -72,6 +91,16 @@ public sealed class GatewayOptions
         if (MaxRequestBytes < 1024)
         {
             problems.Add($"MaxRequestBytes {MaxRequestBytes} is below 1024; requests need room for their JSON.");
+        }
+
+        if (MaxInvocationBytes < 1024)
+        {
+            problems.Add($"MaxInvocationBytes {MaxInvocationBytes} is below 1024; an envelope needs room for its header.");
+        }
+
+        if (BlockingWait <= TimeSpan.Zero)
+        {
+            problems.Add($"BlockingWait {BlockingWait} is not positive; OpenWhisk waits 60 s.");
         }
 
         if (TimeProvider is null)

@@ -9,8 +9,9 @@ public sealed record ActivationOutcome
     public required ActivationStatus Status { get; init; }
 
     /// <summary>
-    /// The sealed output envelope. The record keeps only its size, SHA-256 and the key id from its public header;
-    /// the bytes themselves go back to the caller, never into the database.
+    /// The sealed output envelope. The record's result shows only its size, SHA-256 and the key id from its public
+    /// header; the ciphertext itself is kept beside the record (<see cref="ActivationStore.GetOutput"/>) so that a
+    /// non-blocking caller can fetch it later.
     /// </summary>
     public ReadOnlyMemory<byte>? SealedOutput { get; init; }
 
@@ -22,6 +23,9 @@ public sealed record ActivationOutcome
 
     /// <summary>The sealed log envelope; stored as a blob and shown only as its size and SHA-256.</summary>
     public ReadOnlyMemory<byte>? SealedLogs { get; init; }
+
+    /// <summary>The signed receipts of the steps that ran (public: signed metadata and hashes, no data).</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Receipts { get; init; } = [];
 
     /// <summary>Milliseconds spent initialising a cold enclave (OpenWhisk's <c>initTime</c>); null for a warm start.</summary>
     public long? InitTimeMs { get; init; }

@@ -9,8 +9,8 @@ using Microsoft.Data.Sqlite;
 namespace Carapace.Controller.Activations;
 
 /// <summary>
-/// Activation records and chain-step claims in a SQLite file. Confidential activations keep only metadata of their
-/// sealed output (size, SHA-256, key id) and their sealed logs; a step of a chain runs at most once per request id,
+/// Activation records and chain-step claims in a SQLite file. Confidential activations show only metadata of their
+/// sealed output (size, SHA-256, key id) and keep the ciphertext of their output and logs beside it; a step of a chain runs at most once per request id,
 /// because only one caller ever wins <see cref="TryClaimStep"/>; a claimed step that does not finish is turned into a
 /// recorded failure, never dropped.
 /// </summary>
@@ -37,6 +37,11 @@ public sealed class ActivationStore : IDisposable
         CREATE TABLE IF NOT EXISTS activation_logs (
             activation_id TEXT PRIMARY KEY,
             bytes         BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE IF NOT EXISTS activation_outputs (
+            activation_id TEXT PRIMARY KEY,
+            envelope      BLOB,
+            receipts      TEXT NOT NULL
         ) STRICT;
         CREATE TABLE IF NOT EXISTS steps (
             request_id    TEXT    NOT NULL,
@@ -147,6 +152,26 @@ public sealed class ActivationStore : IDisposable
         using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM activation_logs WHERE activation_id = $id",
             ("$id", id.ToString()));
         return command.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>
+    /// The sealed output envelope and the receipts of an activation, or null when it recorded neither (plaintext
+    /// activations, failures before any step ran).
+    /// </summary>
+    public ActivationOutput? GetOutput(ActivationId id)
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT envelope, receipts FROM activation_outputs WHERE activation_id = $id",
+            ("$id", id.ToString()));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var envelope = reader.IsDBNull(0) ? null : (byte[])reader.GetValue(0);
+        var receipts = JsonSerializer.Deserialize<string[]>(reader.GetString(1), Json.Options) ?? [];
+        return new ActivationOutput(envelope, [.. receipts.Select(Convert.FromBase64String)]);
     }
 
     /// <summary>A page of a namespace's activations, newest first, optionally of one action only.</summary>
@@ -338,6 +363,13 @@ public sealed class ActivationStore : IDisposable
             logs = BlobDigest.Of(sealedLogs.Span);
             ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_logs (activation_id, bytes) VALUES ($id, $bytes)",
                 ("$id", id.ToString()), ("$bytes", sealedLogs.ToArray()));
+        }
+
+        if (outcome.SealedOutput is not null || outcome.Receipts.Count > 0)
+        {
+            ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_outputs (activation_id, envelope, receipts) VALUES ($id, $envelope, $receipts)",
+                ("$id", id.ToString()), ("$envelope", outcome.SealedOutput?.ToArray()),
+                ("$receipts", JsonSerializer.Serialize(outcome.Receipts.Select(r => Convert.ToBase64String(r.Span)).ToArray(), Json.Options)));
         }
 
         var end = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds());

@@ -24,7 +24,8 @@ public sealed class ProvisioningPlan : IDisposable
 
     private readonly IReadOnlyDictionary<string, byte[]> _secrets;
 
-    private ProvisioningPlan(MasterKey master, byte[] manifest, byte[] moduleHash, byte[] measurement, byte[]? imageKey, IReadOnlyDictionary<string, byte[]> secrets)
+    private ProvisioningPlan(MasterKey master, byte[] manifest, byte[] moduleHash, byte[] measurement, byte[]? imageKey, IReadOnlyDictionary<string, byte[]> secrets,
+        string chainId)
     {
         _secrets = secrets;
         _master = master;
@@ -32,9 +33,9 @@ public sealed class ProvisioningPlan : IDisposable
         _moduleHash = moduleHash;
         _imageKey = imageKey;
         Measurement = measurement;
-        Input = master.Derive(DefaultChain, 0, 1);
-        Output = master.Derive(DefaultChain, 1, 2);
-        Log = master.Derive(DefaultChain, 1, 0);
+        Input = master.Derive(chainId, 0, 1);
+        Output = master.Derive(chainId, 1, 2);
+        Log = master.Derive(chainId, 1, 0);
     }
 
     /// <summary>Key of the input edge (the client seals with it).</summary>
@@ -54,17 +55,19 @@ public sealed class ProvisioningPlan : IDisposable
 
     /// <summary>
     /// Plans a function. The measurement uses the runtime files in <paramref name="runtimeDirectory"/> (default: beside
-    /// the running application, where the enclave program is shipped).
+    /// the running application, where the enclave program is shipped). The function is step 1 of the one-step chain
+    /// <paramref name="chainId"/>.
     /// </summary>
     public static ProvisioningPlan Create(
-        ReadOnlySpan<byte> module, FunctionManifest manifest, byte[]? imageKey = null, IReadOnlyDictionary<string, byte[]>? secrets = null, string? runtimeDirectory = null)
+        ReadOnlySpan<byte> module, FunctionManifest manifest, byte[]? imageKey = null, IReadOnlyDictionary<string, byte[]>? secrets = null, string? runtimeDirectory = null,
+        string chainId = DefaultChain)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var encoded = manifest.Encode();
         var moduleHash = SHA256.HashData(module);
         var runtime = RuntimeIdentity.Compute(runtimeDirectory ?? AppContext.BaseDirectory);
         var measurement = Functions.Measurement.Compute(runtime, moduleHash, encoded);
-        return new ProvisioningPlan(MasterKey.Generate(), encoded, moduleHash, measurement, imageKey, secrets ?? new Dictionary<string, byte[]>())
+        return new ProvisioningPlan(MasterKey.Generate(), encoded, moduleHash, measurement, imageKey, secrets ?? new Dictionary<string, byte[]>(), chainId)
         {
             RuntimeIdentityValue = runtime,
         };

@@ -173,7 +173,8 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
         return null;
     }
 
-    private static async Task<ActionName?> ResolveNameAsync(HttpContext context)
+    /// <summary>The action a request's <c>{ns}</c> and <c>{name}</c> address, or null after writing a 403 or 400.</summary>
+    internal static async Task<ActionName?> ResolveNameAsync(HttpContext context)
     {
         if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
         {

@@ -58,7 +58,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task GetAsync(HttpContext context)
     {
-        if (await FindAsync(context).ConfigureAwait(false) is { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is { } record)
         {
             var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
             await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, ActivationJson.Full(record, logs)).ConfigureAwait(false);
@@ -67,7 +67,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task LogsAsync(HttpContext context)
     {
-        if (await FindAsync(context).ConfigureAwait(false) is { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is { } record)
         {
             var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
             var body = new JsonObject();
@@ -82,7 +82,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task ResultAsync(HttpContext context)
     {
-        if (await FindAsync(context).ConfigureAwait(false) is not { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is not { } record)
         {
             return;
         }
@@ -94,10 +94,18 @@ internal sealed class ActivationEndpoints(ActivationStore store)
             return;
         }
 
-        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, ActivationJson.Response(response)).ConfigureAwait(false);
+        var json = ActivationJson.Response(response);
+        if (record.Confidential)
+        {
+            // The ciphertext and the receipts, so a non-blocking caller can open and verify the result.
+            Invocations.InvokeEndpoints.AddSealed(json, store.GetOutput(record.ActivationId));
+        }
+
+        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, json).ConfigureAwait(false);
     }
 
-    private async Task<ActivationRecord?> FindAsync(HttpContext context)
+    /// <summary>The activation a request's <c>{ns}</c> and <c>{id}</c> address, or null after writing a 403, 400 or 404.</summary>
+    internal static async Task<ActivationRecord?> FindAsync(HttpContext context, ActivationStore store)
     {
         if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
         {

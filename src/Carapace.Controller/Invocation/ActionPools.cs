@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Carapace.Controller.Registry;
+using Carapace.Worker.Pools;
+
+namespace Carapace.Controller.Invocation;
+
+/// <summary>
+/// The worker's enclave pools, one per deployed action version: the first invocation of a version creates its
+/// <see cref="FunctionPool"/> (enclaves specialised from the shared stem cells), an update of the action retires the
+/// pool of the old version, and a deletion retires the pool. How an action becomes a <see cref="FunctionDefinition"/>
+/// (its manifest, KMS or provisioner) is the composition's decision, given as <c>define</c>.
+/// </summary>
+public sealed class ActionPools : IAsyncDisposable
+{
+    private readonly StemCellPool _cells;
+    private readonly Worker.Cache.ModuleCacheStore? _cache;
+    private readonly Func<ActionRecord, FunctionDefinition> _define;
+    private readonly ConcurrentDictionary<string, Entry> _pools = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    /// <summary>Creates the pools over <paramref name="cells"/>.</summary>
+    public ActionPools(StemCellPool cells, Func<ActionRecord, FunctionDefinition> define, Worker.Cache.ModuleCacheStore? cache = null)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        ArgumentNullException.ThrowIfNull(define);
+        _cells = cells;
+        _define = define;
+        _cache = cache;
+    }
+
+    /// <summary>How many action versions currently have a pool.</summary>
+    public int Count => _pools.Count;
+
+    /// <summary>The pool of <paramref name="action"/>'s version, created on first use; an older version's pool is retired.</summary>
+    public FunctionPool For(ActionRecord action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var key = action.Name.Path;
+        while (true)
+        {
+            var entry = _pools.GetOrAdd(key, _ => new Entry(action.Version, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))));
+            if (entry.Version == action.Version)
+            {
+                return entry.Pool.Value;
+            }
+
+            if (_pools.TryUpdate(key, new Entry(action.Version, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))), entry))
+            {
+                Retire(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Retires the pool of <paramref name="action"/> (idle enclaves zero their memory and exit; busy ones exit when
+    /// their invocation ends), so the next invocation specialises fresh enclaves — e.g. after the KMS policy changed.
+    /// </summary>
+    public void Retire(ActionName action)
+    {
+        if (_pools.TryRemove(action.Path, out var entry))
+        {
+            Retire(entry);
+        }
+    }
+
+    /// <summary>Shuts every pool down.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        foreach (var key in _pools.Keys.ToList())
+        {
+            if (_pools.TryRemove(key, out var entry) && entry.Pool.IsValueCreated)
+            {
+                await entry.Pool.Value.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void Retire(Entry entry)
+    {
+        if (entry.Pool.IsValueCreated)
+        {
+            _ = entry.Pool.Value.DisposeAsync().AsTask();
+        }
+    }
+
+    private sealed record Entry(string Version, Lazy<FunctionPool> Pool);
+}

@@ -1,0 +1,428 @@
+using System.Diagnostics;
+using Carapace.Controller.Activations;
+using Carapace.Controller.Registry;
+using Carapace.Controller.Scheduling;
+using Carapace.Envelope;
+using Carapace.Envelope.Format;
+using Carapace.Protocol;
+using Carapace.Worker.Enclaves;
+
+namespace Carapace.Controller.Invocation;
+
+/// <summary>
+/// Runs invocations: admits them, records their activations, schedules every step onto the action's enclave pool and
+/// routes a chain from step to step by the public envelope metadata alone. The controller never opens an envelope.
+/// </summary>
+/// <remarks>
+/// The input must be addressed to edge 0 → 1 of the chain named like the action. Step <c>i</c> runs at most once per
+/// request id (<see cref="ActivationStore.TryClaimStep"/>): a replayed or retried request is recorded as refused and
+/// runs nothing. Step <c>i</c>'s output must be addressed to <c>i → i+1</c> of the same chain and request; anything
+/// else ends the chain with a recorded error. An enclave lost mid-step is a recorded failure of that step (the pool
+/// replaces the enclave); nothing is retried behind the caller's back.
+/// </remarks>
+public sealed class InvocationService : IAsyncDisposable
+{
+    private readonly ActionRegistry _registry;
+    private readonly ActivationStore _activations;
+    private readonly AdmissionQueue _admission;
+    private readonly ActionPools _pools;
+    private readonly IPlaintextBridge? _plaintext;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Lock _runningLock = new();
+    private readonly HashSet<Task> _running = [];
+
+    /// <summary>
+    /// Creates the service over the controller's stores and the worker's pools (none of which it disposes);
+    /// <paramref name="plaintext"/> runs actions deployed with <c>confidential: false</c> (without it they are refused).
+    /// </summary>
+    public InvocationService(ActionRegistry registry, ActivationStore activations, AdmissionQueue admission, ActionPools pools,
+        IPlaintextBridge? plaintext = null, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(activations);
+        ArgumentNullException.ThrowIfNull(admission);
+        ArgumentNullException.ThrowIfNull(pools);
+        _registry = registry;
+        _activations = activations;
+        _admission = admission;
+        _pools = pools;
+        _plaintext = plaintext;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>How many invocations are running now.</summary>
+    public int RunningCount
+    {
+        get
+        {
+            lock (_runningLock)
+            {
+                return _running.Count;
+            }
+        }
+    }
+
+    /// <summary>The chain id an action's envelopes travel: the action's name within its namespace.</summary>
+    public static string ChainIdOf(ActionName action) => action.Name;
+
+    /// <summary>
+    /// Checks the request, waits for an admission slot, records the pending activation and starts running it.
+    /// </summary>
+    /// <exception cref="InvocationRejectedException">The action does not exist, or the envelope is malformed or misaddressed.</exception>
+    /// <exception cref="QueueFullException">The namespace has no free slot and the queue is full.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting for a slot.</exception>
+    public async Task<PendingInvocation> StartAsync(InvocationRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        var plan = Prepare(request);
+        var queued = _time.GetTimestamp();
+        var lease = await _admission.EnterAsync(request.Action.Namespace, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var waitMs = (long)_time.GetElapsedTime(queued).TotalMilliseconds;
+            var top = _activations.Start(new ActivationStart
+            {
+                Action = plan.Root.Name,
+                Version = plan.Root.Version,
+                Subject = request.Subject,
+                Kind = plan.Root.Exec.Kind,
+                Limits = plan.Root.Limits,
+                Confidential = plan.Root.Confidential,
+                WaitTimeMs = waitMs,
+                RequestId = plan.Header.RequestId,
+                ChainId = plan.Chain,
+                Step = plan.Root.Exec.IsSequence ? null : 1,
+            });
+            var run = RunGuardedAsync(plan, request, top, lease);
+            Track(run);
+            return new PendingInvocation(top.ActivationId, run);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the invocation and waits for its result.</summary>
+    /// <exception cref="InvocationRejectedException">See <see cref="StartAsync"/>.</exception>
+    /// <exception cref="QueueFullException">See <see cref="StartAsync"/>.</exception>
+    public async Task<InvocationResult> InvokeAsync(InvocationRequest request, CancellationToken cancellationToken = default)
+    {
+        var pending = await StartAsync(request, cancellationToken).ConfigureAwait(false);
+        return await pending.Completion.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops accepting invocations and waits (until <paramref name="cancellationToken"/>) for running ones to be recorded.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        Task[] running;
+        lock (_runningLock)
+        {
+            running = [.. _running];
+        }
+
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Drains (without a deadline) and releases the service.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await DrainAsync().ConfigureAwait(false);
+        _shutdown.Dispose();
+    }
+
+    private Plan Prepare(InvocationRequest request)
+    {
+        var resolution = _registry.Resolve(request.Action);
+        if (resolution.Status == SequenceResolutionStatus.NotFound)
+        {
+            throw new InvocationRejectedException(InvocationRejection.NotFound, $"The requested resource does not exist: action {request.Action}.");
+        }
+
+        if (resolution.Status != SequenceResolutionStatus.Resolved)
+        {
+            throw new InvocationRejectedException(InvocationRejection.NotRunnable, resolution.Error ?? $"The action {request.Action} cannot be run.");
+        }
+
+        var root = _registry.Get(request.Action)
+            ?? throw new InvocationRejectedException(InvocationRejection.NotFound, $"The requested resource does not exist: action {request.Action}.");
+        var steps = resolution.Steps;
+        if (steps.Any(s => s.Confidential != root.Confidential))
+        {
+            throw new InvocationRejectedException(InvocationRejection.NotRunnable,
+                $"The sequence {request.Action} mixes confidential and plaintext actions; make all of its components one or the other.");
+        }
+
+        if (root.Exec.IsSequence && steps.Any(s => s.Name.Namespace != root.Name.Namespace))
+        {
+            throw new InvocationRejectedException(InvocationRejection.NotRunnable,
+                $"The sequence {request.Action} has components in other namespaces; a chain's keys belong to one namespace.");
+        }
+
+        if (!root.Confidential && _plaintext is null)
+        {
+            throw new InvocationRejectedException(InvocationRejection.NotRunnable,
+                $"The action {request.Action} is not confidential, and this controller has no trusted edge to run plaintext actions.");
+        }
+
+        EnvelopeMetadata header;
+        try
+        {
+            header = EnvelopeHeader.Parse(request.SealedInput.Span).Metadata;
+        }
+        catch (EnvelopeException e)
+        {
+            throw new InvocationRejectedException(InvocationRejection.BadEnvelope, $"The request body is not a Carapace envelope: {e.Message}");
+        }
+
+        // A confidential chain is one chain named like the invoked action; a plaintext sequence is a series of
+        // single-step chains, re-sealed between steps by the trusted edge.
+        var chain = ChainIdOf(root.Name);
+        var entry = root.Confidential ? chain : ChainIdOf(steps[0].Name);
+        if (header.ChainId != entry || header.Step != 0 || header.NextStep != 1)
+        {
+            throw new InvocationRejectedException(InvocationRejection.WrongAddress,
+                $"The envelope is addressed to chain '{header.ChainId}' edge {header.Step}->{header.NextStep}; "
+                + $"an invocation of {request.Action} must be sealed for chain '{entry}' edge 0->1.");
+        }
+
+        return new Plan(root, steps, chain, header);
+    }
+
+    private void Track(Task run)
+    {
+        lock (_runningLock)
+        {
+            _running.Add(run);
+        }
+
+        run.ContinueWith(t =>
+        {
+            lock (_runningLock)
+            {
+                _running.Remove(t);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task<InvocationResult> RunGuardedAsync(Plan plan, InvocationRequest request, ActivationRecord top, IDisposable lease)
+    {
+        await Task.Yield();
+        using (lease)
+        {
+            try
+            {
+                return await RunAsync(plan, request, top).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // A bug or a broken store must still leave a recorded outcome, never a pending record forever.
+                var message = $"the controller failed while running the activation ({e.GetType().Name}: {e.Message})";
+                _activations.Complete(top.ActivationId, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = message });
+                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.WhiskInternalError, Error = message };
+            }
+        }
+    }
+
+    private async Task<InvocationResult> RunAsync(Plan plan, InvocationRequest request, ActivationRecord top)
+    {
+        var requestId = plan.Header.RequestId;
+        var sequence = plan.Root.Exec.IsSequence;
+        var receipts = new List<ReadOnlyMemory<byte>>(plan.Steps.Count);
+        var stepActivations = new List<ActivationId>(plan.Steps.Count);
+        var input = request.SealedInput;
+        ReadOnlyMemory<byte>? log = null;
+        var cold = false;
+        long initMicros = 0;
+        System.Text.Json.JsonElement? plainResult = null;
+        for (var i = 1; i <= plan.Steps.Count; i++)
+        {
+            var action = plan.Steps[i - 1];
+            var activation = sequence
+                ? _activations.Start(new ActivationStart
+                {
+                    Action = action.Name,
+                    Version = action.Version,
+                    Subject = request.Subject,
+                    Kind = action.Exec.Kind,
+                    Limits = action.Limits,
+                    Confidential = action.Confidential,
+                    CausedBy = "sequence",
+                    RequestId = requestId,
+                    ChainId = plan.Chain,
+                    Step = i,
+                }).ActivationId
+                : top.ActivationId;
+            stepActivations.Add(activation);
+
+            if (!_activations.TryClaimStep(requestId, plan.Chain, i, activation))
+            {
+                var replay = $"request {requestId} already ran step {i} of chain '{plan.Chain}'; a step runs at most once per request id, so it was not run again";
+                return Finish(top, activation, sequence, ActivationStatus.ApplicationError, replay, stepActivations, receipts, cold, initMicros) with { Replayed = true };
+            }
+
+            Worker.Pools.InvocationOutcome outcome;
+            try
+            {
+                outcome = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is EnclaveException or OperationCanceledException)
+            {
+                var reason = e is EnclaveException lost
+                    ? $"step {i} ({action.Name}) failed in the platform: {lost.Message}"
+                    : $"step {i} ({action.Name}) was interrupted by the platform shutting down";
+                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros);
+            }
+
+            var result = outcome.Result;
+            if (outcome.ColdStart)
+            {
+                cold = true;
+                initMicros += outcome.SpecializeMicroseconds;
+            }
+
+            if (ReceiptOf(result).Length > 0)
+            {
+                receipts.Add(ReceiptOf(result));
+            }
+
+            if (result.Log.Length > 0)
+            {
+                log = result.Log;
+            }
+
+            var (status, error) = StatusOf(result);
+            if (status == ActivationStatus.Success)
+            {
+                error = action.Confidential
+                    ? Misaddressed(result.Output.Span, plan.Chain, requestId, i)
+                    : Misaddressed(result.Output.Span, ChainIdOf(action.Name), requestId, 1);
+                if (error is not null)
+                {
+                    status = ActivationStatus.ApplicationError;
+                }
+            }
+
+            var plain = action.Confidential ? null : _plaintext!.Open(action, result.Output, result.Log);
+            plainResult = plain?.Result;
+            _activations.Complete(activation, new ActivationOutcome
+            {
+                Status = status,
+                Error = error,
+                SealedOutput = plain is null && result.Output.Length > 0 ? result.Output : null,
+                PlainResult = plain?.Result,
+                SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : null,
+                Receipts = ReceiptOf(result).Length > 0 ? [ReceiptOf(result)] : [],
+                InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
+            });
+            if (status == ActivationStatus.Success)
+            {
+                _activations.CompleteStep(requestId, plan.Chain, i);
+            }
+            else
+            {
+                _activations.RecordStepFailure(requestId, plan.Chain, i, error ?? status.ToWire());
+                var stepError = sequence ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
+                return Finish(top, activation, sequence, status, stepError, stepActivations, receipts, cold, initMicros,
+                    result.Output.Length > 0 && !sequence ? result.Output : null, log) with { PlainResult = plainResult };
+            }
+
+            input = action.Confidential || i == plan.Steps.Count
+                ? result.Output
+                : _plaintext!.Forward(action, plan.Steps[i], requestId, result.Output);
+        }
+
+        if (sequence)
+        {
+            _activations.Complete(top.ActivationId, new ActivationOutcome
+            {
+                Status = ActivationStatus.Success,
+                SealedOutput = plainResult is null ? input : null,
+                PlainResult = plainResult,
+                Receipts = receipts,
+                InitTimeMs = cold ? initMicros / 1000 : null,
+            });
+        }
+
+        return new InvocationResult
+        {
+            ActivationId = top.ActivationId,
+            Status = ActivationStatus.Success,
+            SealedOutput = input,
+            SealedLog = log,
+            Receipts = receipts,
+            StepActivations = stepActivations,
+            ColdStart = cold,
+            InitTimeMs = cold ? initMicros / 1000 : null,
+            PlainResult = plainResult,
+        };
+    }
+
+    private InvocationResult Finish(ActivationRecord top, ActivationId step, bool sequence, ActivationStatus status, string? error,
+        List<ActivationId> stepActivations, List<ReadOnlyMemory<byte>> receipts, bool cold, long initMicros,
+        ReadOnlyMemory<byte>? output = null, ReadOnlyMemory<byte>? log = null)
+    {
+        var outcome = new ActivationOutcome { Status = status, Error = error, Receipts = receipts, InitTimeMs = cold ? initMicros / 1000 : null };
+        // The step's own activation is completed here only if nothing completed it yet (replay, lost enclave).
+        _activations.Complete(step, outcome);
+        if (sequence)
+        {
+            _activations.Complete(top.ActivationId, outcome);
+        }
+
+        return new InvocationResult
+        {
+            ActivationId = top.ActivationId,
+            Status = status,
+            Error = error,
+            SealedOutput = output,
+            SealedLog = log,
+            Receipts = receipts,
+            StepActivations = stepActivations,
+            ColdStart = cold,
+            InitTimeMs = cold ? initMicros / 1000 : null,
+        };
+    }
+
+    /// <summary>Why step <paramref name="step"/>'s output cannot go on (null when it is addressed to step+1 of the same chain and request).</summary>
+    private static string? Misaddressed(ReadOnlySpan<byte> output, string chain, RequestId requestId, int step)
+    {
+        EnvelopeMetadata header;
+        try
+        {
+            header = EnvelopeHeader.Parse(output).Metadata;
+        }
+        catch (EnvelopeException e)
+        {
+            return $"the output of step {step} is not a valid envelope ({e.Message})";
+        }
+
+        if (header.ChainId != chain || header.RequestId != requestId || header.Step != step || header.NextStep != step + 1)
+        {
+            return $"the output of step {step} is addressed to chain '{header.ChainId}' edge {header.Step}->{header.NextStep} of request {header.RequestId}, "
+                + $"not to edge {step}->{step + 1} of chain '{chain}' request {requestId}";
+        }
+
+        return null;
+    }
+
+    /// <summary>OpenWhisk's status for an enclave result, and the platform's message for a failure.</summary>
+    internal static (ActivationStatus Status, string? Error) StatusOf(ResultMessage result) => result.Status switch
+    {
+        InvocationStatus.Completed when result.ExitCode == 0 => (ActivationStatus.Success, null),
+        InvocationStatus.Completed => (ActivationStatus.ApplicationError, $"the function exited with code {result.ExitCode}"),
+        InvocationStatus.InputRejected => (ActivationStatus.ApplicationError, result.Message),
+        InvocationStatus.IntegrityViolation => (ActivationStatus.WhiskInternalError, result.Message),
+        _ => (ActivationStatus.DeveloperError, result.Message),
+    };
+
+    // Until enclaves sign receipts, a result carries none.
+    private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => ReadOnlyMemory<byte>.Empty;
+
+    private sealed record Plan(ActionRecord Root, IReadOnlyList<ActionRecord> Steps, string Chain, EnvelopeMetadata Header);
+}

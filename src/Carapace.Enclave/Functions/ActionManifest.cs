@@ -1,0 +1,34 @@
+namespace Carapace.Enclave.Functions;
+
+/// <summary>
+/// The manifest of a function deployed on the platform as an action. The platform builds it from the action's public
+/// record when it specialises an enclave, and the client that deploys the action builds the same one to compute the
+/// measurement it puts in the KMS policy; because both use this one rule, equal actions measure equal, and a platform
+/// that changes an action's limits or environment changes its measurement (and the KMS then releases nothing).
+/// </summary>
+/// <remarks>
+/// argv[0] is the action's name (without namespace); memory is <c>limits.memory</c> MiB and the timeout
+/// <c>limits.timeout</c> ms; the environment is the action's <c>carapace.env</c> annotation, in ordinal key order;
+/// everything else keeps the <see cref="FunctionManifest"/> defaults. Secrets are never in a manifest.
+/// </remarks>
+public static class ActionManifest
+{
+    /// <summary>The annotation that carries an action's non-secret environment (a JSON object of strings).</summary>
+    public const string EnvironmentAnnotation = "carapace.env";
+
+    /// <summary>The manifest of action <paramref name="name"/> with the given limits and environment.</summary>
+    /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>
+    public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var manifest = new FunctionManifest
+        {
+            Name = name,
+            MemoryBytes = (long)memoryMiB << 20,
+            TimeoutMilliseconds = timeoutMs,
+            Environment = [.. (environment ?? []).OrderBy(e => e.Key, StringComparer.Ordinal)],
+        };
+        manifest.Validate();
+        return manifest;
+    }
+}

@@ -1,0 +1,285 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Carapace.Controller.Activations;
+using Carapace.Controller.Invocation;
+using Carapace.Controller.Registry;
+using Carapace.Controller.Scheduling;
+using Carapace.Envelope.Format;
+using Carapace.Gateway.Actions;
+using Carapace.Gateway.Activations;
+using Carapace.Gateway.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace Carapace.Gateway.Invocations;
+
+/// <summary>
+/// <c>POST /api/v1/namespaces/{ns}/actions/{name}</c> (<c>blocking</c>, <c>result</c>): OpenWhisk's action invocation.
+/// A confidential action takes and returns envelopes (<see cref="EnvelopeMediaType"/>) that only enclaves open; a
+/// plaintext action takes and returns JSON, sealed and opened for the enclave by the <see cref="IPlaintextBridge"/>.
+/// </summary>
+internal sealed class InvokeEndpoints(
+    ActionRegistry registry, ActivationStore activations, InvocationService? invocations, IPlaintextBridge? plaintext,
+    long maxInvocationBytes, TimeSpan blockingWait, ILogger logger)
+{
+    /// <summary>The media type of envelopes.</summary>
+    public const string EnvelopeMediaType = "application/vnd.carapace.envelope";
+
+    /// <summary>The response header with the activation id of a <c>result=true</c> response.</summary>
+    public const string ActivationHeader = "Carapace-Activation-Id";
+
+    /// <summary>The response header with the receipts, base64, comma-separated, in step order.</summary>
+    public const string ReceiptsHeader = "Carapace-Receipts";
+
+    /// <summary>The response header saying whether an enclave was specialised for the request.</summary>
+    public const string ColdHeader = "Carapace-Cold";
+
+    private const string Item = "/api/v1/namespaces/{ns}/actions/{name}";
+
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapPost(Item, InvokeAsync);
+        routes.MapGet("/api/v1/namespaces/{ns}/activations/{id}/receipts", ReceiptsAsync);
+    }
+
+    private async Task InvokeAsync(HttpContext context)
+    {
+        if (await ActionEndpoints.ResolveNameAsync(context).ConfigureAwait(false) is not { } name)
+        {
+            return;
+        }
+
+        string? error = null;
+        if (!QueryArgs.TryBool(context.Request, "blocking", false, out var blocking, out error)
+            || !QueryArgs.TryBool(context.Request, "result", false, out var resultOnly, out error))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (invocations is null)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+                "This gateway has no controller and worker to run actions; start the platform with 'carapace up'.").ConfigureAwait(false);
+            return;
+        }
+
+        if (registry.Get(name) is not { } action)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await RequestBody.ReadAsync(context.Request, maxInvocationBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ApiError.TooLarge(maxInvocationBytes)).ConfigureAwait(false);
+            return;
+        }
+
+        var input = action.Confidential ? await ConfidentialInputAsync(context, body).ConfigureAwait(false)
+            : await PlaintextInputAsync(context, action, body).ConfigureAwait(false);
+        if (input is null)
+        {
+            return;
+        }
+
+        PendingInvocation pending;
+        try
+        {
+            pending = await invocations.StartAsync(new InvocationRequest
+            {
+                Action = name,
+                Subject = GatewayRequest.Of(context).Namespace!,
+                SealedInput = input,
+            }, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvocationRejectedException e)
+        {
+            var status = e.Reason switch
+            {
+                InvocationRejection.NotFound => StatusCodes.Status404NotFound,
+                InvocationRejection.NotRunnable => StatusCodes.Status502BadGateway,
+                _ => StatusCodes.Status400BadRequest,
+            };
+            await ApiError.WriteAsync(context, status, e.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (QueueFullException e)
+        {
+            GatewayLog.Throttled(logger, name.Namespace);
+            context.Response.Headers.RetryAfter = "1";
+            await ApiError.WriteAsync(context, StatusCodes.Status429TooManyRequests, e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        if (!blocking)
+        {
+            await JsonOutput.WriteAsync(context, StatusCodes.Status202Accepted,
+                new JsonObject { ["activationId"] = pending.ActivationId.ToString() }).ConfigureAwait(false);
+            return;
+        }
+
+        InvocationResult result;
+        try
+        {
+            result = await pending.Completion.WaitAsync(blockingWait, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // As OpenWhisk: a blocking call that outlasts the wait turns into a non-blocking one.
+            await JsonOutput.WriteAsync(context, StatusCodes.Status202Accepted,
+                new JsonObject { ["activationId"] = pending.ActivationId.ToString() }).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteResultAsync(context, action, result, resultOnly).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]?> ConfidentialInputAsync(HttpContext context, byte[] body)
+    {
+        var type = context.Request.ContentType;
+        if (type is null || !type.Split(';')[0].Trim().Equals(EnvelopeMediaType, StringComparison.OrdinalIgnoreCase))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"This action is confidential: its input must be an envelope sealed for it (Content-Type: {EnvelopeMediaType}), "
+                + $"not '{type ?? "none"}'; seal it with 'carapace invoke' or the Carapace client SDK.").ConfigureAwait(false);
+            return null;
+        }
+
+        return body;
+    }
+
+    private async Task<byte[]?> PlaintextInputAsync(HttpContext context, ActionRecord action, byte[] body)
+    {
+        if (plaintext is null)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway,
+                $"The action {action.Name} is not confidential, and this gateway cannot run plaintext actions.").ConfigureAwait(false);
+            return null;
+        }
+
+        JsonObject parameters;
+        try
+        {
+            var node = body.Length == 0 ? new JsonObject() : JsonNode.Parse(body);
+            if (node is not JsonObject given)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest,
+                    "The request content was malformed: the parameters of an invocation must be a JSON object.").ConfigureAwait(false);
+                return null;
+            }
+
+            parameters = given;
+        }
+        catch (JsonException)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest,
+                "The request content was malformed: the body is not valid JSON.").ConfigureAwait(false);
+            return null;
+        }
+
+        // As OpenWhisk: the action's default parameters, overridden by the request's.
+        foreach (var parameter in action.Parameters)
+        {
+            if (!parameters.ContainsKey(parameter.Key))
+            {
+                parameters[parameter.Key] = JsonNode.Parse(parameter.Value.GetRawText());
+            }
+        }
+
+        var first = action;
+        if (action.Exec.IsSequence)
+        {
+            var resolution = registry.Resolve(action.Name);
+            if (resolution.Status != SequenceResolutionStatus.Resolved)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, resolution.Error ?? "The sequence cannot be run.").ConfigureAwait(false);
+                return null;
+            }
+
+            first = resolution.Steps[0];
+        }
+
+        return plaintext.Seal(first, RequestId.New(), JsonSerializer.SerializeToUtf8Bytes(parameters));
+    }
+
+    private async Task WriteResultAsync(HttpContext context, ActionRecord action, InvocationResult result, bool resultOnly)
+    {
+        var headers = context.Response.Headers;
+        headers[ActivationHeader] = result.ActivationId.ToString();
+        headers[ColdHeader] = result.ColdStart ? "true" : "false";
+        if (result.Receipts.Count > 0)
+        {
+            headers[ReceiptsHeader] = string.Join(',', result.Receipts.Select(r => Convert.ToBase64String(r.Span)));
+        }
+
+        var status = result.Replayed ? StatusCodes.Status409Conflict
+            : result.Status == ActivationStatus.Success ? StatusCodes.Status200OK
+            : StatusCodes.Status502BadGateway;
+        if (resultOnly && action.Confidential && result.Status == ActivationStatus.Success && result.SealedOutput is { } output)
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = EnvelopeMediaType;
+            context.Response.ContentLength = output.Length;
+            await context.Response.Body.WriteAsync(output, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
+        var record = activations.Get(result.ActivationId);
+        if (record?.Response is not { } response)
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status500InternalServerError, ApiError.InternalError).ConfigureAwait(false);
+            return;
+        }
+
+        var responseJson = ActivationJson.Response(response);
+        if (action.Confidential)
+        {
+            AddSealed(responseJson, activations.GetOutput(result.ActivationId));
+        }
+
+        if (resultOnly)
+        {
+            await JsonOutput.WriteAsync(context, status, responseJson["result"]!.DeepClone()).ConfigureAwait(false);
+            return;
+        }
+
+        var full = ActivationJson.Full(record, action.Confidential ? null : activations.GetSealedLogs(record.ActivationId));
+        full["response"] = responseJson;
+        await JsonOutput.WriteAsync(context, status, full).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the sealed output (base64) and the receipts to a confidential activation's result object.</summary>
+    internal static void AddSealed(JsonObject response, ActivationOutput? output)
+    {
+        if (output is null || response["result"] is not JsonObject result)
+        {
+            return;
+        }
+
+        if (output.SealedOutput is { } envelope)
+        {
+            result["envelope"] = Convert.ToBase64String(envelope);
+        }
+
+        result["receipts"] = new JsonArray([.. output.Receipts.Select(r => (JsonNode)Convert.ToBase64String(r))]);
+    }
+
+    private async Task ReceiptsAsync(HttpContext context)
+    {
+        if (await ActivationEndpoints.FindAsync(context, activations).ConfigureAwait(false) is not { } record)
+        {
+            return;
+        }
+
+        var output = activations.GetOutput(record.ActivationId);
+        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonObject
+        {
+            ["activationId"] = record.ActivationId.ToString(),
+            ["receipts"] = new JsonArray([.. (output?.Receipts ?? []).Select(r => (JsonNode)Convert.ToBase64String(r))]),
+        }).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Carapace.Controller.Invocation;
+using Carapace.Controller.Registry;
+using Carapace.Enclave.Session;
+using Carapace.Envelope;
+using Carapace.Envelope.Format;
+using Carapace.Envelope.Sealing;
+
+namespace Carapace.Platform;
+
+/// <summary>
+/// The trusted edge's keys for actions deployed with <c>confidential: false</c>: one in-memory
+/// <see cref="ProvisioningPlan"/> per action version (a fresh master key, the action's one-step chain), which provisions
+/// the action's enclaves directly (no KMS) and seals and opens its payloads for the gateway. The keys never leave this
+/// process except sealed to an enclave, and vanish when it stops.
+/// </summary>
+internal sealed class PlaintextBridge : IPlaintextBridge, IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<ProvisioningPlan>> _plans = new(StringComparer.Ordinal);
+    private readonly Func<ActionRecord, byte[]> _module;
+
+    public PlaintextBridge(Func<ActionRecord, byte[]> module) => _module = module;
+
+    /// <summary>The plan of <paramref name="action"/>'s version.</summary>
+    public ProvisioningPlan PlanFor(ActionRecord action)
+    {
+        var key = $"{action.Name.Path}@{action.Version}";
+        return _plans.GetOrAdd(key, _ => new Lazy<ProvisioningPlan>(() =>
+            ProvisioningPlan.Create(_module(action), ActionFunctions.ManifestOf(action), chainId: InvocationService.ChainIdOf(action.Name)))).Value;
+    }
+
+    public byte[] Seal(ActionRecord action, RequestId requestId, ReadOnlySpan<byte> payload) =>
+        EnvelopeSealer.Seal(PlanFor(action).Input, payload, new SealOptions
+        {
+            RequestId = requestId,
+            Function = action.Name.Name,
+            ContentType = "application/json",
+        });
+
+    public PlaintextStep Open(ActionRecord action, ReadOnlyMemory<byte> sealedOutput, ReadOnlyMemory<byte> sealedLog)
+    {
+        var plan = PlanFor(action);
+        var logs = Array.Empty<byte>();
+        if (sealedLog.Length > 0)
+        {
+            try
+            {
+                using var log = EnvelopeOpener.Open(plan.Log, sealedLog.Span);
+                logs = log.Payload.ToArray();
+            }
+            catch (EnvelopeException e)
+            {
+                logs = Encoding.UTF8.GetBytes($"[the log did not open: {e.Message}]");
+            }
+        }
+
+        if (sealedOutput.Length == 0)
+        {
+            return new PlaintextStep(JsonSerializer.SerializeToElement(new { }), logs);
+        }
+
+        try
+        {
+            using var output = EnvelopeOpener.Open(plan.Output, sealedOutput.Span);
+            return new PlaintextStep(ResultOf(output.Payload.Span), logs);
+        }
+        catch (EnvelopeException e)
+        {
+            return new PlaintextStep(JsonSerializer.SerializeToElement(new { error = $"the output did not open: {e.Message}" }), logs);
+        }
+    }
+
+    public byte[] Forward(ActionRecord from, ActionRecord to, RequestId requestId, ReadOnlyMemory<byte> sealedOutput)
+    {
+        using var output = EnvelopeOpener.Open(PlanFor(from).Output, sealedOutput.Span);
+        return Seal(to, requestId, output.Payload.Span);
+    }
+
+    public void Dispose()
+    {
+        foreach (var plan in _plans.Values.Where(p => p.IsValueCreated))
+        {
+            plan.Value.Dispose();
+        }
+
+        _plans.Clear();
+    }
+
+    /// <summary>
+    /// OpenWhisk's result object for a function's stdout: the stdout itself when it is a JSON object, otherwise
+    /// <c>{"output": "&lt;stdout as text&gt;"}</c>.
+    /// </summary>
+    internal static JsonElement ResultOf(ReadOnlySpan<byte> stdout)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(stdout);
+            if (JsonElement.TryParseValue(ref reader, out var parsed) && parsed is { ValueKind: JsonValueKind.Object } json)
+            {
+                return json;
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: wrapped below.
+        }
+
+        return JsonSerializer.SerializeToElement(new { output = Encoding.UTF8.GetString(stdout) });
+    }
+}

@@ -1,0 +1,210 @@
+using Carapace.Controller.Activations;
+using Carapace.Controller.Invocation;
+using Carapace.Controller.Registry;
+using Carapace.Controller.Scheduling;
+using Carapace.Gateway;
+using Carapace.Gateway.Auth;
+using Carapace.Worker.Cache;
+using Carapace.Worker.Enclaves;
+using Carapace.Worker.Pools;
+using Microsoft.Extensions.Logging;
+
+namespace Carapace.Platform;
+
+/// <summary>
+/// The embedded platform in one host process: the gateway (HTTPS, OpenWhisk API), the controller (registry,
+/// activation records, admission, scheduling, chain routing) and a worker (stem cells and per-action enclave pools);
+/// enclaves run as child processes and attest to the KMS at <see cref="PlatformOptions.Kms"/>. Confidential actions
+/// get their keys from the KMS only; this process moves their envelopes without being able to open them.
+/// </summary>
+public sealed class PlatformHost : IAsyncDisposable
+{
+    private readonly ActionRegistry _registry;
+    private readonly ActivationStore _activations;
+    private readonly NamespaceCredentials _credentials;
+    private readonly StemCellPool _cells;
+    private readonly ActionPools _pools;
+    private readonly PlaintextBridge _plaintext;
+    private readonly InvocationService _invocations;
+    private readonly GatewayHost _gateway;
+    private readonly ILogger _logger;
+    private bool _disposed;
+
+    private PlatformHost(ActionRegistry registry, ActivationStore activations, NamespaceCredentials credentials, StemCellPool cells,
+        ActionPools pools, PlaintextBridge plaintext, InvocationService invocations, GatewayHost gateway, ILogger logger, int abandoned)
+    {
+        _registry = registry;
+        _activations = activations;
+        _credentials = credentials;
+        _cells = cells;
+        _pools = pools;
+        _plaintext = plaintext;
+        _invocations = invocations;
+        _gateway = gateway;
+        _logger = logger;
+        AbandonedSteps = abandoned;
+    }
+
+    /// <summary>The gateway's base address.</summary>
+    public Uri Endpoint => _gateway.Endpoint;
+
+    /// <summary>The gateway (to create namespaces and their credentials).</summary>
+    public GatewayHost Gateway => _gateway;
+
+    /// <summary>The stem-cell pool (for statistics).</summary>
+    public StemCellPool StemCells => _cells;
+
+    /// <summary>Steps a previous run left claimed and unfinished, recorded as failures at this start.</summary>
+    public int AbandonedSteps { get; }
+
+    /// <summary>Opens the state in the data directory, starts the stem cells and the gateway.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="IOException">The gateway cannot listen.</exception>
+    public static async Task<PlatformHost> StartAsync(PlatformOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid platform options:" + string.Concat(problems.Select(p => "\n  - " + p)), nameof(options));
+        }
+
+        var logger = options.LoggerFactory.CreateLogger("Carapace.Platform");
+        var data = Path.GetFullPath(options.DataDirectory);
+        var database = GatewayHost.ControllerDatabasePath(data);
+        var disposables = new Stack<Func<ValueTask>>();
+        try
+        {
+            var registry = new ActionRegistry(database);
+            disposables.Push(() => { registry.Dispose(); return ValueTask.CompletedTask; });
+            var activations = new ActivationStore(database);
+            disposables.Push(() => { activations.Dispose(); return ValueTask.CompletedTask; });
+
+            // Nothing of a previous run can still be running: its claimed steps become recorded failures.
+            var abandoned = activations.FailAbandonedSteps("the platform stopped while this step was running");
+            var credentials = new NamespaceCredentials(NamespaceCredentials.PathIn(data));
+            disposables.Push(() => { credentials.Dispose(); return ValueTask.CompletedTask; });
+
+            Directory.CreateDirectory(options.SimulationDirectory);
+            var launch = new EnclaveLaunchOptions
+            {
+                EnclavePath = options.EnclavePath ?? Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
+                PlatformKeyPath = Path.Combine(options.SimulationDirectory, "platform.key"),
+                Diagnostics = (pid, line) => PlatformLog.Enclave(logger, pid, line),
+            };
+            launch.Validate();
+            var cells = new StemCellPool(launch, options.StemCells);
+            disposables.Push(cells.DisposeAsync);
+
+            byte[] ModuleOf(ActionRecord action) => action.Exec.ModuleSha256 is { } sha && registry.GetModule(sha) is { } module
+                ? module
+                : throw new InvalidOperationException($"the module of {action.Name} is missing from the registry");
+
+            var plaintext = new PlaintextBridge(ModuleOf);
+            disposables.Push(() => { plaintext.Dispose(); return ValueTask.CompletedTask; });
+            var cache = new ModuleCacheStore(Path.Combine(data, "cache", "modules"));
+            var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), options, plaintext), cache);
+            disposables.Push(pools.DisposeAsync);
+            var invocations = new InvocationService(registry, activations, new AdmissionQueue(options.Admission), pools, plaintext);
+            disposables.Push(invocations.DisposeAsync);
+
+            var gateway = await GatewayHost.StartAsync(new GatewayOptions
+            {
+                DataDirectory = data,
+                Address = options.Address,
+                Port = options.Port,
+                Certificate = options.Certificate,
+                Credentials = credentials,
+                MaxInvocationBytes = options.MaxInvocationBytes,
+                Invocations = invocations,
+                Plaintext = plaintext,
+                Kms = options.Kms,
+                LoggerFactory = options.LoggerFactory,
+            }, cancellationToken).ConfigureAwait(false);
+            PlatformLog.Started(logger, gateway.Endpoint, options.StemCells, abandoned);
+            return new PlatformHost(registry, activations, credentials, cells, pools, plaintext, invocations, gateway, logger, abandoned);
+        }
+        catch
+        {
+            while (disposables.TryPop(out var dispose))
+            {
+                await dispose().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stops in order: the gateway stops taking requests, running invocations finish and are recorded (until
+    /// <paramref name="cancellationToken"/>; what is still running then is recorded as failed at the next start),
+    /// then enclaves are shut down (they zero their memory and exit) and the stores closed.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        PlatformLog.Stopping(_logger, _invocations.RunningCount);
+        try
+        {
+            await _gateway.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The grace period ended; the invocations below are drained as far as possible.
+        }
+
+        try
+        {
+            await _invocations.DrainAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            PlatformLog.DrainTimedOut(_logger, _invocations.RunningCount);
+        }
+
+        await _gateway.DisposeAsync().ConfigureAwait(false);
+        await _pools.DisposeAsync().ConfigureAwait(false);
+        await _cells.DisposeAsync().ConfigureAwait(false);
+        _plaintext.Dispose();
+        _credentials.Dispose();
+        _activations.Dispose();
+        _registry.Dispose();
+    }
+
+    /// <summary>Stops with a 30 s grace period.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await StopAsync(grace.Token).ConfigureAwait(false);
+    }
+
+    private static FunctionDefinition Define(ActionRecord action, byte[] module, PlatformOptions options, PlaintextBridge plaintext)
+    {
+        if (!action.Confidential)
+        {
+            var plan = plaintext.PlanFor(action);
+            return new FunctionDefinition
+            {
+                Module = module,
+                Provision = (ready, _) => Task.FromResult<Protocol.IProvisioningSession>(plan.ProvisionFor(ready)),
+                MaxInstances = options.MaxEnclavesPerAction,
+                MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
+            };
+        }
+
+        // A confidential action's enclaves prove this exact manifest and module to the KMS, which releases the chain
+        // keys only if the namespace's owners put that measurement in the policy.
+        return new FunctionDefinition
+        {
+            Module = module,
+            Kms = new KmsFunction(options.Kms.Url, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode()),
+            MaxInstances = options.MaxEnclavesPerAction,
+            MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
+        };
+    }
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Carapace.Platform;
+
+/// <summary>The platform host's log messages; public metadata only.</summary>
+internal static partial class PlatformLog
+{
+    [LoggerMessage(1, LogLevel.Information, "platform started: gateway {Endpoint}, {StemCells} stem cell(s); {Abandoned} step(s) of the previous run recorded as failed")]
+    public static partial void Started(ILogger logger, Uri endpoint, int stemCells, int abandoned);
+
+    [LoggerMessage(2, LogLevel.Information, "platform stopping; {Running} invocation(s) still running")]
+    public static partial void Stopping(ILogger logger, int running);
+
+    [LoggerMessage(3, LogLevel.Warning, "shutdown grace period over with {Running} invocation(s) still running; they are recorded as failed at the next start")]
+    public static partial void DrainTimedOut(ILogger logger, int running);
+
+    [LoggerMessage(4, LogLevel.Debug, "enclave {Pid}: {Line}")]
+    public static partial void Enclave(ILogger logger, int pid, string line);
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Carapace.Controller.Scheduling;
+using Carapace.Gateway;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Carapace.Platform;
+
+/// <summary>How a <see cref="PlatformHost"/> runs. Checked as a whole before anything starts.</summary>
+public sealed class PlatformOptions
+{
+    /// <summary>Where state lives: <c>controller/</c> (SQLite), <c>gateway/</c> (credentials), <c>cache/</c> (compiled modules), <c>sim/</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The gateway's address; loopback by default.</summary>
+    public IPAddress Address { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The gateway's port; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The gateway's HTTPS certificate, with its private key.</summary>
+    public required X509Certificate2 Certificate { get; init; }
+
+    /// <summary>The KMS the enclaves of confidential actions attest to, as clients are told about it.</summary>
+    public required KmsAdvertisement Kms { get; init; }
+
+    /// <summary>Prewarmed stem-cell enclaves kept ready (default 2).</summary>
+    public int StemCells { get; init; } = 2;
+
+    /// <summary>Most enclaves per action version (default: the number of processors, at least 2).</summary>
+    public int MaxEnclavesPerAction { get; init; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary>Invocations one enclave serves before it is recycled.</summary>
+    public int MaxInvocationsPerEnclave { get; init; } = 1_000;
+
+    /// <summary>Per-namespace concurrency and queue bounds (beyond them: 429).</summary>
+    public AdmissionOptions Admission { get; init; } = new();
+
+    /// <summary>The largest invocation body (default 16 MiB).</summary>
+    public long MaxInvocationBytes { get; init; } = 16L * 1024 * 1024;
+
+    /// <summary>The enclave program; default: beside the running application.</summary>
+    public string? EnclavePath { get; init; }
+
+    /// <summary>Where the platform logs (metadata only).</summary>
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The simulated platform's folder (platform key, quoting key): <c>&lt;data dir&gt;/sim</c>.</summary>
+    public string SimulationDirectory => Path.Combine(DataDirectory, "sim");
+
+    /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            problems.Add("DataDirectory is empty; give the folder where the platform keeps its state.");
+        }
+
+        if (Certificate is null || !Certificate.HasPrivateKey)
+        {
+            problems.Add("Certificate is missing or has no private key; the gateway serves HTTPS only.");
+        }
+
+        if (Kms is null)
+        {
+            problems.Add("Kms is null; confidential actions need a KMS to attest to.");
+        }
+
+        if (StemCells is < 0 or > 64)
+        {
+            problems.Add($"StemCells {StemCells} is outside 0..64.");
+        }
+
+        if (MaxEnclavesPerAction < 1)
+        {
+            problems.Add($"MaxEnclavesPerAction {MaxEnclavesPerAction} is below 1.");
+        }
+
+        if (MaxInvocationsPerEnclave < 1)
+        {
+            problems.Add($"MaxInvocationsPerEnclave {MaxInvocationsPerEnclave} is below 1.");
+        }
+
+        return problems;
+    }
+}
