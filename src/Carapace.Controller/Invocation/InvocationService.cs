@@ -314,9 +314,9 @@ public sealed class InvocationService : IAsyncDisposable
             {
                 Status = status,
                 Error = error,
-                SealedOutput = plain is null && result.Output.Length > 0 ? result.Output : null,
+                SealedOutput = plain is null && result.Output.Length > 0 ? result.Output : NoBytes,
                 PlainResult = plain?.Result,
-                SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : null,
+                SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : NoBytes,
                 Receipts = ReceiptOf(result).Length > 0 ? [ReceiptOf(result)] : [],
                 InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
             });
@@ -329,7 +329,7 @@ public sealed class InvocationService : IAsyncDisposable
                 _activations.RecordStepFailure(requestId, plan.Chain, i, error ?? status.ToWire());
                 var stepError = sequence ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
                 return Finish(top, activation, sequence, status, stepError, stepActivations, receipts, cold, initMicros,
-                    result.Output.Length > 0 && !sequence ? result.Output : null, log) with { PlainResult = plainResult };
+                    result.Output.Length > 0 && !sequence ? result.Output : NoBytes, log) with { PlainResult = plainResult };
             }
 
             input = action.Confidential || i == plan.Steps.Count
@@ -342,7 +342,7 @@ public sealed class InvocationService : IAsyncDisposable
             _activations.Complete(top.ActivationId, new ActivationOutcome
             {
                 Status = ActivationStatus.Success,
-                SealedOutput = plainResult is null ? input : null,
+                SealedOutput = plainResult is null ? input : NoBytes,
                 PlainResult = plainResult,
                 Receipts = receipts,
                 InitTimeMs = cold ? initMicros / 1000 : null,
@@ -420,6 +420,9 @@ public sealed class InvocationService : IAsyncDisposable
         InvocationStatus.IntegrityViolation => (ActivationStatus.WhiskInternalError, result.Message),
         _ => (ActivationStatus.DeveloperError, result.Message),
     };
+
+    // Null, typed: a bare null in a conditional with a ReadOnlyMemory<byte> would become an empty (non-null) memory.
+    private static readonly ReadOnlyMemory<byte>? NoBytes = null;
 
     // Until enclaves sign receipts, a result carries none.
     private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => ReadOnlyMemory<byte>.Empty;
