@@ -1,0 +1,20 @@
+namespace Carapace.Client.Gateway;
+
+/// <summary>Why a gateway request failed.</summary>
+public enum GatewayFailure
+{
+    /// <summary>The gateway answered with an error status (<see cref="GatewayException.StatusCode"/>, OpenWhisk <c>error</c> and <c>code</c>).</summary>
+    Rejected,
+
+    /// <summary>The gateway could not be reached (refused, unresolvable, TLS failure other than trust, connection lost).</summary>
+    Unreachable,
+
+    /// <summary>The gateway's certificate is not from the pinned platform CA or is not for the host name; nothing was sent.</summary>
+    Untrusted,
+
+    /// <summary>The gateway did not answer in time.</summary>
+    TimedOut,
+
+    /// <summary>The gateway answered with a body this client cannot read.</summary>
+    BadResponse,
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+
+namespace Carapace.Client.Gateway;
+
+/// <summary>What <see cref="GatewayClient.PutActionAsync"/> sends besides the module.</summary>
+public sealed class PutActionOptions
+{
+    /// <summary>The memory limit in MiB; the platform default (or, on update, the current limit) when null.</summary>
+    public int? MemoryMiB { get; init; }
+
+    /// <summary>The time limit in milliseconds; the platform default (or, on update, the current limit) when null.</summary>
+    public int? TimeoutMs { get; init; }
+
+    /// <summary>OpenWhisk annotations (key to JSON value); <c>exec</c> and <c>confidential</c> are set by the platform.</summary>
+    public IReadOnlyDictionary<string, JsonNode?>? Annotations { get; init; }
+
+    /// <summary>OpenWhisk default parameters (key to JSON value).</summary>
+    public IReadOnlyDictionary<string, JsonNode?>? Parameters { get; init; }
+
+    /// <summary>True (the default) for a confidential action (sealed input and output); false for plaintext JSON.</summary>
+    public bool Confidential { get; init; } = true;
+
+    /// <summary>Replace an existing action of the same name (a new version); without it an existing one is a 409.</summary>
+    public bool Overwrite { get; init; }
+}
