@@ -18,8 +18,8 @@ namespace Carapace.Kms;
 /// <remarks>
 /// Today the master key is always simulated (<see cref="IsSimulated"/>): show <see cref="Warning"/> wherever the KMS
 /// starts. Authentication of owners happens through policy signatures; authentication of the callers of
-/// <see cref="PutSecret"/> and <see cref="DeleteSecret"/> (the namespace's clients, see <see cref="KmsPolicy.FindClient"/>)
-/// is the endpoint's job.
+/// <see cref="PutSecret"/> and <see cref="DeleteSecret"/> (the namespace's owners) and of client-key requests (its
+/// clients) is the endpoint's job: signed requests, see <see cref="Api.OwnerRequestSignature"/>.
 /// </remarks>
 public sealed class KmsService : IDisposable
 {
@@ -68,6 +68,7 @@ public sealed class KmsService : IDisposable
 
             _secrets = new SecretStore(_database, _master, Audit, time);
             Releases = new KeyReleaseService(Policies, _secrets, _master, Audit);
+            ClientKeys = new ClientKeyService(Policies, _master, Audit);
             _nonces = new NonceRegistry(time, options.NonceLifetime, options.MaxOutstandingNonces);
         }
         catch
@@ -92,6 +93,9 @@ public sealed class KmsService : IDisposable
 
     /// <summary>The release decisions, for callers that check freshness themselves.</summary>
     public KeyReleaseService Releases { get; }
+
+    /// <summary>The release of chains' client-side edge keys to authenticated clients (the <c>/v1/client-keys</c> endpoint authenticates them).</summary>
+    internal ClientKeyService ClientKeys { get; }
 
     /// <summary>The secret store itself, for this assembly's tests.</summary>
     internal SecretStore Secrets => _secrets;

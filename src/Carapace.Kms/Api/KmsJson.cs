@@ -33,6 +33,9 @@ internal sealed record ReleaseRequest(string? Namespace, string? Function);
 /// <summary><c>POST /v1/release</c> granted: the entitlement sealed to the client certificate's key (see <see cref="ReleaseSealing"/>).</summary>
 internal sealed record ReleaseResponse(string? EphemeralKey, string? Nonce, string? Ciphertext);
 
+/// <summary><c>POST /v1/client-keys</c> request (the granted answer is written by <see cref="ChainKeysCodec"/>, which zeroes its buffers).</summary>
+internal sealed record ClientKeysRequest(string? Namespace, string? Chain);
+
 /// <summary>Source-generated JSON for the API types: camelCase names, unknown members refused.</summary>
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
@@ -46,4 +49,5 @@ internal sealed record ReleaseResponse(string? EphemeralKey, string? Nonce, stri
 [JsonSerializable(typeof(AuditVerificationResponse))]
 [JsonSerializable(typeof(ReleaseRequest))]
 [JsonSerializable(typeof(ReleaseResponse))]
+[JsonSerializable(typeof(ClientKeysRequest))]
 internal sealed partial class KmsJson : JsonSerializerContext;

@@ -6,9 +6,11 @@ using Carapace.Kms.Policy;
 namespace Carapace.Kms.Api;
 
 /// <summary>
-/// How a namespace owner signs a KMS request (secret upload, audit read). Three headers go with the request:
-/// <c>Carapace-Owner</c> (the owner's id in the namespace's policy), <c>Carapace-Time</c> (Unix seconds) and
-/// <c>Carapace-Signature</c>: base64 of the owner key's ECDSA P-256 / SHA-256 signature (IEEE P1363, r ‖ s) over
+/// How a namespace owner signs a KMS request (secret upload, audit read) — and, the same way, how a client of the
+/// namespace signs its request for a chain's client keys. Three headers go with the request: <c>Carapace-Owner</c> (the
+/// owner's id in the namespace's policy) or, for a client, <c>Carapace-Client</c> (the client's id in the policy's
+/// <c>clients</c>), <c>Carapace-Time</c> (Unix seconds) and <c>Carapace-Signature</c>: base64 of the signer key's
+/// ECDSA P-256 / SHA-256 signature (IEEE P1363, r ‖ s) over
 /// <code>
 /// carapace-kms-request-v1\n{METHOD}\n{target}\n{unix-seconds}\n{hex SHA-256(body)}
 /// </code>
@@ -21,6 +23,9 @@ public static class OwnerRequestSignature
     /// <summary>The header naming the signing owner.</summary>
     public const string OwnerHeader = "Carapace-Owner";
 
+    /// <summary>The header naming the signing client (client-key requests).</summary>
+    public const string ClientHeader = "Carapace-Client";
+
     /// <summary>The header carrying the signature.</summary>
     public const string SignatureHeader = "Carapace-Signature";
 
@@ -32,7 +37,7 @@ public static class OwnerRequestSignature
 
     private const string Label = "carapace-kms-request-v1";
 
-    /// <summary>The exact bytes an owner signs for a request.</summary>
+    /// <summary>The exact bytes an owner or client signs for a request.</summary>
     public static byte[] CanonicalBytes(string method, string target, long unixSeconds, ReadOnlySpan<byte> body)
     {
         ArgumentException.ThrowIfNullOrEmpty(method);
@@ -42,7 +47,7 @@ public static class OwnerRequestSignature
         return Encoding.UTF8.GetBytes(text);
     }
 
-    /// <summary>The <c>Carapace-Signature</c> value for a request signed by <paramref name="key"/>.</summary>
+    /// <summary>The <c>Carapace-Signature</c> value for a request signed by <paramref name="key"/> (an owner's or a client's).</summary>
     public static string Sign(OwnerKey key, string method, string target, long unixSeconds, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -20,4 +20,10 @@ public enum AuditKind
 
     /// <summary>A secret was deleted.</summary>
     SecretDeleted,
+
+    /// <summary>The client-side edge keys of a chain were released to a client of the namespace (key fingerprints only).</summary>
+    ClientKeysReleased,
+
+    /// <summary>A client's request for a chain's edge keys was denied.</summary>
+    ClientKeysDenied,
 }

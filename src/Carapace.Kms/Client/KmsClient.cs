@@ -18,7 +18,8 @@ namespace Carapace.Kms.Client;
 /// Talks to a <see cref="Server.KmsServer"/> over attested TLS. Every connection first checks the KMS's RA-TLS
 /// certificate against the <see cref="KmsServerTrust"/> and fails closed with <see cref="KmsTrustException"/>, so no
 /// policy, secret or owner signature ever reaches a KMS that is not the expected code. Owners use it to set policies,
-/// upload secrets and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get their keys.
+/// upload secrets and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get their keys; clients of a
+/// namespace use <see cref="GetChainKeysAsync"/> to get a chain's client-side edge keys.
 /// </summary>
 /// <remarks>
 /// Errors: <see cref="KmsTrustException"/> (the KMS is not trusted), <see cref="KmsDeniedException"/> (a release or
@@ -175,6 +176,59 @@ public sealed class KmsClient : IDisposable
     }
 
     /// <summary>
+    /// The client-side edge keys of chain <paramref name="chain"/> of <paramref name="ns"/>, asked for as client
+    /// <paramref name="clientId"/> of the namespace's policy (its <c>clients</c>) with a request signed by
+    /// <paramref name="clientKey"/>: <see cref="ChainKeys.Entry"/> to seal the chain's input, <see cref="ChainKeys.Exit"/> to
+    /// open its output, <see cref="ChainKeys.Log"/> to open each step's log. They travel only over this client's attested
+    /// TLS channel. Dispose the result after use to zero the keys.
+    /// </summary>
+    /// <exception cref="KmsDeniedException">The KMS denied the request: <see cref="KmsDenialReason.UnknownNamespace"/>,
+    /// <see cref="KmsDenialReason.UnknownChain"/>, <see cref="KmsDenialReason.UnknownClient"/>,
+    /// <see cref="KmsDenialReason.MissingSignature"/>, <see cref="KmsDenialReason.BadSignature"/> (another key than the
+    /// client's in the policy) or <see cref="KmsDenialReason.StaleSignature"/> (this machine's clock is more than
+    /// <see cref="OwnerRequestSignature.MaxClockSkew"/> off); the message is the KMS's.</exception>
+    /// <exception cref="KmsRequestException">The KMS cannot be reached, answered another error, or sent keys this client cannot read or did not ask for.</exception>
+    /// <exception cref="KmsTrustException">The KMS is not trusted.</exception>
+    public async Task<ChainKeys> GetChainKeysAsync(string ns, string chain, OwnerKey clientKey, string clientId, CancellationToken cancellationToken = default)
+    {
+        CheckName(ns, nameof(ns));
+        CheckName(chain, nameof(chain));
+        var content = JsonSerializer.SerializeToUtf8Bytes(new ClientKeysRequest(ns, chain), KmsJson.Default.ClientKeysRequest);
+        using var request = new HttpRequestMessage(HttpMethod.Post, KmsApiPaths.ClientKeys[1..]) { Content = Json(content) };
+        Sign(request, content, clientKey, OwnerRequestSignature.ClientHeader, clientId, nameof(clientId));
+        var (status, body) = await SendAsync(_http, _verifier, request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (status != HttpStatusCode.OK)
+            {
+                throw Failure(status, body, $"release the client keys of chain '{chain}' of namespace '{ns}'", unauthenticatedIsDenial: true);
+            }
+
+            ChainKeys keys;
+            try
+            {
+                keys = ChainKeysCodec.Decode(body);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new KmsRequestException($"the KMS at {Endpoint} sent client keys this client cannot read ({e.Message})", status, inner: e);
+            }
+
+            if (keys.Namespace != ns || keys.Chain != chain)
+            {
+                keys.Dispose();
+                throw new KmsRequestException($"the KMS at {Endpoint} sent the client keys of another namespace or chain than asked", status);
+            }
+
+            return keys;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(body);
+        }
+    }
+
+    /// <summary>
     /// Attested key release, as an enclave does it: gets a nonce, makes a fresh P-256 key and an RA-TLS certificate over
     /// it with evidence from <paramref name="issuer"/> binding the nonce, connects anew presenting that certificate (still
     /// verifying the KMS), asks for <paramref name="function"/>'s entitlement in <paramref name="ns"/> and opens the
@@ -293,24 +347,32 @@ public sealed class KmsClient : IDisposable
         }
     }
 
-    private void SignAsOwner(HttpRequestMessage request, ReadOnlySpan<byte> body, OwnerKey owner, string ownerId)
+    private void SignAsOwner(HttpRequestMessage request, ReadOnlySpan<byte> body, OwnerKey owner, string ownerId) =>
+        Sign(request, body, owner, OwnerRequestSignature.OwnerHeader, ownerId, nameof(ownerId));
+
+    /// <summary>Adds the signer, time and signature headers of <see cref="OwnerRequestSignature"/>, the signer named in <paramref name="signerHeader"/>.</summary>
+    private void Sign(HttpRequestMessage request, ReadOnlySpan<byte> body, OwnerKey key, string signerHeader, string signerId, string parameter)
     {
-        ArgumentNullException.ThrowIfNull(owner);
-        CheckName(ownerId, nameof(ownerId));
+        ArgumentNullException.ThrowIfNull(key);
+        CheckName(signerId, parameter);
         var target = new Uri(Endpoint, request.RequestUri!).PathAndQuery;
         var time = _trust.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
-        request.Headers.Add(OwnerRequestSignature.OwnerHeader, ownerId);
+        request.Headers.Add(signerHeader, signerId);
         request.Headers.Add(OwnerRequestSignature.TimeHeader, time.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(OwnerRequestSignature.SignatureHeader, OwnerRequestSignature.Sign(owner, request.Method.Method, target, time, body));
+        request.Headers.Add(OwnerRequestSignature.SignatureHeader, OwnerRequestSignature.Sign(key, request.Method.Method, target, time, body));
     }
 
-    /// <summary>The exception for an error answer: a denial when the reason is a <see cref="KmsDenialReason"/>, a request failure otherwise.</summary>
-    private Exception Failure(HttpStatusCode status, byte[] body, string what)
+    /// <summary>
+    /// The exception for an error answer: a denial when the reason is a <see cref="KmsDenialReason"/> (of a 403, 404 or
+    /// 429 answer, or also of a 401 one when <paramref name="unauthenticatedIsDenial"/>), a request failure otherwise.
+    /// </summary>
+    private Exception Failure(HttpStatusCode status, byte[] body, string what, bool unauthenticatedIsDenial = false)
     {
         var error = TryError(body);
         var message = error?.Message ?? $"the KMS at {Endpoint} answered {(int)status} {status} when asked to {what}";
-        if (error?.Reason is { } reason && Enum.TryParse<KmsDenialReason>(reason, out var denial) && status is HttpStatusCode.Forbidden or HttpStatusCode.NotFound
-            or HttpStatusCode.TooManyRequests)
+        if (error?.Reason is { } reason && Enum.TryParse<KmsDenialReason>(reason, out var denial)
+            && (status is HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests
+                || (unauthenticatedIsDenial && status == HttpStatusCode.Unauthorized)))
         {
             return new KmsDeniedException(denial, message);
         }

@@ -76,6 +76,9 @@ public sealed record KmsPolicy
     /// <summary>The function named <paramref name="name"/>, or null.</summary>
     public PolicyFunction? FindFunction(string name) => Functions.FirstOrDefault(f => f.Name == name);
 
+    /// <summary>The chain named <paramref name="name"/>, or null.</summary>
+    public PolicyChain? FindChain(string name) => Chains.FirstOrDefault(c => c.Name == name);
+
     /// <summary>The id of the client whose public key is <paramref name="subjectPublicKeyInfo"/> (DER), or null.</summary>
     public string? FindClient(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {

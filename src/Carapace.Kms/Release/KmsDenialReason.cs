@@ -1,6 +1,6 @@
 namespace Carapace.Kms.Release;
 
-/// <summary>Why the KMS refused to release secrets and keys.</summary>
+/// <summary>Why the KMS refused to release secrets and keys (to attested code, or a chain's client keys to a client).</summary>
 public enum KmsDenialReason
 {
     /// <summary>The namespace has no policy.</summary>
@@ -41,4 +41,19 @@ public enum KmsDenialReason
 
     /// <summary>Too many nonces are outstanding; try again when some have expired.</summary>
     TooManyNonces,
+
+    /// <summary>The namespace's policy has no such chain.</summary>
+    UnknownChain,
+
+    /// <summary>The signer of a client request is not a client of the namespace's current policy.</summary>
+    UnknownClient,
+
+    /// <summary>A signed request lacks its signer, time or signature header.</summary>
+    MissingSignature,
+
+    /// <summary>A request signature (or its time) is malformed or does not verify with the signer's key in the policy.</summary>
+    BadSignature,
+
+    /// <summary>A signed request's time is further from the KMS's clock than the allowed skew (a stale or replayed request).</summary>
+    StaleSignature,
 }

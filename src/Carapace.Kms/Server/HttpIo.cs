@@ -82,12 +82,24 @@ internal static class HttpIo
 
     public static Task WriteJsonAsync<T>(HttpContext context, int status, T value, JsonTypeInfo<T> type)
     {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        context.Response.Headers.CacheControl = "no-store";
+        StartJson(context, status);
         return System.Text.Json.JsonSerializer.SerializeAsync(context.Response.Body, value, type, context.RequestAborted);
+    }
+
+    /// <summary>Writes JSON the caller already encoded (and zeroes afterwards, when it holds keys).</summary>
+    public static async Task WriteJsonAsync(HttpContext context, int status, ReadOnlyMemory<byte> json)
+    {
+        StartJson(context, status);
+        await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
     }
 
     public static Task WriteErrorAsync(HttpContext context, int status, string reason, string message, IReadOnlyList<string>? errors = null) =>
         WriteJsonAsync(context, status, new ErrorResponse(reason, message, errors), KmsJson.Default.ErrorResponse);
+
+    private static void StartJson(HttpContext context, int status)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+    }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Carapace.Attestation;
 using Carapace.Kms.Api;
 using Carapace.Kms.Policy;
@@ -19,7 +20,7 @@ namespace Carapace.Kms.Server;
 internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider time)
 {
     private const int MaxAuditRecords = 10_000;
-    private readonly OwnerAuthenticator _owners = new(kms.Policies, time);
+    private readonly SignedRequestAuthenticator _signers = new(kms.Policies, time);
 
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -30,6 +31,7 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         routes.MapGet(KmsApiPaths.Audit, context => Guard(context, GetAuditAsync));
         routes.MapGet(KmsApiPaths.AuditVerify, context => Guard(context, VerifyAuditAsync));
         routes.MapPost(KmsApiPaths.Release, context => Guard(context, ReleaseAsync));
+        routes.MapPost(KmsApiPaths.ClientKeys, context => Guard(context, ClientKeysAsync));
     }
 
     private async Task Guard(HttpContext context, Func<HttpContext, Task> handler)
@@ -161,8 +163,8 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
 
         try
         {
-            var owner = _owners.Check(context, ns, body);
-            if (owner.OwnerId is null)
+            var owner = _signers.Check(context, ns, body, RequestSigner.Owner);
+            if (owner.SignerId is null)
             {
                 await Refuse(context, owner.Status, owner.Reason, owner.Message).ConfigureAwait(false);
                 return;
@@ -185,7 +187,7 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
                 return;
             }
 
-            KmsServerLog.SecretStored(logger, ns, name, info.Version, owner.OwnerId);
+            KmsServerLog.SecretStored(logger, ns, name, info.Version, owner.SignerId);
             await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, new SecretResponse(info.Namespace, info.Name, info.Version, info.CreatedAt),
                 KmsJson.Default.SecretResponse).ConfigureAwait(false);
         }
@@ -249,29 +251,9 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
             return;
         }
 
-        var body = await HttpIo.ReadBodyAsync(context.Request, KmsApiPaths.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
-        if (body is null)
+        if (await ReadNamedRequestAsync(context, KmsJson.Default.ReleaseRequest, "release", "function", r => (r.Namespace, r.Function)).ConfigureAwait(false)
+            is not (_, var ns, var function))
         {
-            await TooLarge(context).ConfigureAwait(false);
-            return;
-        }
-
-        ReleaseRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize(body, KmsJson.Default.ReleaseRequest);
-        }
-        catch (JsonException e)
-        {
-            await Refuse(context, StatusCodes.Status400BadRequest, "BadJson",
-                $"the release request is not the JSON object {{\"namespace\": …, \"function\": …}} ({e.Message})").ConfigureAwait(false);
-            return;
-        }
-
-        if (request is not { Namespace: { } ns, Function: { } function } || !PolicyNames.IsValid(ns) || !PolicyNames.IsValid(function))
-        {
-            await Refuse(context, StatusCodes.Status400BadRequest, "BadJson",
-                $"the release request needs \"namespace\" and \"function\", each of which {PolicyNames.Rule}").ConfigureAwait(false);
             return;
         }
 
@@ -308,6 +290,97 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, sealedRelease, KmsJson.Default.ReleaseResponse).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>POST /v1/client-keys</c>: the client edges of a chain to a client of its namespace, whose signed request names
+    /// it in <c>Carapace-Client</c>. Every refusal after the body is read is a denial, audited and answered with its reason.
+    /// </summary>
+    private async Task ClientKeysAsync(HttpContext context)
+    {
+        if (await ReadNamedRequestAsync(context, KmsJson.Default.ClientKeysRequest, "client-keys", "chain", r => (r.Namespace, r.Chain)).ConfigureAwait(false)
+            is not (var body, var ns, var chain))
+        {
+            return;
+        }
+
+        var client = _signers.Check(context, ns, body, RequestSigner.Client);
+        if (client.SignerId is null)
+        {
+            var denial = client.ToDenial();
+            kms.ClientKeys.RecordDenial(ns, chain, client.Claimed, denial);
+            await DenyClientKeys(context, ns, chain, client.Status, denial).ConfigureAwait(false);
+            return;
+        }
+
+        ChainKeys keys;
+        try
+        {
+            keys = kms.ClientKeys.Release(ns, chain, client.SignerId);
+        }
+        catch (KmsDeniedException e)
+        {
+            var status = e.Reason == KmsDenialReason.UnknownClient ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound;
+            await DenyClientKeys(context, ns, chain, status, e).ConfigureAwait(false);
+            return;
+        }
+
+        using (keys)
+        {
+            var json = ChainKeysCodec.Encode(keys);
+            try
+            {
+                await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, json).ConfigureAwait(false);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(json);
+            }
+
+            KmsServerLog.ClientKeysReleased(logger, ns, chain, keys.Steps, keys.PolicyVersion, client.SignerId);
+        }
+    }
+
+    private Task DenyClientKeys(HttpContext context, string ns, string chain, int status, KmsDeniedException denial)
+    {
+        KmsServerLog.ClientKeysDenied(logger, ns, chain, status, denial.Reason.ToString(), denial.Message);
+        return HttpIo.WriteErrorAsync(context, status, denial.Reason.ToString(), denial.Message);
+    }
+
+    /// <summary>
+    /// Reads a JSON request body naming a namespace and one more name (<paramref name="field"/>); answers 413 or 400
+    /// <c>BadJson</c> and returns null when it is too large, not that JSON object, or a name breaks the rule.
+    /// </summary>
+    private async Task<(byte[] Body, string Namespace, string Name)?> ReadNamedRequestAsync<T>(HttpContext context, JsonTypeInfo<T> type, string what,
+        string field, Func<T, (string? Namespace, string? Name)> names)
+    {
+        var body = await HttpIo.ReadBodyAsync(context.Request, KmsApiPaths.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
+        if (body is null)
+        {
+            await TooLarge(context).ConfigureAwait(false);
+            return null;
+        }
+
+        T? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(body, type);
+        }
+        catch (JsonException e)
+        {
+            await Refuse(context, StatusCodes.Status400BadRequest, "BadJson",
+                $"the {what} request is not the JSON object {{\"namespace\": …, \"{field}\": …}} ({e.Message})").ConfigureAwait(false);
+            return null;
+        }
+
+        if (request is null || names(request) is not ({ } ns, { } name) || !PolicyNames.IsValid(ns) || !PolicyNames.IsValid(name))
+        {
+            await Refuse(context, StatusCodes.Status400BadRequest, "BadJson",
+                $"the {what} request needs \"namespace\" and \"{field}\", each of which {PolicyNames.Rule}").ConfigureAwait(false);
+            return null;
+        }
+
+        return (body, ns, name);
+    }
+
     /// <summary>The <c>namespace</c> query parameter when the request is signed by one of its owners; otherwise answers and returns null.</summary>
     private async Task<string?> OwnerOfQueriedNamespace(HttpContext context)
     {
@@ -317,8 +390,8 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
             return null;
         }
 
-        var owner = _owners.Check(context, ns, []);
-        if (owner.OwnerId is null)
+        var owner = _signers.Check(context, ns, [], RequestSigner.Owner);
+        if (owner.SignerId is null)
         {
             await Refuse(context, owner.Status, owner.Reason, owner.Message).ConfigureAwait(false);
             return null;

@@ -43,4 +43,11 @@ internal static partial class KmsServerLog
 
     [LoggerMessage(11, LogLevel.Information, "KMS stopping")]
     public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(12, LogLevel.Information,
+        "client keys of chain '{Chain}' of namespace '{Namespace}' ({Steps} step(s), policy v{PolicyVersion}) released to client '{Client}'")]
+    public static partial void ClientKeysReleased(ILogger logger, string @namespace, string chain, int steps, ulong policyVersion, string client);
+
+    [LoggerMessage(13, LogLevel.Warning, "client keys of chain '{Chain}' of namespace '{Namespace}' denied ({Status}, {Reason}): {Message}")]
+    public static partial void ClientKeysDenied(ILogger logger, string @namespace, string chain, int status, string reason, string message);
 }

@@ -36,7 +36,8 @@ internal sealed class ServerFixture : IAsyncDisposable
 
     public KmsClient Client { get; }
 
-    public static async Task<ServerFixture> StartAsync()
+    /// <summary>Starts the server; <paramref name="time"/> is its clock (the system clock when null).</summary>
+    public static async Task<ServerFixture> StartAsync(TimeProvider? time = null)
     {
         var dir = new TempDir();
         var logs = new LogCapture();
@@ -45,6 +46,7 @@ internal sealed class ServerFixture : IAsyncDisposable
             DataDirectory = dir.Path,
             SimulationDirectory = SimulationDirectory(dir),
             LoggerFactory = logs,
+            TimeProvider = time ?? TimeProvider.System,
         });
         return new ServerFixture(dir, server, logs);
     }
