@@ -69,7 +69,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
     {
         if (await FindAsync(context, store).ConfigureAwait(false) is { } record)
         {
-            var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
+            var logs = store.GetSealedLogs(record.ActivationId);
             var body = new JsonObject();
             foreach (var (key, value) in ActivationJson.Logs(record, logs))
             {

@@ -80,7 +80,7 @@ internal static class ActivationJson
 
     /// <summary>
     /// The <c>logs</c> array and, for a confidential activation with logs, <c>sealedLogs</c> {<c>size</c>,
-    /// <c>sha256</c>}: the sealed bytes are never decoded. A plaintext activation's log blob is UTF-8 text, one line
+    /// <c>sha256</c>, and on <c>/logs</c> the <c>envelope</c> itself, base64}: the sealed bytes are never decoded. A plaintext activation's log blob is UTF-8 text, one line
     /// per log line.
     /// </summary>
     public static IEnumerable<KeyValuePair<string, JsonNode?>> Logs(ActivationRecord record, byte[]? logBytes)
@@ -90,7 +90,14 @@ internal static class ActivationJson
             yield return new("logs", new JsonArray());
             if (record.Logs is { } digest)
             {
-                yield return new("sealedLogs", new JsonObject { ["size"] = digest.Size, ["sha256"] = digest.Sha256 });
+                var sealedLogs = new JsonObject { ["size"] = digest.Size, ["sha256"] = digest.Sha256 };
+                if (logBytes is not null)
+                {
+                    // Ciphertext for the client, who opens it with the log key of the activation's chain step.
+                    sealedLogs["envelope"] = Convert.ToBase64String(logBytes);
+                }
+
+                yield return new("sealedLogs", sealedLogs);
             }
 
             yield break;
