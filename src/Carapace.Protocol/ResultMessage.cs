@@ -14,14 +14,20 @@ namespace Carapace.Protocol;
 /// <param name="Output">The sealed output envelope (empty when none was produced).</param>
 /// <param name="Log">The sealed stderr envelope (empty when none was produced).</param>
 /// <param name="Usage">Resources used.</param>
+/// <param name="Receipt">
+/// The enclave's signed receipt for the invocation (Carapace.Attestation.Receipts): who ran which step over which
+/// sealed bytes, with the evidence binding the signing key. Empty when the enclave was provisioned directly rather
+/// than by the KMS, or when the input's header did not parse.
+/// </param>
 public sealed record ResultMessage(
-    long InvocationId, InvocationStatus Status, int ExitCode, string Message, ReadOnlyMemory<byte> Output, ReadOnlyMemory<byte> Log, ResourceUsage Usage)
+    long InvocationId, InvocationStatus Status, int ExitCode, string Message, ReadOnlyMemory<byte> Output, ReadOnlyMemory<byte> Log, ResourceUsage Usage,
+    ReadOnlyMemory<byte> Receipt = default)
 {
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
-        var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: Output.Length + Log.Length + 128);
-        w.WriteStartMap(10);
+        var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: Output.Length + Log.Length + Receipt.Length + 144);
+        w.WriteStartMap(11);
         w.WriteTextString("id");
         w.WriteInt64(InvocationId);
         w.WriteTextString("log");
@@ -40,20 +46,22 @@ public sealed record ResultMessage(
         w.WriteInt32((int)Status);
         w.WriteTextString("message");
         w.WriteTextString(Message);
+        w.WriteTextString("receipt");
+        w.WriteByteString(Receipt.Span);
         w.WriteTextString("instantiate");
         w.WriteInt64(Usage.InstantiateMicroseconds);
         w.WriteEndMap();
         return w.Encode();
     }
 
-    /// <summary>Decodes a body; the envelopes are slices of <paramref name="body"/>.</summary>
+    /// <summary>Decodes a body; the envelopes and the receipt are slices of <paramref name="body"/> (a missing receipt is empty).</summary>
     public static ResultMessage Decode(ReadOnlyMemory<byte> body)
     {
         long? id = null;
         int? exit = null, status = null;
         long fuel = 0, wall = 0, memory = 0, instantiate = 0;
         string? message = null;
-        ReadOnlyMemory<byte> output = default, log = default;
+        ReadOnlyMemory<byte> output = default, log = default, receipt = default;
         Cbor.ReadMap(body, "Result", (k, r) =>
         {
             switch (k)
@@ -67,12 +75,13 @@ public sealed record ResultMessage(
                 case "output": output = Cbor.ReadBytesSlice(r, body); return true;
                 case "status": status = Cbor.ReadInt(r, 0, (int)InvocationStatus.OutputTooLarge); return true;
                 case "message": message = r.ReadTextString(); return true;
+                case "receipt": receipt = Cbor.ReadBytesSlice(r, body); return true;
                 case "instantiate": instantiate = r.ReadInt64(); return true;
                 default: return false;
             }
         });
         return new ResultMessage(
             Cbor.Require(id, "Result", "id"), (InvocationStatus)Cbor.Require(status, "Result", "status"), Cbor.Require(exit, "Result", "exit"),
-            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate));
+            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate), receipt);
     }
 }

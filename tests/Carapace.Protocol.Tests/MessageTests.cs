@@ -69,7 +69,7 @@ public sealed class MessageTests
     [Fact]
     public void Result_round_trips_every_field()
     {
-        var m = new ResultMessage(5, InvocationStatus.Timeout, 137, "timeout after 2.0 s", new byte[] { 1 }, new byte[] { 2, 2 }, new ResourceUsage(2_000_000, 99, 65_536, 12));
+        var m = new ResultMessage(5, InvocationStatus.Timeout, 137, "timeout after 2.0 s", new byte[] { 1 }, new byte[] { 2, 2 }, new ResourceUsage(2_000_000, 99, 65_536, 12), new byte[] { 3, 3, 3 });
         var back = ResultMessage.Decode(m.Encode());
 
         Assert.Equal(m.InvocationId, back.InvocationId);
@@ -79,6 +79,40 @@ public sealed class MessageTests
         Assert.Equal([1], back.Output.ToArray());
         Assert.Equal([2, 2], back.Log.ToArray());
         Assert.Equal(m.Usage, back.Usage);
+        Assert.Equal([3, 3, 3], back.Receipt.ToArray());
+    }
+
+    [Fact]
+    public void Result_receipt_is_a_slice_of_the_body_and_empty_when_absent()
+    {
+        var receipt = new byte[300];
+        Random.Shared.NextBytes(receipt);
+        var body = new ResultMessage(1, InvocationStatus.Completed, 0, "ok", default, default, default, receipt).Encode();
+
+        var back = ResultMessage.Decode(body);
+
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(back.Receipt, out var segment));
+        Assert.Same(body, segment.Array);
+        Assert.Equal(receipt, back.Receipt.ToArray());
+        Assert.True(ResultMessage.Decode(new ResultMessage(1, InvocationStatus.Completed, 0, "ok", default, default, default).Encode()).Receipt.IsEmpty);
+    }
+
+    [Fact]
+    public void Result_without_a_receipt_field_decodes_with_an_empty_receipt()
+    {
+        var w = new System.Formats.Cbor.CborWriter();
+        w.WriteStartMap(4);
+        w.WriteTextString("id");
+        w.WriteInt64(9);
+        w.WriteTextString("exit");
+        w.WriteInt32(0);
+        w.WriteTextString("status");
+        w.WriteInt32(0);
+        w.WriteTextString("message");
+        w.WriteTextString("ok");
+        w.WriteEndMap();
+
+        Assert.True(ResultMessage.Decode(w.Encode()).Receipt.IsEmpty);
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Carapace.Attestation;
+using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
+using Carapace.Envelope.Format;
 using Carapace.Enclave.Functions;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
@@ -86,6 +88,88 @@ public sealed class KmsProvisioningTests : IAsyncLifetime
 
         Assert.Contains("attestation rejected: measurement " + Convert.ToHexStringLower(Expected(module, other)), error.Message, StringComparison.Ordinal);
         Assert.Contains("not in policy", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_invocation_returns_a_receipt_that_verifies_against_the_quoting_key_and_names_the_exact_sealed_bytes()
+    {
+        await using var hello = await DeployHelloAsync();
+        var (pool, keys, measurement) = (hello.Pool, hello.Keys, hello.Measurement);
+        var requestId = RequestId.New();
+        var input = EnvelopeSealer.Seal(Edge(keys, 0, 1), "receipt me"u8, new SealOptions { RequestId = requestId });
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+
+        var result = (await pool.InvokeAsync(input)).Result;
+
+        Assert.Equal(InvocationStatus.Completed, result.Status);
+        var verification = ReceiptVerifier.Verify(result.Receipt.Span, new VerificationOptions { SimulationQuotingKeys = [_quoting!.PublicKey] });
+        Assert.True(verification.Verified, verification.ToString());
+        var receipt = verification.Receipt;
+        Assert.Equal((Namespace, "hello", "hello", 1, requestId), (receipt.Namespace, receipt.Function, receipt.Chain, receipt.Step, receipt.RequestId));
+        Assert.Equal(measurement, receipt.Measurement.ToArray());
+        Assert.Equal(SHA256.HashData(input), receipt.InputSha256.ToArray());
+        Assert.Equal(SHA256.HashData(result.Output.Span), receipt.OutputSha256.ToArray());
+        Assert.Equal(SHA256.HashData(result.Log.Span), receipt.LogSha256.ToArray());
+        Assert.Equal((InvocationStatus.Completed, 0), (receipt.Status, receipt.ExitCode));
+        Assert.Equal(result.Usage.WallMicroseconds, receipt.WallMicroseconds);
+        Assert.Equal(result.Usage.MemoryBytes, receipt.MemoryBytes);
+        Assert.InRange(receipt.Start, before, receipt.End);
+        Assert.InRange(receipt.End, receipt.Start, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.True(ReceiptChain.Check([receipt], requestId, "hello", 1, SHA256.HashData(input), SHA256.HashData(result.Output.Span), [measurement]).Valid);
+        Assert.Equal("RECEIPT ME", System.Text.Encoding.UTF8.GetString(EnvelopeOpener.Open(Edge(keys, 1, 2), result.Output.Span).Payload.Span));
+
+        // The next invocation is signed by the same attested key; a receipt for someone else's quoting key does not verify.
+        var second = (await pool.InvokeAsync(EnvelopeSealer.Seal(Edge(keys, 0, 1), "again"u8))).Result;
+        var again = ReceiptVerifier.Verify(second.Receipt.Span, new VerificationOptions { SimulationQuotingKeys = [_quoting.PublicKey] });
+        Assert.True(again.Verified, again.ToString());
+        Assert.Equal(receipt.SigningKey.ToArray(), again.Receipt.SigningKey.ToArray());
+        using var stranger = SimulatedQuotingService.CreateEphemeral();
+        Assert.Equal(ReceiptFailureReason.EvidenceNotVerified,
+            ReceiptVerifier.Verify(second.Receipt.Span, new VerificationOptions { SimulationQuotingKeys = [stranger.PublicKey] }).Reason);
+    }
+
+    [Fact]
+    public async Task A_refused_input_still_gets_a_receipt_that_says_so_and_garbage_gets_none()
+    {
+        await using var hello = await DeployHelloAsync();
+        var (pool, keys) = (hello.Pool, hello.Keys);
+        var tampered = EnvelopeSealer.Seal(Edge(keys, 0, 1), "x"u8);
+        tampered[^1] ^= 1;
+
+        var refused = (await pool.InvokeAsync(tampered)).Result;
+        var garbage = (await pool.InvokeAsync(new byte[64])).Result;
+
+        Assert.Equal(InvocationStatus.InputRejected, refused.Status);
+        var verification = ReceiptVerifier.Verify(refused.Receipt.Span, new VerificationOptions { SimulationQuotingKeys = [_quoting!.PublicKey] });
+        Assert.True(verification.Verified, verification.ToString());
+        Assert.Equal(InvocationStatus.InputRejected, verification.Receipt.Status);
+        Assert.Equal(SHA256.HashData(tampered), verification.Receipt.InputSha256.ToArray());
+        Assert.True(verification.Receipt.OutputSha256.IsEmpty && verification.Receipt.LogSha256.IsEmpty);
+        Assert.Equal(InvocationStatus.InputRejected, garbage.Status);
+        Assert.True(garbage.Receipt.IsEmpty);
+    }
+
+    /// <summary>The hello example deployed by policy in KMS mode, and the chain keys its client holds.</summary>
+    private async Task<Deployment> DeployHelloAsync()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var manifest = new FunctionManifest { Name = "hello" };
+        var measurement = Expected(module, manifest);
+        using var client = Client();
+        await client.SetPolicyAsync(Sign(Policy(measurement)));
+        var keys = await client.AttestAndReleaseAsync(Namespace, "hello", new SimulatedEvidenceIssuer(_quoting!, measurement));
+        var cells = new StemCellPool(_harness.Launch, size: 0);
+        return new Deployment(cells, new FunctionPool(cells, KmsDefinition(module, manifest), _harness.Cache), keys.EdgeKeys, measurement, keys);
+    }
+
+    private sealed record Deployment(StemCellPool Cells, FunctionPool Pool, IReadOnlyList<EdgeKey> Keys, byte[] Measurement, IDisposable Owner) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Pool.DisposeAsync();
+            await Cells.DisposeAsync();
+            Owner.Dispose();
+        }
     }
 
     private FunctionDefinition KmsDefinition(byte[] module, FunctionManifest manifest) => new()

@@ -19,6 +19,7 @@ public sealed class RunFunctionTests : IDisposable
         Assert.Equal(InvocationStatus.Completed, run.Result.Status);
         Assert.Equal(0, run.Result.ExitCode);
         Assert.Equal("CONFIDENTIAL HELLO", run.OutputText);
+        Assert.True(run.Result.Receipt.IsEmpty, "a directly provisioned enclave signs no receipts");
     }
 
     [Fact]

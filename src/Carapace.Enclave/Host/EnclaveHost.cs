@@ -184,8 +184,11 @@ internal sealed class EnclaveHost : IDisposable
         {
             var entitlement = _kms.Release(kms.Endpoint, kms.Namespace, kms.Function, measurement);
             var secrets = new List<KeyValuePair<string, byte[]>>();
+            InvocationReceipts? receipts = null;
             try
             {
+                // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
+                receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, _kms.CreateReceiptSigner(measurement));
                 byte[]? imageKey = null;
                 foreach (var secret in entitlement.Secrets)
                 {
@@ -213,11 +216,12 @@ internal sealed class EnclaveHost : IDisposable
                 }
 
                 // The edge keys move to the function; the entitlement's secret copies are zeroed here.
-                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image);
+                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
                 return [];
             }
             catch
             {
+                receipts?.Dispose();
                 secrets.ForEach(s => CryptographicOperations.ZeroMemory(s.Value));
                 foreach (var key in entitlement.EdgeKeys)
                 {

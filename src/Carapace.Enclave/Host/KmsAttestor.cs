@@ -1,3 +1,5 @@
+using Carapace.Attestation;
+using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
 using Carapace.Kms;
 using Carapace.Kms.Client;
@@ -9,7 +11,7 @@ namespace Carapace.Enclave.Host;
 /// The enclave's side of attested key release: it proves its measurement to the KMS with evidence over a fresh key
 /// and the KMS's nonce (an RA-TLS client certificate), after checking the KMS's own RA-TLS evidence against the KMS
 /// measurement of this very Carapace build, and receives the keys and secrets its policy grants, encrypted to that
-/// fresh key. In this environment the evidence is simulation evidence from the platform's simulated quoting service
+/// fresh key. It also makes the enclave's receipt key, with evidence from the same quoting service. In this environment the evidence is simulation evidence from the platform's simulated quoting service
 /// (the key beside the platform key), and the KMS is trusted only with that same quoting key.
 /// </summary>
 internal sealed class KmsAttestor(string simulationDirectory)
@@ -52,6 +54,23 @@ internal sealed class KmsAttestor(string simulationDirectory)
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
             throw new SpecializationException($"the KMS at {uri} could not be reached ({e.GetType().Name}: {e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// A fresh receipt key with evidence for <paramref name="measurement"/> binding it, from the same simulated
+    /// quoting service the KMS trusts; throws <see cref="SpecializationException"/> when none can be issued.
+    /// </summary>
+    public ReceiptSigner CreateReceiptSigner(byte[] measurement)
+    {
+        try
+        {
+            using var quoting = SimulatedQuotingService.OpenOrCreate(simulationDirectory);
+            return ReceiptSigner.CreateAsync(new SimulatedEvidenceIssuer(quoting, measurement)).AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is AttestationException or Envelope.Keys.KeyFileException)
+        {
+            throw new SpecializationException("cannot attest the receipt key: " + e.Message);
         }
     }
 }

@@ -20,7 +20,8 @@ namespace Carapace.Enclave.Host;
 /// One function loaded in this enclave: its module, manifest, edge keys, secrets and image. An invocation opens the
 /// sealed input, runs the guest under Carapace's WASI with its limits, seals stdout for the output edge and stderr for
 /// the log edge, and then zeroes everything the invocation touched: linear memory, /tmp, the plaintext buffers and
-/// the recently used stack.
+/// the recently used stack. A function the KMS entitled also signs a receipt for every invocation whose input
+/// header parsed, including refused ones.
 /// </summary>
 internal sealed class LoadedFunction : IDisposable
 {
@@ -33,13 +34,15 @@ internal sealed class LoadedFunction : IDisposable
     private readonly FunctionKeys _keys;
     private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _secrets;
     private readonly IFileSystem? _image;
+    private readonly InvocationReceipts? _receipts;
     private readonly ReplayGuard _replay = new(windowPerEdge: 16_384, maxEdges: 1);
     private readonly PinnedBuffer _payload = new(64 * 1024);
     private readonly PinnedBuffer _staging = new(64 * 1024);
 
     public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, FunctionKeys keys,
-        IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image)
+        IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image, InvocationReceipts? receipts = null)
     {
+        _receipts = receipts;
         _engine = engine;
         _linker = linker;
         _module = module;
@@ -68,6 +71,7 @@ internal sealed class LoadedFunction : IDisposable
         _payload.Dispose();
         _staging.Dispose();
         _keys.Dispose();
+        _receipts?.Dispose();
         foreach (var (_, value) in _secrets)
         {
             CryptographicOperations.ZeroMemory(value);
@@ -79,20 +83,21 @@ internal sealed class LoadedFunction : IDisposable
 
     private ResultMessage Run(long invocationId, ReadOnlyMemory<byte> sealedInput)
     {
+        var started = _receipts?.Clock.GetUtcNow() ?? default;
         EnvelopeMetadata request;
         (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges;
         try
         {
             if (!_keys.TryResolve(sealedInput.Span, out edges, out var problem))
             {
-                return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, "input rejected: " + problem, default, default, default);
+                return Rejected(invocationId, "input rejected: " + problem, sealedInput.Span, started);
             }
 
             request = EnvelopeOpener.Open(edges.Input, sealedInput.Span, _payload, new OpenOptions { MaxPayloadBytes = _manifest.MaxInputBytes, ReplayGuard = _replay });
         }
         catch (EnvelopeException e)
         {
-            return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, "input rejected: " + e.Message, default, default, default);
+            return Rejected(invocationId, "input rejected: " + e.Message, sealedInput.Span, started);
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
@@ -187,7 +192,36 @@ internal sealed class LoadedFunction : IDisposable
         var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
         var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions, _staging) : [];
         var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" }, _staging);
-        return new ResultMessage(invocationId, status, exitCode, message, output, log, new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros));
+        var usage = new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros);
+        var receipt = _receipts?.Issue(request, sealedInput.Span, output, log, status, exitCode, started, usage) ?? [];
+        return new ResultMessage(invocationId, status, exitCode, message, output, log, usage, receipt);
+    }
+
+    /// <summary>
+    /// The answer for an input refused before the function ran, with a receipt when the input's header names a
+    /// chain position (its metadata is then only claimed, not authenticated; the receipt's status says it was refused).
+    /// </summary>
+    private ResultMessage Rejected(long invocationId, string message, ReadOnlySpan<byte> sealedInput, DateTimeOffset started)
+    {
+        byte[] receipt = [];
+        if (_receipts is not null && TryReadMetadata(sealedInput) is { } claimed)
+        {
+            receipt = _receipts.Issue(claimed, sealedInput, [], [], InvocationStatus.InputRejected, 0, started, default);
+        }
+
+        return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, message, default, default, default, receipt);
+    }
+
+    private static EnvelopeMetadata? TryReadMetadata(ReadOnlySpan<byte> sealedInput)
+    {
+        try
+        {
+            return EnvelopeHeader.Parse(sealedInput).Metadata;
+        }
+        catch (EnvelopeException)
+        {
+            return null;
+        }
     }
 
     private (InvocationStatus Status, int Exit, string Message) Execute(Action start, WasiContext wasi, Memory? memory)
