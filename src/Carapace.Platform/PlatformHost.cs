@@ -54,6 +54,15 @@ public sealed class PlatformHost : IAsyncDisposable
     /// <summary>The stem-cell pool (for statistics).</summary>
     public StemCellPool StemCells => _cells;
 
+    /// <summary>The worker's enclave pools (tests feed enclaves directly through them, as a malicious controller could).</summary>
+    internal ActionPools Pools => _pools;
+
+    /// <summary>The controller's activation records and step claims.</summary>
+    internal ActivationStore Activations => _activations;
+
+    /// <summary>The controller's action registry.</summary>
+    internal ActionRegistry Registry => _registry;
+
     /// <summary>Steps a previous run left claimed and unfinished, recorded as failures at this start.</summary>
     public int AbandonedSteps { get; }
 

@@ -30,8 +30,12 @@ internal sealed class PlatformFixture : IAsyncDisposable
     private readonly List<PolicyChain> _chains = [];
     private ulong _version;
 
-    private PlatformFixture(string root, KmsServer kms, SimulatedQuotingService quoting, PlatformHost host, X509Certificate2 certificate, NamespaceCredential guest)
+    private readonly PlatformOptions _options;
+
+    private PlatformFixture(string root, KmsServer kms, SimulatedQuotingService quoting, PlatformHost host, PlatformOptions options,
+        X509Certificate2 certificate, NamespaceCredential guest)
     {
+        _options = options;
         Root = root;
         Kms = kms;
         Quoting = quoting;
@@ -44,7 +48,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
     public string Root { get; }
     public KmsServer Kms { get; }
     public SimulatedQuotingService Quoting { get; }
-    public PlatformHost Host { get; }
+    public PlatformHost Host { get; private set; }
     public X509Certificate2 Certificate { get; }
     public NamespaceCredential Guest { get; }
     public KmsClient KmsClient { get; }
@@ -59,7 +63,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
         var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
         var quoting = SimulatedQuotingService.OpenOrCreate(sim);
         var certificate = SelfSigned();
-        var host = await PlatformHost.StartAsync(new PlatformOptions
+        var options = new PlatformOptions
         {
             DataDirectory = root,
             Certificate = certificate,
@@ -68,9 +72,21 @@ internal sealed class PlatformFixture : IAsyncDisposable
             Admission = admission ?? new(),
             MaxInvocationBytes = maxInvocationBytes,
             MaxEnclavesPerAction = maxEnclavesPerAction,
-        });
+        };
+        var host = await PlatformHost.StartAsync(options);
         var guest = host.Gateway.CreateNamespace(Namespace);
-        return new PlatformFixture(root, kms, quoting, host, certificate, guest);
+        return new PlatformFixture(root, kms, quoting, host, options, certificate, guest);
+    }
+
+    /// <summary>
+    /// Stops the platform (the KMS keeps running), runs <paramref name="whileStopped"/> on the data directory, and
+    /// starts a new platform over the same state; clients made after this talk to the new gateway.
+    /// </summary>
+    public async Task RestartAsync(Action<string>? whileStopped = null)
+    {
+        await Host.DisposeAsync();
+        whileStopped?.Invoke(Root);
+        Host = await PlatformHost.StartAsync(_options);
     }
 
     /// <summary>A client of the gateway as namespace <c>guest</c>.</summary>
@@ -93,8 +109,9 @@ internal sealed class PlatformFixture : IAsyncDisposable
     }
 
     /// <summary>Deploys example <paramref name="example"/> as action <paramref name="name"/> and, if confidential, names its measurement in the policy.</summary>
+    /// <remarks>With <paramref name="publishPolicy"/> false the policy is left as it was (the new version's measurement is not in it).</remarks>
     public async Task DeployAsync(string name, string example, bool confidential = true, int memoryMiB = 128, int timeoutMs = 5_000,
-        IReadOnlyDictionary<string, string>? env = null)
+        IReadOnlyDictionary<string, string>? env = null, bool publishPolicy = true)
     {
         var module = await File.ReadAllBytesAsync(RepoPaths.Example(example));
         var annotations = new JsonArray();
@@ -122,7 +139,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
         };
         using var response = await Client().PutAsync($"api/v1/namespaces/_/actions/{name}?overwrite=true", JsonContent.Create(body));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        if (confidential)
+        if (confidential && publishPolicy)
         {
             var manifest = ActionManifest.For(name, memoryMiB, timeoutMs, env);
             var measurement = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());

@@ -286,9 +286,13 @@ public sealed class InvocationService : IAsyncDisposable
             }
             catch (Exception e) when (e is EnclaveException or OperationCanceledException)
             {
-                var reason = e is EnclaveException lost
-                    ? $"step {i} ({action.Name}) failed in the platform: {lost.Message}"
-                    : $"step {i} ({action.Name}) was interrupted by the platform shutting down";
+                var reason = e switch
+                {
+                    EnclaveException { EnclaveLost: true } lost =>
+                        $"step {i} ({action.Name}) failed in the platform: the enclave running it was lost ({lost.Message}); it was not run again",
+                    EnclaveException refused => $"step {i} ({action.Name}) failed in the platform: {refused.Message}",
+                    _ => $"step {i} ({action.Name}) was interrupted by the platform shutting down",
+                };
                 _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
                 return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros);
             }

@@ -63,6 +63,9 @@ internal sealed class FunctionKeys : IDisposable
         return true;
     }
 
+    /// <summary>How many edge keys the function holds: a bound on the edges it can ever accept an input on.</summary>
+    public int Count => _keys.Count;
+
     public void Dispose()
     {
         foreach (var key in _keys)

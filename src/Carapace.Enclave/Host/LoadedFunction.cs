@@ -35,7 +35,7 @@ internal sealed class LoadedFunction : IDisposable
     private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _secrets;
     private readonly IFileSystem? _image;
     private readonly InvocationReceipts? _receipts;
-    private readonly ReplayGuard _replay = new(windowPerEdge: 16_384, maxEdges: 1);
+    private readonly ReplayGuard _replay;
     private readonly PinnedBuffer _payload = new(64 * 1024);
     private readonly PinnedBuffer _staging = new(64 * 1024);
 
@@ -43,6 +43,10 @@ internal sealed class LoadedFunction : IDisposable
         IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image, InvocationReceipts? receipts = null)
     {
         _receipts = receipts;
+
+        // One window per edge the function holds a key for, so no edge is ever forgotten: with fewer, inputs on the
+        // function's other chains would push an edge out, and a controller could replay a step after interleaving them.
+        _replay = new ReplayGuard(windowPerEdge: 16_384, maxEdges: Math.Max(1, keys.Count));
         _engine = engine;
         _linker = linker;
         _module = module;
