@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
+using Carapace.Envelope.Keys;
+using Carapace.Envelope.Sealing;
 using Carapace.Gateway.Tests.Support;
 
 namespace Carapace.Gateway.Tests.Activations;
@@ -63,7 +65,10 @@ public sealed class ActivationApiTests : IAsyncLifetime
     [Fact]
     public async Task A_confidential_activation_shows_only_sealed_metadata_never_plaintext()
     {
-        var sealedLogs = Encoding.UTF8.GetBytes(Marker + " log line");
+        // The log is a real envelope of the marker, sealed for a key the gateway never has.
+        using var master = MasterKey.Generate();
+        using var logKey = master.Derive("secret", 1, 0);
+        var sealedLogs = EnvelopeSealer.Seal(logKey, Encoding.UTF8.GetBytes(Marker + " log line"));
         var record = Confidential("secret", sealedLogs);
         var expectedSha = Convert.ToHexStringLower(SHA256.HashData(sealedLogs));
 
@@ -75,6 +80,12 @@ public sealed class ActivationApiTests : IAsyncLifetime
         Assert.Equal(sealedLogs.Length, logsJson.GetProperty("sealedLogs").GetProperty("size").GetInt64());
         Assert.Equal(expectedSha, logsJson.GetProperty("sealedLogs").GetProperty("sha256").GetString());
 
+        // /logs hands the ciphertext to the client, who alone opens it.
+        var handed = Convert.FromBase64String(logsJson.GetProperty("sealedLogs").GetProperty("envelope").GetString()!);
+        Assert.Equal(sealedLogs, handed);
+        using var opened = EnvelopeOpener.Open(logKey, handed);
+        Assert.StartsWith(Marker, Encoding.UTF8.GetString(opened.Payload.Span), StringComparison.Ordinal);
+
         using var get = await _client.GetAsync($"{Activations}/{record.ActivationId}");
         var getText = await get.Content.ReadAsStringAsync();
         using var result = await _client.GetAsync($"{Activations}/{record.ActivationId}/result");
@@ -84,6 +95,11 @@ public sealed class ActivationApiTests : IAsyncLifetime
         foreach (var text in new[] { logsText, getText, resultText, listText })
         {
             Assert.DoesNotContain(Marker, text, StringComparison.Ordinal);
+        }
+
+        // Records and listings show the log's digest only.
+        foreach (var text in new[] { getText, resultText, listText })
+        {
             Assert.DoesNotContain(Convert.ToBase64String(sealedLogs), text, StringComparison.Ordinal);
         }
 
