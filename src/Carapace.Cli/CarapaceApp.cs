@@ -26,6 +26,7 @@ internal static class CarapaceApp
         root.Add(Kms.KmsCommands.Build());
         root.Add(Kms.PolicyCommands.Build());
         root.Add(Kms.SecretCommands.Build());
+        root.Add(Platform.UpCommand.Build());
         root.Add(BenchCommands.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",

@@ -119,6 +119,10 @@ public sealed class GatewayHost : IAsyncDisposable
         return _credentials.CreateNamespace(@namespace);
     }
 
+    /// <summary>True when <paramref name="uuid"/>:<paramref name="key"/> is a valid credential of <paramref name="namespace"/>.</summary>
+    public bool Authenticates(string uuid, string key, string @namespace) =>
+        _credentials.TryAuthenticate(uuid, key, out var found) && found == @namespace;
+
     /// <summary>Stops accepting requests and lets running ones finish (until <paramref name="cancellationToken"/> fires).</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {

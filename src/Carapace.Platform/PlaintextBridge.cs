@@ -26,7 +26,7 @@ internal sealed class PlaintextBridge : IPlaintextBridge, IDisposable
     /// <summary>The plan of <paramref name="action"/>'s version.</summary>
     public ProvisioningPlan PlanFor(ActionRecord action)
     {
-        var key = $"{action.Name.Path}@{action.Version}";
+        var key = $"{action.Name.Path}@{action.Version}@{action.Updated.UtcTicks}";
         return _plans.GetOrAdd(key, _ => new Lazy<ProvisioningPlan>(() =>
             ProvisioningPlan.Create(_module(action), ActionFunctions.ManifestOf(action), chainId: InvocationService.ChainIdOf(action.Name)))).Value;
     }

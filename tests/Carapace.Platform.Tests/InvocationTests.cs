@@ -4,6 +4,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Carapace.Attestation;
+using Carapace.Attestation.Receipts;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Sealing;
 
@@ -64,10 +66,22 @@ public sealed class InvocationTests : IAsyncLifetime
             Sealed(keys, "one two three\nfour\n"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var opened = EnvelopeOpener.Open(keys.Exit, await response.Content.ReadAsByteArrayAsync());
+        var sealedOutput = await response.Content.ReadAsByteArrayAsync();
+        using var opened = EnvelopeOpener.Open(keys.Exit, sealedOutput);
         var expectedCount = WordCount("ONE TWO THREE\nFOUR\n");
         var expected = Convert.ToHexStringLower(SHA256.HashData(expectedCount));
         Assert.Contains(expected, Encoding.UTF8.GetString(opened.Payload.Span), StringComparison.Ordinal);
+
+        // Three receipts, each signed by its step's attested enclave key, linking the sealed input to the sealed output.
+        var receipts = response.Headers.GetValues("Carapace-Receipts").Single().Split(',').Select(Convert.FromBase64String).ToList();
+        Assert.Equal(3, receipts.Count);
+        var options = new VerificationOptions { SimulationQuotingKeys = [_platform.Quoting.PublicKey] };
+        var verified = receipts.Select(r => ReceiptVerifier.Verify(r, options)).ToList();
+        Assert.All(verified, v => Assert.True(v.Verified, v.Message));
+        var check = ReceiptChain.Check([.. verified.Select(v => v.Receipt!)], RequestId, "pipeline", 3, SHA256.HashData(_sentEnvelope),
+            SHA256.HashData(sealedOutput),
+            [.. new[] { "hello", "wordcount", "sha256" }.Select(f => (ReadOnlyMemory<byte>)_platform.Measurements[f])]);
+        Assert.True(check.Valid, check.Message);
     }
 
     [Fact]
@@ -181,8 +195,16 @@ public sealed class InvocationTests : IAsyncLifetime
         Assert.Contains("timeout after 0.5 s", activation.GetProperty("result").GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    private static ByteArrayContent Sealed(ChainKeySet keys, string text) =>
-        Content(EnvelopeSealer.Seal(keys.Entry, Encoding.UTF8.GetBytes(text), new SealOptions { Function = keys.Chain }));
+    private RequestId RequestId { get; set; }
+
+    private byte[] _sentEnvelope = [];
+
+    private ByteArrayContent Sealed(ChainKeySet keys, string text)
+    {
+        RequestId = RequestId.New();
+        _sentEnvelope = EnvelopeSealer.Seal(keys.Entry, Encoding.UTF8.GetBytes(text), new SealOptions { Function = keys.Chain, RequestId = RequestId });
+        return Content(_sentEnvelope);
+    }
 
     private static ByteArrayContent Content(byte[] envelope)
     {

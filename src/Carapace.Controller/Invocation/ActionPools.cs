@@ -6,8 +6,8 @@ namespace Carapace.Controller.Invocation;
 
 /// <summary>
 /// The worker's enclave pools, one per deployed action version: the first invocation of a version creates its
-/// <see cref="FunctionPool"/> (enclaves specialised from the shared stem cells), an update of the action retires the
-/// pool of the old version, and a deletion retires the pool. How an action becomes a <see cref="FunctionDefinition"/>
+/// <see cref="FunctionPool"/> (enclaves specialised from the shared stem cells), an update of the action (or its deletion and
+/// re-creation) retires the pool of the old deployment. How an action becomes a <see cref="FunctionDefinition"/>
 /// (its manifest, KMS or provisioner) is the composition's decision, given as <c>define</c>.
 /// </summary>
 public sealed class ActionPools : IAsyncDisposable
@@ -39,13 +39,14 @@ public sealed class ActionPools : IAsyncDisposable
         var key = action.Name.Path;
         while (true)
         {
-            var entry = _pools.GetOrAdd(key, _ => new Entry(action.Version, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))));
-            if (entry.Version == action.Version)
+            var stamp = StampOf(action);
+            var entry = _pools.GetOrAdd(key, _ => new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))));
+            if (entry.Stamp == stamp)
             {
                 return entry.Pool.Value;
             }
 
-            if (_pools.TryUpdate(key, new Entry(action.Version, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))), entry))
+            if (_pools.TryUpdate(key, new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))), entry))
             {
                 Retire(entry);
             }
@@ -85,5 +86,11 @@ public sealed class ActionPools : IAsyncDisposable
         }
     }
 
-    private sealed record Entry(string Version, Lazy<FunctionPool> Pool);
+    /// <summary>
+    /// What identifies one deployment of an action: its version and when it was stored, so that an action deleted and
+    /// created again (whose version starts over) never reuses the enclaves of the old code.
+    /// </summary>
+    private static string StampOf(ActionRecord action) => $"{action.Version}@{action.Updated.UtcTicks}";
+
+    private sealed record Entry(string Stamp, Lazy<FunctionPool> Pool);
 }

@@ -424,8 +424,8 @@ public sealed class InvocationService : IAsyncDisposable
     // Null, typed: a bare null in a conditional with a ReadOnlyMemory<byte> would become an empty (non-null) memory.
     private static readonly ReadOnlyMemory<byte>? NoBytes = null;
 
-    // Until enclaves sign receipts, a result carries none.
-    private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => ReadOnlyMemory<byte>.Empty;
+    // The enclave's signed receipt of the step (empty for plaintext actions, whose enclaves are not KMS-attested).
+    private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => result.Receipt;
 
     private sealed record Plan(ActionRecord Root, IReadOnlyList<ActionRecord> Steps, string Chain, EnvelopeMetadata Header);
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Carapace.Worker.Tests;
+namespace Carapace.Tests;
 
 /// <summary>Searches the readable memory of a process (this user's child) for a byte pattern, through /proc/PID/maps and /proc/PID/mem.</summary>
 internal static class ProcessMemory

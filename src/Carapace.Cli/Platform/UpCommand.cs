@@ -1,0 +1,236 @@
+using System.CommandLine;
+using System.Net;
+using System.Runtime.InteropServices;
+using Carapace.Cli.Infrastructure;
+using Carapace.Cli.Kms;
+using Carapace.Client.Profiles;
+using Carapace.Envelope.Keys;
+using Carapace.Gateway;
+using Carapace.Gateway.Tls;
+using Carapace.Kms.Client;
+using Carapace.Kms.Policy;
+using Carapace.Platform;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Carapace.Cli.Platform;
+
+/// <summary>
+/// <c>carapace up</c>: the embedded platform in the foreground — gateway, controller and worker in this process, the
+/// KMS and the enclaves as child processes, state under the data directory — until Ctrl-C or SIGTERM.
+/// </summary>
+internal static class UpCommand
+{
+    /// <summary>OpenWhisk standalone's port.</summary>
+    public const int DefaultPort = 3233;
+
+    public const string DefaultNamespace = "guest";
+
+    private static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(30);
+
+    public static Command Build()
+    {
+        var dataDir = KmsConnection.DataDirOption("Where the platform keeps its state (databases, keys, TLS CA, platform.json). Default: $CARAPACE_HOME (~/.carapace).");
+        var port = new Option<int>("--port") { Description = $"The gateway's HTTPS port; 0 picks a free one. Default: {DefaultPort}.", HelpName = "N", DefaultValueFactory = _ => DefaultPort };
+        var address = new Option<string>("--address") { Description = "The address the gateway listens on. Default: 127.0.0.1.", HelpName = "IP", DefaultValueFactory = _ => "127.0.0.1" };
+        var ns = new Option<string>("--namespace") { Description = $"The namespace to create and print credentials for. Default: {DefaultNamespace}.", HelpName = "NAME", DefaultValueFactory = _ => DefaultNamespace };
+        var stemCells = new Option<int>("--stem-cells") { Description = "Prewarmed enclave processes kept ready for cold starts. Default: 2.", HelpName = "N", DefaultValueFactory = _ => 2 };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every request and enclave diagnostic line (metadata only)." };
+        var command = new Command("up", "Run the embedded Carapace platform (gateway, controller, KMS, worker) in the foreground until Ctrl-C.")
+        {
+            dataDir, port, address, ns, stemCells, verbose,
+        };
+        Examples.Set(command,
+            "carapace up",
+            "carapace up --data-dir /tmp/carapace --port 0",
+            "carapace up --port 8443 --stem-cells 4");
+        command.SetHandler(async (parse, cancel) =>
+        {
+            var directory = Path.GetFullPath(KmsConnection.DataDirectory(parse, dataDir));
+            if (!IPAddress.TryParse(parse.GetRequiredValue(address), out var ip))
+            {
+                throw new CliFailure($"--address expects an IP address such as 127.0.0.1, not '{parse.GetRequiredValue(address)}'", ExitCodes.Usage);
+            }
+
+            var portValue = parse.GetValue(port);
+            if (portValue is < 0 or > 65535)
+            {
+                throw new CliFailure($"--port {portValue} is outside 0..65535", ExitCodes.Usage);
+            }
+
+            return await RunAsync(directory, ip, portValue, parse.GetRequiredValue(ns), parse.GetValue(stemCells), parse.GetValue(verbose), cancel).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string directory, IPAddress address, int port, string ns, int stemCells, bool verbose, CancellationToken cancel)
+    {
+        KeyFile.CreatePrivateDirectory(directory);
+        using var loggers = LoggerFactory.Create(logging =>
+        {
+            logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
+            logging.AddFilter("Microsoft", LogLevel.Warning);
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+            logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+
+        await Console.Error.WriteLineAsync(
+            "WARNING: SIMULATION MODE — enclaves are plain processes and attestation is signed by a software key; the operator of this machine can read everything. Never use it in production.")
+            .ConfigureAwait(false);
+
+        using var authority = Open(() => PlatformCertificateAuthority.LoadOrCreate(directory));
+        using var certificate = authority.IssueServerCertificate(address.Equals(IPAddress.Any) || address.Equals(IPAddress.Loopback) ? [] : [address.ToString()]);
+
+        await using var kms = await KmsChildProcess.StartAsync(directory, line =>
+        {
+            if (verbose)
+            {
+                Console.Error.WriteLine("kms: " + line);
+            }
+        }, stop.Token).ConfigureAwait(false);
+
+        var ownerPath = Path.Combine(directory, "owner.key");
+        var clientPath = Path.Combine(directory, "client.key");
+        using (var owner = LoadOrCreateKey(ownerPath))
+        using (var client = LoadOrCreateKey(clientPath))
+        using (var kmsClient = new KmsClient(kms.Endpoint.Url, KmsServerTrust.Simulation(kms.Endpoint.QuotingKey)))
+        {
+            await EnsurePolicyAsync(kmsClient, ns, owner, client, stop.Token).ConfigureAwait(false);
+        }
+
+        await using var host = await PlatformHost.StartAsync(new PlatformOptions
+        {
+            DataDirectory = directory,
+            Address = address,
+            Port = port,
+            Certificate = certificate,
+            Kms = new KmsAdvertisement(kms.Endpoint.Url, kms.Endpoint.Measurement, kms.Endpoint.QuotingKey),
+            StemCells = stemCells,
+            LoggerFactory = loggers,
+        }, stop.Token).ConfigureAwait(false);
+
+        var auth = ReuseOrCreateCredential(directory, host, ns);
+        var profile = new PlatformProfile
+        {
+            Gateway = host.Endpoint,
+            CaFingerprint = authority.Fingerprint,
+            Namespace = ns,
+            Auth = auth,
+            Kms = new PlatformKms(kms.Endpoint.Url.AbsoluteUri, kms.Endpoint.Measurement, Convert.ToBase64String(kms.Endpoint.QuotingKey)),
+            OwnerKey = "owner.key",
+            OwnerId = "owner",
+            ClientKey = "client.key",
+            ClientId = "cli",
+        };
+        profile.Save(directory);
+
+        var dataDirArgument = directory == Path.GetFullPath(CarapaceHome.Directory) ? "" : $" --data-dir {directory}";
+        Console.Out.WriteLine($"Carapace is up: {host.Endpoint}");
+        Console.Out.WriteLine($"  namespace   {ns}");
+        Console.Out.WriteLine($"  auth        {auth}");
+        Console.Out.WriteLine($"  TLS CA      {authority.Fingerprint} ({PlatformCertificateAuthority.CertificatePathIn(directory)})");
+        Console.Out.WriteLine($"  KMS         {kms.Endpoint.Url} (measurement {kms.Endpoint.Measurement[..16]}…, simulation)");
+        Console.Out.WriteLine($"  profile     {PlatformProfile.PathIn(directory)}");
+        if (host.AbandonedSteps > 0)
+        {
+            Console.Out.WriteLine($"  recovered   {host.AbandonedSteps} step(s) left running by the last run, recorded as failed");
+        }
+
+        Console.Out.WriteLine($"Try it: ./carapace deploy hello examples/out/hello.wasm{dataDirArgument} && echo 'hello, enclave' | ./carapace invoke hello{dataDirArgument}");
+        Console.Out.WriteLine("Press Ctrl-C to stop.");
+        await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C or SIGTERM: stop cleanly below.
+        }
+
+        await Console.Error.WriteLineAsync("stopping: finishing running invocations …").ConfigureAwait(false);
+        using (var grace = new CancellationTokenSource(ShutdownGrace))
+        {
+            await host.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+
+        await kms.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await Console.Error.WriteLineAsync("Carapace stopped; every activation is recorded.").ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
+    private static T Open<T>(Func<T> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (PlatformCertificateException e)
+        {
+            throw new CliFailure(e.Message, ExitCodes.IoError);
+        }
+    }
+
+    private static OwnerKey LoadOrCreateKey(string path) => File.Exists(path) ? OwnerKey.Load(path) : OwnerKey.Create(path);
+
+    /// <summary>
+    /// Gives a namespace that has no policy yet its first one: this data directory's owner key as the single owner
+    /// (1 of 1), its client key as the one client, simulation evidence allowed (there is no TEE here), no functions.
+    /// An existing policy is left as its owners made it.
+    /// </summary>
+    private static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, CancellationToken cancellationToken)
+    {
+        if (await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        var policy = new KmsPolicy
+        {
+            Namespace = ns,
+            Version = 1,
+            Owners = [new PolicyPrincipal { Id = "owner", PublicKey = owner.PublicKeyBase64 }],
+            Approvals = 1,
+            AllowSimulation = true,
+            Functions = [],
+            Clients = [new PolicyPrincipal { Id = "cli", PublicKey = client.PublicKeyBase64 }],
+        };
+        var signed = PolicySigner.AddSignature(new SignedPolicy { PolicyText = policy.ToJson() }, "owner", owner);
+        await kms.SetPolicyAsync(signed.ToJson(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The namespace credential recorded in platform.json when it still authenticates; otherwise a new one.</summary>
+    private static string ReuseOrCreateCredential(string directory, PlatformHost host, string ns)
+    {
+        if (File.Exists(PlatformProfile.PathIn(directory)))
+        {
+            try
+            {
+                var previous = PlatformProfile.Load(directory);
+                var parts = previous.Auth.Split(':', 2);
+                if (previous.Namespace == ns && parts.Length == 2 && host.Gateway.Authenticates(parts[0], parts[1], ns))
+                {
+                    return previous.Auth;
+                }
+            }
+            catch (PlatformProfileException)
+            {
+                // A damaged profile is replaced below.
+            }
+        }
+
+        return host.Gateway.CreateNamespace(ns).Auth;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Carapace.Client.Profiles;
+
+namespace Carapace.Cli.Tests.Platform;
+
+/// <summary><c>carapace up</c> as a user runs it: a real process, its KMS child, its data directory, SIGTERM.</summary>
+public sealed class UpCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Up_prints_how_to_reach_it_writes_a_private_profile_and_stops_cleanly_keeping_its_identity()
+    {
+        var data = _dir.File("data");
+        string fingerprint, auth;
+        await using (var up = await UpProcess.StartAsync(data))
+        {
+            Assert.Contains("Carapace is up: https://127.0.0.1:", up.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Try it: ./carapace deploy hello", up.Stdout, StringComparison.Ordinal);
+            Assert.Contains("SIMULATION MODE", up.Stderr, StringComparison.Ordinal);
+
+            var profilePath = PlatformProfile.PathIn(data);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(profilePath));
+            var profile = PlatformProfile.Load(data);
+            Assert.Equal("guest", profile.Namespace);
+            Assert.Contains(profile.Auth, up.Stdout, StringComparison.Ordinal);
+            Assert.Contains(profile.CaFingerprint, up.Stdout, StringComparison.Ordinal);
+            Assert.NotNull(profile.Kms);
+            fingerprint = profile.CaFingerprint;
+            auth = profile.Auth;
+
+            Assert.Equal(0, await up.StopAsync());
+            Assert.Contains("Carapace stopped; every activation is recorded.", up.Stderr, StringComparison.Ordinal);
+        }
+
+        // A second start keeps the CA clients pinned and the credential they hold.
+        await using (var again = await UpProcess.StartAsync(data))
+        {
+            var profile = PlatformProfile.Load(data);
+            Assert.Equal(fingerprint, profile.CaFingerprint);
+            Assert.Equal(auth, profile.Auth);
+            Assert.Equal(0, await again.StopAsync());
+        }
+
+        using var document = JsonDocument.Parse(await File.ReadAllBytesAsync(PlatformProfile.PathIn(data)));
+        Assert.Equal("owner.key", document.RootElement.GetProperty("ownerKey").GetString());
+    }
+
+    [Fact]
+    public async Task Up_refuses_a_bad_port_with_a_usage_error()
+    {
+        var result = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", _dir.File("d"), "--port", "70000");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--port 70000 is outside 0..65535", result.Stderr, StringComparison.Ordinal);
+    }
+}
