@@ -153,6 +153,17 @@ public sealed class CarapaceClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// The simulation quoting key (DER SubjectPublicKeyInfo) that signs the KMS's and the enclaves' evidence, from the
+    /// KMS the profile records or the gateway advertises (checked as by <see cref="GetKmsAsync"/>): what receipts verify against.
+    /// </summary>
+    /// <exception cref="CarapaceClientException">No KMS is known, or it is not this build's KMS.</exception>
+    public async Task<ReadOnlyMemory<byte>> GetQuotingKeyAsync(CancellationToken cancellationToken = default)
+    {
+        await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        return _quotingKey;
+    }
+
+    /// <summary>
     /// Deploys action <paramref name="name"/> (creating it or storing a new version). For a confidential action the
     /// namespace policy then accepts exactly the new measurement for function <paramref name="name"/>, grants it
     /// <see cref="DeployOptions.Secrets"/>, and has the one-step chain <paramref name="name"/>; the policy's other entries

@@ -143,7 +143,9 @@ public sealed class CarapaceClientTests : IAsyncLifetime
 
         Assert.Equal(1UL, deployed.PolicyVersion);
         var policy = await bare.PolicyAsync();
-        Assert.Equal(([EmbeddedPlatform.OwnerId], [EmbeddedPlatform.ClientId], 1), (policy.Owners.Select(o => o.Id).ToList(), policy.Clients.Select(c => c.Id).ToList(), policy.Approvals));
+        Assert.Equal([EmbeddedPlatform.OwnerId], policy.Owners.Select(o => o.Id));
+        Assert.Equal([EmbeddedPlatform.ClientId], policy.Clients.Select(c => c.Id));
+        Assert.Equal(1, policy.Approvals);
         Assert.Equal("FRESH", Encoding.UTF8.GetString(result.Output).Trim());
     }
 
