@@ -235,18 +235,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     {
         var other = new string('0', 64);
         var profile = PlatformProfile.Load(_platform.DataDirectory);
-        var impostor = new PlatformProfile
-        {
-            Gateway = profile.Gateway,
-            CaFingerprint = profile.CaFingerprint,
-            Namespace = profile.Namespace,
-            Auth = profile.Auth,
-            Kms = profile.Kms! with { Measurement = other },
-            OwnerKey = profile.OwnerKey,
-            ClientKey = profile.ClientKey,
-            DataDirectory = profile.DataDirectory,
-            CaCertificatePath = profile.CaCertificatePath,
-        };
+        var impostor = Variant(profile, profile.Kms! with { Measurement = other }, profile.Namespace);
         await using var client = _platform.Client(impostor);
 
         var error = await Assert.ThrowsAsync<CarapaceClientException>(() => client.InvokeAsync("hello", "x"u8.ToArray()));
@@ -258,20 +247,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     [Fact]
     public async Task Without_a_profile_KMS_the_client_takes_the_one_the_gateway_advertises()
     {
-        var profile = PlatformProfile.Load(_platform.DataDirectory);
-        var noKms = new PlatformProfile
-        {
-            Gateway = profile.Gateway,
-            CaFingerprint = profile.CaFingerprint,
-            Namespace = PlatformProfile.OwnNamespace,
-            Auth = profile.Auth,
-            OwnerKey = profile.OwnerKey,
-            OwnerId = profile.OwnerId,
-            ClientKey = profile.ClientKey,
-            ClientId = profile.ClientId,
-            DataDirectory = profile.DataDirectory,
-            CaCertificatePath = profile.CaCertificatePath,
-        };
+        var noKms = Variant(PlatformProfile.Load(_platform.DataDirectory), kms: null, PlatformProfile.OwnNamespace);
         await using var client = _platform.Client(noKms);
 
         await client.DeployAsync("hello", await File.ReadAllBytesAsync(RepoPaths.Example("hello")), new DeployOptions { MemoryMiB = 128 });
@@ -284,6 +260,22 @@ public sealed class CarapaceClientTests : IAsyncLifetime
 
     private async Task<DeployResult> DeployExampleAsync(string name) =>
         await _client.DeployAsync(name, await File.ReadAllBytesAsync(RepoPaths.Example(name)), new DeployOptions { MemoryMiB = 128, TimeoutMs = 5_000 });
+
+    /// <summary><paramref name="profile"/> with another KMS and namespace.</summary>
+    private static PlatformProfile Variant(PlatformProfile profile, PlatformKms? kms, string ns) => new()
+    {
+        Gateway = profile.Gateway,
+        CaFingerprint = profile.CaFingerprint,
+        Namespace = ns,
+        Auth = profile.Auth,
+        Kms = kms,
+        OwnerKey = profile.OwnerKey,
+        OwnerId = profile.OwnerId,
+        ClientKey = profile.ClientKey,
+        ClientId = profile.ClientId,
+        DataDirectory = profile.DataDirectory,
+        CaCertificatePath = profile.CaCertificatePath,
+    };
 
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
