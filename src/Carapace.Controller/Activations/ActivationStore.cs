@@ -73,6 +73,54 @@ public sealed class ActivationStore : IDisposable
     public ActivationRecord Start(ActivationStart start)
     {
         ArgumentNullException.ThrowIfNull(start);
+        using var connection = _db.Open();
+        return Insert(connection, start);
+    }
+
+    /// <summary>
+    /// Records a pending activation for step <paramref name="step"/> of a request and claims the step for it, in one
+    /// transaction: <c>Claimed</c> is false when the step was claimed before (see <see cref="TryClaimStep"/>); the
+    /// activation is recorded either way, so that a refused replay leaves a trace.
+    /// </summary>
+    public (ActivationRecord Record, bool Claimed) StartStep(ActivationStart start, RequestId requestId, string chainId, int step)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ArgumentNullException.ThrowIfNull(chainId);
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction();
+        var record = Insert(connection, start);
+        var claimed = Claim(connection, requestId, chainId, step, record.ActivationId);
+        transaction.Commit();
+        return (record, claimed);
+    }
+
+    /// <summary>
+    /// Completes a step's activation with <paramref name="outcome"/> and, in the same transaction, finishes its claim:
+    /// succeeded for a successful outcome, otherwise failed with the outcome's error.
+    /// </summary>
+    public CompletionResult FinishStep(ActivationId id, ActivationOutcome outcome, RequestId requestId, string chainId, int step)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(chainId);
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction();
+        var result = Complete(connection, id, outcome);
+        if (outcome.Status == ActivationStatus.Success)
+        {
+            MarkSucceeded(connection, requestId, chainId, step);
+        }
+        else
+        {
+            FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", outcome.Error ?? outcome.Status.ToWire(),
+                ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
+        }
+
+        transaction.Commit();
+        return result;
+    }
+
+    private ActivationRecord Insert(SqliteConnection connection, ActivationStart start)
+    {
         var annotations = new List<KeyValue>
         {
             KeyValue.Of("path", start.Action.Path),
@@ -113,7 +161,6 @@ public sealed class ActivationStore : IDisposable
             Annotations = annotations,
         };
 
-        using var connection = _db.Open();
         ControllerDatabase.Execute(connection, """
             INSERT INTO activations (activation_id, namespace, name, version, subject, confidential, start_ms, annotations)
             VALUES ($id, $ns, $name, $version, $subject, $confidential, $start, $annotations)
@@ -202,14 +249,17 @@ public sealed class ActivationStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(chainId);
         using var connection = _db.Open();
-        return ControllerDatabase.Execute(connection, """
+        return Claim(connection, requestId, chainId, step, activationId);
+    }
+
+    private bool Claim(SqliteConnection connection, RequestId requestId, string chainId, int step, ActivationId? activationId) =>
+        ControllerDatabase.Execute(connection, """
             INSERT INTO steps (request_id, chain_id, step, activation_id, state, claimed_ms)
             VALUES ($request, $chain, $step, $activation, 'claimed', $now)
             ON CONFLICT (request_id, chain_id, step) DO NOTHING
             """,
             ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step),
             ("$activation", activationId?.ToString()), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
-    }
 
     /// <summary>The claim of a step, or null if it was never claimed.</summary>
     public StepClaim? GetStep(RequestId requestId, string chainId, int step)
@@ -243,12 +293,15 @@ public sealed class ActivationStore : IDisposable
     public bool CompleteStep(RequestId requestId, string chainId, int step)
     {
         using var connection = _db.Open();
-        return ControllerDatabase.Execute(connection, """
+        return MarkSucceeded(connection, requestId, chainId, step);
+    }
+
+    private bool MarkSucceeded(SqliteConnection connection, RequestId requestId, string chainId, int step) =>
+        ControllerDatabase.Execute(connection, """
             UPDATE steps SET state = 'succeeded', finished_ms = $now
             WHERE request_id = $request AND chain_id = $chain AND step = $step AND state = 'claimed'
             """,
             ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()), ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step)) == 1;
-    }
 
     /// <summary>
     /// Records that a claimed step failed (its enclave crashed, its worker vanished): the step becomes

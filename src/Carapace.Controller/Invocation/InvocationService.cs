@@ -82,7 +82,7 @@ public sealed class InvocationService : IAsyncDisposable
         try
         {
             var waitMs = (long)_time.GetElapsedTime(queued).TotalMilliseconds;
-            var top = _activations.Start(new ActivationStart
+            var start = new ActivationStart
             {
                 Action = plan.Root.Name,
                 Version = plan.Root.Version,
@@ -94,8 +94,22 @@ public sealed class InvocationService : IAsyncDisposable
                 RequestId = plan.Header.RequestId,
                 ChainId = plan.Chain,
                 Step = plan.Root.Exec.IsSequence ? null : 1,
-            });
-            var run = RunGuardedAsync(plan, request, top, lease);
+            };
+
+            // A single action's activation is its one step: recorded and claimed in one transaction.
+            ActivationRecord top;
+            bool? claimed = null;
+            if (plan.Root.Exec.IsSequence)
+            {
+                top = _activations.Start(start);
+            }
+            else
+            {
+                (top, var first) = _activations.StartStep(start, plan.Header.RequestId, plan.Chain, 1);
+                claimed = first;
+            }
+
+            var run = RunGuardedAsync(plan, request, top, claimed, lease);
             Track(run);
             return new PendingInvocation(top.ActivationId, run);
         }
@@ -148,8 +162,7 @@ public sealed class InvocationService : IAsyncDisposable
             throw new InvocationRejectedException(InvocationRejection.NotRunnable, resolution.Error ?? $"The action {request.Action} cannot be run.");
         }
 
-        var root = _registry.Get(request.Action)
-            ?? throw new InvocationRejectedException(InvocationRejection.NotFound, $"The requested resource does not exist: action {request.Action}.");
+        var root = resolution.Root!;
         var steps = resolution.Steps;
         if (steps.Any(s => s.Confidential != root.Confidential))
         {
@@ -209,14 +222,14 @@ public sealed class InvocationService : IAsyncDisposable
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task<InvocationResult> RunGuardedAsync(Plan plan, InvocationRequest request, ActivationRecord top, IDisposable lease)
+    private async Task<InvocationResult> RunGuardedAsync(Plan plan, InvocationRequest request, ActivationRecord top, bool? claimed, IDisposable lease)
     {
         await Task.Yield();
         using (lease)
         {
             try
             {
-                return await RunAsync(plan, request, top).ConfigureAwait(false);
+                return await RunAsync(plan, request, top, claimed).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -228,7 +241,8 @@ public sealed class InvocationService : IAsyncDisposable
         }
     }
 
-    private async Task<InvocationResult> RunAsync(Plan plan, InvocationRequest request, ActivationRecord top)
+    // firstClaimed: for a single action, whether its step was claimed along with its activation.
+    private async Task<InvocationResult> RunAsync(Plan plan, InvocationRequest request, ActivationRecord top, bool? firstClaimed)
     {
         var requestId = plan.Header.RequestId;
         var sequence = plan.Root.Exec.IsSequence;
@@ -242,8 +256,8 @@ public sealed class InvocationService : IAsyncDisposable
         for (var i = 1; i <= plan.Steps.Count; i++)
         {
             var action = plan.Steps[i - 1];
-            var activation = sequence
-                ? _activations.Start(new ActivationStart
+            var (activation, claimed) = sequence
+                ? Started(_activations.StartStep(new ActivationStart
                 {
                     Action = action.Name,
                     Version = action.Version,
@@ -255,11 +269,11 @@ public sealed class InvocationService : IAsyncDisposable
                     RequestId = requestId,
                     ChainId = plan.Chain,
                     Step = i,
-                }).ActivationId
-                : top.ActivationId;
+                }, requestId, plan.Chain, i))
+                : (top.ActivationId, firstClaimed!.Value);
             stepActivations.Add(activation);
 
-            if (!_activations.TryClaimStep(requestId, plan.Chain, i, activation))
+            if (!claimed)
             {
                 var replay = $"request {requestId} already ran step {i} of chain '{plan.Chain}'; a step runs at most once per request id, so it was not run again";
                 return Finish(top, activation, sequence, ActivationStatus.ApplicationError, replay, stepActivations, receipts, cold, initMicros) with { Replayed = true };
@@ -310,7 +324,7 @@ public sealed class InvocationService : IAsyncDisposable
 
             var plain = action.Confidential ? null : _plaintext!.Open(action, result.Output, result.Log);
             plainResult = plain?.Result;
-            _activations.Complete(activation, new ActivationOutcome
+            _activations.FinishStep(activation, new ActivationOutcome
             {
                 Status = status,
                 Error = error,
@@ -319,14 +333,9 @@ public sealed class InvocationService : IAsyncDisposable
                 SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : NoBytes,
                 Receipts = ReceiptOf(result).Length > 0 ? [ReceiptOf(result)] : [],
                 InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
-            });
-            if (status == ActivationStatus.Success)
+            }, requestId, plan.Chain, i);
+            if (status != ActivationStatus.Success)
             {
-                _activations.CompleteStep(requestId, plan.Chain, i);
-            }
-            else
-            {
-                _activations.RecordStepFailure(requestId, plan.Chain, i, error ?? status.ToWire());
                 var stepError = sequence ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
                 return Finish(top, activation, sequence, status, stepError, stepActivations, receipts, cold, initMicros,
                     result.Output.Length > 0 && !sequence ? result.Output : NoBytes, log) with { PlainResult = plainResult };
@@ -388,6 +397,8 @@ public sealed class InvocationService : IAsyncDisposable
             InitTimeMs = cold ? initMicros / 1000 : null,
         };
     }
+
+    private static (ActivationId Id, bool Claimed) Started((ActivationRecord Record, bool Claimed) started) => (started.Record.ActivationId, started.Claimed);
 
     /// <summary>Why step <paramref name="step"/>'s output cannot go on (null when it is addressed to step+1 of the same chain and request).</summary>
     private static string? Misaddressed(ReadOnlySpan<byte> output, string chain, RequestId requestId, int step)

@@ -249,7 +249,7 @@ public sealed class ActionRegistry : IDisposable
 
         var steps = new List<ActionRecord>();
         var path = new HashSet<ActionName>();
-        return Expand(connection, root, steps, path) ?? new SequenceResolution { Status = SequenceResolutionStatus.Resolved, Steps = steps };
+        return (Expand(connection, root, steps, path) ?? new SequenceResolution { Status = SequenceResolutionStatus.Resolved, Steps = steps }) with { Root = root };
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>

@@ -25,6 +25,9 @@ public sealed record SequenceResolution
     /// <summary>How the resolution ended.</summary>
     public required SequenceResolutionStatus Status { get; init; }
 
+    /// <summary>The action itself, when it exists.</summary>
+    public ActionRecord? Root { get; init; }
+
     /// <summary>The steps when resolved; otherwise empty.</summary>
     public IReadOnlyList<ActionRecord> Steps { get; init; } = [];
 
