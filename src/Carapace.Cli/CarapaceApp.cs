@@ -27,6 +27,12 @@ internal static class CarapaceApp
         root.Add(Kms.PolicyCommands.Build());
         root.Add(Kms.SecretCommands.Build());
         root.Add(Platform.UpCommand.Build());
+        root.Add(Platform.DeployCommand.Build());
+        root.Add(Platform.ChainCommands.Build());
+        root.Add(Platform.InvokeCommand.Build());
+        root.Add(Platform.ActivationCommands.Build());
+        root.Add(Platform.ActionCommands.Build());
+        root.Add(Platform.ReceiptCommands.Build());
         root.Add(BenchCommands.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",

@@ -142,12 +142,42 @@ public sealed class GatewayClient : IDisposable
             body["parameters"] = KeyValues(options.Parameters);
         }
 
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         using var request = new HttpRequestMessage(HttpMethod.Put, ActionPath(name) + (options.Overwrite ? "?overwrite=true" : ""))
         {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            Content = options.UploadProgress is { } progress ? new ProgressContent(bytes, "application/json", progress).Typed() : Json(bytes),
         };
         var json = await SendJsonAsync(request, $"store action '{name}'", cancellationToken).ConfigureAwait(false);
         return Read(json, GatewayJson.Action, "an action");
+    }
+
+    /// <summary>
+    /// Creates (or with <paramref name="overwrite"/> replaces) sequence <paramref name="name"/>: an action of kind
+    /// <c>sequence</c> whose components are <paramref name="components"/>, fully qualified (<c>/ns/action</c>).
+    /// </summary>
+    /// <exception cref="GatewayException">The gateway refused it (409 exists, 400 invalid or unknown component, …) or could not be reached.</exception>
+    public async Task<GatewayAction> PutSequenceAsync(string name, IReadOnlyList<string> components, bool overwrite = false,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        var body = new JsonObject
+        {
+            ["exec"] = new JsonObject { ["kind"] = "sequence", ["components"] = new JsonArray([.. components.Select(c => (JsonNode)c)]) },
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Put, ActionPath(name) + (overwrite ? "?overwrite=true" : ""))
+        {
+            Content = Json(Encoding.UTF8.GetBytes(body.ToJsonString())),
+        };
+        var json = await SendJsonAsync(request, $"store sequence '{name}'", cancellationToken).ConfigureAwait(false);
+        return Read(json, GatewayJson.Action, "an action");
+    }
+
+    /// <summary>The gateway's <c>/api/v1/carapace/info</c>: the credential's namespace and the KMS the platform uses.</summary>
+    /// <exception cref="GatewayException">The request failed.</exception>
+    public async Task<GatewayInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/carapace/info");
+        return Read(await SendJsonAsync(request, "get the platform's info", cancellationToken).ConfigureAwait(false), GatewayJson.Info, "platform info");
     }
 
     /// <summary>Action <paramref name="name"/>, with its module unless <paramref name="withCode"/> is false.</summary>
@@ -374,6 +404,13 @@ public sealed class GatewayClient : IDisposable
         json.ValueKind == JsonValueKind.Array
             ? [.. json.EnumerateArray().Select(item => Read(item, read, what))]
             : throw new GatewayException(GatewayFailure.BadResponse, $"the gateway at {Endpoint} sent {what} that is not a JSON array");
+
+    private static ByteArrayContent Json(byte[] bytes)
+    {
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        return content;
+    }
 
     private static JsonArray KeyValues(IEnumerable<KeyValuePair<string, JsonNode?>>? entries) =>
         new([.. (entries ?? []).Select(e => (JsonNode)new JsonObject { ["key"] = e.Key, ["value"] = e.Value?.DeepClone() })]);

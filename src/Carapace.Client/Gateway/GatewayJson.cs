@@ -58,6 +58,13 @@ internal static class GatewayJson
         json.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True,
         json.TryGetProperty("result", out var result) ? result : default);
 
+    public static GatewayInfo Info(JsonElement json) => new(
+        String(json, "namespace"),
+        json.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.String ? version.GetString() : null,
+        json.TryGetProperty("kms", out var kms) && kms.ValueKind == JsonValueKind.Object
+            ? new Profiles.PlatformKms(String(kms, "url"), String(kms, "measurement"), String(kms, "quotingKey"))
+            : null);
+
     public static GatewayActivationLogs Logs(JsonElement json) => new(Lines(json), Sealed(json));
 
     private static IReadOnlyList<string> Lines(JsonElement json) =>
@@ -67,7 +74,9 @@ internal static class GatewayJson
 
     private static SealedLogs? Sealed(JsonElement json) =>
         json.TryGetProperty("sealedLogs", out var sealedLogs) && sealedLogs.ValueKind == JsonValueKind.Object
-            ? new SealedLogs(Property(sealedLogs, "size", JsonValueKind.Number).GetInt64(), String(sealedLogs, "sha256"))
+            ? new SealedLogs(Property(sealedLogs, "size", JsonValueKind.Number).GetInt64(), String(sealedLogs, "sha256"),
+                sealedLogs.TryGetProperty("envelope", out var envelope) && envelope.ValueKind == JsonValueKind.String
+                    ? envelope.GetBytesFromBase64() : null)
             : null;
 
     private static Dictionary<string, JsonElement> KeyValues(JsonElement json, string name)

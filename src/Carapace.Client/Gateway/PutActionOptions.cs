@@ -22,4 +22,7 @@ public sealed class PutActionOptions
 
     /// <summary>Replace an existing action of the same name (a new version); without it an existing one is a 409.</summary>
     public bool Overwrite { get; init; }
+
+    /// <summary>Told how much of the request (the module, base64 in JSON) has been sent; for progress bars.</summary>
+    public IProgress<UploadProgress>? UploadProgress { get; init; }
 }

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using Carapace.Cli.Infrastructure;
+using Carapace.Client;
+using Carapace.Client.Profiles;
+
+namespace Carapace.Cli.Platform;
+
+/// <summary>
+/// How a client command finds the platform: <c>--data-dir DIR</c> (its <c>platform.json</c>, written by
+/// <c>carapace up</c>), or else <c>CARAPACE_URL</c> + <c>CARAPACE_AUTH</c>, or else <c>$CARAPACE_HOME</c> (~/.carapace).
+/// </summary>
+internal sealed class PlatformConnection
+{
+    private readonly Option<string?> _dataDir = new("--data-dir")
+    {
+        Description = "The data directory of the platform to use (its platform.json, written by 'carapace up'). Default: CARAPACE_URL + " +
+            "CARAPACE_AUTH when set, else $CARAPACE_HOME (~/.carapace).",
+        HelpName = "DIR",
+    };
+
+    public void AddTo(Command command) => command.Add(_dataDir);
+
+    /// <summary>The profile the options and environment name.</summary>
+    public PlatformProfile Profile(ParseResult parse) => PlatformProfile.Resolve(parse.GetValue(_dataDir));
+
+    /// <summary>A client of the chosen platform.</summary>
+    public CarapaceClient Connect(ParseResult parse) => CarapaceClient.Create(Profile(parse));
+}

@@ -1,0 +1,892 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Carapace.Client.Deployment;
+using Carapace.Client.Gateway;
+using Carapace.Client.Invocation;
+using Carapace.Client.Profiles;
+using Carapace.Enclave.Functions;
+using Carapace.Envelope;
+using Carapace.Envelope.Format;
+using Carapace.Envelope.Sealing;
+using Carapace.Kms;
+using Carapace.Kms.Client;
+using Carapace.Kms.Policy;
+
+namespace Carapace.Client;
+
+/// <summary>
+/// A client of one Carapace platform, made from its <see cref="PlatformProfile"/>: it deploys actions and chains
+/// (naming their measurements in the namespace's KMS policy, signed with the owner key), seals inputs for a chain's
+/// entry edge, opens outputs with its exit edge, verifies every step's receipt, and opens confidential logs. The keys
+/// come from the KMS over attested TLS (the KMS must attest this build's <see cref="KmsIdentity.Measurement"/>); the
+/// gateway and everything behind it see only envelopes and metadata.
+/// </summary>
+/// <remarks>
+/// Errors: <see cref="GatewayException"/> (the gateway could not be reached, was not trusted, or refused a management
+/// request), <see cref="InvocationException"/> (an invocation gave no trustworthy output), <see cref="CarapaceClientException"/>
+/// (a key, KMS or policy precondition), and the KMS client's <see cref="KmsTrustException"/>, <see cref="Kms.Release.KmsDeniedException"/>,
+/// <see cref="PolicyException"/>, <see cref="KmsRequestException"/> and <see cref="KmsKeyFileException"/>.
+/// </remarks>
+public sealed class CarapaceClient : IAsyncDisposable
+{
+    private const int PolicyAttempts = 3;
+    private const string ChainAnnotation = "carapace.chainId";
+    private const string StepAnnotation = "carapace.step";
+    private const string RequestAnnotation = "carapace.requestId";
+
+    private readonly PlatformProfile _profile;
+    private readonly CarapaceClientOptions _options;
+    private readonly SemaphoreSlim _connect = new(1, 1);
+    private readonly SemaphoreSlim _policyUpdate = new(1, 1);
+    private readonly Lock _sessionsLock = new();
+    private readonly Dictionary<string, ChainSession> _sessions = new(StringComparer.Ordinal);
+    private readonly List<ChainSession> _retired = [];
+    private KmsClient? _kms;
+    private byte[] _quotingKey = [];
+    private string? _namespace;
+    private byte[]? _runtimeIdentity;
+
+    private CarapaceClient(PlatformProfile profile, GatewayClient gateway, CarapaceClientOptions options)
+    {
+        _profile = profile;
+        _options = options;
+        Gateway = gateway;
+    }
+
+    /// <summary>The gateway client (management routes: actions, activations).</summary>
+    public GatewayClient Gateway { get; }
+
+    /// <summary>The profile this client was made from.</summary>
+    public PlatformProfile Profile => _profile;
+
+    /// <summary>A client of <paramref name="profile"/>'s platform; nothing is contacted until the first call.</summary>
+    /// <exception cref="PlatformProfileException">The profile's CA certificate file cannot be read.</exception>
+    public static CarapaceClient Create(PlatformProfile profile, CarapaceClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        options ??= new CarapaceClientOptions();
+        return new CarapaceClient(profile, GatewayClient.Create(profile, options.GatewayTimeout), options);
+    }
+
+    /// <summary>The namespace's name (what <c>_</c> stands for, asked of the gateway when the profile does not say).</summary>
+    /// <exception cref="GatewayException">The gateway could not say.</exception>
+    public async Task<string> GetNamespaceAsync(CancellationToken cancellationToken = default)
+    {
+        if (_namespace is { } known)
+        {
+            return known;
+        }
+
+        if (_profile.Namespace != PlatformProfile.OwnNamespace)
+        {
+            return _namespace = _profile.Namespace;
+        }
+
+        return _namespace = (await Gateway.GetInfoAsync(cancellationToken).ConfigureAwait(false)).Namespace;
+    }
+
+    /// <summary>
+    /// The client of the platform's KMS: the one the profile records, or else the one the gateway advertises. Either
+    /// way the advertised measurement must be this build's KMS measurement, and the connection itself checks the KMS's
+    /// RA-TLS evidence against it and the advertised simulation quoting key.
+    /// </summary>
+    /// <exception cref="CarapaceClientException">No KMS is known, or it is not this build's KMS.</exception>
+    public async Task<KmsClient> GetKmsAsync(CancellationToken cancellationToken = default)
+    {
+        if (_kms is { } ready)
+        {
+            return ready;
+        }
+
+        await _connect.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_kms is { } raced)
+            {
+                return raced;
+            }
+
+            var kms = _profile.Kms;
+            var source = $"the profile {_profile.Source}";
+            if (kms is null)
+            {
+                var info = await Gateway.GetInfoAsync(cancellationToken).ConfigureAwait(false);
+                _namespace ??= info.Namespace;
+                source = $"the gateway at {Gateway.Endpoint}";
+                kms = info.Kms ?? throw new CarapaceClientException(
+                    $"the platform at {Gateway.Endpoint} names no KMS, and confidential actions need one; start the platform with 'carapace up'");
+            }
+
+            if (!string.Equals(kms.Measurement, KmsIdentity.MeasurementHex, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CarapaceClientException($"{source} names a KMS with measurement {kms.Measurement}, but this client trusts only the KMS of "
+                    + $"its own build, {KmsIdentity.MeasurementHex}; use the carapace build the platform runs, or restart the platform with this one");
+            }
+
+            if (!Uri.TryCreate(kms.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new CarapaceClientException($"{source} gives the KMS address '{kms.Url}', which is not an https:// address");
+            }
+
+            byte[] quotingKey;
+            try
+            {
+                quotingKey = Convert.FromBase64String(kms.QuotingKey);
+            }
+            catch (FormatException e)
+            {
+                throw new CarapaceClientException($"{source} gives a KMS quoting key that is not base64 ({e.Message})", e);
+            }
+
+            _quotingKey = quotingKey;
+            return _kms = new KmsClient(url, KmsServerTrust.Simulation(quotingKey));
+        }
+        finally
+        {
+            _connect.Release();
+        }
+    }
+
+    /// <summary>
+    /// The simulation quoting key (DER SubjectPublicKeyInfo) that signs the KMS's and the enclaves' evidence, from the
+    /// KMS the profile records or the gateway advertises (checked as by <see cref="GetKmsAsync"/>): what receipts verify against.
+    /// </summary>
+    /// <exception cref="CarapaceClientException">No KMS is known, or it is not this build's KMS.</exception>
+    public async Task<ReadOnlyMemory<byte>> GetQuotingKeyAsync(CancellationToken cancellationToken = default)
+    {
+        await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        return _quotingKey;
+    }
+
+    /// <summary>
+    /// Deploys action <paramref name="name"/> (creating it or storing a new version). For a confidential action the
+    /// namespace policy then accepts exactly the new measurement for function <paramref name="name"/>, grants it
+    /// <see cref="DeployOptions.Secrets"/>, and has the one-step chain <paramref name="name"/>; the policy's other entries
+    /// are kept, its version bumped, and it is signed with the profile's owner key (a namespace without a policy gets
+    /// one with this owner and client).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid; every problem is listed.</exception>
+    /// <exception cref="GatewayException">The gateway refused the action.</exception>
+    /// <exception cref="CarapaceClientException">No owner key, another owner's namespace, or the runtime files to measure with are missing.</exception>
+    public async Task<DeployResult> DeployAsync(string name, ReadOnlyMemory<byte> module, DeployOptions? options = null,
+        IProgress<DeployProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options ??= new DeployOptions();
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException($"cannot deploy '{name}': " + string.Join("; ", problems), nameof(options));
+        }
+
+        var annotations = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (options.Env.Count > 0)
+        {
+            var env = new JsonObject();
+            foreach (var (key, value) in options.Env.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                env[key] = value;
+            }
+
+            annotations[ActionManifest.EnvironmentAnnotation] = env;
+        }
+
+        progress?.Report(new DeployProgress(DeployStage.Uploading));
+        var action = await Gateway.PutActionAsync(name, module, new PutActionOptions
+        {
+            MemoryMiB = options.MemoryMiB,
+            TimeoutMs = options.TimeoutMs,
+            Annotations = annotations,
+            Confidential = options.Confidential,
+            Overwrite = true,
+            UploadProgress = progress is null ? null : new InlineProgress<UploadProgress>(u => progress.Report(new DeployProgress(DeployStage.Uploading, u.Sent, u.Total))),
+        }, cancellationToken).ConfigureAwait(false);
+        if (!options.Confidential)
+        {
+            progress?.Report(new DeployProgress(DeployStage.Done));
+            return new DeployResult(action, null, null);
+        }
+
+        // Measure what the gateway stored (its limits and environment), since that is what the platform will run.
+        progress?.Report(new DeployProgress(DeployStage.Measuring));
+        string measurement;
+        try
+        {
+            measurement = Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), action.Name, module.Span, action.MemoryMiB,
+                action.TimeoutMs, ActionMeasurement.EnvironmentOf(action.Annotations)));
+        }
+        catch (FormatException e)
+        {
+            throw new CarapaceClientException($"the gateway stored action '{name}' with an environment this client cannot read ({e.Message})", e);
+        }
+
+        progress?.Report(new DeployProgress(DeployStage.UpdatingPolicy));
+        var version = await UpdatePolicyAsync(p => PolicyEdits.WithFunction(p, name, measurement, options.Secrets), cancellationToken).ConfigureAwait(false);
+        progress?.Report(new DeployProgress(DeployStage.Done));
+        return new DeployResult(action, measurement, version);
+    }
+
+    /// <summary>
+    /// Creates (or replaces) chain <paramref name="name"/>: a sequence action of the deployed confidential actions
+    /// <paramref name="steps"/>, and the policy chain of those functions, whose edge keys the KMS derives.
+    /// </summary>
+    /// <exception cref="ArgumentException">No steps, or an empty step name.</exception>
+    /// <exception cref="CarapaceClientException">A step is not a function of the policy, or <paramref name="name"/> is an action that is not a sequence.</exception>
+    /// <exception cref="GatewayException">The gateway refused the sequence.</exception>
+    public async Task<DeployResult> CreateChainAsync(string name, IReadOnlyList<string> steps, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(steps);
+        if (steps.Count == 0 || steps.Any(string.IsNullOrEmpty))
+        {
+            throw new ArgumentException($"chain '{name}' needs at least one step, each the name of a deployed action", nameof(steps));
+        }
+
+        try
+        {
+            var existing = await Gateway.GetActionAsync(name, withCode: false, cancellationToken).ConfigureAwait(false);
+            if (existing.Kind != "sequence")
+            {
+                throw new CarapaceClientException($"'{name}' is already an action ({existing.Kind}); a chain needs a name of its own");
+            }
+        }
+        catch (GatewayException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            // A new chain.
+        }
+
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var version = await UpdatePolicyAsync(policy =>
+        {
+            var unknown = steps.Where(s => policy.FindFunction(s) is null).Distinct(StringComparer.Ordinal).ToList();
+            return unknown.Count == 0 ? PolicyEdits.WithChain(policy, name, steps)
+                : throw new CarapaceClientException($"chain '{name}' names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which "
+                    + $"{(unknown.Count == 1 ? "is" : "are")} not a confidential function of namespace '{ns}'; deploy {(unknown.Count == 1 ? "it" : "them")} first with 'carapace deploy'");
+        }, cancellationToken).ConfigureAwait(false);
+        var action = await Gateway.PutSequenceAsync(name, [.. steps.Select(s => $"/{ns}/{s}")], overwrite: true, cancellationToken).ConfigureAwait(false);
+        return new DeployResult(action, null, version);
+    }
+
+    /// <summary>
+    /// Deletes action (or chain) <paramref name="name"/> and, when the profile has the owner key, removes its chain
+    /// from the policy, and its function unless another chain still uses it, so no enclave gets its keys any more.
+    /// </summary>
+    /// <exception cref="GatewayException">It does not exist (404), or another failure.</exception>
+    public async Task<DeployResult> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var deleted = await Gateway.DeleteActionAsync(name, cancellationToken).ConfigureAwait(false);
+        if (!deleted.Confidential || _profile.OwnerKeyPath is null)
+        {
+            return new DeployResult(deleted, null, null);
+        }
+
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var current = await kms.GetPolicyAsync(await GetNamespaceAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var policy = current is null ? null : KmsPolicy.Parse(current.PolicyText);
+        if (policy is null || (policy.FindChain(name) is null && policy.FindFunction(name) is null))
+        {
+            return new DeployResult(deleted, null, null);
+        }
+
+        return new DeployResult(deleted, null, await UpdatePolicyAsync(p => PolicyEdits.Without(p, name), cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Invokes chain (action) <paramref name="name"/> with <paramref name="input"/> and waits for its verified output.</summary>
+    /// <exception cref="InvocationException">The platform refused or the function failed, or the output or receipts do not hold.</exception>
+    /// <exception cref="CarapaceClientException">The profile has no client key.</exception>
+    public async Task<InvokeResult> InvokeAsync(string name, ReadOnlyMemory<byte> input, InvokeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        options ??= new InvokeOptions();
+        var session = await SessionAsync(name, cancellationToken).ConfigureAwait(false);
+        var requestId = RequestId.New();
+        var envelope = EnvelopeSealer.Seal(session.Keys.Entry, input.Span, SealOptions(name, requestId, options));
+        return await InvokeSealedAsync(name, session, requestId, envelope, options, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Like <see cref="InvokeAsync(string, ReadOnlyMemory{byte}, InvokeOptions?, CancellationToken)"/>, sealing <paramref name="input"/> as it is read.</summary>
+    /// <exception cref="InvocationException">The platform refused or the function failed, or the output or receipts do not hold.</exception>
+    public async Task<InvokeResult> InvokeAsync(string name, Stream input, InvokeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        options ??= new InvokeOptions();
+        var session = await SessionAsync(name, cancellationToken).ConfigureAwait(false);
+        var requestId = RequestId.New();
+        var envelope = await SealAsync(session, name, requestId, input, options, cancellationToken).ConfigureAwait(false);
+        return await InvokeSealedAsync(name, session, requestId, envelope, options, started, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts chain (action) <paramref name="name"/> on <paramref name="input"/> without waiting; see <see cref="GetResultAsync(PendingInvocation, CancellationToken)"/>.</summary>
+    /// <exception cref="InvocationException">The platform refused the invocation.</exception>
+    public async Task<PendingInvocation> StartAsync(string name, Stream input, InvokeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new InvokeOptions();
+        var session = await SessionAsync(name, cancellationToken).ConfigureAwait(false);
+        var requestId = RequestId.New();
+        var envelope = await SealAsync(session, name, requestId, input, options, cancellationToken).ConfigureAwait(false);
+        var response = await PostAsync(name, envelope, blocking: false, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            throw await FailureAsync(name, response, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new PendingInvocation(name, ActivationIdOf(response), requestId, SHA256.HashData(envelope));
+    }
+
+    /// <summary>The verified output of an invocation started with <see cref="StartAsync"/>.</summary>
+    /// <exception cref="InvocationException">It has not finished (<see cref="InvocationFailure.Pending"/>), it failed, or its output or receipts do not hold.</exception>
+    public async Task<InvokeResult> GetResultAsync(PendingInvocation pending, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        var started = Stopwatch.GetTimestamp();
+        var (envelope, receipts) = await FinishedResultAsync(pending.Action, pending.ActivationId, cancellationToken).ConfigureAwait(false);
+        var session = await SessionAsync(pending.Action, cancellationToken).ConfigureAwait(false);
+        return Finish(pending.Action, session, pending.ActivationId, pending.RequestId, pending.SealedInputSha256, envelope, receipts, cold: null,
+            new InvokeOptions(), started);
+    }
+
+    /// <summary>
+    /// The verified output of activation <paramref name="activationId"/> (a confidential chain's or action's), as far
+    /// as it can be checked without the input: the receipts must verify, name accepted measurements and link step 1's
+    /// input to the output, but that input is not known to be one this client sent (use the
+    /// <see cref="PendingInvocation"/> overload for that).
+    /// </summary>
+    /// <exception cref="InvocationException">It has not finished, failed, or its output or receipts do not hold.</exception>
+    public async Task<InvokeResult> GetResultAsync(string activationId, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
+        var chain = Annotation(activation, ChainAnnotation)?.GetString() ?? activation.Name;
+        if (!RequestId.TryParse(Annotation(activation, RequestAnnotation)?.GetString(), out var requestId))
+        {
+            throw new InvocationException(InvocationFailure.OutputInvalid, $"activation {activationId} records no request id; it is not a confidential invocation",
+                activationId: activationId);
+        }
+
+        var (envelope, receipts) = await FinishedResultAsync(chain, activationId, cancellationToken).ConfigureAwait(false);
+        var session = await SessionAsync(chain, cancellationToken).ConfigureAwait(false);
+        return Finish(chain, session, activationId, requestId, null, envelope, receipts, cold: null, new InvokeOptions(), started);
+    }
+
+    /// <summary>
+    /// The log lines of activation <paramref name="activationId"/>: a plaintext activation's as recorded, a confidential
+    /// one's opened here with the log key of its chain step (the platform holds only the sealed log).
+    /// </summary>
+    /// <exception cref="CarapaceClientException">The activation is a sequence's own (its steps have the logs), or the sealed log does not open.</exception>
+    public async Task<IReadOnlyList<string>> GetLogsAsync(string activationId, CancellationToken cancellationToken = default)
+    {
+        var logs = await Gateway.GetActivationLogsAsync(activationId, cancellationToken).ConfigureAwait(false);
+        if (logs.Sealed is null)
+        {
+            return logs.Lines;
+        }
+
+        if (logs.Sealed.Envelope is not { } envelope)
+        {
+            throw new CarapaceClientException($"the gateway at {Gateway.Endpoint} shows only the size and hash of activation {activationId}'s sealed logs, "
+                + "not the sealed logs themselves; update the platform");
+        }
+
+        var activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
+        if (Annotation(activation, ChainAnnotation)?.GetString() is not { } chain
+            || Annotation(activation, StepAnnotation) is not { ValueKind: JsonValueKind.Number } stepJson || !stepJson.TryGetInt32(out var step))
+        {
+            throw new CarapaceClientException($"activation {activationId} names no chain step, so its log key is unknown; a sequence's own activation "
+                + "has no logs of its own, each step's activation does ('carapace activations list')");
+        }
+
+        var session = await SessionAsync(chain, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var opened = EnvelopeOpener.Open(session.Keys.Log(step), envelope.Span);
+            var text = Encoding.UTF8.GetString(opened.Payload.Span);
+            return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r'))];
+        }
+        catch (Exception e) when (e is EnvelopeException or ArgumentOutOfRangeException)
+        {
+            throw new CarapaceClientException($"the sealed logs of activation {activationId} do not open with the log key of chain '{chain}' step {step} "
+                + $"({e.Message}); they were altered, or the chain changed since", e);
+        }
+    }
+
+    /// <summary>Closes the connections and zeroes every chain key held.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_sessionsLock)
+        {
+            foreach (var session in _sessions.Values.Concat(_retired))
+            {
+                session.Dispose();
+            }
+
+            _sessions.Clear();
+            _retired.Clear();
+        }
+
+        _kms?.Dispose();
+        Gateway.Dispose();
+        _connect.Dispose();
+        _policyUpdate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<InvokeResult> InvokeSealedAsync(string name, ChainSession session, RequestId requestId, byte[] envelope, InvokeOptions options,
+        long started, CancellationToken cancellationToken)
+    {
+        var inputHash = SHA256.HashData(envelope);
+        var response = await PostAsync(name, envelope, blocking: true, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Accepted)
+        {
+            // The gateway's blocking wait ran out (as OpenWhisk, it answers with the activation id): poll for the result.
+            var pending = new PendingInvocation(name, ActivationIdOf(response), requestId, inputHash);
+            var (late, lateReceipts) = await WaitForResultAsync(name, pending.ActivationId, cancellationToken).ConfigureAwait(false);
+            return Finish(name, session, pending.ActivationId, requestId, inputHash, late, lateReceipts, cold: null, options, started);
+        }
+
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await FailureAsync(name, response, cancellationToken).ConfigureAwait(false);
+        }
+
+        var activationId = response.Header("Carapace-Activation-Id") ?? "(unknown)";
+        byte[] output;
+        IReadOnlyList<ReadOnlyMemory<byte>> receipts;
+        if (response.ContentType == GatewayClient.EnvelopeMediaType)
+        {
+            output = response.Body;
+            receipts = ParseReceipts(response.Header("Carapace-Receipts"), activationId);
+        }
+        else
+        {
+            (output, receipts) = ResultParts(JsonBody(response), activationId);
+        }
+
+        var cold = response.Header("Carapace-Cold") is { } coldText ? coldText == "true" : (bool?)null;
+        return Finish(name, session, activationId, requestId, inputHash, output, receipts, cold, options, started);
+    }
+
+    private InvokeResult Finish(string name, ChainSession session, string activationId, RequestId requestId, ReadOnlyMemory<byte>? inputHash,
+        byte[] outputEnvelope, IReadOnlyList<ReadOnlyMemory<byte>> receipts, bool? cold, InvokeOptions options, long started)
+    {
+        var verified = options.VerifyReceipts
+            ? ReceiptCheck.Verify(receipts, session.Keys.Namespace, session.Policy, session.Chain, requestId, inputHash, SHA256.HashData(outputEnvelope),
+                _quotingKey, activationId)
+            : [];
+        OpenedEnvelope opened;
+        try
+        {
+            opened = EnvelopeOpener.Open(session.Keys.Exit, outputEnvelope);
+        }
+        catch (EnvelopeException e)
+        {
+            throw new InvocationException(InvocationFailure.OutputInvalid,
+                $"the output of activation {activationId} does not open with the exit key of chain '{name}' ({e.Message}); it was altered or misrouted",
+                activationId: activationId, inner: e);
+        }
+
+        using (opened)
+        {
+            var meta = opened.Metadata;
+            if (meta.RequestId != requestId || meta.ChainId != name)
+            {
+                throw new InvocationException(InvocationFailure.OutputInvalid,
+                    $"the output of activation {activationId} is for request {meta.RequestId} of chain '{meta.ChainId}', not request {requestId} of '{name}'; "
+                    + "the platform returned another request's output", activationId: activationId);
+            }
+
+            return new InvokeResult
+            {
+                Action = name,
+                ActivationId = activationId,
+                RequestId = requestId,
+                Output = opened.Payload.ToArray(),
+                Cold = cold,
+                Duration = Stopwatch.GetElapsedTime(started),
+                Receipts = receipts,
+                VerifiedReceipts = verified,
+            };
+        }
+    }
+
+    private async Task<(byte[] Envelope, IReadOnlyList<ReadOnlyMemory<byte>> Receipts)> WaitForResultAsync(string name, string activationId,
+        CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.ResultWait.TotalSeconds * Stopwatch.Frequency);
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (true)
+        {
+            try
+            {
+                return await FinishedResultAsync(name, activationId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InvocationException e) when (e.Failure == InvocationFailure.Pending && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
+            }
+        }
+    }
+
+    /// <summary>The sealed output and receipts of a finished, successful activation.</summary>
+    private async Task<(byte[] Envelope, IReadOnlyList<ReadOnlyMemory<byte>> Receipts)> FinishedResultAsync(string name, string activationId,
+        CancellationToken cancellationToken)
+    {
+        GatewayActivationResponse response;
+        try
+        {
+            response = await Gateway.GetActivationResultAsync(activationId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GatewayException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            var activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
+            if (activation.End is null)
+            {
+                throw new InvocationException(InvocationFailure.Pending, $"activation {activationId} of '{name}' has not finished yet; ask again later",
+                    activationId: activationId, inner: e);
+            }
+
+            throw;
+        }
+
+        if (!response.Success)
+        {
+            var error = ErrorText(response.Result);
+            throw new InvocationException(InvocationFailure.FunctionFailed,
+                $"'{name}' failed ({response.Status}){(error is null ? "" : ": " + error)}; see 'carapace activations get {activationId}'",
+                activationId: activationId, activationStatus: response.Status, error: error);
+        }
+
+        return ResultParts(response.Result, activationId);
+    }
+
+    private async Task<GatewayResponse> PostAsync(string name, byte[] envelope, bool blocking, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(envelope);
+        content.Headers.ContentType = new MediaTypeHeaderValue(GatewayClient.EnvelopeMediaType);
+        return await Gateway.InvokeAsync(name, content, blocking, result: blocking, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The exception for an invocation the gateway did not answer with a result.</summary>
+    private async Task<Exception> FailureAsync(string name, GatewayResponse response, CancellationToken cancellationToken)
+    {
+        var body = JsonBody(response);
+        var error = ErrorText(body);
+        var activationId = response.Header("Carapace-Activation-Id");
+        var status = response.StatusCode;
+        var said = error is null ? "" : ": " + error.TrimEnd('.');
+        switch (status)
+        {
+            case HttpStatusCode.NotFound:
+                return new InvocationException(InvocationFailure.NotFound,
+                    $"action '{name}' does not exist in namespace '{await GetNamespaceAsync(cancellationToken).ConfigureAwait(false)}'; "
+                    + $"deploy it with 'carapace deploy {name} MODULE.wasm' (see 'carapace actions list')", status, error: error);
+            case HttpStatusCode.RequestEntityTooLarge:
+                return new InvocationException(InvocationFailure.TooLarge, $"the input to '{name}' is too large for the platform{said}", status, error: error);
+            case HttpStatusCode.UnsupportedMediaType:
+                return new InvocationException(InvocationFailure.NotConfidential, $"'{name}' refused the sealed input{said}", status, error: error);
+            case HttpStatusCode.TooManyRequests:
+                return new InvocationException(InvocationFailure.Throttled, $"the platform is busy and refused to run '{name}'{said}; retry in a moment",
+                    status, error: error);
+            case HttpStatusCode.Conflict:
+                return new InvocationException(InvocationFailure.Replayed, $"'{name}' refused request as a replay{said}", status, activationId, error: error);
+            case HttpStatusCode.BadGateway:
+                string? activationStatus = null;
+                if (activationId is not null)
+                {
+                    try
+                    {
+                        activationStatus = (await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false)).Response?.Status;
+                    }
+                    catch (GatewayException)
+                    {
+                        // The status is a detail; the error text is the message.
+                    }
+                }
+
+                var where = activationId is null ? "" : $"; see 'carapace activations get {activationId}'";
+                return new InvocationException(InvocationFailure.FunctionFailed,
+                    $"'{name}' failed{(activationStatus is null ? "" : $" ({activationStatus})")}{said}{where}", status, activationId, activationStatus, error);
+            case HttpStatusCode.BadRequest:
+                var action = await TryGetActionAsync(name, cancellationToken).ConfigureAwait(false);
+                if (action is { Confidential: false })
+                {
+                    return new InvocationException(InvocationFailure.NotConfidential,
+                        $"'{name}' is a plaintext action (confidential: false): it takes JSON, not a sealed envelope; redeploy it confidential to invoke it sealed",
+                        status, error: error);
+                }
+
+                return new InvocationException(InvocationFailure.BadRequest, $"the platform refused the invocation of '{name}'{said}", status, error: error);
+            default:
+                var code = body is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String
+                    ? c.GetString() : null;
+                return new GatewayException(GatewayFailure.Rejected,
+                    $"the gateway at {Gateway.Endpoint} refused to invoke action '{name}': {(int)status} {status}{said}", status, code, error);
+        }
+    }
+
+    private async Task<GatewayAction?> TryGetActionAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Gateway.GetActionAsync(name, withCode: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GatewayException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The keys and policy of <paramref name="chain"/>, from the cache or the KMS.</summary>
+    private async Task<ChainSession> SessionAsync(string chain, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(chain);
+        lock (_sessionsLock)
+        {
+            if (_sessions.TryGetValue(chain, out var cached))
+            {
+                return cached;
+            }
+        }
+
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var clientPath = _profile.ClientKeyPath ?? throw new CarapaceClientException(
+            $"the profile {_profile.Source} names no client key ('clientKey' in platform.json); invoking a confidential action needs a client key of the namespace policy");
+        var clientId = _profile.ClientId ?? "client";
+        ChainSession session;
+        using (var clientKey = OwnerKey.Load(clientPath))
+        {
+            var keys = await kms.GetChainKeysAsync(ns, chain, clientKey, clientId, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var signed = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false)
+                    ?? throw new CarapaceClientException($"namespace '{ns}' lost its policy while this client read it");
+                var policy = KmsPolicy.Parse(signed.PolicyText);
+                var steps = policy.FindChain(chain);
+                if (steps is null || steps.Steps.Count != keys.Steps)
+                {
+                    throw new CarapaceClientException($"chain '{chain}' changed in namespace '{ns}' while this client read it; try again");
+                }
+
+                session = new ChainSession(keys, policy, steps);
+            }
+            catch
+            {
+                keys.Dispose();
+                throw;
+            }
+        }
+
+        lock (_sessionsLock)
+        {
+            if (_sessions.TryGetValue(chain, out var raced))
+            {
+                session.Dispose();
+                return raced;
+            }
+
+            _sessions[chain] = session;
+            return session;
+        }
+    }
+
+    /// <summary>Applies <paramref name="edit"/> to the namespace's current policy, bumps its version, signs it as the owner and submits it.</summary>
+    private async Task<ulong> UpdatePolicyAsync(Func<KmsPolicy, KmsPolicy> edit, CancellationToken cancellationToken)
+    {
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var ownerPath = _profile.OwnerKeyPath ?? throw new CarapaceClientException(
+            $"the profile {_profile.Source} names no owner key ('ownerKey' in platform.json); deploying a confidential action changes the "
+            + "namespace's KMS policy, which only its owners may sign");
+        var ownerId = _profile.OwnerId ?? "owner";
+        var client = ClientPrincipal();
+        await _policyUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var owner = OwnerKey.Load(ownerPath);
+            for (var attempt = 1; ; attempt++)
+            {
+                var current = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false);
+                KmsPolicy policy;
+                if (current is null)
+                {
+                    policy = PolicyEdits.Initial(ns, new PolicyPrincipal { Id = ownerId, PublicKey = owner.PublicKeyBase64 }, client);
+                }
+                else
+                {
+                    policy = KmsPolicy.Parse(current.PolicyText);
+                    if (!policy.Owners.Any(o => o.Id == ownerId))
+                    {
+                        throw new CarapaceClientException($"'{ownerId}' is not an owner of namespace '{ns}' (policy v{policy.Version} names "
+                            + $"{string.Join(", ", policy.Owners.Select(o => o.Id))}); use an owner's key, or ask an owner to add this one");
+                    }
+
+                    if (!policy.AllowSimulation)
+                    {
+                        throw new CarapaceClientException($"namespace '{ns}' policy v{policy.Version} refuses simulation evidence, and this platform's "
+                            + "enclaves are simulated; an owner must set \"allowSimulation\": true ('carapace policy set') to run confidential actions here");
+                    }
+                }
+
+                if (client is not null)
+                {
+                    policy = PolicyEdits.WithClient(policy, client);
+                }
+
+                var next = edit(policy) with { Version = policy.Version + 1 };
+                try
+                {
+                    var update = await kms.SetPolicyAsync(PolicySigner.Sign(next.ToJson(), ownerId, owner).ToJson(), cancellationToken).ConfigureAwait(false);
+                    RetireSessions();
+                    return update.Version;
+                }
+                catch (PolicyException e) when (e.Reason == PolicyRejection.Rollback && attempt < PolicyAttempts)
+                {
+                    // Another owner stored a version meanwhile: apply the edit to theirs.
+                }
+            }
+        }
+        finally
+        {
+            _policyUpdate.Release();
+        }
+    }
+
+    private PolicyPrincipal? ClientPrincipal()
+    {
+        if (_profile.ClientKeyPath is not { } path)
+        {
+            return null;
+        }
+
+        using var key = OwnerKey.Load(path);
+        return new PolicyPrincipal { Id = _profile.ClientId ?? "client", PublicKey = key.PublicKeyBase64 };
+    }
+
+    /// <summary>Drops the cached chain sessions (the policy changed); they are zeroed when the client is disposed.</summary>
+    private void RetireSessions()
+    {
+        lock (_sessionsLock)
+        {
+            _retired.AddRange(_sessions.Values);
+            _sessions.Clear();
+        }
+    }
+
+    private byte[] RuntimeIdentityBytes()
+    {
+        if (_runtimeIdentity is { } known)
+        {
+            return known;
+        }
+
+        try
+        {
+            return _runtimeIdentity = RuntimeIdentity.Compute(_options.RuntimeDirectory);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new CarapaceClientException($"cannot compute measurements: {e.Message}; the enclave runtime ships with carapace", e);
+        }
+    }
+
+    private static SealOptions SealOptions(string name, RequestId requestId, InvokeOptions options) =>
+        new() { RequestId = requestId, Function = name, ContentType = options.ContentType };
+
+    private static async Task<byte[]> SealAsync(ChainSession session, string name, RequestId requestId, Stream input, InvokeOptions options,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var buffer = new MemoryStream();
+        await EnvelopeSealer.SealAsync(session.Keys.Entry, input, buffer, SealOptions(name, requestId, options), cancellationToken).ConfigureAwait(false);
+        return buffer.ToArray();
+    }
+
+    private static string ActivationIdOf(GatewayResponse response) =>
+        JsonBody(response) is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("activationId", out var id) && id.GetString() is { } text
+            ? text
+            : throw new GatewayException(GatewayFailure.BadResponse, "the gateway accepted the invocation but sent no activation id", response.StatusCode);
+
+    private static (byte[] Envelope, IReadOnlyList<ReadOnlyMemory<byte>> Receipts) ResultParts(JsonElement result, string activationId)
+    {
+        try
+        {
+            if (result.ValueKind != JsonValueKind.Object || !result.TryGetProperty("envelope", out var envelope) || envelope.ValueKind != JsonValueKind.String)
+            {
+                throw new InvocationException(InvocationFailure.OutputInvalid,
+                    $"activation {activationId} succeeded but the platform returned no sealed output", activationId: activationId);
+            }
+
+            var receipts = result.TryGetProperty("receipts", out var list) && list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray().Select(r => (ReadOnlyMemory<byte>)r.GetBytesFromBase64()).ToList()
+                : [];
+            return (envelope.GetBytesFromBase64(), receipts);
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new InvocationException(InvocationFailure.OutputInvalid, $"the result of activation {activationId} is not valid base64 ({e.Message})",
+                activationId: activationId, inner: e);
+        }
+    }
+
+    private static IReadOnlyList<ReadOnlyMemory<byte>> ParseReceipts(string? header, string activationId)
+    {
+        if (string.IsNullOrEmpty(header))
+        {
+            return [];
+        }
+
+        try
+        {
+            return [.. header.Split(',').Select(r => (ReadOnlyMemory<byte>)Convert.FromBase64String(r.Trim()))];
+        }
+        catch (FormatException e)
+        {
+            throw new InvocationException(InvocationFailure.ReceiptsInvalid, $"the receipts of activation {activationId} are not base64 ({e.Message})",
+                activationId: activationId, inner: e);
+        }
+    }
+
+    private static JsonElement JsonBody(GatewayResponse response)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(response.Body);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+
+    private static string? ErrorText(JsonElement json) =>
+        json.ValueKind == JsonValueKind.Object && json.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String ? error.GetString() : null;
+
+    private static JsonElement? Annotation(GatewayActivation activation, string key)
+    {
+        if (activation.Json.ValueKind == JsonValueKind.Object && activation.Json.TryGetProperty("annotations", out var annotations)
+            && annotations.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var entry in annotations.EnumerateArray())
+            {
+                if (entry.TryGetProperty("key", out var k) && k.ValueKind == JsonValueKind.String && k.GetString() == key && entry.TryGetProperty("value", out var value))
+                {
+                    return value;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Carapace.Enclave.Functions;
+
+namespace Carapace.Client.Deployment;
+
+/// <summary>
+/// The measurement an enclave attests for a deployed action, computed the way the platform builds the enclave:
+/// <see cref="Measurement.Compute"/> over the runtime identity of the enclave files, SHA-256 of the module and
+/// <see cref="ActionManifest.For"/> of the action's name, limits and <c>carapace.env</c> environment.
+/// </summary>
+public static class ActionMeasurement
+{
+    /// <summary>The measurement of action <paramref name="name"/>.</summary>
+    /// <param name="runtimeIdentity">The enclave runtime's identity (<see cref="RuntimeIdentity.Compute"/>).</param>
+    /// <param name="name">The action's name (without namespace).</param>
+    /// <param name="module">The WebAssembly module.</param>
+    /// <param name="memoryMiB">The action's memory limit as stored.</param>
+    /// <param name="timeoutMs">The action's time limit as stored.</param>
+    /// <param name="environment">The action's <c>carapace.env</c> annotation.</param>
+    /// <exception cref="ArgumentException">The values make no valid manifest.</exception>
+    public static byte[] Compute(ReadOnlySpan<byte> runtimeIdentity, string name, ReadOnlySpan<byte> module, int memoryMiB, int timeoutMs,
+        IEnumerable<KeyValuePair<string, string>>? environment) =>
+        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment).Encode());
+
+    /// <summary>The <c>carapace.env</c> annotation of an action as pairs (empty when absent).</summary>
+    /// <exception cref="FormatException">The annotation is not a JSON object of strings.</exception>
+    public static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(IReadOnlyDictionary<string, JsonElement> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(annotations);
+        if (!annotations.TryGetValue(ActionManifest.EnvironmentAnnotation, out var env) || env.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (env.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"the '{ActionManifest.EnvironmentAnnotation}' annotation is not a JSON object of strings");
+        }
+
+        return [.. env.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.String
+            ? new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)
+            : throw new FormatException($"the '{ActionManifest.EnvironmentAnnotation}' value of '{p.Name}' is not a string"))];
+    }
+}

@@ -1,0 +1,16 @@
+using Carapace.Kms.Policy;
+using Carapace.Kms.Release;
+
+namespace Carapace.Client.Invocation;
+
+/// <summary>What a client needs to invoke one chain: its edge keys and the policy (version) they were released under.</summary>
+internal sealed class ChainSession(ChainKeys keys, KmsPolicy policy, PolicyChain chain) : IDisposable
+{
+    public ChainKeys Keys { get; } = keys;
+
+    public KmsPolicy Policy { get; } = policy;
+
+    public PolicyChain Chain { get; } = chain;
+
+    public void Dispose() => Keys.Dispose();
+}
