@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Carapace.Cli.Infrastructure;
+using Carapace.Client.Profiles;
 using Spectre.Console;
 
 namespace Carapace.Cli.Bench;
@@ -16,6 +17,7 @@ internal static class BenchCommands
         bench.Add(BuildEnvelope());
         bench.Add(BuildRuntime());
         bench.Add(AttestBench.Build());
+        bench.Add(BuildInvoke());
         return bench;
     }
 
@@ -137,6 +139,88 @@ internal static class BenchCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static Command BuildInvoke()
+    {
+        var examples = new Option<string?>("--examples")
+        {
+            Description = "Folder with the compiled examples (hello.wasm, wordcount.wasm, sha256.wasm). Default: examples/out of the repository.",
+            HelpName = "DIR",
+        };
+        var n = new Option<int>("--n") { Description = "Warm invocations per mode and concurrency (default 300).", DefaultValueFactory = _ => 300, HelpName = "N" };
+        var concurrency = new Option<int[]>("--concurrency")
+        {
+            Description = "Concurrent clients; may repeat (default 1 and 8).",
+            HelpName = "C",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cold = new Option<int>("--cold") { Description = "Cold starts to time, each a fresh deployment (default 5).", DefaultValueFactory = _ => 5, HelpName = "N" };
+        var dataDir = Kms.KmsConnection.DataDirOption(
+            "Benchmark the platform running for this data directory (its platform.json). Default: CARAPACE_URL + CARAPACE_AUTH if set, " +
+            "otherwise an embedded platform started for the run in a temporary folder.");
+        var command = new Command(
+            "invoke",
+            "Measure end-to-end invocation over HTTPS in one run: a trivial action confidential vs plaintext (p50/p99, throughput) at " +
+            "each concurrency, the stem-cell cold start, and a 3-step chain vs a single step; the last line is the confidential/plaintext p50 ratio.")
+        {
+            examples, n, concurrency, cold, dataDir,
+        };
+        Examples.Set(command, "carapace bench invoke", "carapace bench invoke --n 1000 --concurrency 1 --concurrency 32", "carapace bench invoke --data-dir ~/.carapace");
+        command.SetHandler(async (parse, cancel) =>
+        {
+            var dir = parse.GetValue(examples) ?? FindExamples()
+                ?? throw new CliFailure("cannot find examples/out (run examples/build.sh, or give --examples DIR)", ExitCodes.Usage);
+            foreach (var name in new[] { "hello", "wordcount", "sha256" })
+            {
+                if (!File.Exists(Path.Combine(dir, name + ".wasm")))
+                {
+                    throw new CliFailure($"{Path.Combine(dir, name + ".wasm")} is missing (run examples/build.sh)", ExitCodes.IoError);
+                }
+            }
+
+            var levels = parse.GetValue(concurrency) is { Length: > 0 } given ? given : [1, 8];
+            if (levels.Any(c => c is < 1 or > 256) || parse.GetValue(n) is < 10 or > 1_000_000 || parse.GetValue(cold) is < 1 or > 100)
+            {
+                throw new CliFailure("--concurrency must be 1..256, --n 10..1000000 and --cold 1..100", ExitCodes.Usage);
+            }
+
+            PlatformProfile? profile = null;
+            if (parse.GetValue(dataDir) is { } directory)
+            {
+                profile = PlatformProfile.Load(directory);
+            }
+            else if (Environment.GetEnvironmentVariable(PlatformProfile.UrlVariable) is { Length: > 0 })
+            {
+                profile = PlatformProfile.Resolve();
+            }
+
+            var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => Console.Error.WriteLine($"measuring {step}"));
+            var report = await bench.RunAsync(profile, cancel).ConfigureAwait(false);
+            PrintInvoke(report);
+            Console.Error.WriteLine("carapace: SIMULATION: enclaves are plain processes on this machine (no TEE isolation)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void PrintInvoke(InvokeBench.Report report)
+    {
+        static string Ms(double microseconds) => (microseconds / 1000).ToString("F2", CultureInfo.InvariantCulture);
+        Console.Out.WriteLine($"platform: {report.Target}");
+        Console.Out.WriteLine($"{"mode",-14}{"clients",8}{"n",7}{"p50 ms",10}{"p99 ms",10}{"per s",9}");
+        foreach (var m in report.Modes)
+        {
+            Console.Out.WriteLine($"{m.Mode,-14}{m.Concurrency,8}{m.Latencies.Count,7}{Ms(m.Latencies.P50),10}{Ms(m.Latencies.P99),10}{m.PerSecond.ToString("F0", CultureInfo.InvariantCulture),9}");
+        }
+
+        Console.Out.WriteLine($"cold start (stem cell) p50: {Ms(report.Cold.P50)} ms, warm p50 {Ms(report.WarmSingle.P50)} ms: the cold start adds {Ms(report.Cold.P50 - report.WarmSingle.P50)} ms");
+        Console.Out.WriteLine($"confidential with receipt verification p50: {Ms(report.Verified.P50)} ms");
+        Console.Out.WriteLine($"3-step chain p50: {Ms(report.ChainLatencies.P50)} ms vs single step {Ms(report.WarmSingle.P50)} ms: {Ratio(report.ChainLatencies.P50 / report.WarmSingle.P50)}x");
+        var single = report.Modes.Where(m => m.Concurrency == report.Modes.Min(x => x.Concurrency)).ToList();
+        var confidential = single.Single(m => m.Mode == "confidential").Latencies.P50;
+        var plaintext = single.Single(m => m.Mode == "plaintext").Latencies.P50;
+        Console.Out.WriteLine($"confidential/plaintext p50 ratio at {single[0].Concurrency} client(s): {Ratio(confidential / plaintext)}");
     }
 
     private static string? FindExamples()

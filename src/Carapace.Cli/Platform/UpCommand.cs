@@ -5,11 +5,7 @@ using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
 using Carapace.Client.Profiles;
 using Carapace.Envelope.Keys;
-using Carapace.Gateway;
 using Carapace.Gateway.Tls;
-using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Platform;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -89,57 +85,22 @@ internal static class UpCommand
             "WARNING: SIMULATION MODE — enclaves are plain processes and attestation is signed by a software key; the operator of this machine can read everything. Never use it in production.")
             .ConfigureAwait(false);
 
-        using var authority = Open(() => PlatformCertificateAuthority.LoadOrCreate(directory));
-        using var certificate = authority.IssueServerCertificate(address.Equals(IPAddress.Any) || address.Equals(IPAddress.Loopback) ? [] : [address.ToString()]);
-
-        await using var kms = await KmsChildProcess.StartAsync(directory, line =>
+        await using var platform = await EmbeddedPlatform.StartAsync(directory, address, port, ns, stemCells, loggers, line =>
         {
             if (verbose)
             {
                 Console.Error.WriteLine("kms: " + line);
             }
         }, stop.Token).ConfigureAwait(false);
-
-        var ownerPath = Path.Combine(directory, "owner.key");
-        var clientPath = Path.Combine(directory, "client.key");
-        using (var owner = LoadOrCreateKey(ownerPath))
-        using (var client = LoadOrCreateKey(clientPath))
-        using (var kmsClient = new KmsClient(kms.Endpoint.Url, KmsServerTrust.Simulation(kms.Endpoint.QuotingKey)))
-        {
-            await EnsurePolicyAsync(kmsClient, ns, owner, client, stop.Token).ConfigureAwait(false);
-        }
-
-        await using var host = await PlatformHost.StartAsync(new PlatformOptions
-        {
-            DataDirectory = directory,
-            Address = address,
-            Port = port,
-            Certificate = certificate,
-            Kms = new KmsAdvertisement(kms.Endpoint.Url, kms.Endpoint.Measurement, kms.Endpoint.QuotingKey),
-            StemCells = stemCells,
-            LoggerFactory = loggers,
-        }, stop.Token).ConfigureAwait(false);
-
-        var auth = ReuseOrCreateCredential(directory, host, ns);
-        var profile = new PlatformProfile
-        {
-            Gateway = host.Endpoint,
-            CaFingerprint = authority.Fingerprint,
-            Namespace = ns,
-            Auth = auth,
-            Kms = new PlatformKms(kms.Endpoint.Url.AbsoluteUri, kms.Endpoint.Measurement, Convert.ToBase64String(kms.Endpoint.QuotingKey)),
-            OwnerKey = "owner.key",
-            OwnerId = "owner",
-            ClientKey = "client.key",
-            ClientId = "cli",
-        };
-        profile.Save(directory);
+        var host = platform.Host;
+        var auth = platform.Profile.Auth;
+        var kms = platform.Kms;
 
         var dataDirArgument = directory == Path.GetFullPath(CarapaceHome.Directory) ? "" : $" --data-dir {directory}";
         Console.Out.WriteLine($"Carapace is up: {host.Endpoint}");
         Console.Out.WriteLine($"  namespace   {ns}");
         Console.Out.WriteLine($"  auth        {auth}");
-        Console.Out.WriteLine($"  TLS CA      {authority.Fingerprint} ({PlatformCertificateAuthority.CertificatePathIn(directory)})");
+        Console.Out.WriteLine($"  TLS CA      {platform.Profile.CaFingerprint} ({PlatformCertificateAuthority.CertificatePathIn(directory)})");
         Console.Out.WriteLine($"  KMS         {kms.Endpoint.Url} (measurement {kms.Endpoint.Measurement[..16]}…, simulation)");
         Console.Out.WriteLine($"  profile     {PlatformProfile.PathIn(directory)}");
         if (host.AbandonedSteps > 0)
@@ -161,76 +122,8 @@ internal static class UpCommand
         }
 
         await Console.Error.WriteLineAsync("stopping: finishing running invocations …").ConfigureAwait(false);
-        using (var grace = new CancellationTokenSource(ShutdownGrace))
-        {
-            await host.StopAsync(grace.Token).ConfigureAwait(false);
-        }
-
-        await kms.StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await platform.StopAsync(ShutdownGrace).ConfigureAwait(false);
         await Console.Error.WriteLineAsync("Carapace stopped; every activation is recorded.").ConfigureAwait(false);
         return ExitCodes.Ok;
-    }
-
-    private static T Open<T>(Func<T> open)
-    {
-        try
-        {
-            return open();
-        }
-        catch (PlatformCertificateException e)
-        {
-            throw new CliFailure(e.Message, ExitCodes.IoError);
-        }
-    }
-
-    private static OwnerKey LoadOrCreateKey(string path) => File.Exists(path) ? OwnerKey.Load(path) : OwnerKey.Create(path);
-
-    /// <summary>
-    /// Gives a namespace that has no policy yet its first one: this data directory's owner key as the single owner
-    /// (1 of 1), its client key as the one client, simulation evidence allowed (there is no TEE here), no functions.
-    /// An existing policy is left as its owners made it.
-    /// </summary>
-    private static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, CancellationToken cancellationToken)
-    {
-        if (await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false) is not null)
-        {
-            return;
-        }
-
-        var policy = new KmsPolicy
-        {
-            Namespace = ns,
-            Version = 1,
-            Owners = [new PolicyPrincipal { Id = "owner", PublicKey = owner.PublicKeyBase64 }],
-            Approvals = 1,
-            AllowSimulation = true,
-            Functions = [],
-            Clients = [new PolicyPrincipal { Id = "cli", PublicKey = client.PublicKeyBase64 }],
-        };
-        var signed = PolicySigner.AddSignature(new SignedPolicy { PolicyText = policy.ToJson() }, "owner", owner);
-        await kms.SetPolicyAsync(signed.ToJson(), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>The namespace credential recorded in platform.json when it still authenticates; otherwise a new one.</summary>
-    private static string ReuseOrCreateCredential(string directory, PlatformHost host, string ns)
-    {
-        if (File.Exists(PlatformProfile.PathIn(directory)))
-        {
-            try
-            {
-                var previous = PlatformProfile.Load(directory);
-                var parts = previous.Auth.Split(':', 2);
-                if (previous.Namespace == ns && parts.Length == 2 && host.Gateway.Authenticates(parts[0], parts[1], ns))
-                {
-                    return previous.Auth;
-                }
-            }
-            catch (PlatformProfileException)
-            {
-                // A damaged profile is replaced below.
-            }
-        }
-
-        return host.Gateway.CreateNamespace(ns).Auth;
     }
 }

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Carapace.Cli.Infrastructure;
+using Carapace.Cli.Platform;
+using Carapace.Client;
+using Carapace.Client.Deployment;
+using Carapace.Client.Invocation;
+using Carapace.Client.Profiles;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Carapace.Cli.Bench;
+
+/// <summary>
+/// <c>carapace bench invoke</c>: end-to-end invocation over HTTPS against a running platform (<c>--data-dir</c> or
+/// <c>CARAPACE_URL</c>) or one it starts itself in a temporary folder. In one run it measures a trivial action
+/// (<c>hello</c> on 16 bytes) deployed twice, confidential and plaintext, at each concurrency; the stem-cell cold start;
+/// and a 3-step chain against a single step. The last line is the confidential/plaintext p50 ratio.
+/// </summary>
+internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> concurrencies, int coldStarts, Action<string> progress)
+{
+    private const string Confidential = "bench-hello";
+    private const string Plaintext = "bench-plain";
+    private const string Chain = "bench-chain";
+
+    public sealed record ModeResult(string Mode, int Concurrency, Latencies Latencies, double PerSecond);
+
+    public sealed record Report(
+        IReadOnlyList<ModeResult> Modes, Latencies Cold, Latencies WarmSingle, Latencies ChainLatencies, Latencies Verified, string Target);
+
+    /// <summary>Runs against the platform the profile names, or (null) against a fresh embedded one.</summary>
+    public async Task<Report> RunAsync(PlatformProfile? profile, CancellationToken cancellationToken)
+    {
+        if (profile is not null)
+        {
+            return await RunAgainstAsync(profile, $"{profile.Gateway} (running)", cancellationToken).ConfigureAwait(false);
+        }
+
+        var directory = Path.Combine(Path.GetTempPath(), "carapace-bench-" + Guid.NewGuid().ToString("N"));
+        progress($"starting an embedded platform in {directory} …");
+        try
+        {
+            await using var platform = await EmbeddedPlatform.StartAsync(directory, IPAddress.Loopback, 0, "guest", stemCells: 2,
+                NullLoggerFactory.Instance, _ => { }, cancellationToken).ConfigureAwait(false);
+            return await RunAgainstAsync(platform.Profile, $"{platform.Profile.Gateway} (embedded, self-started)", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: a temporary folder.
+            }
+        }
+    }
+
+    private async Task<Report> RunAgainstAsync(PlatformProfile profile, string target, CancellationToken cancellationToken)
+    {
+        await using var client = CarapaceClient.Create(profile);
+        var hello = await File.ReadAllBytesAsync(Path.Combine(examples, "hello.wasm"), cancellationToken).ConfigureAwait(false);
+        var wordcount = await File.ReadAllBytesAsync(Path.Combine(examples, "wordcount.wasm"), cancellationToken).ConfigureAwait(false);
+        var sha256 = await File.ReadAllBytesAsync(Path.Combine(examples, "sha256.wasm"), cancellationToken).ConfigureAwait(false);
+
+        progress("deploying the benchmark actions …");
+        var small = new DeployOptions { MemoryMiB = DeployOptions.MinMemoryMiB, TimeoutMs = 10_000 };
+        await client.DeployAsync(Confidential, hello, small, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.DeployAsync(Plaintext, hello, new DeployOptions { MemoryMiB = small.MemoryMiB, TimeoutMs = small.TimeoutMs, Confidential = false },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.DeployAsync("bench-wc", wordcount, small, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.DeployAsync("bench-sha", sha256, small, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.CreateChainAsync(Chain, [Confidential, "bench-wc", "bench-sha"], cancellationToken).ConfigureAwait(false);
+
+        var noVerify = new InvokeOptions { VerifyReceipts = false };
+        var input = "bench: 16 bytes."u8.ToArray();
+
+        // Cold starts: each a fresh deployment (another environment value, so another version and measurement), whose
+        // first invocation specialises a prewarmed stem cell; compared with the warm invocations that follow.
+        progress($"cold starts ({coldStarts}) …");
+        var cold = new List<double>();
+        var warmAfterCold = new List<double>();
+        for (var i = 0; i < coldStarts; i++)
+        {
+            var options = new DeployOptions
+            {
+                MemoryMiB = small.MemoryMiB,
+                TimeoutMs = small.TimeoutMs,
+                Env = new Dictionary<string, string> { ["BENCH_RUN"] = i.ToString(CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8] },
+            };
+            await client.DeployAsync("bench-cold", hello, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var first = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
+            cold.Add(first.Duration.TotalMicroseconds);
+            for (var w = 0; w < 5; w++)
+            {
+                var warm = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
+                warmAfterCold.Add(warm.Duration.TotalMicroseconds);
+            }
+        }
+
+        // Warm the measured actions (their first invocations are cold) and the client's key cache.
+        for (var i = 0; i < 20; i++)
+        {
+            await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false);
+            await PlainAsync(client, cancellationToken).ConfigureAwait(false);
+            await client.InvokeAsync(Chain, input, noVerify, cancellationToken).ConfigureAwait(false);
+        }
+
+        var modes = new List<ModeResult>();
+        foreach (var concurrency in concurrencies)
+        {
+            progress($"confidential and plaintext, {n} invocations each at concurrency {concurrency} …");
+
+            // Alternate blocks of both modes so that drift of the machine affects both alike.
+            var confidential = new List<double>();
+            var plaintext = new List<double>();
+            var confidentialTime = TimeSpan.Zero;
+            var plaintextTime = TimeSpan.Zero;
+            const int Blocks = 5;
+            for (var block = 0; block < Blocks; block++)
+            {
+                var count = n / Blocks + (block < n % Blocks ? 1 : 0);
+                confidentialTime += await MeasureAsync(count, concurrency, confidential,
+                    async () => (await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration,
+                    cancellationToken).ConfigureAwait(false);
+                plaintextTime += await MeasureAsync(count, concurrency, plaintext, () => PlainAsync(client, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            modes.Add(new ModeResult("confidential", concurrency, new Latencies(confidential), n / confidentialTime.TotalSeconds));
+            modes.Add(new ModeResult("plaintext", concurrency, new Latencies(plaintext), n / plaintextTime.TotalSeconds));
+        }
+
+        progress("3-step chain against a single step, and receipt verification …");
+        var chainRuns = Math.Max(20, n / 2);
+        var single = new List<double>();
+        var chain = new List<double>();
+        var verified = new List<double>();
+        for (var i = 0; i < chainRuns; i++)
+        {
+            single.Add((await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+            chain.Add((await client.InvokeAsync(Chain, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+            verified.Add((await client.InvokeAsync(Confidential, input, cancellationToken: cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+        }
+
+        return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target);
+    }
+
+    private static async Task<TimeSpan> MeasureAsync(int count, int concurrency, List<double> into, Func<Task<TimeSpan>> invoke, CancellationToken cancellationToken)
+    {
+        var next = -1;
+        var results = new double[count];
+        var watch = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, Math.Min(concurrency, Math.Max(1, count))).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i < count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results[i] = (await invoke().ConfigureAwait(false)).TotalMicroseconds;
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        var elapsed = watch.Elapsed;
+        lock (into)
+        {
+            into.AddRange(results);
+        }
+
+        return elapsed;
+    }
+
+    /// <summary>One plaintext invocation: OpenWhisk's JSON in and out, timed like the client times confidential ones.</summary>
+    private static async Task<TimeSpan> PlainAsync(CarapaceClient client, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        using var body = new StringContent("{\"text\":\"bench: 16 bytes\"}", Encoding.UTF8, "application/json");
+        var response = await client.Gateway.InvokeAsync(Plaintext, body, blocking: true, result: true, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccess)
+        {
+            throw new CliFailure($"the plaintext benchmark action failed with {(int)response.StatusCode}: {Encoding.UTF8.GetString(response.Body)}", ExitCodes.Rejected);
+        }
+
+        return watch.Elapsed;
+    }
+}
