@@ -15,6 +15,9 @@ public sealed class RunningPlatform : IAsyncLifetime
 
     public string File(string name) => _dir.File(name);
 
+    /// <summary>The running <c>carapace up</c> process.</summary>
+    internal UpProcess Up => _up ?? throw new InvalidOperationException("the platform has not started");
+
     public async Task InitializeAsync() => _up = await UpProcess.StartAsync(DataDirectory);
 
     public async Task DisposeAsync()
