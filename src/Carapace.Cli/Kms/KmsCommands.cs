@@ -1,15 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Carapace.Cli.Infrastructure;
 using Carapace.Kms;
 using Carapace.Kms.Audit;
 using Carapace.Kms.Server;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace Carapace.Cli.Kms;
 
@@ -64,24 +60,8 @@ internal static class KmsCommands
         command.SetKmsHandler(async (parse, cancel) =>
         {
             var directory = Path.GetFullPath(KmsConnection.DataDirectory(parse, dataDir));
-            using var loggers = LoggerFactory.Create(logging =>
-            {
-                logging.SetMinimumLevel(LogLevel.Information);
-                logging.AddFilter("Microsoft", LogLevel.Warning);
-                logging.AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                });
-                logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-            });
-
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            });
+            using var service = new ForegroundService(cancel);
+            var loggers = service.Loggers;
 
             Console.Error.WriteLine(KmsConnection.Banner);
             var server = await KmsServer.StartAsync(new KmsServerOptions
@@ -101,14 +81,7 @@ internal static class KmsCommands
                 Console.Out.WriteLine($"quoting key: {Carapace.Attestation.Simulation.SimulatedQuotingService.ComputeKeyId(server.QuotingKey.Span)} (simulation, {KmsConnection.SimulationDirectory})");
                 Console.Out.WriteLine($"endpoint file: {endpointFile}");
                 await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Ctrl-C or SIGTERM: stop cleanly below.
-                }
+                await service.WaitAsync().ConfigureAwait(false);
 
                 EndpointFile.RemoveIfFor(endpointFile, server.Endpoint);
                 using var grace = new CancellationTokenSource(s_shutdownGrace);

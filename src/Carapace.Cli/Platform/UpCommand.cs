@@ -1,14 +1,11 @@
 using System.CommandLine;
 using System.Net;
-using System.Runtime.InteropServices;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
 using Carapace.Client.Profiles;
 using Carapace.Envelope.Keys;
 using Carapace.Gateway.Tls;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace Carapace.Cli.Platform;
 
@@ -63,35 +60,18 @@ internal static class UpCommand
     private static async Task<int> RunAsync(string directory, IPAddress address, int port, string ns, int stemCells, bool verbose, CancellationToken cancel)
     {
         KeyFile.CreatePrivateDirectory(directory);
-        using var loggers = LoggerFactory.Create(logging =>
-        {
-            logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-            logging.AddFilter("Microsoft", LogLevel.Warning);
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
-            logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        });
-
+        using var service = new ForegroundService(cancel, verbose ? LogLevel.Debug : LogLevel.Information);
         await Console.Error.WriteLineAsync(
             "WARNING: SIMULATION MODE — enclaves are plain processes and attestation is signed by a software key; the operator of this machine can read everything. Never use it in production.")
             .ConfigureAwait(false);
 
-        await using var platform = await EmbeddedPlatform.StartAsync(directory, address, port, ns, stemCells, loggers, line =>
+        await using var platform = await EmbeddedPlatform.StartAsync(directory, address, port, ns, stemCells, service.Loggers, line =>
         {
             if (verbose)
             {
                 Console.Error.WriteLine("kms: " + line);
             }
-        }, stop.Token).ConfigureAwait(false);
+        }, service.Stopping).ConfigureAwait(false);
         var host = platform.Host;
         var auth = platform.Profile.Auth;
         var kms = platform.Kms;
@@ -112,15 +92,7 @@ internal static class UpCommand
         Console.Out.WriteLine("Press Ctrl-C to stop.");
         await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl-C or SIGTERM: stop cleanly below.
-        }
-
+        await service.WaitAsync().ConfigureAwait(false);
         await Console.Error.WriteLineAsync("stopping: finishing running invocations …").ConfigureAwait(false);
         await platform.StopAsync(ShutdownGrace).ConfigureAwait(false);
         await Console.Error.WriteLineAsync("Carapace stopped; every activation is recorded.").ConfigureAwait(false);
