@@ -108,6 +108,39 @@ public sealed class InvocationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plaintext_sequence_passes_each_result_on_like_openwhisk()
+    {
+        await _platform.DeployAsync("shout", "hello", confidential: false);
+        await _platform.DeployAsync("count", "wordcount", confidential: false);
+        await _platform.ChainAsync("plain-pipe", confidential: false, "shout", "count");
+
+        using var response = await _platform.Client().PostAsync("api/v1/namespaces/_/actions/plain-pipe?blocking=true",
+            JsonContent.Create(new { text = "one two" }));
+
+        // shout prints {"TEXT":"ONE TWO"} (18 bytes, two words split by the space); count counts that.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("0 2 18\n", json.RootElement.GetProperty("response").GetProperty("result").GetProperty("output").GetString());
+        Assert.Equal("sequence", json.RootElement.GetProperty("annotations").EnumerateArray()
+            .Single(a => a.GetProperty("key").GetString() == "kind").GetProperty("value").GetString());
+    }
+
+    [Fact]
+    public async Task The_gateway_tells_clients_where_the_kms_is_and_what_it_attests()
+    {
+        using var info = await _platform.Client().GetAsync("api/v1/carapace/info");
+
+        Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        using var json = JsonDocument.Parse(await info.Content.ReadAsStringAsync());
+        Assert.Equal(PlatformFixture.Namespace, json.RootElement.GetProperty("namespace").GetString());
+        Assert.True(json.RootElement.GetProperty("invocations").GetBoolean());
+        var kms = json.RootElement.GetProperty("kms");
+        Assert.Equal(_platform.Kms.Endpoint.AbsoluteUri, kms.GetProperty("url").GetString());
+        Assert.Equal(Carapace.Kms.KmsIdentity.MeasurementHex, kms.GetProperty("measurement").GetString());
+        Assert.Equal(_platform.Kms.QuotingKey.ToArray(), Convert.FromBase64String(kms.GetProperty("quotingKey").GetString()!));
+    }
+
+    [Fact]
     public async Task A_non_blocking_invocation_returns_an_activation_id_whose_result_holds_the_envelope()
     {
         await _platform.DeployAsync("hello", "hello");

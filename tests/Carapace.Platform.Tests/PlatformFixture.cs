@@ -160,7 +160,10 @@ internal sealed class PlatformFixture : IAsyncDisposable
     public Dictionary<string, byte[]> Measurements { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Creates sequence <paramref name="name"/> of deployed actions and its policy chain.</summary>
-    public async Task ChainAsync(string name, params string[] steps)
+    public Task ChainAsync(string name, params string[] steps) => ChainAsync(name, confidential: true, steps);
+
+    /// <summary>Creates sequence <paramref name="name"/>; a confidential one also gets its policy chain.</summary>
+    public async Task ChainAsync(string name, bool confidential, params string[] steps)
     {
         var body = new JsonObject
         {
@@ -168,6 +171,11 @@ internal sealed class PlatformFixture : IAsyncDisposable
         };
         using var response = await Client().PutAsync($"api/v1/namespaces/_/actions/{name}?overwrite=true", JsonContent.Create(body));
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        if (!confidential)
+        {
+            return;
+        }
+
         _chains.RemoveAll(c => c.Name == name);
         _chains.Add(new PolicyChain { Name = name, Steps = steps });
         await PublishPolicyAsync();

@@ -89,7 +89,7 @@ public sealed class InvocationService : IAsyncDisposable
                 Subject = request.Subject,
                 Kind = plan.Root.Exec.Kind,
                 Limits = plan.Root.Limits,
-                Confidential = plan.Root.Confidential,
+                Confidential = plan.Confidential,
                 WaitTimeMs = waitMs,
                 RequestId = plan.Header.RequestId,
                 ChainId = plan.Chain,
@@ -164,7 +164,9 @@ public sealed class InvocationService : IAsyncDisposable
 
         var root = resolution.Root!;
         var steps = resolution.Steps;
-        if (steps.Any(s => s.Confidential != root.Confidential))
+        // A sequence is as confidential as its components (a sequence record's own flag is not what runs).
+        var confidential = steps[0].Confidential;
+        if (steps.Any(s => s.Confidential != confidential))
         {
             throw new InvocationRejectedException(InvocationRejection.NotRunnable,
                 $"The sequence {request.Action} mixes confidential and plaintext actions; make all of its components one or the other.");
@@ -176,7 +178,7 @@ public sealed class InvocationService : IAsyncDisposable
                 $"The sequence {request.Action} has components in other namespaces; a chain's keys belong to one namespace.");
         }
 
-        if (!root.Confidential && _plaintext is null)
+        if (!confidential && _plaintext is null)
         {
             throw new InvocationRejectedException(InvocationRejection.NotRunnable,
                 $"The action {request.Action} is not confidential, and this controller has no trusted edge to run plaintext actions.");
@@ -195,7 +197,7 @@ public sealed class InvocationService : IAsyncDisposable
         // A confidential chain is one chain named like the invoked action; a plaintext sequence is a series of
         // single-step chains, re-sealed between steps by the trusted edge.
         var chain = ChainIdOf(root.Name);
-        var entry = root.Confidential ? chain : ChainIdOf(steps[0].Name);
+        var entry = confidential ? chain : ChainIdOf(steps[0].Name);
         if (header.ChainId != entry || header.Step != 0 || header.NextStep != 1)
         {
             throw new InvocationRejectedException(InvocationRejection.WrongAddress,
@@ -203,7 +205,7 @@ public sealed class InvocationService : IAsyncDisposable
                 + $"an invocation of {request.Action} must be sealed for chain '{entry}' edge 0->1.");
         }
 
-        return new Plan(root, steps, chain, header);
+        return new Plan(root, steps, chain, header, confidential);
     }
 
     private void Track(Task run)
@@ -442,5 +444,5 @@ public sealed class InvocationService : IAsyncDisposable
     // The enclave's signed receipt of the step (empty for plaintext actions, whose enclaves are not KMS-attested).
     private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => result.Receipt;
 
-    private sealed record Plan(ActionRecord Root, IReadOnlyList<ActionRecord> Steps, string Chain, EnvelopeMetadata Header);
+    private sealed record Plan(ActionRecord Root, IReadOnlyList<ActionRecord> Steps, string Chain, EnvelopeMetadata Header, bool Confidential);
 }

@@ -79,8 +79,23 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        var input = action.Confidential ? await ConfidentialInputAsync(context, body).ConfigureAwait(false)
-            : await PlaintextInputAsync(context, action, body).ConfigureAwait(false);
+        // A sequence is as confidential as its components.
+        var first = action;
+        if (action.Exec.IsSequence)
+        {
+            var resolution = registry.Resolve(action.Name);
+            if (resolution.Status != SequenceResolutionStatus.Resolved)
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, resolution.Error ?? "The sequence cannot be run.").ConfigureAwait(false);
+                return;
+            }
+
+            first = resolution.Steps[0];
+        }
+
+        var confidential = first.Confidential;
+        var input = confidential ? await ConfidentialInputAsync(context, body).ConfigureAwait(false)
+            : await PlaintextInputAsync(context, action, first, body).ConfigureAwait(false);
         if (input is null)
         {
             return;
@@ -135,7 +150,7 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        await WriteResultAsync(context, action, result, resultOnly).ConfigureAwait(false);
+        await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
     }
 
     private static async Task<byte[]?> ConfidentialInputAsync(HttpContext context, byte[] body)
@@ -152,7 +167,7 @@ internal sealed class InvokeEndpoints(
         return body;
     }
 
-    private async Task<byte[]?> PlaintextInputAsync(HttpContext context, ActionRecord action, byte[] body)
+    private async Task<byte[]?> PlaintextInputAsync(HttpContext context, ActionRecord action, ActionRecord first, byte[] body)
     {
         if (plaintext is null)
         {
@@ -190,23 +205,10 @@ internal sealed class InvokeEndpoints(
             }
         }
 
-        var first = action;
-        if (action.Exec.IsSequence)
-        {
-            var resolution = registry.Resolve(action.Name);
-            if (resolution.Status != SequenceResolutionStatus.Resolved)
-            {
-                await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, resolution.Error ?? "The sequence cannot be run.").ConfigureAwait(false);
-                return null;
-            }
-
-            first = resolution.Steps[0];
-        }
-
         return plaintext.Seal(first, RequestId.New(), JsonSerializer.SerializeToUtf8Bytes(parameters));
     }
 
-    private async Task WriteResultAsync(HttpContext context, ActionRecord action, InvocationResult result, bool resultOnly)
+    private async Task WriteResultAsync(HttpContext context, bool confidential, InvocationResult result, bool resultOnly)
     {
         var headers = context.Response.Headers;
         headers[ActivationHeader] = result.ActivationId.ToString();
@@ -219,7 +221,7 @@ internal sealed class InvokeEndpoints(
         var status = result.Replayed ? StatusCodes.Status409Conflict
             : result.Status == ActivationStatus.Success ? StatusCodes.Status200OK
             : StatusCodes.Status502BadGateway;
-        if (resultOnly && action.Confidential && result.Status == ActivationStatus.Success && result.SealedOutput is { } output)
+        if (resultOnly && confidential && result.Status == ActivationStatus.Success && result.SealedOutput is { } output)
         {
             context.Response.StatusCode = status;
             context.Response.ContentType = EnvelopeMediaType;
@@ -236,7 +238,7 @@ internal sealed class InvokeEndpoints(
         }
 
         var responseJson = ActivationJson.Response(response);
-        if (action.Confidential)
+        if (confidential)
         {
             AddSealed(responseJson, activations.GetOutput(result.ActivationId));
         }
@@ -247,7 +249,7 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        var full = ActivationJson.Full(record, action.Confidential ? null : activations.GetSealedLogs(record.ActivationId));
+        var full = ActivationJson.Full(record, confidential ? null : activations.GetSealedLogs(record.ActivationId));
         full["response"] = responseJson;
         await JsonOutput.WriteAsync(context, status, full).ConfigureAwait(false);
     }
