@@ -150,6 +150,30 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_warmed_cell_refuses_a_KMS_whose_evidence_another_quoting_key_signed()
+    {
+        // A KMS of this very build, but attested by a quoting key the enclave does not trust: after its warm-up (which
+        // trusted a throwaway key for a throwaway stand-in) the cell still trusts only its platform's quoting key.
+        var elsewhere = Path.Combine(_harness.Root, "elsewhere");
+        await using var impostor = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = Path.Combine(elsewhere, "kms"), SimulationDirectory = elsewhere });
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var manifest = new FunctionManifest { Name = "hello" };
+        await using var cells = new StemCellPool(_harness.Launch, size: 1);
+        Assert.True(await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60)));
+        await using var pool = new FunctionPool(cells, new FunctionDefinition
+        {
+            Module = module,
+            Kms = new KmsFunction(impostor.Endpoint, Namespace, manifest.Name, manifest.Encode()),
+            MaxInstances = 1,
+        }, _harness.Cache);
+
+        var error = await Assert.ThrowsAsync<EnclaveException>(() => pool.InvokeAsync(new byte[64]));
+
+        Assert.Contains("the KMS could not be trusted", error.Message, StringComparison.Ordinal);
+        Assert.Contains("did not verify", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_prewarmed_stem_cell_specialises_from_the_KMS_and_runs_reporting_its_cold_start()
     {
         var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
