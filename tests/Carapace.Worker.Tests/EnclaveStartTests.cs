@@ -31,6 +31,23 @@ public sealed class EnclaveStartTests : IDisposable
     }
 
     [Fact]
+    public async Task A_ready_cell_holds_no_TCP_socket_after_its_KMS_warm_up()
+    {
+        await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
+
+        // The warm-up's loopback listener and both ends of its connections are closed before Ready: none of the
+        // process's file descriptors is a TCP socket (listening, connected or closing).
+        var tcp = TcpSocketInodes(enclave.ProcessId);
+        var held = Directory.GetFiles($"/proc/{enclave.ProcessId}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .Where(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal) && tcp.Contains(target[8..^1]))
+            .ToList();
+        Assert.Empty(held);
+        await Task.Delay(200);
+        Assert.DoesNotContain(_h.Diagnostics, line => line.Contains("KMS warm-up", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_missing_enclave_program_is_a_clear_error()
     {
         var launch = new EnclaveLaunchOptions { EnclavePath = Path.Combine(_h.Root, "nope.dll") };
@@ -50,4 +67,14 @@ public sealed class EnclaveStartTests : IDisposable
 
         Assert.True(error.EnclaveLost);
     }
+
+    /// <summary>The inodes of every TCP socket (IPv4 and IPv6) in the network namespace of <paramref name="pid"/>.</summary>
+    private static HashSet<string> TcpSocketInodes(int pid) =>
+        [.. new[] { "tcp", "tcp6" }
+            .Select(table => $"/proc/{pid}/net/{table}")
+            .Where(File.Exists)
+            .SelectMany(table => File.ReadAllLines(table).Skip(1))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length > 9)
+            .Select(fields => fields[9])];
 }

@@ -19,7 +19,7 @@ namespace Carapace.Worker.Tests;
 /// Enclaves started by the worker fetch their keys from a real KMS over attested TLS before their first invocation:
 /// the measurement the policy names gets its chain's edge keys and secrets; any other gets nothing.
 /// </summary>
-public sealed class KmsProvisioningTests : IAsyncLifetime
+public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Namespace = "demo";
     private readonly WorkerHarness _harness = new();
@@ -147,6 +147,63 @@ public sealed class KmsProvisioningTests : IAsyncLifetime
         Assert.True(verification.Receipt.OutputSha256.IsEmpty && verification.Receipt.LogSha256.IsEmpty);
         Assert.Equal(InvocationStatus.InputRejected, garbage.Status);
         Assert.True(garbage.Receipt.IsEmpty);
+    }
+
+    [Fact]
+    public async Task A_warmed_cell_refuses_a_KMS_whose_evidence_another_quoting_key_signed()
+    {
+        // A KMS of this very build, but attested by a quoting key the enclave does not trust: after its warm-up (which
+        // trusted a throwaway key for a throwaway stand-in) the cell still trusts only its platform's quoting key.
+        var elsewhere = Path.Combine(_harness.Root, "elsewhere");
+        await using var impostor = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = Path.Combine(elsewhere, "kms"), SimulationDirectory = elsewhere });
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var manifest = new FunctionManifest { Name = "hello" };
+        await using var cells = new StemCellPool(_harness.Launch, size: 1);
+        Assert.True(await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60)));
+        await using var pool = new FunctionPool(cells, new FunctionDefinition
+        {
+            Module = module,
+            Kms = new KmsFunction(impostor.Endpoint, Namespace, manifest.Name, manifest.Encode()),
+            MaxInstances = 1,
+        }, _harness.Cache);
+
+        var error = await Assert.ThrowsAsync<EnclaveException>(() => pool.InvokeAsync(new byte[64]));
+
+        Assert.Contains("the KMS could not be trusted", error.Message, StringComparison.Ordinal);
+        Assert.Contains("did not verify", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_prewarmed_stem_cell_specialises_from_the_KMS_and_runs_reporting_its_cold_start()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var manifest = new FunctionManifest { Name = "hello" };
+        var measurement = Expected(module, manifest);
+        using var client = Client();
+        await client.SetPolicyAsync(Sign(Policy(measurement)));
+        using var keys = await client.AttestAndReleaseAsync(Namespace, "hello", new SimulatedEvidenceIssuer(_quoting!, measurement));
+        var starts = new List<double>();
+        for (var i = 0; i < 2; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await using var cell = await EnclaveProcess.StartAsync(_harness.Launch);
+            starts.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        await using var cells = new StemCellPool(_harness.Launch, size: 2);
+        var specialise = new List<long>();
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60)));
+            await using var pool = new FunctionPool(cells, KmsDefinition(module, manifest), _harness.Cache);
+            var outcome = await pool.InvokeAsync(EnvelopeSealer.Seal(Edge(keys.EdgeKeys, 0, 1), "cold"u8));
+            Assert.Equal(InvocationStatus.Completed, outcome.Result.Status);
+            Assert.True(outcome.ColdStart && outcome.Prewarmed);
+            specialise.Add(outcome.SpecializeMicroseconds);
+        }
+
+        output.WriteLine($"stem cell spawn->ready ms: {string.Join(", ", starts.Select(s => s.ToString("0")))}");
+        output.WriteLine($"KMS specialise us (prewarmed): {string.Join(", ", specialise)}");
     }
 
     /// <summary>The hello example deployed by policy in KMS mode, and the chain keys its client holds.</summary>

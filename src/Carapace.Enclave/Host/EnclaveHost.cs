@@ -29,11 +29,14 @@ internal sealed class EnclaveHost : IDisposable
     private readonly EpochTicker _ticker = new();
     private readonly KmsAttestor _kms;
     private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
+    private readonly Task _kmsWarmUp;
     private LoadedFunction? _function;
     private bool _fatal;
 
     public EnclaveHost(string runtimeDirectory, string platformKeyPath)
     {
+        // The KMS client warm-up shares nothing with the rest, so it overlaps the runtime hash and the engine set-up.
+        _kmsWarmUp = Warmup.StartKmsClient();
         _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
         _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
@@ -51,6 +54,7 @@ internal sealed class EnclaveHost : IDisposable
     {
         using var channel = new FrameChannel(fromHost, toHost, reuseReadBuffer: true);
         Warmup.Run(this);
+        _kmsWarmUp.GetAwaiter().GetResult();
         var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true);
         channel.Write(MessageType.Ready, ready.Encode());
         while (true)
@@ -182,13 +186,13 @@ internal sealed class EnclaveHost : IDisposable
         var manifest = DecodeManifest(manifestBytes);
         return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (module, measurement) =>
         {
-            var entitlement = _kms.Release(kms.Endpoint, kms.Namespace, kms.Function, measurement);
+            // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
+            var (entitlement, signer) = _kms.Attest(kms.Endpoint, kms.Namespace, kms.Function, measurement);
             var secrets = new List<KeyValuePair<string, byte[]>>();
             InvocationReceipts? receipts = null;
             try
             {
-                // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
-                receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, _kms.CreateReceiptSigner(measurement));
+                receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, signer);
                 byte[]? imageKey = null;
                 foreach (var secret in entitlement.Secrets)
                 {
@@ -221,7 +225,15 @@ internal sealed class EnclaveHost : IDisposable
             }
             catch
             {
-                receipts?.Dispose();
+                if (receipts is null)
+                {
+                    signer.Dispose();
+                }
+                else
+                {
+                    receipts.Dispose();
+                }
+
                 secrets.ForEach(s => CryptographicOperations.ZeroMemory(s.Value));
                 foreach (var key in entitlement.EdgeKeys)
                 {

@@ -18,22 +18,51 @@ internal sealed class KmsAttestor(string simulationDirectory)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>Fetches what <paramref name="function"/> of <paramref name="ns"/> is entitled to, or throws <see cref="SpecializationException"/>.</summary>
-    public Entitlement Release(string endpoint, string ns, string function, byte[] measurement)
+    /// <summary>
+    /// Fetches what <paramref name="function"/> of <paramref name="ns"/> is entitled to and makes the receipt signer for
+    /// <paramref name="measurement"/>, both with evidence from one opening of the quoting key; throws
+    /// <see cref="SpecializationException"/> when either fails. The caller disposes both.
+    /// </summary>
+    public (Entitlement Entitlement, ReceiptSigner Receipts) Attest(string endpoint, string ns, string function, byte[] measurement)
     {
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
         {
             throw new SpecializationException($"the KMS endpoint '{endpoint}' is not an https URL");
         }
 
-        using var quoting = SimulatedQuotingService.OpenOrCreate(simulationDirectory);
+        using var quoting = OpenQuotingService();
+        var issuer = new SimulatedEvidenceIssuer(quoting, measurement);
+        var entitlement = Release(uri, ns, function, quoting, issuer);
+        try
+        {
+            return (entitlement, CreateReceiptSigner(issuer));
+        }
+        catch
+        {
+            entitlement.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs one complete attested release against a throwaway loopback stand-in of the KMS, and makes and uses a
+    /// throwaway receipt signer, so that a fresh process's first-use costs of both are paid before the cell is ready.
+    /// Nothing of it is kept or trusted afterwards (see <see cref="KmsClientWarmUp"/>).
+    /// </summary>
+    public static void WarmUp()
+    {
+        using var deadline = new CancellationTokenSource(Timeout);
+        KmsClientWarmUp.RunAsync(deadline.Token).GetAwaiter().GetResult();
+    }
+
+    private static Entitlement Release(Uri uri, string ns, string function, SimulatedQuotingService quoting, SimulatedEvidenceIssuer issuer)
+    {
         var trust = new KmsServerTrust
         {
             AllowSimulation = true,
             SimulationQuotingKeys = [quoting.PublicKey],
         };
         using var client = new KmsClient(uri, trust);
-        var issuer = new SimulatedEvidenceIssuer(quoting, measurement);
         using var deadline = new CancellationTokenSource(Timeout);
         try
         {
@@ -57,20 +86,28 @@ internal sealed class KmsAttestor(string simulationDirectory)
         }
     }
 
-    /// <summary>
-    /// A fresh receipt key with evidence for <paramref name="measurement"/> binding it, from the same simulated
-    /// quoting service the KMS trusts; throws <see cref="SpecializationException"/> when none can be issued.
-    /// </summary>
-    public ReceiptSigner CreateReceiptSigner(byte[] measurement)
+    /// <summary>A fresh receipt key with evidence from <paramref name="issuer"/> binding it.</summary>
+    private static ReceiptSigner CreateReceiptSigner(SimulatedEvidenceIssuer issuer)
     {
         try
         {
-            using var quoting = SimulatedQuotingService.OpenOrCreate(simulationDirectory);
-            return ReceiptSigner.CreateAsync(new SimulatedEvidenceIssuer(quoting, measurement)).AsTask().GetAwaiter().GetResult();
+            return ReceiptSigner.CreateAsync(issuer).AsTask().GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is AttestationException or Envelope.Keys.KeyFileException)
+        catch (AttestationException e)
         {
             throw new SpecializationException("cannot attest the receipt key: " + e.Message);
+        }
+    }
+
+    private SimulatedQuotingService OpenQuotingService()
+    {
+        try
+        {
+            return SimulatedQuotingService.OpenOrCreate(simulationDirectory);
+        }
+        catch (Envelope.Keys.KeyFileException e)
+        {
+            throw new SpecializationException("cannot open the simulated quoting key: " + e.Message);
         }
     }
 }

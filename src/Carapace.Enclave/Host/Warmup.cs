@@ -1,5 +1,8 @@
+using Carapace.Attestation.Receipts;
+using Carapace.Attestation.Simulation;
 using Carapace.Enclave.Functions;
 using Carapace.Enclave.Session;
+using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
 using Carapace.Protocol;
@@ -10,7 +13,10 @@ namespace Carapace.Enclave.Host;
 /// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
 /// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
 /// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
-/// critical path, so specialising a cell costs a module load and one run.
+/// critical path, so specialising a cell costs a module load and one run. For KMS mode it also signs a receipt with a
+/// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs one whole attested release against a
+/// throwaway loopback stand-in of the KMS: the HTTP, TLS, RA-TLS, CBOR and ECDH code a real release needs is then
+/// loaded, compiled and initialised before the cell announces itself, and nothing of it is kept.
 /// </summary>
 internal static class Warmup
 {
@@ -26,6 +32,22 @@ internal static class Warmup
             (i32.store (i32.const 4) (i32.load (i32.const 8)))
             (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
         """;
+
+    /// <summary>
+    /// Starts the KMS client warm-up on the thread pool. The task never fails: when the warm-up cannot run here (no
+    /// loopback), the cell still works, its first release just pays the first-use costs; stderr says so.
+    /// </summary>
+    public static Task StartKmsClient() => Task.Run(() =>
+    {
+        try
+        {
+            KmsAttestor.WarmUp();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"carapace-enclave: the KMS warm-up did not complete ({e.GetType().Name}); the first KMS release will be slower");
+        }
+    });
 
     public static void Run(EnclaveHost host)
     {
@@ -60,10 +82,26 @@ internal static class Warmup
             {
                 throw new InvalidOperationException($"warm-up: the echo function did not echo ({result.Status}: {result.Message})");
             }
+
+            SignReceipt(specialized.Measurement.ToArray(), sealedInput, result);
         }
         finally
         {
             host.Unload();
+        }
+    }
+
+    /// <summary>Makes a receipt signer with a throwaway quoting key and signs the warm-up invocation's receipt, as a KMS-mode function does.</summary>
+    private static void SignReceipt(byte[] measurement, byte[] sealedInput, ResultMessage result)
+    {
+        using var quoting = SimulatedQuotingService.CreateEphemeral();
+        var signer = ReceiptSigner.CreateAsync(new SimulatedEvidenceIssuer(quoting, measurement)).AsTask().GetAwaiter().GetResult();
+        using var receipts = new InvocationReceipts("warm-up", "warm-up", measurement, signer);
+        var receipt = receipts.Issue(EnvelopeHeader.Parse(sealedInput).Metadata, sealedInput, result.Output.Span, result.Log.Span,
+            result.Status, result.ExitCode, receipts.Clock.GetUtcNow(), result.Usage);
+        if (receipt.Length == 0)
+        {
+            throw new InvalidOperationException("warm-up: no receipt was signed");
         }
     }
 }

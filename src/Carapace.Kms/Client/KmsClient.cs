@@ -308,6 +308,14 @@ public sealed class KmsClient : IDisposable
             {
                 // The KMS's identity is its attested measurement, not a host name or a CA.
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => verifier.Validate(certificate),
+                // So the chain the TLS stack builds before that callback (whose verdict the callback ignores) is built
+                // against nothing: no system root store to load, no download, no revocation lookup per connection.
+                CertificateChainPolicy = new X509ChainPolicy
+                {
+                    TrustMode = X509ChainTrustMode.CustomRootTrust,
+                    RevocationMode = X509RevocationMode.NoCheck,
+                    DisableCertificateDownloads = true,
+                },
             },
         };
         if (clientCertificate is not null)
