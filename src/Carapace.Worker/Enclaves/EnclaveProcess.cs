@@ -71,6 +71,11 @@ public sealed class EnclaveProcess : IAsyncDisposable
         }
 
         start.Environment["DOTNET_TieredPGO"] = "1";
+
+        // No diagnostics IPC socket: it would let any process of this user attach to the enclave's runtime (dump its
+        // memory, trace it). The host can still read the process's memory — simulation protects nothing from it — but
+        // the enclave does not invite it.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         Process process;
         try
         {
