@@ -170,6 +170,12 @@ public sealed class ActionRegistry : IDisposable
             Updated = _time.GetUtcNow(),
         };
 
+        if (record.Exec.Image is not null && !record.Confidential)
+        {
+            return PutActionResult.Fail(PutActionStatus.Invalid,
+                "A plaintext action cannot mount a file-system image: the image's key is released by the KMS only to attested confidential functions.");
+        }
+
         if (module is not null)
         {
             ControllerDatabase.Execute(connection,

@@ -20,8 +20,14 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal sealed class EnclaveHost : IDisposable
 {
-    /// <summary>The secret that, in KMS mode, carries the key of the function's shielded image.</summary>
+    /// <summary>
+    /// The secret that, in KMS mode, carries the key of the function's shielded image, unless the function is granted
+    /// its own <see cref="ImageKeySecretOf"/> (so several functions of one namespace can each have their image).
+    /// </summary>
     public const string ImageKeySecret = "image-key";
+
+    /// <summary>The image-key secret of function <paramref name="function"/>: <c>image-key.&lt;function&gt;</c>, preferred over <see cref="ImageKeySecret"/>.</summary>
+    public static string ImageKeySecretOf(string function) => ImageKeySecret + "." + function;
 
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
@@ -190,11 +196,21 @@ internal sealed class EnclaveHost : IDisposable
                 // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
                 receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, _kms.CreateReceiptSigner(measurement));
                 byte[]? imageKey = null;
+                var ownImageKey = ImageKeySecretOf(kms.Function);
                 foreach (var secret in entitlement.Secrets)
                 {
-                    if (secret.Name == ImageKeySecret)
+                    if (secret.Name == ownImageKey || secret.Name == ImageKeySecret)
                     {
-                        imageKey = PinnedCopy(secret.Value);
+                        // Neither is handed to the guest; the function's own key wins over the namespace's.
+                        if (imageKey is null || secret.Name == ownImageKey)
+                        {
+                            if (imageKey is not null)
+                            {
+                                CryptographicOperations.ZeroMemory(imageKey);
+                            }
+
+                            imageKey = PinnedCopy(secret.Value);
+                        }
                     }
                     else
                     {
