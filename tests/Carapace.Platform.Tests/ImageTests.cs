@@ -91,11 +91,13 @@ public sealed class ImageTests : IAsyncLifetime, IDisposable
         using var response = await InvokeAsync("readfile2");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
-        using var record = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        var result = record.RootElement.GetProperty("response");
-        Assert.Equal("whisk internal error", result.GetProperty("status").GetString());
-        Assert.Contains("integrity", result.GetProperty("result").GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain(Contents.Trim(), await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("integrity violation: image block", await ErrorOfAsync(response), StringComparison.Ordinal);
+        var id = response.Headers.GetValues("Carapace-Activation-Id").Single();
+        using var record = JsonDocument.Parse(await _platform.Client().GetStringAsync($"api/v1/namespaces/_/activations/{id}"));
+        var recorded = record.RootElement.GetProperty("response");
+        Assert.Equal("whisk internal error", recorded.GetProperty("status").GetString());
+        Assert.StartsWith("integrity violation", recorded.GetProperty("result").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Contents.Trim(), record.RootElement.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -115,9 +117,15 @@ public sealed class ImageTests : IAsyncLifetime, IDisposable
         }));
 
         Assert.Equal(HttpStatusCode.BadRequest, plaintext.StatusCode);
-        Assert.Contains("plaintext action cannot mount a file-system image", await plaintext.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("plaintext action cannot mount a file-system image", await ErrorOfAsync(plaintext), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
-        Assert.Contains("'exec.image' is not a usable file-system image", await garbage.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("'exec.image' is not a usable file-system image: not a Carapace file-system image", await ErrorOfAsync(garbage), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ErrorOfAsync(HttpResponseMessage response)
+    {
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("error").GetString()!;
     }
 
     private async Task DeployReadfileAsync(string name)
