@@ -18,6 +18,12 @@ public static class ActionManifest
     /// <summary>The annotation that carries an action's non-secret environment (a JSON object of strings).</summary>
     public const string EnvironmentAnnotation = "carapace.env";
 
+    /// <summary>
+    /// The KMS secret that holds the image key of function <paramref name="name"/>: <c>image-key.NAME</c>. An enclave
+    /// in KMS mode unlocks the function's image with it if granted, else with the namespace-wide <c>image-key</c>.
+    /// </summary>
+    public static string ImageKeySecretOf(string name) => Host.EnclaveHost.ImageKeySecret + "." + name;
+
     /// <summary>The manifest of action <paramref name="name"/> with the given limits, environment and image.</summary>
     /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>
     public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null,

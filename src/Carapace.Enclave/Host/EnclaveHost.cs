@@ -22,12 +22,9 @@ internal sealed class EnclaveHost : IDisposable
 {
     /// <summary>
     /// The secret that, in KMS mode, carries the key of the function's shielded image, unless the function is granted
-    /// its own <see cref="ImageKeySecretOf"/> (so several functions of one namespace can each have their image).
+    /// its own <see cref="ActionManifest.ImageKeySecretOf"/> (so several functions of one namespace can each have their image).
     /// </summary>
     public const string ImageKeySecret = "image-key";
-
-    /// <summary>The image-key secret of function <paramref name="function"/>: <c>image-key.&lt;function&gt;</c>, preferred over <see cref="ImageKeySecret"/>.</summary>
-    public static string ImageKeySecretOf(string function) => ImageKeySecret + "." + function;
 
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
@@ -196,7 +193,7 @@ internal sealed class EnclaveHost : IDisposable
                 // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
                 receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, _kms.CreateReceiptSigner(measurement));
                 byte[]? imageKey = null;
-                var ownImageKey = ImageKeySecretOf(kms.Function);
+                var ownImageKey = ActionManifest.ImageKeySecretOf(kms.Function);
                 foreach (var secret in entitlement.Secrets)
                 {
                     if (secret.Name == ownImageKey || secret.Name == ImageKeySecret)
