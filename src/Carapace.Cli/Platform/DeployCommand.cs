@@ -70,9 +70,9 @@ internal static class DeployCommand
             var (imageBytes, key) = await ReadImageAsync(parse.GetValue(image), parse.GetValue(imageKey), cancel).ConfigureAwait(false);
             var options = new DeployOptions
             {
-                // A null array would convert to an empty (not absent) ReadOnlyMemory.
-                Image = imageBytes is null ? null : new ReadOnlyMemory<byte>(imageBytes),
-                ImageKey = key is null ? null : new ReadOnlyMemory<byte>(key),
+                // A null array (and a bare null here) would convert to an empty, not an absent, ReadOnlyMemory.
+                Image = imageBytes is null ? default(ReadOnlyMemory<byte>?) : imageBytes,
+                ImageKey = key is null ? default(ReadOnlyMemory<byte>?) : key,
                 MemoryMiB = parse.GetValue(memory),
                 TimeoutMs = parse.GetValue(timeout),
                 Env = ParseEnv(parse.GetValue(env) ?? []),
