@@ -168,7 +168,9 @@ public sealed class CarapaceClient : IAsyncDisposable
     /// namespace policy then accepts exactly the new measurement for function <paramref name="name"/>, grants it
     /// <see cref="DeployOptions.Secrets"/>, and has the one-step chain <paramref name="name"/>; the policy's other entries
     /// are kept, its version bumped, and it is signed with the profile's owner key (a namespace without a policy gets
-    /// one with this owner and client).
+    /// one with this owner and client). With <see cref="DeployOptions.Image"/> the measurement covers the image's root,
+    /// the function is also granted secret <c>image-key.NAME</c>, and the image key is stored as that secret in the KMS
+    /// (owner-signed, over the KMS's attested TLS; the gateway never sees it).
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; every problem is listed.</exception>
     /// <exception cref="GatewayException">The gateway refused the action.</exception>
@@ -182,6 +184,20 @@ public sealed class CarapaceClient : IAsyncDisposable
         if (problems.Count > 0)
         {
             throw new ArgumentException($"cannot deploy '{name}': " + string.Join("; ", problems), nameof(options));
+        }
+
+        ImageReference? image = null;
+        var secrets = options.Secrets;
+        if (options.Image is { } imageBytes)
+        {
+            image = ActionMeasurement.ImageReferenceOf(imageBytes);
+            var imageKeySecret = ActionManifest.ImageKeySecretOf(name);
+            if (!PolicyNames.IsValid(imageKeySecret))
+            {
+                throw new ArgumentException($"cannot deploy '{name}' with an image: its key's secret name '{imageKeySecret}' {PolicyNames.Rule}", nameof(name));
+            }
+
+            secrets = [.. secrets.Append(imageKeySecret).Distinct(StringComparer.Ordinal)];
         }
 
         var annotations = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -203,6 +219,7 @@ public sealed class CarapaceClient : IAsyncDisposable
             TimeoutMs = options.TimeoutMs,
             Annotations = annotations,
             Confidential = options.Confidential,
+            Image = options.Image,
             Overwrite = true,
             UploadProgress = progress is null ? null : new InlineProgress<UploadProgress>(u => progress.Report(new DeployProgress(DeployStage.Uploading, u.Sent, u.Total))),
         }, cancellationToken).ConfigureAwait(false);
@@ -218,7 +235,7 @@ public sealed class CarapaceClient : IAsyncDisposable
         try
         {
             measurement = Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), action.Name, module.Span, action.MemoryMiB,
-                action.TimeoutMs, ActionMeasurement.EnvironmentOf(action.Annotations)));
+                action.TimeoutMs, ActionMeasurement.EnvironmentOf(action.Annotations), image));
         }
         catch (FormatException e)
         {
@@ -226,9 +243,36 @@ public sealed class CarapaceClient : IAsyncDisposable
         }
 
         progress?.Report(new DeployProgress(DeployStage.UpdatingPolicy));
-        var version = await UpdatePolicyAsync(p => PolicyEdits.WithFunction(p, name, measurement, options.Secrets), cancellationToken).ConfigureAwait(false);
+        var version = await UpdatePolicyAsync(p => PolicyEdits.WithFunction(p, name, measurement, secrets), cancellationToken).ConfigureAwait(false);
+        if (options.ImageKey is { } imageKey)
+        {
+            // Declared and granted by the policy just stored; the value goes to the KMS only.
+            progress?.Report(new DeployProgress(DeployStage.StoringImageKey));
+            await PutSecretAsync(ActionManifest.ImageKeySecretOf(name), imageKey, cancellationToken).ConfigureAwait(false);
+        }
+
         progress?.Report(new DeployProgress(DeployStage.Done));
         return new DeployResult(action, measurement, version);
+    }
+
+    /// <summary>Stores a new version of secret <paramref name="secret"/> of the namespace in the KMS, signed with the profile's owner key.</summary>
+    /// <exception cref="CarapaceClientException">The profile names no owner key.</exception>
+    private async Task PutSecretAsync(string secret, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var ownerPath = _profile.OwnerKeyPath ?? throw new CarapaceClientException(
+            $"the profile {_profile.Source} names no owner key ('ownerKey' in platform.json); storing secret '{secret}' needs an owner's signature");
+        using var owner = OwnerKey.Load(ownerPath);
+        var copy = value.ToArray();
+        try
+        {
+            await kms.PutSecretAsync(ns, secret, copy, owner, _profile.OwnerId ?? "owner", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
     }
 
     /// <summary>

@@ -9,14 +9,34 @@ namespace Carapace.Platform;
 public static class ActionFunctions
 {
     /// <summary>
-    /// The manifest of <paramref name="action"/> (<see cref="ActionManifest.For"/> over its name, limits and
-    /// <c>carapace.env</c> annotation).
+    /// The manifest of <paramref name="action"/> (<see cref="ActionManifest.For"/> over its name, limits,
+    /// <c>carapace.env</c> annotation and image id and root).
     /// </summary>
     /// <exception cref="ArgumentException">The annotation is not an object of strings, or the limits make no valid manifest.</exception>
     public static FunctionManifest ManifestOf(ActionRecord action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, EnvironmentOf(action.Annotations));
+        return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, EnvironmentOf(action.Annotations),
+            ImageOf(action.Exec.Image));
+    }
+
+    /// <summary>The image reference of a stored image (null for none).</summary>
+    /// <exception cref="ArgumentException">The stored id or root is not hex.</exception>
+    public static ImageReference? ImageOf(ActionImage? image)
+    {
+        if (image is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new ImageReference(Convert.FromHexString(image.Id), Convert.FromHexString(image.Root));
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"the stored image id or root of {image.Sha256} is not hex", e);
+        }
     }
 
     /// <summary>The <c>carapace.env</c> annotation as pairs (empty when absent).</summary>

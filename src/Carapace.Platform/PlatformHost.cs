@@ -112,7 +112,9 @@ public sealed class PlatformHost : IAsyncDisposable
             var plaintext = new PlaintextBridge(ModuleOf);
             disposables.Push(() => { plaintext.Dispose(); return ValueTask.CompletedTask; });
             var cache = new ModuleCacheStore(Path.Combine(data, "cache", "modules"));
-            var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), options, plaintext), cache);
+            var images = new ImageFiles(ImageFiles.DirectoryIn(data));
+            string? ImageOf(ActionRecord action) => action.Exec.Image is { } image ? images.PathOf(image, registry.GetImage) : null;
+            var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), ImageOf(action), options, plaintext), cache);
             disposables.Push(pools.DisposeAsync);
             var invocations = new InvocationService(registry, activations, new AdmissionQueue(options.Admission), pools, plaintext);
             disposables.Push(invocations.DisposeAsync);
@@ -192,7 +194,7 @@ public sealed class PlatformHost : IAsyncDisposable
         await StopAsync(grace.Token).ConfigureAwait(false);
     }
 
-    private static FunctionDefinition Define(ActionRecord action, byte[] module, PlatformOptions options, PlaintextBridge plaintext)
+    private static FunctionDefinition Define(ActionRecord action, byte[] module, string? imagePath, PlatformOptions options, PlaintextBridge plaintext)
     {
         if (!action.Confidential)
         {
@@ -207,10 +209,12 @@ public sealed class PlatformHost : IAsyncDisposable
         }
 
         // A confidential action's enclaves prove this exact manifest and module to the KMS, which releases the chain
-        // keys only if the namespace's owners put that measurement in the policy.
+        // keys only if the namespace's owners put that measurement in the policy. The image's root is in the manifest;
+        // its key is a KMS secret, and the enclave verifies every block it reads from the host file.
         return new FunctionDefinition
         {
             Module = module,
+            ImagePath = imagePath,
             Kms = new KmsFunction(options.Kms.Url, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode()),
             MaxInstances = options.MaxEnclavesPerAction,
             MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,

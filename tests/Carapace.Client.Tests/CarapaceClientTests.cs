@@ -64,6 +64,40 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_action_deployed_with_an_image_reads_it_with_the_key_the_client_stored_in_the_KMS()
+    {
+        var source = Path.Combine(_platform.Root, "image-source");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "hello.txt"), "sealed hello\n");
+        var key = RandomNumberGenerator.GetBytes(32);
+        using var packed = new MemoryStream();
+        Enclave.FileSystem.Image.ImagePacker.Pack(source, packed, Enclave.FileSystem.Image.ImageKeys.NewImageId(), key);
+        var image = packed.ToArray();
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("readfile"));
+        var stages = new List<DeployStage>();
+
+        var deployed = await _client.DeployAsync("reader", module, new DeployOptions { MemoryMiB = 128, TimeoutMs = 5_000, Image = image, ImageKey = key },
+            new SyncProgress<DeployProgress>(p => stages.Add(p.Stage)));
+        var output = await _client.InvokeAsync("reader", Array.Empty<byte>());
+
+        Assert.Equal("sealed hello\n", Encoding.UTF8.GetString(output.Output));
+        var reference = ActionMeasurement.ImageReferenceOf(image);
+        var expected = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module),
+            ActionManifest.For("reader", 128, 5_000, image: reference).Encode());
+        Assert.Equal(Convert.ToHexStringLower(expected), deployed.Measurement);
+        Assert.Contains(DeployStage.StoringImageKey, stages);
+        var policy = await _platform.PolicyAsync();
+        Assert.Equal(["image-key.reader"], policy.FindFunction("reader")!.Secrets);
+        Assert.Contains(policy.Secrets, s => s.Name == "image-key.reader");
+
+        // Without its key, or as a plaintext action, an image is refused before anything is sent.
+        var invalid = await Assert.ThrowsAsync<ArgumentException>(() => _client.DeployAsync("reader", module,
+            new DeployOptions { MemoryMiB = 128, Image = image, Confidential = false }));
+        Assert.Contains("needs its 32-byte key", invalid.Message, StringComparison.Ordinal);
+        Assert.Contains("a plaintext action cannot mount an image", invalid.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_chain_of_three_steps_returns_the_right_bytes_and_three_linked_receipts()
     {
         foreach (var name in new[] { "hello", "wordcount", "sha256" })

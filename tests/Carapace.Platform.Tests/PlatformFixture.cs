@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Carapace.Attestation;
 using Carapace.Attestation.Simulation;
+using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Functions;
 using Carapace.Envelope.Keys;
 using Carapace.Gateway;
@@ -28,6 +29,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
     private readonly List<HttpClient> _clients = [];
     private readonly List<PolicyFunction> _functions = [];
     private readonly List<PolicyChain> _chains = [];
+    private readonly List<PolicySecret> _secrets = [];
     private ulong _version;
 
     private readonly PlatformOptions _options;
@@ -109,9 +111,12 @@ internal sealed class PlatformFixture : IAsyncDisposable
     }
 
     /// <summary>Deploys example <paramref name="example"/> as action <paramref name="name"/> and, if confidential, names its measurement in the policy.</summary>
-    /// <remarks>With <paramref name="publishPolicy"/> false the policy is left as it was (the new version's measurement is not in it).</remarks>
+    /// <remarks>
+    /// With <paramref name="publishPolicy"/> false the policy is left as it was (the new version's measurement is not in it).
+    /// With <paramref name="image"/> the action mounts it at /data, and the function is granted <paramref name="secrets"/>.
+    /// </remarks>
     public async Task DeployAsync(string name, string example, bool confidential = true, int memoryMiB = 128, int timeoutMs = 5_000,
-        IReadOnlyDictionary<string, string>? env = null, bool publishPolicy = true)
+        IReadOnlyDictionary<string, string>? env = null, bool publishPolicy = true, byte[]? image = null, IReadOnlyList<string>? secrets = null)
     {
         var module = await File.ReadAllBytesAsync(RepoPaths.Example(example));
         var annotations = new JsonArray();
@@ -133,7 +138,12 @@ internal sealed class PlatformFixture : IAsyncDisposable
 
         var body = new JsonObject
         {
-            ["exec"] = new JsonObject { ["kind"] = "wasm:wasi", ["code"] = Convert.ToBase64String(module) },
+            ["exec"] = new JsonObject
+            {
+                ["kind"] = "wasm:wasi",
+                ["code"] = Convert.ToBase64String(module),
+                ["image"] = image is null ? null : Convert.ToBase64String(image),
+            },
             ["limits"] = new JsonObject { ["memory"] = memoryMiB, ["timeout"] = timeoutMs },
             ["annotations"] = annotations,
         };
@@ -141,19 +151,37 @@ internal sealed class PlatformFixture : IAsyncDisposable
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         if (confidential && publishPolicy)
         {
-            var manifest = ActionManifest.For(name, memoryMiB, timeoutMs, env);
+            var manifest = ActionManifest.For(name, memoryMiB, timeoutMs, env, ImageReferenceOf(image));
             var measurement = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());
             _functions.RemoveAll(f => f.Name == name);
             _functions.Add(new PolicyFunction
             {
                 Name = name,
                 Measurements = [new MeasurementRule { Kind = EvidenceKind.Simulation, Hash = Convert.ToHexStringLower(measurement) }],
+                Secrets = [.. secrets ?? []],
             });
+            _secrets.AddRange((secrets ?? []).Where(s => !_secrets.Any(d => d.Name == s)).Select(s => new PolicySecret { Name = s }));
             _chains.RemoveAll(c => c.Name == name);
             _chains.Add(new PolicyChain { Name = name, Steps = [name] });
             await PublishPolicyAsync();
             Measurements[name] = measurement;
         }
+    }
+
+    /// <summary>Stores <paramref name="value"/> as secret <paramref name="name"/> of the namespace (declared by a deployment first), signed by the owner.</summary>
+    public Task PutSecretAsync(string name, byte[] value) => KmsClient.PutSecretAsync(Namespace, name, value, Owner, "owner");
+
+    /// <summary>The id and root in an image's public header, or null for no image.</summary>
+    public static ImageReference? ImageReferenceOf(byte[]? image)
+    {
+        if (image is null)
+        {
+            return null;
+        }
+
+        using var stream = new MemoryStream(image);
+        var header = ImageHeader.Read(stream);
+        return new ImageReference(header.ImageId.ToArray(), header.Root.ToArray());
     }
 
     /// <summary>The measurement each confidential action was deployed with.</summary>
@@ -220,6 +248,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
             AllowSimulation = true,
             Functions = [.. _functions],
             Chains = [.. _chains],
+            Secrets = [.. _secrets],
         };
         await KmsClient.SetPolicyAsync(PolicySigner.AddSignature(new SignedPolicy { PolicyText = policy.ToJson() }, "owner", Owner).ToJson());
     }

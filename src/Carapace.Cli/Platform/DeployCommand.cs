@@ -1,6 +1,9 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using Carapace.Cli.Functions;
 using Carapace.Cli.Infrastructure;
 using Carapace.Client.Deployment;
+using Carapace.Enclave.Functions;
 using Spectre.Console;
 
 namespace Carapace.Cli.Platform;
@@ -34,6 +37,16 @@ internal static class DeployCommand
             HelpName = "K=V",
             AllowMultipleArgumentsPerToken = false,
         };
+        var image = new Option<string?>("--image")
+        {
+            Description = "A file-system image (from 'carapace pack') mounted read-only at /data; its root is part of the measurement.",
+            HelpName = "IMG",
+        };
+        var imageKey = new Option<string?>("--image-key")
+        {
+            Description = "The image's key file (default IMG.key, as written by 'carapace pack'); stored in the KMS as secret image-key.NAME, never sent to the gateway.",
+            HelpName = "FILE",
+        };
         var plaintext = new Option<bool>("--plaintext")
         {
             Description = "Deploy a plaintext action (JSON in and out, no envelopes, no KMS): for comparison and plain OpenWhisk clients.",
@@ -43,82 +56,132 @@ internal static class DeployCommand
             "Deploy (or update) an action. A confidential action (the default) is measured here, and the namespace's KMS policy, signed with the " +
             "owner key of the profile, then accepts exactly that measurement for the function and its one-step chain NAME.")
         {
-            name, module, memory, timeout, secrets, env, plaintext,
+            name, module, image, imageKey, memory, timeout, secrets, env, plaintext,
         };
         connection.AddTo(command);
         Examples.Set(command,
             "carapace deploy hello examples/out/hello.wasm",
             "carapace deploy wc examples/out/wordcount.wasm --memory 128 --timeout 5000 --env MODE=fast",
             "carapace deploy signer signer.wasm --secret signing-key",
+            "carapace deploy reader examples/out/readfile.wasm --image data.img",
             "carapace deploy shout examples/out/hello.wasm --plaintext");
         command.SetPlatformHandler(async (parse, cancel) =>
         {
+            var (imageBytes, key) = await ReadImageAsync(parse.GetValue(image), parse.GetValue(imageKey), cancel).ConfigureAwait(false);
             var options = new DeployOptions
             {
+                // A null array (and a bare null here) would convert to an empty, not an absent, ReadOnlyMemory.
+                Image = imageBytes is null ? default(ReadOnlyMemory<byte>?) : imageBytes,
+                ImageKey = key is null ? default(ReadOnlyMemory<byte>?) : key,
                 MemoryMiB = parse.GetValue(memory),
                 TimeoutMs = parse.GetValue(timeout),
                 Env = ParseEnv(parse.GetValue(env) ?? []),
                 Secrets = parse.GetValue(secrets) ?? [],
                 Confidential = !parse.GetValue(plaintext),
             };
-            var problems = options.Validate();
-            if (problems.Count > 0)
+            try
             {
-                throw new CliFailure(string.Join("; ", problems), ExitCodes.Usage);
+                return await DeployAsync(connection, parse, parse.GetRequiredValue(name), parse.GetRequiredValue(module), options, cancel).ConfigureAwait(false);
             }
-
-            var path = parse.GetRequiredValue(module);
-            if (!File.Exists(path))
+            finally
             {
-                throw new CliFailure($"module file {path} does not exist", ExitCodes.IoError);
+                CryptographicOperations.ZeroMemory(key);
             }
-
-            var bytes = await File.ReadAllBytesAsync(path, cancel).ConfigureAwait(false);
-            await using var client = connection.Connect(parse);
-            var action = parse.GetRequiredValue(name);
-            DeployResult result;
-            if (bytes.Length >= ProgressThreshold && !Console.IsErrorRedirected)
-            {
-                var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                result = await stderr.Progress().StartAsync(async context =>
-                {
-                    var upload = context.AddTask($"uploading {action}", maxValue: 1);
-                    var seal = context.AddTask("updating the KMS policy", maxValue: 1);
-                    var progress = new InlineProgress(p =>
-                    {
-                        if (p.Stage == DeployStage.Uploading && p.Total > 0)
-                        {
-                            upload.MaxValue = p.Total;
-                            upload.Value = p.Sent;
-                        }
-                        else if (p.Stage >= DeployStage.Measuring)
-                        {
-                            upload.Value = upload.MaxValue;
-                            seal.Value = p.Stage == DeployStage.Done ? 1 : 0.5;
-                        }
-                    });
-                    return await client.DeployAsync(action, bytes, options, progress, cancel).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-            }
-            else
-            {
-                result = await client.DeployAsync(action, bytes, options, cancellationToken: cancel).ConfigureAwait(false);
-            }
-
-            Console.Out.WriteLine($"name        {result.Action.Name}");
-            Console.Out.WriteLine($"version     {result.Action.Version}");
-            Console.Out.WriteLine($"limits      {result.Action.MemoryMiB} MiB, {result.Action.TimeoutMs} ms");
-            Console.Out.WriteLine(result.Measurement is null
-                ? "measurement none (plaintext action: no enclave keys, no receipts)"
-                : $"measurement {result.Measurement}");
-            if (result.PolicyVersion is { } version)
-            {
-                Console.Out.WriteLine($"policy      v{version} of namespace '{await client.GetNamespaceAsync(cancel).ConfigureAwait(false)}'");
-            }
-
-            return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The image and its key (from <paramref name="keyPath"/> or IMG.key); nothing when no image is given.</summary>
+    private static async Task<(byte[]? Image, byte[]? Key)> ReadImageAsync(string? imagePath, string? keyPath, CancellationToken cancel)
+    {
+        if (imagePath is null)
+        {
+            return keyPath is null ? (null, null) : throw new CliFailure("--image-key needs --image", ExitCodes.Usage);
+        }
+
+        if (!File.Exists(imagePath))
+        {
+            throw new CliFailure($"image {imagePath} does not exist", ExitCodes.IoError);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(imagePath, cancel).ConfigureAwait(false);
+        byte[] id;
+        try
+        {
+            id = ActionMeasurement.ImageReferenceOf(bytes).Id.ToArray();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliFailure($"{imagePath}: {e.Message}");
+        }
+
+        return (bytes, ImageKeySource.ForRunning(null, keyPath, imagePath, id));
+    }
+
+    private static async Task<int> DeployAsync(PlatformConnection connection, ParseResult parse, string action, string path, DeployOptions options,
+        CancellationToken cancel)
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new CliFailure(string.Join("; ", problems), ExitCodes.Usage);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliFailure($"module file {path} does not exist", ExitCodes.IoError);
+        }
+
+        var bytes = await File.ReadAllBytesAsync(path, cancel).ConfigureAwait(false);
+        await using var client = connection.Connect(parse);
+        DeployResult result;
+        if (bytes.Length + (options.Image?.Length ?? 0) >= ProgressThreshold && !Console.IsErrorRedirected)
+        {
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            result = await stderr.Progress().StartAsync(async context =>
+            {
+                var upload = context.AddTask($"uploading {action}", maxValue: 1);
+                var seal = context.AddTask("updating the KMS policy", maxValue: 1);
+                var progress = new InlineProgress(p =>
+                {
+                    if (p.Stage == DeployStage.Uploading && p.Total > 0)
+                    {
+                        upload.MaxValue = p.Total;
+                        upload.Value = p.Sent;
+                    }
+                    else if (p.Stage >= DeployStage.Measuring)
+                    {
+                        upload.Value = upload.MaxValue;
+                        seal.Value = p.Stage == DeployStage.Done ? 1 : 0.5;
+                    }
+                });
+                return await client.DeployAsync(action, bytes, options, progress, cancel).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
+        else
+        {
+            result = await client.DeployAsync(action, bytes, options, cancellationToken: cancel).ConfigureAwait(false);
+        }
+
+        Console.Out.WriteLine($"name        {result.Action.Name}");
+        Console.Out.WriteLine($"version     {result.Action.Version}");
+        Console.Out.WriteLine($"limits      {result.Action.MemoryMiB} MiB, {result.Action.TimeoutMs} ms");
+        Console.Out.WriteLine(result.Measurement is null
+            ? "measurement none (plaintext action: no enclave keys, no receipts)"
+            : $"measurement {result.Measurement}");
+        if (options.Image is { } deployedImage)
+        {
+            var reference = ActionMeasurement.ImageReferenceOf(deployedImage);
+            Console.Out.WriteLine($"image       root {Convert.ToHexStringLower(reference.Root.Span)} ({deployedImage.Length} bytes); key in the KMS as secret "
+                + $"'{ActionManifest.ImageKeySecretOf(action)}'");
+        }
+
+        if (result.PolicyVersion is { } version)
+        {
+            Console.Out.WriteLine($"policy      v{version} of namespace '{await client.GetNamespaceAsync(cancel).ConfigureAwait(false)}'");
+        }
+
+        return ExitCodes.Ok;
     }
 
     private static Dictionary<string, string> ParseEnv(string[] pairs)

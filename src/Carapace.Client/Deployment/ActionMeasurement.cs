@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Functions;
 
 namespace Carapace.Client.Deployment;
@@ -7,7 +8,7 @@ namespace Carapace.Client.Deployment;
 /// <summary>
 /// The measurement an enclave attests for a deployed action, computed the way the platform builds the enclave:
 /// <see cref="Measurement.Compute"/> over the runtime identity of the enclave files, SHA-256 of the module and
-/// <see cref="ActionManifest.For"/> of the action's name, limits and <c>carapace.env</c> environment.
+/// <see cref="ActionManifest.For"/> of the action's name, limits, <c>carapace.env</c> environment and image id and root.
 /// </summary>
 public static class ActionMeasurement
 {
@@ -18,10 +19,27 @@ public static class ActionMeasurement
     /// <param name="memoryMiB">The action's memory limit as stored.</param>
     /// <param name="timeoutMs">The action's time limit as stored.</param>
     /// <param name="environment">The action's <c>carapace.env</c> annotation.</param>
+    /// <param name="image">The id and root of the action's image, if it has one.</param>
     /// <exception cref="ArgumentException">The values make no valid manifest.</exception>
     public static byte[] Compute(ReadOnlySpan<byte> runtimeIdentity, string name, ReadOnlySpan<byte> module, int memoryMiB, int timeoutMs,
-        IEnumerable<KeyValuePair<string, string>>? environment) =>
-        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment).Encode());
+        IEnumerable<KeyValuePair<string, string>>? environment, ImageReference? image = null) =>
+        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment, image).Encode());
+
+    /// <summary>The id and root in the public header of <paramref name="image"/> (no key needed).</summary>
+    /// <exception cref="ArgumentException">It is not a file-system image made by <c>carapace pack</c>.</exception>
+    public static ImageReference ImageReferenceOf(ReadOnlyMemory<byte> image)
+    {
+        try
+        {
+            using var stream = new MemoryStream(image.ToArray(), writable: false);
+            var header = ImageHeader.Read(stream);
+            return new ImageReference(header.ImageId, header.Root);
+        }
+        catch (ImageFormatException e)
+        {
+            throw new ArgumentException($"not a usable file-system image: {e.Message}", nameof(image), e);
+        }
+    }
 
     /// <summary>The <c>carapace.env</c> annotation of an action as pairs (empty when absent).</summary>
     /// <exception cref="FormatException">The annotation is not a JSON object of strings.</exception>

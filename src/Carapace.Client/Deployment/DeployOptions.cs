@@ -6,6 +6,9 @@ public sealed class DeployOptions
     /// <summary>The smallest memory limit the platform accepts, in MiB.</summary>
     public const int MinMemoryMiB = 128;
 
+    /// <summary>Length of an image key in bytes.</summary>
+    public const int ImageKeyBytes = 32;
+
     /// <summary>The memory limit in MiB (OpenWhisk's default, 256).</summary>
     public int MemoryMiB { get; init; } = 256;
 
@@ -23,6 +26,18 @@ public sealed class DeployOptions
 
     /// <summary>True (the default): sealed input and output, keys only from the KMS under policy. False: plaintext JSON.</summary>
     public bool Confidential { get; init; } = true;
+
+    /// <summary>
+    /// A file-system image from <c>carapace pack</c> to mount read-only at /data, or null. Its id and Merkle root are
+    /// part of the measurement; it travels encrypted to the gateway.
+    /// </summary>
+    public ReadOnlyMemory<byte>? Image { get; init; }
+
+    /// <summary>
+    /// The image's 32-byte key (required with <see cref="Image"/>). It goes only to the KMS, over its attested TLS, as
+    /// the owner-signed secret <c>image-key.NAME</c> granted to this function; never to the gateway.
+    /// </summary>
+    public ReadOnlyMemory<byte>? ImageKey { get; init; }
 
     /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -49,6 +64,28 @@ public sealed class DeployOptions
         if (!Confidential && Secrets?.Count > 0)
         {
             problems.Add("a plaintext action gets no secrets: secrets are released by the KMS only to attested confidential functions");
+        }
+
+        if (Image is { } image)
+        {
+            if (!Confidential)
+            {
+                problems.Add("a plaintext action cannot mount an image: its key is released by the KMS only to attested confidential functions");
+            }
+
+            if (image.IsEmpty)
+            {
+                problems.Add("the image is empty; give a file made by 'carapace pack'");
+            }
+
+            if (ImageKey is not { Length: ImageKeyBytes })
+            {
+                problems.Add($"an image needs its {ImageKeyBytes}-byte key (the IMG.key file 'carapace pack' writes)");
+            }
+        }
+        else if (ImageKey is not null)
+        {
+            problems.Add("an image key was given without an image");
         }
 
         return problems;

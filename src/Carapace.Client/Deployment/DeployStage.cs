@@ -12,6 +12,9 @@ public enum DeployStage
     /// <summary>Naming the measurement in the namespace's KMS policy (signed by the owner key).</summary>
     UpdatingPolicy,
 
+    /// <summary>Storing the image's key in the KMS as the function's secret (owner-signed, over attested TLS).</summary>
+    StoringImageKey,
+
     /// <summary>Deployed.</summary>
     Done,
 }

@@ -118,6 +118,11 @@ public sealed class GatewayClient : IDisposable
         {
             ["exec"] = new JsonObject { ["kind"] = "wasm:wasi", ["code"] = Convert.ToBase64String(module.Span) },
         };
+        if (options.Image is { } image)
+        {
+            body["exec"]!["image"] = Convert.ToBase64String(image.Span);
+        }
+
         if (options.MemoryMiB is not null || options.TimeoutMs is not null)
         {
             var limits = new JsonObject();

@@ -20,6 +20,9 @@ public sealed class PutActionOptions
     /// <summary>True (the default) for a confidential action (sealed input and output); false for plaintext JSON.</summary>
     public bool Confidential { get; init; } = true;
 
+    /// <summary>A file-system image (from <c>carapace pack</c>) sent as <c>exec.image</c>, mounted at /data; null for none.</summary>
+    public ReadOnlyMemory<byte>? Image { get; init; }
+
     /// <summary>Replace an existing action of the same name (a new version); without it an existing one is a 409.</summary>
     public bool Overwrite { get; init; }
 

@@ -5,7 +5,8 @@ namespace Carapace.Controller.Registry;
 /// <param name="ModuleSha256">Lower-case hex SHA-256 of the module (the content address of its blob); null for a sequence.</param>
 /// <param name="ModuleSize">The module's size in bytes; 0 for a sequence.</param>
 /// <param name="Components">A sequence's components in order; empty for a module.</param>
-public sealed record ActionCode(string Kind, string? ModuleSha256, long ModuleSize, IReadOnlyList<ActionName> Components)
+/// <param name="Image">The file-system image mounted at /data, if any (only for a module).</param>
+public sealed record ActionCode(string Kind, string? ModuleSha256, long ModuleSize, IReadOnlyList<ActionName> Components, ActionImage? Image = null)
 {
     /// <summary>True for a sequence.</summary>
     public bool IsSequence => Kind == ActionKinds.Sequence;

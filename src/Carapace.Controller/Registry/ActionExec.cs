@@ -9,14 +9,18 @@ public sealed class ActionExec
     /// <summary>The largest module the registry stores (48 MiB, OpenWhisk's default code size limit).</summary>
     public const int MaxModuleBytes = 48 * 1024 * 1024;
 
+    /// <summary>The largest file-system image the registry stores (256 MiB; the gateway's request limit may be lower).</summary>
+    public const int MaxImageBytes = 256 * 1024 * 1024;
+
     /// <summary>The most components a sequence may have (OpenWhisk: 50).</summary>
     public const int MaxSequenceComponents = 50;
 
-    private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components)
+    private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components, ActionImageUpload? image)
     {
         Kind = kind;
         Module = module;
         Components = components;
+        Image = image;
     }
 
     /// <summary><see cref="ActionKinds.Wasm"/> or <see cref="ActionKinds.Sequence"/>.</summary>
@@ -28,13 +32,16 @@ public sealed class ActionExec
     /// <summary>The components (<c>/ns/name</c>) of a sequence, in order; empty for a module.</summary>
     public IReadOnlyList<string> Components { get; }
 
-    /// <summary>A <c>wasm:wasi</c> action running <paramref name="module"/>.</summary>
-    public static ActionExec Wasm(ReadOnlyMemory<byte> module) => new(ActionKinds.Wasm, module, []);
+    /// <summary>The file-system image of a <c>wasm:wasi</c> action, mounted read-only at /data; null for none.</summary>
+    public ActionImageUpload? Image { get; }
+
+    /// <summary>A <c>wasm:wasi</c> action running <paramref name="module"/>, with <paramref name="image"/> at /data if given.</summary>
+    public static ActionExec Wasm(ReadOnlyMemory<byte> module, ActionImageUpload? image = null) => new(ActionKinds.Wasm, module, [], image);
 
     /// <summary>A sequence of the given fully qualified action names.</summary>
     public static ActionExec Sequence(IEnumerable<string> components)
     {
         ArgumentNullException.ThrowIfNull(components);
-        return new(ActionKinds.Sequence, ReadOnlyMemory<byte>.Empty, [.. components]);
+        return new(ActionKinds.Sequence, ReadOnlyMemory<byte>.Empty, [.. components], null);
     }
 }

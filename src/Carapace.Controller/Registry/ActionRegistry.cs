@@ -7,9 +7,9 @@ using Microsoft.Data.Sqlite;
 namespace Carapace.Controller.Registry;
 
 /// <summary>
-/// The deployment registry: namespaces and actions with OpenWhisk's semantics in a SQLite file. Modules are stored
-/// once per SHA-256 (content-addressed blobs shared by every action that runs the same code) and removed when no
-/// action refers to them. Every write is one transaction, so concurrent puts of one name serialize and each sees the
+/// The deployment registry: namespaces and actions with OpenWhisk's semantics in a SQLite file. Modules and
+/// file-system images are stored once per SHA-256 (content-addressed blobs shared by every action that uses the same
+/// bytes) and removed when no action refers to them. Every write is one transaction, so concurrent puts of one name serialize and each sees the
 /// version the previous one stored. Holds public code and deployment metadata only.
 /// </summary>
 public sealed class ActionRegistry : IDisposable
@@ -39,13 +39,22 @@ public sealed class ActionRegistry : IDisposable
             confidential  INTEGER NOT NULL,
             publish       INTEGER NOT NULL,
             updated_at    INTEGER NOT NULL,
+            image_sha256  TEXT,
+            image_size    INTEGER,
+            image_id      TEXT,
+            image_root    TEXT,
             PRIMARY KEY (namespace, name)
         ) STRICT;
         CREATE INDEX IF NOT EXISTS actions_by_update ON actions (namespace, updated_at DESC, name);
         """;
 
     private const string Columns =
-        "namespace, name, version, kind, module_sha256, module_size, components, memory_mib, timeout_ms, annotations, parameters, confidential, publish, updated_at";
+        "namespace, name, version, kind, module_sha256, module_size, components, memory_mib, timeout_ms, annotations, parameters, confidential, publish, updated_at, "
+        + "image_sha256, image_size, image_id, image_root";
+
+    /// <summary>Columns added after the first schema, added to an older database when it is opened.</summary>
+    private static readonly (string Name, string Type)[] s_addedColumns =
+        [("image_sha256", "TEXT"), ("image_size", "INTEGER"), ("image_id", "TEXT"), ("image_root", "TEXT")];
 
     private readonly ControllerDatabase _db;
     private readonly TimeProvider _time;
@@ -55,6 +64,7 @@ public sealed class ActionRegistry : IDisposable
     {
         _db = new ControllerDatabase(path, Schema);
         _time = time ?? TimeProvider.System;
+        AddMissingColumns();
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -128,13 +138,14 @@ public sealed class ActionRegistry : IDisposable
         var errors = new List<string>(limits.Validate());
         ActionCode code;
         byte[]? module = null;
+        byte[]? image = null;
         if (definition.Exec is null)
         {
             code = existing!.Exec;
         }
         else
         {
-            var failure = PrepareCode(connection, name, definition.Exec, errors, out code, out module);
+            var failure = PrepareCode(connection, name, definition.Exec, errors, out code, out module, out image);
             if (failure is not null)
             {
                 return failure;
@@ -159,11 +170,24 @@ public sealed class ActionRegistry : IDisposable
             Updated = _time.GetUtcNow(),
         };
 
+        if (record.Exec.Image is not null && !record.Confidential)
+        {
+            return PutActionResult.Fail(PutActionStatus.Invalid,
+                "A plaintext action cannot mount a file-system image: the image's key is released by the KMS only to attested confidential functions.");
+        }
+
         if (module is not null)
         {
             ControllerDatabase.Execute(connection,
                 "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
                 ("$sha", code.ModuleSha256), ("$size", code.ModuleSize), ("$bytes", module));
+        }
+
+        if (image is not null)
+        {
+            ControllerDatabase.Execute(connection,
+                "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
+                ("$sha", code.Image!.Sha256), ("$size", code.Image.Size), ("$bytes", image));
         }
 
         Write(connection, record);
@@ -180,19 +204,24 @@ public sealed class ActionRegistry : IDisposable
     }
 
     /// <summary>The bytes of the module with this SHA-256 (lower-case hex), or null if no action runs it.</summary>
-    public byte[]? GetModule(string sha256)
-    {
-        using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
-        return command.ExecuteScalar() as byte[];
-    }
+    public byte[]? GetModule(string sha256) => GetBlob(sha256);
 
-    /// <summary>How many module blobs are stored (one per distinct module).</summary>
+    /// <summary>The bytes of the file-system image with this SHA-256 (lower-case hex), or null if no action mounts it.</summary>
+    public byte[]? GetImage(string sha256) => GetBlob(sha256);
+
+    /// <summary>How many blobs (modules and images) are stored, one per distinct content.</summary>
     public int CountModules()
     {
         using var connection = _db.Open();
         using var command = ControllerDatabase.Command(connection, "SELECT COUNT(*) FROM blobs");
         return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private byte[]? GetBlob(string sha256)
+    {
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
+        return command.ExecuteScalar() as byte[];
     }
 
     /// <summary>A page of a namespace's actions, most recently updated first (as OpenWhisk lists them).</summary>
@@ -291,10 +320,11 @@ public sealed class ActionRegistry : IDisposable
     }
 
     private static PutActionResult? PrepareCode(SqliteConnection connection, ActionName name, ActionExec exec, List<string> errors,
-        out ActionCode code, out byte[]? module)
+        out ActionCode code, out byte[]? module, out byte[]? image)
     {
         code = null!;
         module = null;
+        image = null;
         switch (exec.Kind)
         {
             case ActionKinds.Wasm:
@@ -308,7 +338,13 @@ public sealed class ActionRegistry : IDisposable
                 }
 
                 module = exec.Module.ToArray();
-                code = new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, []);
+                ActionImage? stored = null;
+                if (exec.Image is { } upload)
+                {
+                    stored = PrepareImage(upload, errors, out image);
+                }
+
+                code = new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], stored);
                 return null;
 
             case ActionKinds.Sequence:
@@ -365,6 +401,34 @@ public sealed class ActionRegistry : IDisposable
         }
     }
 
+    private static ActionImage? PrepareImage(ActionImageUpload upload, List<string> errors, out byte[]? image)
+    {
+        image = null;
+        if (upload.Bytes.IsEmpty)
+        {
+            errors.Add("The image is empty; 'exec.image' must hold a file-system image made by 'carapace pack'.");
+            return null;
+        }
+
+        if (upload.Bytes.Length > ActionExec.MaxImageBytes)
+        {
+            errors.Add($"The image is {upload.Bytes.Length} bytes; the limit is {ActionExec.MaxImageBytes} bytes.");
+            return null;
+        }
+
+        if (!IsLowerHex(upload.Id, 32) || !IsLowerHex(upload.Root, 64))
+        {
+            errors.Add("The image id must be 32 and its root 64 lower-case hex digits.");
+            return null;
+        }
+
+        image = upload.Bytes.ToArray();
+        return new ActionImage(Convert.ToHexStringLower(SHA256.HashData(image)), image.Length, upload.Id, upload.Root);
+    }
+
+    private static bool IsLowerHex(string text, int length) =>
+        text.Length == length && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
     private static bool Reaches(SqliteConnection connection, ActionRecord from, ActionName target, HashSet<ActionName> seen)
     {
         if (!from.Exec.IsSequence || !seen.Add(from.Name))
@@ -403,13 +467,35 @@ public sealed class ActionRegistry : IDisposable
     }
 
     private static void CollectBlobs(SqliteConnection connection) =>
-        ControllerDatabase.Execute(connection,
-            "DELETE FROM blobs WHERE sha256 NOT IN (SELECT module_sha256 FROM actions WHERE module_sha256 IS NOT NULL)");
+        ControllerDatabase.Execute(connection, """
+            DELETE FROM blobs WHERE sha256 NOT IN (SELECT module_sha256 FROM actions WHERE module_sha256 IS NOT NULL)
+                AND sha256 NOT IN (SELECT image_sha256 FROM actions WHERE image_sha256 IS NOT NULL)
+            """);
+
+    private void AddMissingColumns()
+    {
+        using var connection = _db.Open();
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        using (var command = ControllerDatabase.Command(connection, "SELECT name FROM pragma_table_info('actions')"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                present.Add(reader.GetString(0));
+            }
+        }
+
+        foreach (var (column, type) in s_addedColumns.Where(c => !present.Contains(c.Name)))
+        {
+            ControllerDatabase.Execute(connection, $"ALTER TABLE actions ADD COLUMN {column} {type}");
+        }
+    }
 
     private static void Write(SqliteConnection connection, ActionRecord record) =>
         ControllerDatabase.Execute(connection, $"""
             INSERT OR REPLACE INTO actions ({Columns})
-            VALUES ($ns, $name, $version, $kind, $sha, $size, $components, $memory, $timeout, $annotations, $parameters, $confidential, $publish, $updated)
+            VALUES ($ns, $name, $version, $kind, $sha, $size, $components, $memory, $timeout, $annotations, $parameters, $confidential, $publish, $updated,
+                $imageSha, $imageSize, $imageId, $imageRoot)
             """,
             ("$ns", record.Name.Namespace), ("$name", record.Name.Name), ("$version", record.Version),
             ("$kind", record.Exec.Kind), ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize),
@@ -417,7 +503,9 @@ public sealed class ActionRegistry : IDisposable
             ("$memory", record.Limits.MemoryMiB), ("$timeout", record.Limits.TimeoutMs),
             ("$annotations", KeyValue.Serialize(record.Annotations)), ("$parameters", KeyValue.Serialize(record.Parameters)),
             ("$confidential", record.Confidential ? 1 : 0), ("$publish", record.Publish ? 1 : 0),
-            ("$updated", record.Updated.ToUnixTimeMilliseconds()));
+            ("$updated", record.Updated.ToUnixTimeMilliseconds()),
+            ("$imageSha", record.Exec.Image?.Sha256), ("$imageSize", record.Exec.Image?.Size),
+            ("$imageId", record.Exec.Image?.Id), ("$imageRoot", record.Exec.Image?.Root));
 
     private static ActionRecord? Read(SqliteConnection connection, ActionName name)
     {
@@ -430,12 +518,15 @@ public sealed class ActionRegistry : IDisposable
     private static ActionRecord ReadRecord(SqliteDataReader reader)
     {
         var components = JsonSerializer.Deserialize<string[]>(reader.GetString(6), Json.Options) ?? [];
+        var image = reader.IsDBNull(14) ? null
+            : new ActionImage(reader.GetString(14), reader.GetInt64(15), reader.GetString(16), reader.GetString(17));
         return new ActionRecord
         {
             Name = ActionName.Of(reader.GetString(0), reader.GetString(1)),
             Version = reader.GetString(2),
             Exec = new ActionCode(reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5),
-                [.. components.Select(c => ActionName.TryParse(c, out var n) ? n : throw new InvalidDataException($"stored component '{c}' is malformed"))]),
+                [.. components.Select(c => ActionName.TryParse(c, out var n) ? n : throw new InvalidDataException($"stored component '{c}' is malformed"))],
+                image),
             Limits = new ActionLimits(reader.GetInt32(7), reader.GetInt32(8)),
             Annotations = KeyValue.Deserialize(reader.GetString(9)),
             Parameters = KeyValue.Deserialize(reader.GetString(10)),

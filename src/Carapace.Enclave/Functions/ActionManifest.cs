@@ -9,16 +9,25 @@ namespace Carapace.Enclave.Functions;
 /// <remarks>
 /// argv[0] is the action's name (without namespace); memory is <c>limits.memory</c> MiB and the timeout
 /// <c>limits.timeout</c> ms; the environment is the action's <c>carapace.env</c> annotation, in ordinal key order;
-/// everything else keeps the <see cref="FunctionManifest"/> defaults. Secrets are never in a manifest.
+/// the image is the id and Merkle root of the action's <c>exec.image</c>, if it has one (so the measurement covers
+/// the image's contents); everything else keeps the <see cref="FunctionManifest"/> defaults. Secrets, including the
+/// image's key, are never in a manifest.
 /// </remarks>
 public static class ActionManifest
 {
     /// <summary>The annotation that carries an action's non-secret environment (a JSON object of strings).</summary>
     public const string EnvironmentAnnotation = "carapace.env";
 
-    /// <summary>The manifest of action <paramref name="name"/> with the given limits and environment.</summary>
+    /// <summary>
+    /// The KMS secret that holds the image key of function <paramref name="name"/>: <c>image-key.NAME</c>. An enclave
+    /// in KMS mode unlocks the function's image with it if granted, else with the namespace-wide <c>image-key</c>.
+    /// </summary>
+    public static string ImageKeySecretOf(string name) => Host.EnclaveHost.ImageKeySecret + "." + name;
+
+    /// <summary>The manifest of action <paramref name="name"/> with the given limits, environment and image.</summary>
     /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>
-    public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null)
+    public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null,
+        ImageReference? image = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var manifest = new FunctionManifest
@@ -27,6 +36,7 @@ public static class ActionManifest
             MemoryBytes = (long)memoryMiB << 20,
             TimeoutMilliseconds = timeoutMs,
             Environment = [.. (environment ?? []).OrderBy(e => e.Key, StringComparer.Ordinal)],
+            Image = image,
         };
         manifest.Validate();
         return manifest;

@@ -20,7 +20,10 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal sealed class EnclaveHost : IDisposable
 {
-    /// <summary>The secret that, in KMS mode, carries the key of the function's shielded image.</summary>
+    /// <summary>
+    /// The secret that, in KMS mode, carries the key of the function's shielded image, unless the function is granted
+    /// its own <see cref="ActionManifest.ImageKeySecretOf"/> (so several functions of one namespace can each have their image).
+    /// </summary>
     public const string ImageKeySecret = "image-key";
 
     private readonly byte[] _runtimeIdentity;
@@ -194,11 +197,21 @@ internal sealed class EnclaveHost : IDisposable
             {
                 receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, signer);
                 byte[]? imageKey = null;
+                var ownImageKey = ActionManifest.ImageKeySecretOf(kms.Function);
                 foreach (var secret in entitlement.Secrets)
                 {
-                    if (secret.Name == ImageKeySecret)
+                    if (secret.Name == ownImageKey || secret.Name == ImageKeySecret)
                     {
-                        imageKey = PinnedCopy(secret.Value);
+                        // Neither is handed to the guest; the function's own key wins over the namespace's.
+                        if (imageKey is null || secret.Name == ownImageKey)
+                        {
+                            if (imageKey is not null)
+                            {
+                                CryptographicOperations.ZeroMemory(imageKey);
+                            }
+
+                            imageKey = PinnedCopy(secret.Value);
+                        }
                     }
                     else
                     {

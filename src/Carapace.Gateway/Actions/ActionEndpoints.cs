@@ -83,7 +83,8 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
         var body = await RequestBody.ReadAsync(context.Request, maxRequestBytes, context.RequestAborted).ConfigureAwait(false);
         if (body is null)
         {
-            await ApiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ApiError.TooLarge(maxRequestBytes)).ConfigureAwait(false);
+            await ApiError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ApiError.TooLarge(maxRequestBytes)
+                + " The module ('exec.code') and any image ('exec.image') are sent base64-encoded in it, 4/3 of their size.").ConfigureAwait(false);
             return;
         }
 

@@ -15,7 +15,10 @@ internal static class ActionJson
     public const string ExecAnnotation = "exec";
     public const string ConfidentialAnnotation = "confidential";
 
-    /// <summary>The action; <paramref name="module"/> fills <c>exec.code</c> (base64) when given.</summary>
+    /// <summary>
+    /// The action; <paramref name="module"/> fills <c>exec.code</c> (base64) when given. An image is shown as
+    /// <c>exec.image</c> {<c>sha256</c>, <c>size</c>, <c>id</c>, <c>root</c>}, never its bytes.
+    /// </summary>
     public static JsonObject Render(ActionRecord action, ReadOnlySpan<byte> module, bool withCode)
     {
         var exec = new JsonObject { ["kind"] = action.Exec.Kind };
@@ -31,6 +34,11 @@ internal static class ActionJson
             }
 
             exec["binary"] = true;
+            if (action.Exec.Image is { } image)
+            {
+                // Metadata only: the image's bytes are never sent back (PUT them again as base64 to change the image).
+                exec["image"] = new JsonObject { ["sha256"] = image.Sha256, ["size"] = image.Size, ["id"] = image.Id, ["root"] = image.Root };
+            }
         }
 
         var annotations = action.Annotations

@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Carapace.Controller;
 using Carapace.Controller.Registry;
+using Carapace.Enclave.FileSystem.Image;
 
 namespace Carapace.Gateway.Actions;
 
 /// <summary>
 /// Turns the JSON body of <c>PUT /actions/{name}</c> into an <see cref="ActionDefinition"/>, reporting every problem
 /// at once. Accepts OpenWhisk's fields (<c>exec</c>, <c>limits</c>, <c>annotations</c>, <c>parameters</c>,
-/// <c>publish</c>) and ignores the ones OpenWhisk clients echo back (<c>namespace</c>, <c>name</c>, <c>version</c>).
+/// <c>publish</c>), Carapace's <c>exec.image</c>, and ignores the ones OpenWhisk clients echo back (<c>namespace</c>, <c>name</c>, <c>version</c>).
 /// </summary>
 internal static class ActionRequest
 {
@@ -90,15 +91,23 @@ internal static class ActionRequest
                     return null;
                 }
 
+                byte[] module;
                 try
                 {
-                    return ActionExec.Wasm(code.GetBytesFromBase64());
+                    module = code.GetBytesFromBase64();
                 }
                 catch (FormatException)
                 {
                     errors.Add("'exec.code' is not valid base64; send the module's bytes base64-encoded.");
                     return null;
                 }
+
+                if (!exec.TryGetProperty("image", out var image) || image.ValueKind == JsonValueKind.Null)
+                {
+                    return ActionExec.Wasm(module);
+                }
+
+                return ParseImage(image, errors) is { } upload ? ActionExec.Wasm(module, upload) : null;
 
             case ActionKinds.Sequence:
                 if (!exec.TryGetProperty("components", out var components) || components.ValueKind != JsonValueKind.Array
@@ -120,6 +129,48 @@ internal static class ActionRequest
             default:
                 errors.Add($"The kind '{kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
                 return null;
+        }
+    }
+
+    /// <summary>
+    /// <c>exec.image</c>: the base64 of a file-system image from <c>carapace pack</c>. Its public header (no key needed)
+    /// gives the id and Merkle root the registry records and the function's measurement covers; the contents stay encrypted.
+    /// </summary>
+    private static ActionImageUpload? ParseImage(JsonElement image, List<string> errors)
+    {
+        if (image.ValueKind != JsonValueKind.String)
+        {
+            errors.Add("'exec.image' must be the base64 of a file-system image made by 'carapace pack'.");
+            return null;
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = image.GetBytesFromBase64();
+        }
+        catch (FormatException)
+        {
+            errors.Add("'exec.image' is not valid base64; send the image file's bytes base64-encoded.");
+            return null;
+        }
+
+        if (bytes.Length > ActionExec.MaxImageBytes)
+        {
+            errors.Add($"'exec.image' is {bytes.Length} bytes; the limit is {ActionExec.MaxImageBytes} bytes.");
+            return null;
+        }
+
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            var header = ImageHeader.Read(stream);
+            return new ActionImageUpload(bytes, header.ImageIdHex, header.RootHex);
+        }
+        catch (ImageFormatException e)
+        {
+            errors.Add($"'exec.image' is not a usable file-system image: {e.Message}.");
+            return null;
         }
     }
 

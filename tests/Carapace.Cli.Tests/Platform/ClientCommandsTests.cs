@@ -28,6 +28,29 @@ public sealed class ClientCommandsTests(RunningPlatform platform) : IClassFixtur
     }
 
     [Fact]
+    public async Task Deploy_with_an_image_packed_by_the_cli_mounts_it_at_data_for_the_function()
+    {
+        var source = platform.File("image-src");
+        Directory.CreateDirectory(source);
+        await File.WriteAllTextAsync(Path.Combine(source, "hello.txt"), "from the packed image\n");
+        var pack = await CarapaceProcess.RunAsync(platform.WorkDirectory, null, "pack", source, "--out", platform.File("data.img"));
+        Assert.True(pack.ExitCode == 0, pack.Stderr);
+
+        var deploy = await platform.RunAsync(null, "deploy", "i-reader", RepoPaths.Example("readfile"), "--memory", "128", "--image", platform.File("data.img"));
+        var invoke = await platform.RunAsync([], "invoke", "i-reader");
+
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        Assert.Matches("(?m)^image +root [0-9a-f]{64} \\([0-9]+ bytes\\); key in the KMS as secret 'image-key.i-reader'$", deploy.StdoutText);
+        Assert.True(invoke.ExitCode == 0, invoke.Stderr);
+        Assert.Equal("from the packed image\n", invoke.StdoutText);
+
+        var missingKey = await platform.RunAsync(null, "deploy", "i-reader", RepoPaths.Example("readfile"), "--image", platform.File("data.img"),
+            "--image-key", platform.File("nope.key"));
+        Assert.Equal(2, missingKey.ExitCode);
+        Assert.Contains("no key for image", missingKey.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_chain_runs_end_to_end_and_its_receipts_verify_offline()
     {
         await platform.DeployAsync("c-hello", "hello");
