@@ -77,29 +77,6 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
         var noVerify = new InvokeOptions { VerifyReceipts = false };
         var input = "bench: 16 bytes."u8.ToArray();
 
-        // Cold starts: each a fresh deployment (another environment value, so another version and measurement), whose
-        // first invocation specialises a prewarmed stem cell; compared with the warm invocations that follow.
-        progress($"cold starts ({coldStarts}) …");
-        var cold = new List<double>();
-        var warmAfterCold = new List<double>();
-        for (var i = 0; i < coldStarts; i++)
-        {
-            var options = new DeployOptions
-            {
-                MemoryMiB = small.MemoryMiB,
-                TimeoutMs = small.TimeoutMs,
-                Env = new Dictionary<string, string> { ["BENCH_RUN"] = i.ToString(CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8] },
-            };
-            await client.DeployAsync("bench-cold", hello, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var first = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
-            cold.Add(first.Duration.TotalMicroseconds);
-            for (var w = 0; w < 5; w++)
-            {
-                var warm = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
-                warmAfterCold.Add(warm.Duration.TotalMicroseconds);
-            }
-        }
-
         // Warm the measured actions (their first invocations are cold) and the client's key cache.
         for (var i = 0; i < 20; i++)
         {
@@ -143,6 +120,29 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             single.Add((await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
             chain.Add((await client.InvokeAsync(Chain, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
             verified.Add((await client.InvokeAsync(Confidential, input, cancellationToken: cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+        }
+
+        // Cold starts, last (each consumes a stem cell whose background refill would disturb warm measurements): each a fresh deployment (another environment value, so another version and measurement), whose
+        // first invocation specialises a prewarmed stem cell; compared with the warm invocations that follow.
+        progress($"cold starts ({coldStarts}) …");
+        var cold = new List<double>();
+        var warmAfterCold = new List<double>();
+        for (var i = 0; i < coldStarts; i++)
+        {
+            var options = new DeployOptions
+            {
+                MemoryMiB = small.MemoryMiB,
+                TimeoutMs = small.TimeoutMs,
+                Env = new Dictionary<string, string> { ["BENCH_RUN"] = i.ToString(CultureInfo.InvariantCulture) + Guid.NewGuid().ToString("N")[..8] },
+            };
+            await client.DeployAsync("bench-cold", hello, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var first = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
+            cold.Add(first.Duration.TotalMicroseconds);
+            for (var w = 0; w < 5; w++)
+            {
+                var warm = await client.InvokeAsync("bench-cold", input, noVerify, cancellationToken).ConfigureAwait(false);
+                warmAfterCold.Add(warm.Duration.TotalMicroseconds);
+            }
         }
 
         return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target);
