@@ -85,6 +85,27 @@ public sealed class InvocationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chain_created_after_its_steps_ran_uses_enclaves_attested_under_the_new_policy()
+    {
+        // hello's enclave is attested (and stays warm) before the chain exists, so it holds no key of the chain.
+        await _platform.DeployAsync("hello", "hello");
+        await _platform.DeployAsync("wordcount", "wordcount");
+        using (var keys = await _platform.ChainKeysAsync("hello"))
+        {
+            using var warm = await _platform.Client().PostAsync("api/v1/namespaces/_/actions/hello?blocking=true&result=true", Sealed(keys, "warm"));
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        await _platform.ChainAsync("later", "hello", "wordcount");
+        using var chainKeys = await _platform.ChainKeysAsync("later");
+        using var response = await _platform.Client().PostAsync("api/v1/namespaces/_/actions/later?blocking=true&result=true", Sealed(chainKeys, "a b c"));
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        using var opened = EnvelopeOpener.Open(chainKeys.Exit, await response.Content.ReadAsByteArrayAsync());
+        Assert.Equal("0 3 5\n", Encoding.UTF8.GetString(opened.Payload.Span));
+    }
+
+    [Fact]
     public async Task A_plaintext_action_takes_and_returns_json_like_openwhisk()
     {
         await _platform.DeployAsync("shout", "hello", confidential: false);

@@ -285,6 +285,19 @@ public sealed class InvocationService : IAsyncDisposable
             try
             {
                 outcome = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                if (outcome.Result.Status == InvocationStatus.InputRejected && KeyUnavailable.IsReason(outcome.Result.Message))
+                {
+                    // The enclave was attested under an older policy (e.g. before this chain existed): the function did
+                    // not run. Retire the action's enclaves and let one attested under the current policy take the same
+                    // input, once, under the same step claim.
+                    _pools.Retire(action.Name);
+                    var retried = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                    outcome = retried with
+                    {
+                        ColdStart = true,
+                        SpecializeMicroseconds = outcome.SpecializeMicroseconds + retried.SpecializeMicroseconds,
+                    };
+                }
             }
             catch (Exception e) when (e is EnclaveException or OperationCanceledException)
             {
