@@ -195,8 +195,23 @@ internal static class BenchCommands
                 profile = PlatformProfile.Resolve();
             }
 
-            var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => Console.Error.WriteLine($"measuring {step}"));
-            var report = await bench.RunAsync(profile, cancel).ConfigureAwait(false);
+            InvokeBench.Report report;
+            var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            if (stderr.Profile.Capabilities.Interactive && !Console.IsErrorRedirected)
+            {
+                // A live status line on a terminal; plain progress lines otherwise (logs, CI).
+                report = await stderr.Status().StartAsync("starting …", async status =>
+                {
+                    var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => status.Status(Markup.Escape(step)));
+                    return await bench.RunAsync(profile, cancel).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => Console.Error.WriteLine($"measuring {step}"));
+                report = await bench.RunAsync(profile, cancel).ConfigureAwait(false);
+            }
+
             PrintInvoke(report);
             Console.Error.WriteLine("carapace: SIMULATION: enclaves are plain processes on this machine (no TEE isolation)");
             return ExitCodes.Ok;
