@@ -7,14 +7,16 @@ namespace Carapace.Cli.Infrastructure;
 
 /// <summary>
 /// What a command that serves in the foreground (<c>carapace up</c>, <c>carapace kms start</c>) needs: one-line
-/// timestamped logs on stderr (stdout stays for what the command prints), and a token that Ctrl-C or SIGTERM cancels.
+/// timestamped logs on stderr (stdout stays for what the command prints), and a token that Ctrl-C or SIGTERM cancels
+/// — and, for a child of another process, the end of standard input (its parent's pipe closing when the parent exits,
+/// even when it was killed).
 /// </summary>
 internal sealed class ForegroundService : IDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly PosixSignalRegistration _sigterm;
 
-    public ForegroundService(CancellationToken cancel, LogLevel level = LogLevel.Information)
+    public ForegroundService(CancellationToken cancel, LogLevel level = LogLevel.Information, bool watchStandardInput = false)
     {
         Loggers = LoggerFactory.Create(logging =>
         {
@@ -33,6 +35,10 @@ internal sealed class ForegroundService : IDisposable
             context.Cancel = true;
             _stop.Cancel();
         });
+        if (watchStandardInput)
+        {
+            _ = WatchStandardInputAsync();
+        }
     }
 
     /// <summary>Logs to stderr.</summary>
@@ -51,6 +57,32 @@ internal sealed class ForegroundService : IDisposable
         catch (OperationCanceledException)
         {
             // Asked to stop: the caller stops cleanly.
+        }
+    }
+
+    private async Task WatchStandardInputAsync()
+    {
+        var buffer = new byte[256];
+        try
+        {
+            await using var input = Console.OpenStandardInput();
+            while (await input.ReadAsync(buffer, _stop.Token).ConfigureAwait(false) > 0)
+            {
+                // Nothing is expected on standard input; only its end matters.
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Closed or stopping: stop below either way.
+        }
+
+        try
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped and disposed.
         }
     }
 

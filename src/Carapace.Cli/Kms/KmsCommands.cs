@@ -46,12 +46,17 @@ internal static class KmsCommands
                 r.AddError($"--address expects an IP address such as 127.0.0.1 or ::1, not '{r.GetValueOrDefault<string>()}'");
             }
         });
+        var withParent = new Option<bool>("--with-parent")
+        {
+            Description = "Also stop when standard input closes: for a KMS started by another process (as 'carapace up' does) through a pipe, " +
+                "so that it never outlives that process, even one that was killed.",
+        };
         var command = new Command("start",
             "Run the KMS in the foreground until Ctrl-C or SIGTERM. It listens on HTTPS with an RA-TLS certificate (SIMULATION evidence of " +
             "this build's KMS measurement, signed by $CARAPACE_HOME/sim/quoting.key) and records its address in <DIR>/kms/endpoint.json " +
             "for the other commands.")
         {
-            dataDir, port, address,
+            dataDir, port, address, withParent,
         };
         Examples.Set(command,
             "carapace kms start",
@@ -60,7 +65,7 @@ internal static class KmsCommands
         command.SetKmsHandler(async (parse, cancel) =>
         {
             var directory = Path.GetFullPath(KmsConnection.DataDirectory(parse, dataDir));
-            using var service = new ForegroundService(cancel);
+            using var service = new ForegroundService(cancel, watchStandardInput: parse.GetValue(withParent));
             var loggers = service.Loggers;
 
             Console.Error.WriteLine(KmsConnection.Banner);

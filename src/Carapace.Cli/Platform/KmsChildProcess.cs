@@ -9,7 +9,8 @@ namespace Carapace.Cli.Platform;
 /// The platform's KMS as a child process (<c>carapace kms start</c>): like an enclave, it is its own process, so the
 /// host process running gateway, controller and worker never holds a secret's plaintext. It shares the data
 /// directory's simulated quoting key (<c>CARAPACE_HOME</c> is set to the data directory) and announces its endpoint
-/// on stdout. Stopped with SIGTERM, which it handles by finishing its requests.
+/// on stdout. Stopped with SIGTERM, which it handles by finishing its requests; it also stops when the pipe to its
+/// standard input closes (<c>--with-parent</c>), so it never outlives this process, even a killed one.
 /// </summary>
 internal sealed class KmsChildProcess : IAsyncDisposable
 {
@@ -40,7 +41,7 @@ internal sealed class KmsChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(KmsChildProcess).Assembly.Location);
-        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", "0" })
+        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", "0", "--with-parent" })
         {
             start.ArgumentList.Add(argument);
         }

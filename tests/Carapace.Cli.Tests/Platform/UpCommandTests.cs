@@ -49,6 +49,39 @@ public sealed class UpCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task The_kms_child_does_not_outlive_a_killed_up()
+    {
+        var data = _dir.File("data");
+        await using var up = await UpProcess.StartAsync(data);
+        var kms = System.Diagnostics.Process.GetProcesses()
+            .Where(p => CommandLine(p.Id) is { } line && line.Contains("\0kms\0start\0", StringComparison.Ordinal) && line.Contains(data, StringComparison.Ordinal))
+            .ToList();
+        Assert.Single(kms);
+
+        System.Diagnostics.Process.GetProcessById(up.ProcessId).Kill();
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await kms[0].WaitForExitAsync(timeout.Token);
+        Assert.True(kms[0].HasExited);
+    }
+
+    private static string? CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task Up_refuses_a_bad_port_with_a_usage_error()
     {
         var result = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", _dir.File("d"), "--port", "70000");
