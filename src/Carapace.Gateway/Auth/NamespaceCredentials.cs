@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Controller.Registry;
-using Microsoft.Data.Sqlite;
+using Carapace.Controller.Storage;
 
 namespace Carapace.Gateway.Auth;
 
@@ -25,29 +25,17 @@ public sealed class NamespaceCredentials : IDisposable
         ) STRICT;
         """;
 
-    private readonly string _connectionString;
+    private readonly ControllerDatabase _db;
 
     /// <summary>Opens (creating if needed) the credentials file at <paramref name="path"/>.</summary>
     public NamespaceCredentials(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode = WAL;" + Schema;
-        command.ExecuteNonQuery();
+        _db = new ControllerDatabase(path, Schema);
     }
 
     /// <summary>The full path of the credentials file.</summary>
-    public string Path { get; }
+    public string Path => _db.Path;
 
     /// <summary>The conventional location under a data directory: <c>gateway/credentials.db</c>.</summary>
     public static string PathIn(string dataDirectory) => System.IO.Path.Combine(dataDirectory, "gateway", "credentials.db");
@@ -68,7 +56,7 @@ public sealed class NamespaceCredentials : IDisposable
         var key = RandomNumberGenerator.GetString(Alphabet, KeyLength);
         var salt = RandomNumberGenerator.GetBytes(32);
         var hash = Hash(salt, key);
-        using var connection = Open();
+        using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "INSERT INTO credentials (uuid, namespace, salt, key_hash) VALUES ($uuid, $ns, $salt, $hash)";
         command.Parameters.AddWithValue("$uuid", uuid);
@@ -88,7 +76,7 @@ public sealed class NamespaceCredentials : IDisposable
         ArgumentNullException.ThrowIfNull(uuid);
         ArgumentNullException.ThrowIfNull(key);
         @namespace = null;
-        using var connection = Open();
+        using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT namespace, salt, key_hash FROM credentials WHERE uuid = $uuid";
         command.Parameters.AddWithValue("$uuid", uuid);
@@ -114,7 +102,7 @@ public sealed class NamespaceCredentials : IDisposable
     /// <summary>Removes one credential; true if it existed.</summary>
     public bool Revoke(string uuid)
     {
-        using var connection = Open();
+        using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM credentials WHERE uuid = $uuid";
         command.Parameters.AddWithValue("$uuid", uuid);
@@ -122,18 +110,7 @@ public sealed class NamespaceCredentials : IDisposable
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose()
-    {
-        using var connection = new SqliteConnection(_connectionString);
-        SqliteConnection.ClearPool(connection);
-    }
-
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
+    public void Dispose() => _db.Dispose();
 
     private static byte[] Hash(byte[] salt, string key)
     {
