@@ -1,6 +1,6 @@
 namespace Carapace.Protocol;
 
-/// <summary>The type byte of a frame. Enclave→host types are below 0x10, host→enclave types from 0x10.</summary>
+/// <summary>The type byte of a frame. Enclave→host types are below 0x10, host→enclave types from 0x10, the doorbell (both ways) 0x20.</summary>
 public enum MessageType : byte
 {
     /// <summary>Enclave → host: started, engine ready, here is my session public key.</summary>
@@ -23,4 +23,10 @@ public enum MessageType : byte
 
     /// <summary>Host → enclave: zero everything and exit.</summary>
     Shutdown = 0x12,
+
+    /// <summary>
+    /// Either way, over the pipe only, empty body: "a frame is waiting in the shared lane" (see
+    /// <see cref="Lane.SharedLane"/>). It answers nothing and may arrive for a frame already taken.
+    /// </summary>
+    Doorbell = 0x20,
 }

@@ -11,18 +11,21 @@ namespace Carapace.Protocol;
 /// <param name="SessionPublicKey">The enclave's ECDH P-256 public key, SEC1 uncompressed (65 bytes).</param>
 /// <param name="ProcessId">The enclave's process id.</param>
 /// <param name="Simulation">True: the enclave is a plain OS process, not hardware-isolated.</param>
-public sealed record ReadyMessage(int ProtocolVersion, ReadOnlyMemory<byte> RuntimeIdentity, ReadOnlyMemory<byte> SessionPublicKey, int ProcessId, bool Simulation)
+/// <param name="Lane">True: the enclave mapped the shared lane it was given and reads and writes frames there too.</param>
+public sealed record ReadyMessage(int ProtocolVersion, ReadOnlyMemory<byte> RuntimeIdentity, ReadOnlyMemory<byte> SessionPublicKey, int ProcessId, bool Simulation, bool Lane = false)
 {
-    /// <summary>The protocol version of this build.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The protocol version of this build (2: the shared lane and the doorbell).</summary>
+    public const int CurrentVersion = 2;
 
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(5);
+        w.WriteStartMap(6);
         w.WriteTextString("v");
         w.WriteInt32(ProtocolVersion);
+        w.WriteTextString("lane");
+        w.WriteBoolean(Lane);
         w.WriteTextString("pid");
         w.WriteInt32(ProcessId);
         w.WriteTextString("key");
@@ -41,6 +44,7 @@ public sealed record ReadyMessage(int ProtocolVersion, ReadOnlyMemory<byte> Runt
         int? version = null, pid = null;
         ReadOnlyMemory<byte>? runtime = null, key = null;
         bool? sim = null;
+        var lane = false;
         Cbor.ReadMap(body, "Ready", (k, r) =>
         {
             switch (k)
@@ -49,12 +53,13 @@ public sealed record ReadyMessage(int ProtocolVersion, ReadOnlyMemory<byte> Runt
                 case "pid": pid = Cbor.ReadInt(r, 0); return true;
                 case "key": key = r.ReadByteString(); return true;
                 case "sim": sim = r.ReadBoolean(); return true;
+                case "lane": lane = r.ReadBoolean(); return true;
                 case "runtime": runtime = r.ReadByteString(); return true;
                 default: return false;
             }
         });
         return new ReadyMessage(
             Cbor.Require(version, "Ready", "v"), Cbor.Require(runtime, "Ready", "runtime"), Cbor.Require(key, "Ready", "key"),
-            Cbor.Require(pid, "Ready", "pid"), Cbor.Require(sim, "Ready", "sim"));
+            Cbor.Require(pid, "Ready", "pid"), Cbor.Require(sim, "Ready", "sim"), lane);
     }
 }

@@ -7,6 +7,7 @@ using Carapace.Enclave.Runtime;
 using Carapace.Enclave.Session;
 using Carapace.Enclave.Wasi;
 using Carapace.Protocol;
+using Carapace.Protocol.Lane;
 using Wasmtime;
 
 namespace Carapace.Enclave.Host;
@@ -53,19 +54,23 @@ internal sealed class EnclaveHost : IDisposable
     /// enclave handles one request at a time, so blocking in read(2) wakes this thread the moment a request arrives,
     /// and every body lands in one reused buffer.
     /// </summary>
-    public int Run(Stream fromHost, Stream toHost)
+    /// <param name="fromHost">The pipe from the worker.</param>
+    /// <param name="toHost">The pipe to the worker.</param>
+    /// <param name="lanePath">The shared lane file the worker created, if any (see <see cref="HostLink"/>).</param>
+    public int Run(Stream fromHost, Stream toHost, string? lanePath = null)
     {
         using var channel = new FrameChannel(fromHost, toHost, reuseReadBuffer: true);
         Warmup.Run(this);
         _kmsWarmUp.GetAwaiter().GetResult();
-        var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true);
+        using var link = new HostLink(channel, OpenLane(lanePath));
+        var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true, Lane: link.HasLane);
         channel.Write(MessageType.Ready, ready.Encode());
         while (true)
         {
             Frame? frame;
             try
             {
-                frame = channel.Read();
+                frame = link.Read();
             }
             catch (ProtocolException e)
             {
@@ -79,11 +84,30 @@ internal sealed class EnclaveHost : IDisposable
             }
 
             var (type, body) = Handle(frame.Value);
-            channel.Write(type, body);
+            link.Write(type, body);
             if (_fatal)
             {
                 return 70;
             }
+        }
+    }
+
+    /// <summary>Maps the worker's lane; a lane that cannot be mapped only means frames keep to the pipe.</summary>
+    private static SharedLane? OpenLane(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return SharedLane.Open(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine("carapace-enclave: the shared lane is not usable, using the pipe only: " + e.Message);
+            return null;
         }
     }
 

@@ -15,11 +15,16 @@ internal static class EnclaveMain
         using var toHost = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
         Console.SetOut(Console.Error);
         var platformKey = SimulatedPlatform.DefaultPath;
+        string? lane = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--platform-key" && i + 1 < args.Length)
             {
                 platformKey = args[++i];
+            }
+            else if (args[i] == "--lane" && i + 1 < args.Length)
+            {
+                lane = args[++i];
             }
             else
             {
@@ -31,7 +36,7 @@ internal static class EnclaveMain
         try
         {
             using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey);
-            return host.Run(fromHost, toHost);
+            return host.Run(fromHost, toHost, lane);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException)
         {

@@ -12,6 +12,18 @@ public sealed class EnclaveLaunchOptions
     /// <summary>How long an enclave may take to report ready.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Capacity of each direction of the shared-memory lane (see <see cref="Carapace.Protocol.Lane.SharedLane"/>);
+    /// 0 keeps every frame on the pipe. Frames larger than this go over the pipe anyway.
+    /// </summary>
+    public int LaneCapacity { get; init; } = Carapace.Protocol.Lane.SharedLane.DefaultCapacity;
+
+    /// <summary>
+    /// How long a caller polls the lane for an answer before it sleeps until the enclave rings (a trivial function
+    /// answers well within this; a longer one costs at most this much polling, and only up to half the processors poll).
+    /// </summary>
+    public TimeSpan AnswerPoll { get; init; } = TimeSpan.FromMicroseconds(250);
+
     /// <summary>Receives the enclaves' diagnostic lines (stderr), which never contain secrets or function data.</summary>
     public Action<int, string>? Diagnostics { get; init; }
 
@@ -28,6 +40,16 @@ public sealed class EnclaveLaunchOptions
         if (StartTimeout <= TimeSpan.Zero)
         {
             problems.Add("the start timeout must be positive");
+        }
+
+        if (LaneCapacity != 0 && LaneCapacity is < 4096 or > Carapace.Protocol.Lane.SharedLane.MaxCapacity)
+        {
+            problems.Add($"the lane capacity must be 0 (off) or within 4096..{Carapace.Protocol.Lane.SharedLane.MaxCapacity} bytes");
+        }
+
+        if (AnswerPoll < TimeSpan.Zero || AnswerPoll > TimeSpan.FromMilliseconds(10))
+        {
+            problems.Add("the answer poll must be within 0..10 ms");
         }
 
         if (problems.Count > 0)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Carapace.Protocol;
+using Carapace.Protocol.Lane;
 
 namespace Carapace.Worker.Enclaves;
 
@@ -23,16 +24,20 @@ public sealed class EnclaveProcess : IAsyncDisposable
     private readonly Task _stderrPump;
     private readonly Lock _gate = new();
     private readonly Thread _reader;
+    private readonly SharedLane? _lane;
+    private readonly TimeSpan _answerPoll;
     private TaskCompletionSource<Frame?>? _pending;
     private bool _readerDone;
     private long _nextInvocation;
     private volatile bool _lost;
 
-    private EnclaveProcess(Process process, FrameChannel channel, Task stderrPump, ReadyMessage ready)
+    private EnclaveProcess(Process process, FrameChannel channel, Task stderrPump, ReadyMessage ready, SharedLane? lane, TimeSpan answerPoll)
     {
         _process = process;
         _channel = channel;
         _stderrPump = stderrPump;
+        _lane = lane;
+        _answerPoll = answerPoll;
         Ready = ready;
         _reader = new Thread(ReadLoop) { IsBackground = true, Name = $"carapace-enclave-{process.Id}-reader" };
         _reader.Start();
@@ -46,6 +51,9 @@ public sealed class EnclaveProcess : IAsyncDisposable
 
     /// <summary>Invocations this enclave has served.</summary>
     public long Invocations => Interlocked.Read(ref _nextInvocation);
+
+    /// <summary>Whether invocations and answers also cross through the shared-memory lane.</summary>
+    public bool HasLane => _lane is not null;
 
     /// <summary>Whether the process is gone or unusable.</summary>
     public bool IsLost => _lost || _process.HasExited;
@@ -70,6 +78,22 @@ public sealed class EnclaveProcess : IAsyncDisposable
             start.ArgumentList.Add(options.PlatformKeyPath);
         }
 
+        SharedLane? lane = null;
+        if (options.LaneCapacity > 0)
+        {
+            try
+            {
+                lane = SharedLane.Create(options.LaneCapacity);
+                start.ArgumentList.Add("--lane");
+                start.ArgumentList.Add(lane.Path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // No shared memory here: every frame takes the pipe, which is slower but equivalent.
+                options.Diagnostics?.Invoke(0, "carapace-worker: no shared lane for the enclave (" + e.Message + "); using the pipe only");
+            }
+        }
+
         start.Environment["DOTNET_TieredPGO"] = "1";
 
         // No diagnostics IPC socket: it would let any process of this user attach to the enclave's runtime (dump its
@@ -83,6 +107,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
+            DropLane(lane);
             throw new EnclaveException($"cannot start the enclave process: {e.Message}", enclaveLost: true, e);
         }
 
@@ -116,10 +141,19 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 throw new EnclaveException($"the enclave speaks protocol {message.ProtocolVersion}, this worker {ReadyMessage.CurrentVersion}", enclaveLost: true);
             }
 
-            return new EnclaveProcess(process, channel, stderr, message);
+            // The enclave has mapped the lane (or said it could not): its name is no longer needed by anyone.
+            lane?.Unlink();
+            if (!message.Lane && lane is not null)
+            {
+                DropLane(lane);
+                lane = null;
+            }
+
+            return new EnclaveProcess(process, channel, stderr, message, lane, options.AnswerPoll);
         }
         catch (Exception e)
         {
+            DropLane(lane);
             Kill(process);
             await channel.DisposeAsync().ConfigureAwait(false);
             process.Dispose();
@@ -181,6 +215,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _stderrPump.ConfigureAwait(false);
         _reader.Join(TimeSpan.FromSeconds(5));
+        _lane?.Dispose();
         _process.Dispose();
         _requestLock.Dispose();
     }
@@ -217,8 +252,20 @@ public sealed class EnclaveProcess : IAsyncDisposable
             Frame? frame;
             try
             {
-                await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
-                frame = await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (_lane is not null && _lane.ToEnclave.TryPublish(type, head.Span, tail.Span))
+                {
+                    if (_lane.ToEnclave.ReaderAsleep)
+                    {
+                        await _channel.WriteAsync(MessageType.Doorbell, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    frame = await AwaitLaneAnswerAsync(_lane.ToHost, answer, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
+                    frame = await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -260,6 +307,100 @@ public sealed class EnclaveProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits for an answer that may come through the lane or the pipe: polls the lane first (when a polling slot is
+    /// free), then announces sleep and waits for the reader thread to hand over a pipe frame or a doorbell. Stale
+    /// doorbells (for an answer already taken) only cause another look.
+    /// </summary>
+    private async Task<Frame?> AwaitLaneAnswerAsync(Mailbox inbound, TaskCompletionSource<Frame?> answer, CancellationToken cancellationToken)
+    {
+        if (_answerPoll > TimeSpan.Zero && SpinBudget.TryEnter())
+        {
+            try
+            {
+                SpinBudget.PollFor(inbound, _answerPoll, () => answer.Task.IsCompleted || cancellationToken.IsCancellationRequested);
+            }
+            finally
+            {
+                SpinBudget.Exit();
+            }
+        }
+
+        while (true)
+        {
+            if (TakeFromLane(inbound, answer) is { } polled)
+            {
+                return polled;
+            }
+
+            inbound.Sleep();
+            if (TakeFromLane(inbound, answer) is { } late)
+            {
+                inbound.Wake();
+                return late;
+            }
+
+            var frame = await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
+            inbound.Wake();
+            if (frame is not { Type: MessageType.Doorbell })
+            {
+                return frame;
+            }
+
+            // Rung: the answer is in the lane (or the doorbell was stale). Arm a fresh waiter before looking again.
+            answer = Arm();
+        }
+    }
+
+    private Frame? TakeFromLane(Mailbox inbound, TaskCompletionSource<Frame?> answer)
+    {
+        if (!inbound.TryTake(length => new byte[length], out var frame))
+        {
+            return null;
+        }
+
+        lock (_gate)
+        {
+            if (_pending == answer)
+            {
+                _pending = null;
+            }
+        }
+
+        return frame;
+    }
+
+    private static Task<Frame?> AwaitAnswerAsync(TaskCompletionSource<Frame?> answer, CancellationToken cancellationToken) =>
+        answer.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Registers a fresh waiter for the reader thread's next frame.</summary>
+    private TaskCompletionSource<Frame?> Arm()
+    {
+        var answer = new TaskCompletionSource<Frame?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            if (_readerDone)
+            {
+                answer.TrySetResult(null);
+            }
+            else
+            {
+                _pending = answer;
+            }
+        }
+
+        return answer;
+    }
+
+    private static void DropLane(SharedLane? lane)
+    {
+        if (lane is not null)
+        {
+            lane.Unlink();
+            lane.Dispose();
+        }
+    }
+
     /// <summary>Reads every answer on the dedicated thread and hands it to the request waiting for it.</summary>
     private void ReadLoop()
     {
@@ -283,6 +424,12 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 waiter = _pending;
                 _pending = null;
                 _readerDone |= done;
+            }
+
+            if (frame is { Type: MessageType.Doorbell } && waiter is null)
+            {
+                // A doorbell for an answer the caller already took from the lane.
+                continue;
             }
 
             if (waiter is null && !done)
