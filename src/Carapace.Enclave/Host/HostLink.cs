@@ -15,6 +15,14 @@ internal sealed class HostLink : IDisposable
     /// <summary>How long the enclave polls the lane for the next request after answering one.</summary>
     public static readonly TimeSpan PollAfterAnswer = TimeSpan.FromMicroseconds(100);
 
+    /// <summary>
+    /// How long it polls after a doorbell that found nothing (the worker's "a request is coming") or after a
+    /// specialisation (whose first invocation follows at once).
+    /// </summary>
+    public static readonly TimeSpan PollWhenExpecting = TimeSpan.FromMilliseconds(5);
+
+    private TimeSpan _poll = PollAfterAnswer;
+
     private readonly FrameChannel _channel;
     private readonly SharedLane? _lane;
     private byte[] _buffer = [];
@@ -38,13 +46,15 @@ internal sealed class HostLink : IDisposable
         }
 
         var inbound = _lane.Inbound;
-        if (SpinBudget.PollFor(inbound, PollAfterAnswer) && TryTake(inbound, out var polled))
-        {
-            return polled;
-        }
-
+        var poll = _poll;
+        _poll = PollAfterAnswer;
         while (true)
         {
+            if (SpinBudget.PollFor(inbound, poll) && TryTake(inbound, out var polled))
+            {
+                return polled;
+            }
+
             inbound.Sleep();
             if (TryTake(inbound, out var late))
             {
@@ -64,13 +74,15 @@ internal sealed class HostLink : IDisposable
                 return rung;
             }
 
-            // A doorbell for a frame already taken: sleep again.
+            // A doorbell with nothing behind it: a frame already taken, or the worker announcing a request.
+            poll = PollWhenExpecting;
         }
     }
 
     /// <summary>Sends an answer: through the lane when it fits (ringing only a sleeping worker), else over the pipe.</summary>
     public void Write(MessageType type, ReadOnlySpan<byte> body)
     {
+        _poll = type == MessageType.Specialized ? PollWhenExpecting : PollAfterAnswer;
         if (_lane is not null && _lane.Outbound.TryPublish(type, body, default))
         {
             if (_lane.Outbound.ReaderAsleep)

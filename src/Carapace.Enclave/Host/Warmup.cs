@@ -13,7 +13,8 @@ namespace Carapace.Enclave.Host;
 /// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
 /// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
 /// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
-/// critical path, so specialising a cell costs a module load and one run. For KMS mode it also signs a receipt with a
+/// critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
+/// the cache artifact the first produced, so loading a cached module is warm too. For KMS mode it also signs a receipt with a
 /// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs one whole attested release against a
 /// throwaway loopback stand-in of the KMS: the HTTP, TLS, RA-TLS, CBOR and ECDH code a real release needs is then
 /// loaded, compiled and initialised before the cell announces itself, and nothing of it is kept.
@@ -52,6 +53,15 @@ internal static class Warmup
     public static void Run(EnclaveHost host)
     {
         var module = Wasmtime.Module.ConvertText(EchoWat);
+
+        // Twice: compiled from the module, then loaded from the cache artifact that produced, as a cached function is.
+        var artifact = SpecializeAndEcho(host, module, ReadOnlyMemory<byte>.Empty, signReceipt: true);
+        SpecializeAndEcho(host, ReadOnlyMemory<byte>.Empty, artifact, signReceipt: false, moduleHash: System.Security.Cryptography.SHA256.HashData(module));
+    }
+
+    /// <summary>Provisions, specialises and invokes the echo function once, then unloads it; returns the new cache artifact.</summary>
+    private static ReadOnlyMemory<byte> SpecializeAndEcho(EnclaveHost host, ReadOnlyMemory<byte> module, ReadOnlyMemory<byte> cached, bool signReceipt, byte[]? moduleHash = null)
+    {
         using var master = MasterKey.Generate();
         using var input = master.Derive("warm-up", 0, 1);
         using var output = master.Derive("warm-up", 1, 2);
@@ -61,12 +71,12 @@ internal static class Warmup
         using var payload = new ProvisioningPayload
         {
             Manifest = new FunctionManifest { Name = "warm-up" }.Encode(),
-            ModuleHash = System.Security.Cryptography.SHA256.HashData(module),
+            ModuleHash = moduleHash ?? System.Security.Cryptography.SHA256.HashData(module.Span),
             Input = EdgeGrant.From(input),
             Output = EdgeGrant.From(output),
             Log = EdgeGrant.From(log),
         };
-        var request = new SpecializeMessage(provisioner.PublicKey, provisioner.Seal(payload), module, ReadOnlyMemory<byte>.Empty, null);
+        var request = new SpecializeMessage(provisioner.PublicKey, provisioner.Seal(payload), module, cached, null);
         var specialized = SpecializedMessage.Decode(host.Specialize(SpecializeMessage.Decode(request.Encode()), session).Encode());
         try
         {
@@ -83,7 +93,12 @@ internal static class Warmup
                 throw new InvalidOperationException($"warm-up: the echo function did not echo ({result.Status}: {result.Message})");
             }
 
-            SignReceipt(specialized.Measurement.ToArray(), sealedInput, result);
+            if (signReceipt)
+            {
+                SignReceipt(specialized.Measurement.ToArray(), sealedInput, result);
+            }
+
+            return specialized.NewArtifact;
         }
         finally
         {

@@ -26,6 +26,9 @@ public sealed class EnclaveProcess : IAsyncDisposable
     private readonly Thread _reader;
     private readonly SharedLane? _lane;
     private readonly TimeSpan _answerPoll;
+
+    /// <summary>How long a caller polls for a specialisation's answer (a cached load takes a few milliseconds).</summary>
+    private TimeSpan SpecializePoll => _answerPoll > TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.Zero;
     private TaskCompletionSource<Frame?>? _pending;
     private bool _readerDone;
     private long _nextInvocation;
@@ -173,8 +176,37 @@ public sealed class EnclaveProcess : IAsyncDisposable
     public async Task<SpecializedMessage> SpecializeAsync(SpecializeMessage request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var frame = await RoundTripAsync(MessageType.Specialize, request.Encode(), ReadOnlyMemory<byte>.Empty, MessageType.Specialized, cancellationToken).ConfigureAwait(false);
+        var frame = await RoundTripAsync(MessageType.Specialize, request.Encode(), ReadOnlyMemory<byte>.Empty, MessageType.Specialized, cancellationToken, SpecializePoll).ConfigureAwait(false);
         return SpecializedMessage.Decode(frame.Body);
+    }
+
+    /// <summary>
+    /// Tells an idle enclave that a request is coming soon (a stem cell about to be specialised): it then polls the
+    /// lane for a few milliseconds instead of sleeping, so the request does not wait for a process wake-up. Does
+    /// nothing without a lane or while a request is in flight.
+    /// </summary>
+    public async Task WakeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_lane is null || IsLost || !_requestLock.Wait(0, CancellationToken.None))
+        {
+            return;
+        }
+
+        try
+        {
+            if (_lane.ToEnclave.ReaderAsleep)
+            {
+                await _channel.WriteAsync(MessageType.Doorbell, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // A lost enclave shows up at its next request.
+        }
+        finally
+        {
+            _requestLock.Release();
+        }
     }
 
     /// <summary>Runs the function once on a sealed input.</summary>
@@ -183,7 +215,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
     {
         var id = Interlocked.Increment(ref _nextInvocation);
         // The sealed input goes from the caller's buffer to the pipe behind a small CBOR prefix: no copy of the payload.
-        var frame = await RoundTripAsync(MessageType.Invoke, InvokeMessage.EncodePrefix(id, sealedInput.Length), sealedInput, MessageType.Result, cancellationToken).ConfigureAwait(false);
+        var frame = await RoundTripAsync(MessageType.Invoke, InvokeMessage.EncodePrefix(id, sealedInput.Length), sealedInput, MessageType.Result, cancellationToken, _answerPoll).ConfigureAwait(false);
         var result = ResultMessage.Decode(frame.Body);
         if (result.InvocationId != id)
         {
@@ -227,7 +259,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
         Kill(_process);
     }
 
-    private async Task<Frame> RoundTripAsync(MessageType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> tail, MessageType expected, CancellationToken cancellationToken)
+    private async Task<Frame> RoundTripAsync(MessageType type, ReadOnlyMemory<byte> head, ReadOnlyMemory<byte> tail, MessageType expected, CancellationToken cancellationToken, TimeSpan poll)
     {
         await _requestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -259,7 +291,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
                         await _channel.WriteAsync(MessageType.Doorbell, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                     }
 
-                    frame = await AwaitLaneAnswerAsync(_lane.ToHost, answer, cancellationToken).ConfigureAwait(false);
+                    frame = await AwaitLaneAnswerAsync(_lane.ToHost, answer, poll, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -312,13 +344,13 @@ public sealed class EnclaveProcess : IAsyncDisposable
     /// free), then announces sleep and waits for the reader thread to hand over a pipe frame or a doorbell. Stale
     /// doorbells (for an answer already taken) only cause another look.
     /// </summary>
-    private async Task<Frame?> AwaitLaneAnswerAsync(Mailbox inbound, TaskCompletionSource<Frame?> answer, CancellationToken cancellationToken)
+    private async Task<Frame?> AwaitLaneAnswerAsync(Mailbox inbound, TaskCompletionSource<Frame?> answer, TimeSpan poll, CancellationToken cancellationToken)
     {
-        if (_answerPoll > TimeSpan.Zero && SpinBudget.TryEnter())
+        if (poll > TimeSpan.Zero && SpinBudget.TryEnter())
         {
             try
             {
-                SpinBudget.PollFor(inbound, _answerPoll, () => answer.Task.IsCompleted || cancellationToken.IsCancellationRequested);
+                SpinBudget.PollFor(inbound, poll, () => answer.Task.IsCompleted || cancellationToken.IsCancellationRequested);
             }
             finally
             {

@@ -121,6 +121,8 @@ public sealed class FunctionPool : IAsyncDisposable
         var (cell, prewarmed) = await _cells.TakeAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // The cell has been asleep in the pool: wake it now, so it polls while the provisioning is prepared.
+            await cell.WakeAsync(cancellationToken).ConfigureAwait(false);
             var runtime = cell.Ready.RuntimeIdentity.ToArray();
             var cached = _cache?.TryGet(runtime, _moduleHash);
             using var session = _definition.Provision is { } provision ? await provision(cell.Ready, cancellationToken).ConfigureAwait(false) : null;
