@@ -19,6 +19,68 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void Ready_round_trips_the_lane_flag_both_ways()
+    {
+        var with = ReadyMessage.Decode(new ReadyMessage(ReadyMessage.CurrentVersion, s_hash, s_key, 7, true, Lane: true).Encode());
+        var without = ReadyMessage.Decode(new ReadyMessage(ReadyMessage.CurrentVersion, s_hash, s_key, 7, false, Lane: false).Encode());
+
+        Assert.Equal(2, ReadyMessage.CurrentVersion);
+        Assert.True(with.Lane);
+        Assert.Equal(ReadyMessage.CurrentVersion, with.ProtocolVersion);
+        Assert.Equal(s_key, with.SessionPublicKey.ToArray());
+        Assert.False(without.Lane);
+        Assert.False(without.Simulation);
+    }
+
+    [Fact]
+    public void A_ready_body_from_before_the_lane_decodes_with_no_lane()
+    {
+        // Version 1 wrote exactly these five keys, canonically ordered, and no "lane".
+        var w = new System.Formats.Cbor.CborWriter(System.Formats.Cbor.CborConformanceMode.Canonical);
+        w.WriteStartMap(5);
+        w.WriteTextString("v");
+        w.WriteInt32(1);
+        w.WriteTextString("key");
+        w.WriteByteString(s_key);
+        w.WriteTextString("pid");
+        w.WriteInt32(99);
+        w.WriteTextString("sim");
+        w.WriteBoolean(true);
+        w.WriteTextString("runtime");
+        w.WriteByteString(s_hash);
+        w.WriteEndMap();
+
+        var back = ReadyMessage.Decode(w.Encode());
+
+        Assert.False(back.Lane);
+        Assert.Equal(1, back.ProtocolVersion);
+        Assert.Equal(99, back.ProcessId);
+        Assert.Equal(s_hash, back.RuntimeIdentity.ToArray());
+    }
+
+    [Fact]
+    public void A_lane_flag_that_is_not_a_boolean_is_a_protocol_error()
+    {
+        var w = new System.Formats.Cbor.CborWriter();
+        w.WriteStartMap(6);
+        w.WriteTextString("v");
+        w.WriteInt32(2);
+        w.WriteTextString("lane");
+        w.WriteInt32(1);
+        w.WriteTextString("pid");
+        w.WriteInt32(99);
+        w.WriteTextString("key");
+        w.WriteByteString(s_key);
+        w.WriteTextString("sim");
+        w.WriteBoolean(true);
+        w.WriteTextString("runtime");
+        w.WriteByteString(s_hash);
+        w.WriteEndMap();
+
+        Assert.Throws<ProtocolException>(() => ReadyMessage.Decode(w.Encode()));
+    }
+
+    [Fact]
     public void Specialize_round_trips_with_and_without_an_image()
     {
         var module = new byte[100_000];
