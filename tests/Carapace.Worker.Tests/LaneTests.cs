@@ -17,11 +17,6 @@ namespace Carapace.Worker.Tests;
 /// </summary>
 public sealed class LaneTests : IDisposable
 {
-    // Skipped until src is fixed: EnclaveProcess.RoundTripAsync sends a request that does not fit the lane over the pipe
-    // and then waits on the pipe only (AwaitAnswerAsync), but the enclave's HostLink.Write puts any answer that fits
-    // into the lane and rings only when the worker announced sleep (ToHost flag), which this path never does: the
-    // answer sits in the lane and the call hangs. Waiting with AwaitLaneAnswerAsync in that branch too makes both pass.
-    private const string PipeRequestLaneAnswerHang = "src bug: a request sent over the pipe whose answer fits the lane hangs (EnclaveProcess.RoundTripAsync waits on the pipe only)";
 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -95,7 +90,7 @@ public sealed class LaneTests : IDisposable
         Assert.False(fn.Enclave.IsLost);
     }
 
-    [Fact(Skip = PipeRequestLaneAnswerHang)]
+    [Fact]
     public async Task With_a_small_lane_large_inputs_take_the_pipe_and_small_ones_the_lane_interleaved()
     {
         // 64 KiB: the module (about 20 KiB) and small inputs fit, a 256 KiB input does not.
@@ -195,7 +190,7 @@ public sealed class LaneTests : IDisposable
         Assert.Equal(Sha256Line(small), await fn.InvokeTextAsync(small));
     }
 
-    [Fact(Skip = PipeRequestLaneAnswerHang)]
+    [Fact]
     public async Task An_input_larger_than_the_default_lane_with_a_small_answer_is_answered()
     {
         // 5 MiB does not fit the default 4 MiB lane, so the Invoke frame takes the pipe; the 65-byte answer fits the lane.

@@ -247,9 +247,16 @@ public sealed class EnclaveProcess : IAsyncDisposable
         await _channel.DisposeAsync().ConfigureAwait(false);
         await _stderrPump.ConfigureAwait(false);
         _reader.Join(TimeSpan.FromSeconds(5));
-        _lane?.Dispose();
+
+        // A request still in flight ends now that the process is gone (its reader saw the end of the pipe); only then
+        // may the lane be unmapped, since that request may still touch it. One that does not end keeps the mapping.
+        if (await _requestLock.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+        {
+            _lane?.Dispose();
+            _requestLock.Dispose();
+        }
+
         _process.Dispose();
-        _requestLock.Dispose();
     }
 
     /// <summary>Kills the enclave process at once (e.g. to recover from a hung function).</summary>
@@ -295,8 +302,12 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 }
                 else
                 {
+                    // Too large for the lane (or no lane). The answer may still come through the lane, and a stale
+                    // doorbell through the pipe, so with a lane the wait is the lane's.
                     await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
-                    frame = await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
+                    frame = _lane is not null
+                        ? await AwaitLaneAnswerAsync(_lane.ToHost, answer, poll, cancellationToken).ConfigureAwait(false)
+                        : await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
