@@ -21,11 +21,10 @@ internal sealed class HostLink : IDisposable
     /// </summary>
     public static readonly TimeSpan PollWhenExpecting = TimeSpan.FromMilliseconds(5);
 
-    private TimeSpan _poll = PollAfterAnswer;
-
     private readonly FrameChannel _channel;
     private readonly SharedLane? _lane;
     private byte[] _buffer = [];
+    private TimeSpan _poll = PollAfterAnswer;
 
     public HostLink(FrameChannel channel, SharedLane? lane)
     {

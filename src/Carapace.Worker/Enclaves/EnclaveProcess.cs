@@ -26,9 +26,6 @@ public sealed class EnclaveProcess : IAsyncDisposable
     private readonly Thread _reader;
     private readonly SharedLane? _lane;
     private readonly TimeSpan _answerPoll;
-
-    /// <summary>How long a caller polls for a specialisation's answer (a cached load takes a few milliseconds).</summary>
-    private TimeSpan SpecializePoll => _answerPoll > TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.Zero;
     private TaskCompletionSource<Frame?>? _pending;
     private bool _readerDone;
     private long _nextInvocation;
@@ -57,6 +54,9 @@ public sealed class EnclaveProcess : IAsyncDisposable
 
     /// <summary>Whether invocations and answers also cross through the shared-memory lane.</summary>
     public bool HasLane => _lane is not null;
+
+    /// <summary>How long a caller polls for a specialisation's answer (a cached load takes a few milliseconds).</summary>
+    private TimeSpan SpecializePoll => _answerPoll > TimeSpan.Zero ? TimeSpan.FromMilliseconds(10) : TimeSpan.Zero;
 
     /// <summary>Whether the process is gone or unusable.</summary>
     public bool IsLost => _lost || _process.HasExited;
@@ -187,7 +187,14 @@ public sealed class EnclaveProcess : IAsyncDisposable
     /// </summary>
     public async Task WakeAsync(CancellationToken cancellationToken = default)
     {
-        if (_lane is null || IsLost || !_requestLock.Wait(0, CancellationToken.None))
+        try
+        {
+            if (_lane is null || IsLost || !_requestLock.Wait(0, CancellationToken.None))
+            {
+                return;
+            }
+        }
+        catch (ObjectDisposedException)
         {
             return;
         }
