@@ -507,4 +507,23 @@ public sealed class SharedLaneTests : IDisposable
     private static int ReadInt32(string path, long offset) => BinaryPrimitives.ReadInt32LittleEndian(Read(path, offset, 4));
 
     private static long ReadInt64(string path, long offset) => BinaryPrimitives.ReadInt64LittleEndian(Read(path, offset, 8));
+
+    [Fact]
+    public void Create_removes_lane_files_of_workers_that_no_longer_run_and_keeps_live_ones()
+    {
+        var deadPid = Enumerable.Range(3_000_000, 1000).First(pid => !Directory.Exists($"/proc/{pid}"));
+        var orphan = Path.Combine(_dir, $"carapace-lane-{deadPid}-0123456789abcdef");
+        var live = Path.Combine(_dir, $"carapace-lane-{Environment.ProcessId}-0123456789abcdef");
+        var other = Path.Combine(_dir, "carapace-lane-notapid-0123456789abcdef");
+        File.WriteAllBytes(orphan, [1]);
+        File.WriteAllBytes(live, [1]);
+        File.WriteAllBytes(other, [1]);
+
+        using var lane = SharedLane.Create(Capacity, _dir);
+
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(live));
+        Assert.True(File.Exists(other));
+        Assert.True(File.Exists(lane.Path));
+    }
 }

@@ -102,7 +102,11 @@ internal sealed class EnclaveHost : IDisposable
 
         try
         {
-            return SharedLane.Open(path);
+            var lane = SharedLane.Open(path);
+
+            // Mapped: nobody needs the name any more (the worker deletes it too, once Ready arrives).
+            lane.Unlink();
+            return lane;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

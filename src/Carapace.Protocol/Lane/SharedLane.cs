@@ -67,6 +67,7 @@ public sealed unsafe class SharedLane : IDisposable
         }
 
         directory ??= DefaultDirectory();
+        RemoveOrphans(directory);
         var path = System.IO.Path.Combine(directory, $"carapace-lane-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.ReadWrite };
         if (!OperatingSystem.IsWindows())
@@ -137,6 +138,35 @@ public sealed unsafe class SharedLane : IDisposable
 
         _view.Dispose();
         _file.Dispose();
+    }
+
+    /// <summary>
+    /// Deletes lane files left by workers that died before their enclave was ready (a name is normally gone within
+    /// a second of its creation): those whose creator process no longer exists. Linux only (/proc); best effort.
+    /// </summary>
+    private static void RemoveOrphans(string directory)
+    {
+        if (!Directory.Exists("/proc/self"))
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(directory, "carapace-lane-*"))
+            {
+                var parts = System.IO.Path.GetFileName(file).Split('-');
+                if (parts.Length == 4 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                    && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another user's file, or a race with its owner: not ours to clean.
+        }
     }
 
     private static string DefaultDirectory() =>
