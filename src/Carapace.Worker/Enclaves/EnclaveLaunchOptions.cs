@@ -1,3 +1,5 @@
+using Carapace.Protocol.Lane;
+
 namespace Carapace.Worker.Enclaves;
 
 /// <summary>How to start enclave processes.</summary>
@@ -13,10 +15,10 @@ public sealed class EnclaveLaunchOptions
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Capacity of each direction of the shared-memory lane (see <see cref="Carapace.Protocol.Lane.SharedLane"/>);
+    /// Capacity of each direction of the shared-memory lane (see <see cref="SharedLane"/>);
     /// 0 keeps every frame on the pipe. Frames larger than this go over the pipe anyway.
     /// </summary>
-    public int LaneCapacity { get; init; } = Carapace.Protocol.Lane.SharedLane.DefaultCapacity;
+    public int LaneCapacity { get; init; } = SharedLane.DefaultCapacity;
 
     /// <summary>
     /// How long a caller polls the lane for an answer before it sleeps until the enclave rings (a trivial function
@@ -42,9 +44,9 @@ public sealed class EnclaveLaunchOptions
             problems.Add("the start timeout must be positive");
         }
 
-        if (LaneCapacity != 0 && LaneCapacity is < 4096 or > Carapace.Protocol.Lane.SharedLane.MaxCapacity)
+        if (LaneCapacity != 0 && LaneCapacity is < 4096 or > SharedLane.MaxCapacity)
         {
-            problems.Add($"the lane capacity must be 0 (off) or within 4096..{Carapace.Protocol.Lane.SharedLane.MaxCapacity} bytes");
+            problems.Add($"the lane capacity must be 0 (off) or within 4096..{SharedLane.MaxCapacity} bytes");
         }
 
         if (AnswerPoll < TimeSpan.Zero || AnswerPoll > TimeSpan.FromMilliseconds(10))

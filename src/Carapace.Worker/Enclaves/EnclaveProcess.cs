@@ -304,18 +304,17 @@ public sealed class EnclaveProcess : IAsyncDisposable
                     {
                         await _channel.WriteAsync(MessageType.Doorbell, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                     }
-
-                    frame = await AwaitLaneAnswerAsync(_lane.ToHost, answer, poll, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    // Too large for the lane (or no lane). The answer may still come through the lane, and a stale
-                    // doorbell through the pipe, so with a lane the wait is the lane's.
                     await _channel.WriteAsync(type, head, tail, cancellationToken).ConfigureAwait(false);
-                    frame = _lane is not null
-                        ? await AwaitLaneAnswerAsync(_lane.ToHost, answer, poll, cancellationToken).ConfigureAwait(false)
-                        : await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
                 }
+
+                // With a lane, the answer may come through it whichever way the request went (and a stale doorbell
+                // through the pipe), so the wait is the lane's.
+                frame = _lane is not null
+                    ? await AwaitLaneAnswerAsync(_lane.ToHost, answer, poll, cancellationToken).ConfigureAwait(false)
+                    : await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -390,7 +389,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 return late;
             }
 
-            var frame = await AwaitAnswerAsync(answer, cancellationToken).ConfigureAwait(false);
+            var frame = await answer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             inbound.Wake();
             if (frame is not { Type: MessageType.Doorbell })
             {
@@ -419,9 +418,6 @@ public sealed class EnclaveProcess : IAsyncDisposable
 
         return frame;
     }
-
-    private static Task<Frame?> AwaitAnswerAsync(TaskCompletionSource<Frame?> answer, CancellationToken cancellationToken) =>
-        answer.Task.WaitAsync(cancellationToken);
 
     /// <summary>Registers a fresh waiter for the reader thread's next frame.</summary>
     private TaskCompletionSource<Frame?> Arm()
