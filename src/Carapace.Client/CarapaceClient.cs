@@ -594,7 +594,8 @@ public sealed class CarapaceClient : IAsyncDisposable
                     activationId: activationId, inner: e);
             }
 
-            throw;
+            // It finished between the two questions: its result is there now (a second 404 is a real one).
+            response = await Gateway.GetActivationResultAsync(activationId, cancellationToken).ConfigureAwait(false);
         }
 
         if (!response.Success)

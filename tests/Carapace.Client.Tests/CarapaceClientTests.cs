@@ -210,6 +210,37 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Polling_without_pause_across_the_moment_an_activation_finishes_gives_pending_or_the_result_never_anything_else()
+    {
+        // Each poll asks for the result, then (on 404) whether the activation ended: an activation finishing between
+        // the two questions must not surface as a 404. Tight polling of several activations crosses that moment often.
+        await DeployExampleAsync("hello");
+        var inputs = Enumerable.Range(0, 8).Select(i => $"poll {i}").ToArray();
+        var pending = new List<PendingInvocation>();
+        foreach (var input in inputs)
+        {
+            pending.Add(await _client.StartAsync("hello", new MemoryStream(Encoding.UTF8.GetBytes(input))));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var outputs = await Task.WhenAll(pending.Select(async p =>
+        {
+            while (true)
+            {
+                try
+                {
+                    return Encoding.UTF8.GetString((await _client.GetResultAsync(p)).Output).Trim();
+                }
+                catch (InvocationException e) when (e.Failure == InvocationFailure.Pending && DateTime.UtcNow < deadline)
+                {
+                }
+            }
+        }));
+
+        Assert.Equal(inputs.Select(i => i.ToUpperInvariant()), outputs);
+    }
+
+    [Fact]
     public async Task A_failing_function_is_a_typed_502_and_its_sealed_logs_open_only_client_side()
     {
         await DeployExampleAsync("marker");
