@@ -18,7 +18,7 @@ public sealed record SpecializedMessage(
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
-        var w = new CborWriter(CborConformanceMode.Canonical);
+        var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: 128 + Measurement.Length + Confirmation.Length + NewArtifact.Length);
         w.WriteStartMap(5);
         w.WriteTextString("load");
         w.WriteInt64(LoadMicroseconds);

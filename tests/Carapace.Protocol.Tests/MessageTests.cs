@@ -98,6 +98,27 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void A_large_specialize_with_KMS_fields_and_non_ASCII_names_is_exactly_the_canonical_encoding()
+    {
+        // The writer is sized from the fields (UTF-8 strings up to 3 bytes a char): the bytes must not depend on it.
+        var artifact = new byte[3 << 20];
+        Random.Shared.NextBytes(artifact);
+        var message = new SpecializeMessage(s_key, new byte[600], ReadOnlyMemory<byte>.Empty, artifact, "/var/ímage/😀")
+        {
+            Kms = new KmsProvisioning("https://kms.example/ä", "námespace", "fünction", new byte[300], s_hash),
+        };
+
+        var encoded = message.Encode();
+        var back = SpecializeMessage.Decode(encoded);
+
+        Assert.Equal(artifact, back.CachedArtifact.ToArray());
+        Assert.Equal(("fünction", "námespace", "/var/ímage/😀"), (back.Kms!.Function, back.Kms.Namespace, back.ImagePath));
+        var reader = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Canonical);
+        reader.SkipValue();
+        Assert.Equal(0, reader.BytesRemaining);
+    }
+
+    [Fact]
     public void Specialized_round_trips()
     {
         var back = SpecializedMessage.Decode(new SpecializedMessage(s_hash, new byte[] { 7, 7 }, new byte[] { 8 }, Compiled: true, 1234).Encode());
