@@ -18,6 +18,12 @@ namespace Carapace.Cli.Bench;
 /// </summary>
 internal sealed class RuntimeBench(string examples, int invocations, Action<string> progress)
 {
+    /// <summary>Specialisations timed (each waits for a refilled pool, about one enclave start).</summary>
+    private const int Specialisations = 11;
+
+    /// <summary>Runs of one kind in a row when the worker and the in-process baseline alternate.</summary>
+    private const int Block = 10;
+
     private readonly List<(string Name, string Value)> _lines = [];
 
     public IReadOnlyList<(string Name, string Value)> Lines => _lines;
@@ -58,7 +64,7 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
             progress("stem-cell specialisation");
             var specialise = new List<double>();
             var loads = new List<double>();
-            for (var i = 0; i < 5; i++)
+            for (var i = 0; i < Specialisations; i++)
             {
                 await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
                 var s = await SpecializeOnceAsync(cells, hello, plan, cache, cancel).ConfigureAwait(false);
@@ -72,9 +78,9 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
 
             progress("warm invocations");
             await using var pool = new FunctionPool(cells, Definition(hello, plan), cache);
-            var (warm, warmInside) = await TimeAsync(invocations, () => EnvelopeSealer.Seal(plan.Input, "hello"u8), sealedInput => pool.InvokeAsync(sealedInput, cancel)).ConfigureAwait(false);
             using var direct = new DirectRunner(hello);
-            var directWarm = Time(invocations, () => direct.Run("hello"u8.ToArray()));
+            var (warm, warmInside, directWarm) = await TimeAsync(cells, invocations, () => EnvelopeSealer.Seal(plan.Input, "hello"u8),
+                sealedInput => pool.InvokeAsync(sealedInput, cancel), () => direct.Run("hello"u8.ToArray()), cancel).ConfigureAwait(false);
             Add("trivial invocation through the worker, p50 / p99", $"{Us(warm.P50)} / {Us(warm.P99)}");
             Add("  of which the guest run inside the enclave, p50", Us(warmInside.P50));
             Add("trivial invocation in-process (no enclave), p50 / p99", $"{Us(directWarm.P50)} / {Us(directWarm.P99)}");
@@ -83,9 +89,9 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
             var mib = RandomNumberGenerator.GetBytes(1 << 20);
             using var shaPlan = ProvisioningPlan.Create(sha, new FunctionManifest { Name = "sha256" });
             await using var shaPool = new FunctionPool(cells, Definition(sha, shaPlan), cache);
-            var (shaEnclave, shaInside) = await TimeAsync(20, () => EnvelopeSealer.Seal(shaPlan.Input, mib), sealedInput => shaPool.InvokeAsync(sealedInput, cancel)).ConfigureAwait(false);
             using var shaDirect = new DirectRunner(sha);
-            var shaInProcess = Time(20, () => shaDirect.Run(mib));
+            var (shaEnclave, shaInside, shaInProcess) = await TimeAsync(cells, 30, () => EnvelopeSealer.Seal(shaPlan.Input, mib),
+                sealedInput => shaPool.InvokeAsync(sealedInput, cancel), () => shaDirect.Run(mib), cancel).ConfigureAwait(false);
             Add("sha256 of 1 MiB through the worker, p50", Ms(shaEnclave.P50));
             Add("  of which the guest run inside the enclave, p50", Ms(shaInside.P50));
             Add("sha256 of 1 MiB in-process, p50", Ms(shaInProcess.P50));
@@ -151,44 +157,51 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
     }
 
     /// <summary>
-    /// Times <paramref name="n"/> invocations after a warm-up; also returns the enclave's own wall time for each. The
-    /// inputs are sealed before the clock starts: sealing is the client's work, and the in-process baseline has none.
+    /// Times <paramref name="n"/> invocations through the worker and <paramref name="n"/> runs of the in-process
+    /// baseline in alternating blocks of <see cref="Block"/>, so both see the same machine (this one's speed changes
+    /// from minute to minute) while each block runs back to back, as a busy function does; also returns the enclave's
+    /// own wall time for each invocation. The inputs are sealed before the clock starts: sealing is the client's
+    /// work, and the in-process baseline has none. The clock also waits for the stem-cell pool to have replaced the
+    /// cell the warm-up specialised: a refill is an enclave start, a few hundred milliseconds of CPU that would
+    /// otherwise share the cores with what is timed.
     /// </summary>
-    private static async Task<(Latencies Total, Latencies Inside)> TimeAsync(int n, Func<byte[]> seal, Func<ReadOnlyMemory<byte>, Task<InvocationOutcome>> action)
+    private static async Task<(Latencies Total, Latencies Inside, Latencies Direct)> TimeAsync(StemCellPool cells, int n, Func<byte[]> seal,
+        Func<ReadOnlyMemory<byte>, Task<InvocationOutcome>> action, Func<(double Micros, int Output)> direct, CancellationToken cancel)
     {
         var warmUps = Math.Min(20, n);
-        var inputs = Enumerable.Range(0, warmUps + n).Select(_ => seal()).ToArray();
+        var inputs = new Queue<byte[]>(Enumerable.Range(0, warmUps + n).Select(_ => seal()));
         for (var i = 0; i < warmUps; i++)
         {
-            await action(inputs[i]).ConfigureAwait(false);
+            await action(inputs.Dequeue()).ConfigureAwait(false);
+            direct();
         }
 
+        await cells.WaitUntilFullAsync(TimeSpan.FromSeconds(60), cancel).ConfigureAwait(false);
         var samples = new List<double>(n);
         var inside = new List<double>(n);
-        for (var i = 0; i < n; i++)
+        var baseline = new List<double>(n);
+        while (samples.Count < n)
         {
-            var input = inputs[warmUps + i];
-            var watch = Stopwatch.StartNew();
-            var outcome = await action(input).ConfigureAwait(false);
-            samples.Add(watch.Elapsed.TotalMicroseconds);
-            inside.Add(outcome.Result.Usage.WallMicroseconds);
-            if (outcome.Result.Status != InvocationStatus.Completed)
+            var block = Math.Min(Block, n - samples.Count);
+            for (var i = 0; i < block; i++)
             {
-                throw new InvalidOperationException("benchmark function failed: " + outcome.Result.Message);
+                var watch = Stopwatch.StartNew();
+                var outcome = await action(inputs.Dequeue()).ConfigureAwait(false);
+                samples.Add(watch.Elapsed.TotalMicroseconds);
+                inside.Add(outcome.Result.Usage.WallMicroseconds);
+                if (outcome.Result.Status != InvocationStatus.Completed)
+                {
+                    throw new InvalidOperationException("benchmark function failed: " + outcome.Result.Message);
+                }
+            }
+
+            for (var i = 0; i < block; i++)
+            {
+                baseline.Add(direct().Micros);
             }
         }
 
-        return (new Latencies(samples), new Latencies(inside));
-    }
-
-    private static Latencies Time(int n, Func<(double Micros, int Output)> action)
-    {
-        for (var i = 0; i < Math.Min(20, n); i++)
-        {
-            action();
-        }
-
-        return new Latencies(Enumerable.Range(0, n).Select(_ => action().Micros).ToList());
+        return (new Latencies(samples), new Latencies(inside), new Latencies(baseline));
     }
 
     private void Add(string name, string value) => _lines.Add((name, value));
