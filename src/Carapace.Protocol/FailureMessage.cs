@@ -6,17 +6,24 @@ namespace Carapace.Protocol;
 /// <param name="Stage">What failed: "specialize", "invoke", "protocol".</param>
 /// <param name="Message">What was wrong.</param>
 /// <param name="Fatal">True when the enclave is exiting and must be replaced.</param>
-public sealed record FailureMessage(string Stage, string Message, bool Fatal)
+/// <param name="Reason">A <see cref="FailureReason"/> when the host may act on this failure, else null (and absent on the wire).</param>
+public sealed record FailureMessage(string Stage, string Message, bool Fatal, string? Reason = null)
 {
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(3);
+        w.WriteStartMap(Reason is null ? 3 : 4);
         w.WriteTextString("fatal");
         w.WriteBoolean(Fatal);
         w.WriteTextString("stage");
         w.WriteTextString(Stage);
+        if (Reason is not null)
+        {
+            w.WriteTextString("reason");
+            w.WriteTextString(Reason);
+        }
+
         w.WriteTextString("message");
         w.WriteTextString(Message);
         w.WriteEndMap();
@@ -26,7 +33,7 @@ public sealed record FailureMessage(string Stage, string Message, bool Fatal)
     /// <summary>Decodes a body.</summary>
     public static FailureMessage Decode(ReadOnlyMemory<byte> body)
     {
-        string? stage = null, message = null;
+        string? stage = null, message = null, reason = null;
         bool fatal = false;
         Cbor.ReadMap(body, "Failure", (k, r) =>
         {
@@ -35,9 +42,10 @@ public sealed record FailureMessage(string Stage, string Message, bool Fatal)
                 case "fatal": fatal = r.ReadBoolean(); return true;
                 case "stage": stage = r.ReadTextString(); return true;
                 case "message": message = r.ReadTextString(); return true;
+                case "reason": reason = r.ReadTextString(); return true;
                 default: return false;
             }
         });
-        return new FailureMessage(Cbor.Require(stage, "Failure", "stage"), Cbor.Require(message, "Failure", "message"), fatal);
+        return new FailureMessage(Cbor.Require(stage, "Failure", "stage"), Cbor.Require(message, "Failure", "message"), fatal, reason);
     }
 }

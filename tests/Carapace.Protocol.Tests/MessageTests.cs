@@ -206,6 +206,32 @@ public sealed class MessageTests
         Assert.Equal("specialize", back.Stage);
         Assert.Equal("module hash mismatch", back.Message);
         Assert.False(back.Fatal);
+        Assert.Null(back.Reason);
+    }
+
+    [Fact]
+    public void A_failure_reason_round_trips_in_canonical_order_and_a_body_without_one_has_none()
+    {
+        var encoded = new FailureMessage("specialize", "cache entry failed authentication", Fatal: false, FailureReason.CachedArtifact).Encode();
+        var back = FailureMessage.Decode(encoded);
+        var old = new System.Formats.Cbor.CborWriter(System.Formats.Cbor.CborConformanceMode.Canonical);
+        old.WriteStartMap(3);
+        old.WriteTextString("fatal");
+        old.WriteBoolean(true);
+        old.WriteTextString("stage");
+        old.WriteTextString("invoke");
+        old.WriteTextString("message");
+        old.WriteTextString("gone");
+        old.WriteEndMap();
+        var withoutReason = FailureMessage.Decode(old.Encode());
+
+        Assert.Equal(FailureReason.CachedArtifact, back.Reason);
+        Assert.Equal(("specialize", false), (back.Stage, back.Fatal));
+        var reader = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Canonical);
+        reader.SkipValue();
+        Assert.Equal(0, reader.BytesRemaining);
+        Assert.Null(withoutReason.Reason);
+        Assert.Equal(("invoke", "gone", true), (withoutReason.Stage, withoutReason.Message, withoutReason.Fatal));
     }
 
     [Fact]

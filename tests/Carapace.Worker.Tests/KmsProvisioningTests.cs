@@ -88,6 +88,7 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
 
         Assert.Contains("attestation rejected: measurement " + Convert.ToHexStringLower(Expected(module, other)), error.Message, StringComparison.Ordinal);
         Assert.Contains("not in policy", error.Message, StringComparison.Ordinal);
+        Assert.Equal(FailureReason.AttestationRejected, error.Reason);
     }
 
     [Fact]

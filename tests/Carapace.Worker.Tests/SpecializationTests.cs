@@ -42,6 +42,7 @@ public sealed class SpecializationTests : IDisposable
             b.SpecializeAsync(new SpecializeMessage(forA.PublicKey, forA.SealedProvisioning, hello, ReadOnlyMemory<byte>.Empty, null)));
 
         Assert.Contains("provisioning rejected", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Reason);
     }
 
     [Fact]
@@ -94,6 +95,41 @@ public sealed class SpecializationTests : IDisposable
             enclave.SpecializeAsync(new SpecializeMessage(session.PublicKey, session.SealedProvisioning, ReadOnlyMemory<byte>.Empty, artifact, null)));
 
         Assert.Contains("failed authentication", error.Message, StringComparison.Ordinal);
+        Assert.Equal(FailureReason.CachedArtifact, error.Reason);
+        Assert.False(error.EnclaveLost);
+    }
+
+    [Fact]
+    public async Task A_refusal_that_is_not_about_the_cache_keeps_the_cache_entry_and_is_not_retried_with_the_module()
+    {
+        var hello = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        var (_, _, runtime) = await SpecializeOnceAsync(hello);
+        var path = _h.Cache.PathOf(runtime, System.Security.Cryptography.SHA256.HashData(hello));
+        var entry = await File.ReadAllBytesAsync(path);
+        using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
+        await using var other = await EnclaveProcess.StartAsync(_h.Launch);
+        var provisions = 0;
+        await using var cells = new StemCellPool(_h.Launch, size: 0);
+        var definition = new FunctionDefinition
+        {
+            Module = hello,
+
+            // Sealed for another enclave: every cell refuses it, cached artifact or not.
+            Provision = (_, _) =>
+            {
+                provisions++;
+                return Task.FromResult<IProvisioningSession>(plan.ProvisionFor(other.Ready));
+            },
+        };
+        await using var pool = new FunctionPool(cells, definition, _h.Cache);
+
+        var error = await Assert.ThrowsAsync<EnclaveException>(() => pool.InvokeAsync(EnvelopeSealer.Seal(plan.Input, "hi"u8)));
+
+        Assert.Contains("provisioning rejected", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Reason);
+        Assert.Equal(1, provisions);
+        Assert.Equal(0, pool.Specializations);
+        Assert.Equal(entry, await File.ReadAllBytesAsync(path));
     }
 
     private async Task<(bool Compiled, string Output, byte[] Runtime)> SpecializeOnceAsync(byte[] module)

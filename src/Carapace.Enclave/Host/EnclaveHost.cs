@@ -149,7 +149,7 @@ internal sealed class EnclaveHost : IDisposable
         }
         catch (SpecializationException e)
         {
-            return Failure(frame.Type == MessageType.Specialize ? "specialize" : "invoke", e.Message);
+            return Failure(frame.Type == MessageType.Specialize ? "specialize" : "invoke", e.Message, e.Reason);
         }
         catch (ProtocolException e)
         {
@@ -363,10 +363,17 @@ internal sealed class EnclaveHost : IDisposable
             {
                 if (!cache.TryUnwrap(request.CachedArtifact, moduleHash, out var serialized, out var problem))
                 {
-                    throw new SpecializationException(problem);
+                    throw new SpecializationException(problem, FailureReason.CachedArtifact);
                 }
 
-                return (Module.Deserialize(engine, "function", serialized.Span), []);
+                try
+                {
+                    return (Module.Deserialize(engine, "function", serialized.Span), []);
+                }
+                catch (WasmtimeException e)
+                {
+                    throw new SpecializationException("the cached artifact does not load in this runtime: " + e.Message.Split('\n')[0], FailureReason.CachedArtifact);
+                }
             }
 
             if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(request.Module.Span), moduleHash))
@@ -427,6 +434,6 @@ internal sealed class EnclaveHost : IDisposable
         return copy;
     }
 
-    private static (MessageType, byte[]) Failure(string stage, string message) =>
-        (MessageType.Failure, new FailureMessage(stage, message, Fatal: false).Encode());
+    private static (MessageType, byte[]) Failure(string stage, string message, string? reason = null) =>
+        (MessageType.Failure, new FailureMessage(stage, message, Fatal: false, reason).Encode());
 }

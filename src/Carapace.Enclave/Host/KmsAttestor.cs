@@ -4,6 +4,7 @@ using Carapace.Attestation.Simulation;
 using Carapace.Kms;
 using Carapace.Kms.Client;
 using Carapace.Kms.Release;
+using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;
 
@@ -70,7 +71,8 @@ internal sealed class KmsAttestor(string simulationDirectory)
         }
         catch (KmsDeniedException e)
         {
-            throw new SpecializationException(e.Message.StartsWith("attestation rejected", StringComparison.Ordinal) ? e.Message : "attestation rejected: " + e.Message);
+            throw new SpecializationException(e.Message.StartsWith("attestation rejected", StringComparison.Ordinal) ? e.Message : "attestation rejected: " + e.Message,
+                FailureReason.AttestationRejected);
         }
         catch (KmsRequestException e)
         {

@@ -339,7 +339,7 @@ public sealed class EnclaveProcess : IAsyncDisposable
             {
                 var failure = FailureMessage.Decode(frame.Value.Body);
                 _lost |= failure.Fatal;
-                throw new EnclaveException($"the enclave refused {type}: {failure.Message}", failure.Fatal);
+                throw new EnclaveException($"the enclave refused {type}: {failure.Message}", failure.Fatal, reason: failure.Reason);
             }
 
             if (frame.Value.Type != expected)

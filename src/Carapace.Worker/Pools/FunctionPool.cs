@@ -131,9 +131,10 @@ public sealed class FunctionPool : IAsyncDisposable
             {
                 specialized = await cell.SpecializeAsync(Request(session, cached), cancellationToken).ConfigureAwait(false);
             }
-            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost && !e.Message.Contains("attestation rejected", StringComparison.Ordinal))
+            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost && e.Reason == FailureReason.CachedArtifact)
             {
-                // The enclave refused the cached artifact (modified, or from another runtime): drop it, send the module.
+                // The enclave refused the cached artifact (modified, or from another runtime) and is still a stem
+                // cell: drop the entry, send the module. Any other refusal would only repeat after a compile.
                 _cache!.Remove(runtime, _moduleHash);
                 specialized = await cell.SpecializeAsync(Request(session, null), cancellationToken).ConfigureAwait(false);
             }
