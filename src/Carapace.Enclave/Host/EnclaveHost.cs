@@ -116,6 +116,19 @@ internal sealed class EnclaveHost : IDisposable
         }
     }
 
+    /// <summary>
+    /// Zeroes what this enclave holds of keys and plaintext — the loaded function's edge keys, secrets, receipt key,
+    /// image keys and plaintext buffers, the session key and the platform key — from another thread and without
+    /// waiting for the one that may be running the function (which then fails; the process is about to end). The
+    /// guest's linear memory belongs to that thread's store and is left to the kernel, which frees it with the process.
+    /// </summary>
+    internal void Wipe()
+    {
+        _function?.Wipe();
+        _session.Dispose();
+        _platform.Dispose();
+    }
+
     public void Dispose()
     {
         _function?.Dispose();
