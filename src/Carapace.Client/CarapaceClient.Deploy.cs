@@ -1,17 +1,16 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Enclave.Functions;
 using Carapace.Kms.Policy;
+using static Carapace.Client.Deployment.DeployFailures;
 
 namespace Carapace.Client;
 
 /// <summary>
-/// Deploys, chains and deletes, each all-or-nothing as far as two services allow: the policy is widened before the
-/// gateway stores anything and narrowed after, so at every moment the action the gateway has is one the KMS accepts.
+/// Deploys of actions, all-or-nothing as far as two services allow: the policy is widened before the gateway stores
+/// anything and narrowed after, so at every moment the action the gateway has is one the KMS accepts.
 /// </summary>
 public sealed partial class CarapaceClient
 {
@@ -152,173 +151,13 @@ public sealed partial class CarapaceClient
                 throw new DeployException(DeployFailureState.DeployedPolicyNotFinished,
                     $"action '{name}' {stored.Version} is deployed and runs, but narrowing the namespace policy to its measurement failed "
                     + $"({Reason(e)}): the policy still accepts the measurement of the version it replaced, and any secret only that version was "
-                    + $"granted. Run the same deploy again to finish, or remove them with 'carapace policy get' and 'carapace policy set'",
+                    + $"granted. Run the same deploy again to finish, or remove them with 'carapace policy show', an edit and 'carapace policy set' (with a higher version)",
                     e, action: stored, measurement: measurement);
             }
         }
 
         progress?.Report(new DeployProgress(DeployStage.Done));
         return new DeployResult(stored, measurement, version);
-    }
-
-    /// <summary>
-    /// Creates (or replaces) chain <paramref name="name"/>: a sequence action of the deployed confidential actions
-    /// <paramref name="steps"/>, and the policy chain of those functions, whose edge keys the KMS derives. The policy
-    /// chain is stored first; if the gateway then refuses the sequence, the policy chain is put back as it was.
-    /// </summary>
-    /// <remarks>
-    /// A chain is one entry per name, so replacing a chain with other steps cannot keep both: between the two steps
-    /// (moments) the previous sequence fails to get its keys, which is refused cleanly, never run with the wrong keys.
-    /// </remarks>
-    /// <exception cref="ArgumentException">No steps, or an empty step name.</exception>
-    /// <exception cref="CarapaceClientException">A step is not a function of the policy, or <paramref name="name"/> is an action that is not a sequence.</exception>
-    /// <exception cref="GatewayException">The gateway refused the sequence. Nothing was changed.</exception>
-    /// <exception cref="DeployException">The gateway refused the sequence and the policy chain could not be put back.</exception>
-    public async Task<DeployResult> CreateChainAsync(string name, IReadOnlyList<string> steps, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(steps);
-        if (steps.Count == 0 || steps.Any(string.IsNullOrEmpty))
-        {
-            throw new ArgumentException($"chain '{name}' needs at least one step, each the name of a deployed action", nameof(steps));
-        }
-
-        if (await FindActionAsync(name, cancellationToken).ConfigureAwait(false) is { Kind: not "sequence" } existing)
-        {
-            throw new CarapaceClientException($"'{name}' is already an action ({existing.Kind}); a chain needs a name of its own");
-        }
-
-        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
-        PolicyChain? chainBefore = null;
-        var version = await UpdatePolicyAsync(policy =>
-        {
-            var unknown = steps.Where(s => policy.FindFunction(s) is null).Distinct(StringComparer.Ordinal).ToList();
-            chainBefore = policy.FindChain(name);
-            return unknown.Count == 0 ? PolicyEdits.WithChain(policy, name, steps)
-                : throw new CarapaceClientException($"chain '{name}' names {string.Join(", ", unknown.Select(u => $"'{u}'"))}, which "
-                    + $"{(unknown.Count == 1 ? "is" : "are")} not a confidential function of namespace '{ns}'; deploy {(unknown.Count == 1 ? "it" : "them")} first with 'carapace deploy'");
-        }, cancellationToken).ConfigureAwait(false);
-
-        string[] components = [.. steps.Select(s => $"/{ns}/{s}")];
-        try
-        {
-            var action = await Gateway.PutSequenceAsync(name, components, overwrite: true, cancellationToken).ConfigureAwait(false);
-            return new DeployResult(action, null, version);
-        }
-        catch (Exception e)
-        {
-            using var cleanup = new CancellationTokenSource(CleanupTimeout);
-            if (MayHaveArrived(e))
-            {
-                GatewayAction? now;
-                try
-                {
-                    now = await FindActionAsync(name, cleanup.Token).ConfigureAwait(false);
-                }
-                catch (Exception probe)
-                {
-                    throw new DeployException(DeployFailureState.Unknown,
-                        $"the gateway's answer to storing sequence '{name}' was lost ({Reason(e)}), and asking again failed ({Reason(probe)}): the "
-                        + $"policy already has chain '{name}' as {string.Join(" → ", steps)}. Run the same 'carapace chain create' again", e, probe);
-                }
-
-                if (now is { Kind: "sequence" } && now.Components.SequenceEqual(components, StringComparer.Ordinal))
-                {
-                    return new DeployResult(now, null, version);
-                }
-            }
-
-            try
-            {
-                await UpdatePolicyAsync(p => PolicyEdits.RestoreChain(p, name, steps, chainBefore), cleanup.Token).ConfigureAwait(false);
-            }
-            catch (Exception undo)
-            {
-                throw new DeployException(DeployFailureState.NotDeployedPolicyChanged,
-                    $"storing sequence '{name}' failed ({Reason(e)}), and putting the policy's chain '{name}' back failed too ({Reason(undo)}): the "
-                    + $"policy has chain '{name}' as {string.Join(" → ", steps)}, the gateway {(chainBefore is null ? "has no such sequence" : "the previous one")}. "
-                    + $"Run the same 'carapace chain create' again, or {(chainBefore is null ? "remove the chain" : "restore it")} with 'carapace policy set'",
-                    e, undo);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Deletes action (or chain) <paramref name="name"/> and, when the profile has the owner key, removes its chain
-    /// from the policy, and its function unless another chain still uses it, so no enclave gets its keys any more. The
-    /// policy goes first (revoking before deleting); if the gateway then fails to delete, the policy entries are put back.
-    /// </summary>
-    /// <exception cref="GatewayException">It does not exist (404), or another failure. Nothing was changed.</exception>
-    /// <exception cref="DeployException">The gateway failed to delete it and the policy entries could not be put back.</exception>
-    public async Task<DeployResult> DeleteAsync(string name, CancellationToken cancellationToken = default)
-    {
-        var action = await Gateway.GetActionAsync(name, withCode: false, cancellationToken).ConfigureAwait(false);
-        if (!action.Confidential || _profile.OwnerKeyPath is null)
-        {
-            return new DeployResult(await Gateway.DeleteActionAsync(name, cancellationToken).ConfigureAwait(false), null, null);
-        }
-
-        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
-        var current = await kms.GetPolicyAsync(await GetNamespaceAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        var policy = current is null ? null : KmsPolicy.Parse(current.PolicyText);
-        if (policy is null || (policy.FindChain(name) is null && policy.FindFunction(name) is null))
-        {
-            return new DeployResult(await Gateway.DeleteActionAsync(name, cancellationToken).ConfigureAwait(false), null, null);
-        }
-
-        PolicyFunction? removedFunction = null;
-        PolicyChain? removedChain = null;
-        var version = await UpdatePolicyAsync(p =>
-        {
-            var without = PolicyEdits.Without(p, name);
-            removedFunction = without.FindFunction(name) is null ? p.FindFunction(name) : null;
-            removedChain = p.FindChain(name);
-            return without;
-        }, cancellationToken).ConfigureAwait(false);
-
-        try
-        {
-            return new DeployResult(await Gateway.DeleteActionAsync(name, cancellationToken).ConfigureAwait(false), null, version);
-        }
-        catch (GatewayException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            // Deleted meanwhile by someone else: what was asked for holds.
-            return new DeployResult(action, null, version);
-        }
-        catch (Exception e)
-        {
-            using var cleanup = new CancellationTokenSource(CleanupTimeout);
-            if (MayHaveArrived(e))
-            {
-                try
-                {
-                    if (await FindActionAsync(name, cleanup.Token).ConfigureAwait(false) is null)
-                    {
-                        return new DeployResult(action, null, version);
-                    }
-                }
-                catch (GatewayException)
-                {
-                    // Unknown: put the policy back, which is right if it is still there and harmless (no code to run) if not.
-                }
-            }
-
-            try
-            {
-                await UpdatePolicyAsync(p => PolicyEdits.Restore(p, removedFunction, removedChain), cleanup.Token).ConfigureAwait(false);
-            }
-            catch (Exception undo)
-            {
-                throw new DeployException(DeployFailureState.DeleteIncomplete,
-                    $"deleting '{name}' at the gateway failed ({Reason(e)}), after the policy stopped accepting it, and putting the policy entries "
-                    + $"back failed too ({Reason(undo)}): the gateway still has '{name}' but no enclave gets its keys. Run 'carapace actions delete {name}' "
-                    + "again, or deploy it again", e, undo, action);
-            }
-
-            throw;
-        }
     }
 
     /// <summary>
@@ -366,55 +205,15 @@ public sealed partial class CarapaceClient
             throw new DeployException(DeployFailureState.NotDeployedPolicyChanged,
                 $"deploying '{name}' failed ({Reason(failure)}), and undoing its policy change failed too ({Reason(undo)}): {left}, but the policy "
                 + $"also accepts the measurement that was not deployed ({measurement}){(expansion.GrantsAdded.Count > 0 ? " and grants it " + string.Join(", ", expansion.GrantsAdded) : "")}. "
-                + $"Run the deploy again, or remove it with 'carapace policy get' and 'carapace policy set'", failure, undo, measurement: measurement);
+                + $"Run the deploy again, or remove it with 'carapace policy show', an edit and 'carapace policy set' (with a higher version)", failure, undo, measurement: measurement);
         }
 
         return null;
     }
 
-    /// <summary>Action <paramref name="name"/> without its code, or null when the gateway has none.</summary>
-    private async Task<GatewayAction?> FindActionAsync(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await Gateway.GetActionAsync(name, withCode: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (GatewayException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Whether the gateway still has the revision <paramref name="stored"/> of its action (no later update or delete).</summary>
     private async Task<bool> IsStillStoredAsync(GatewayAction stored, CancellationToken cancellationToken) =>
         SameRevision(await FindActionAsync(stored.Name, cancellationToken).ConfigureAwait(false), stored);
-
-    private static bool SameRevision(GatewayAction? a, GatewayAction? b) =>
-        a is null ? b is null : b is not null && a.Version == b.Version && a.Updated == b.Updated;
-
-    /// <summary>
-    /// Whether a failed request may still have been carried out: no answer came (timeout, lost connection, cancelled),
-    /// or one that could not be read. A refusal, a refused connection and an untrusted gateway are certain failures.
-    /// </summary>
-    private static bool MayHaveArrived(Exception e) => e switch
-    {
-        GatewayException { Failure: GatewayFailure.Rejected or GatewayFailure.Untrusted } => false,
-        GatewayException { Failure: GatewayFailure.Unreachable } g => !ConnectionRefused(g),
-        _ => true,
-    };
-
-    private static bool ConnectionRefused(Exception e)
-    {
-        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>The measurement of the action as the gateway stored it (its limits, environment and image), or null when unreadable.</summary>
     private string? MeasureStored(GatewayAction action, ReadOnlyMemory<byte> module)
@@ -467,12 +266,4 @@ public sealed partial class CarapaceClient
             return "unreadable";
         }
     }
-
-    /// <summary>An error's message as a clause (the client's messages never carry keys, secrets or payloads).</summary>
-    private static string Reason(Exception e) => e switch
-    {
-        OperationCanceledException => "cancelled or timed out",
-        PolicyException p => p.Message.Split('\n')[0].TrimEnd(':', '.') + (p.Errors.Count > 0 ? ": " + string.Join("; ", p.Errors) : ""),
-        _ => e.Message.TrimEnd('.'),
-    };
 }
