@@ -19,8 +19,9 @@ public static class ActionManifest
     public const string EnvironmentAnnotation = "carapace.env";
 
     /// <summary>
-    /// The KMS secret that holds the image key of function <paramref name="name"/>: <c>image-key.NAME</c>. An enclave
-    /// in KMS mode unlocks the function's image with it if granted, else with the namespace-wide <c>image-key</c>.
+    /// The KMS secret that holds the image key of function <paramref name="name"/> whatever its image:
+    /// <c>image-key.NAME</c>. An enclave in KMS mode unlocks the function's image with it if granted and not granted the
+    /// image's own <see cref="ImageKeySecretOf(string, ImageReference)"/>, else with the namespace-wide <c>image-key</c>.
     /// </summary>
     public static string ImageKeySecretOf(string name) => Host.EnclaveHost.ImageKeySecret + "." + name;
 
