@@ -43,7 +43,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         var expected = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module),
             ActionManifest.For("hello", 128, 5_000).Encode());
         Assert.Equal(Convert.ToHexStringLower(expected), deployed.Measurement);
-        Assert.Equal([DeployStage.Uploading, DeployStage.Measuring, DeployStage.UpdatingPolicy, DeployStage.Done], stages.Distinct());
+        Assert.Equal([DeployStage.Measuring, DeployStage.UpdatingPolicy, DeployStage.Uploading, DeployStage.Finishing, DeployStage.Done], stages.Distinct());
         var policy = await _platform.PolicyAsync();
         Assert.Equal(deployed.PolicyVersion, policy.Version);
         Assert.Equal(deployed.Measurement, policy.FindFunction("hello")!.Measurements.Single().Hash);
@@ -87,8 +87,9 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         Assert.Equal(Convert.ToHexStringLower(expected), deployed.Measurement);
         Assert.Contains(DeployStage.StoringImageKey, stages);
         var policy = await _platform.PolicyAsync();
-        Assert.Equal(["image-key.reader"], policy.FindFunction("reader")!.Secrets);
-        Assert.Contains(policy.Secrets, s => s.Name == "image-key.reader");
+        var secret = "image-key.reader." + Convert.ToHexStringLower(reference.Id.Span);
+        Assert.Equal([secret], policy.FindFunction("reader")!.Secrets);
+        Assert.Contains(policy.Secrets, s => s.Name == secret);
 
         // Without its key, or as a plaintext action, an image is refused before anything is sent.
         var invalid = await Assert.ThrowsAsync<ArgumentException>(() => _client.DeployAsync("reader", module,

@@ -12,8 +12,8 @@ namespace Carapace.Platform.Tests;
 
 /// <summary>
 /// Actions with a file-system image (<c>exec.image</c>): the platform stores the encrypted image, the manifest and so
-/// the measurement cover its root, the enclave unlocks it with the function's <c>image-key.NAME</c> secret from the
-/// KMS and verifies every block it reads from the host file.
+/// the measurement cover its root, the enclave unlocks it with the image's <c>image-key.NAME.IMAGEID</c> (else the
+/// function's <c>image-key.NAME</c>) secret from the KMS and verifies every block it reads from the host file.
 /// </summary>
 public sealed class ImageTests : IAsyncLifetime, IDisposable
 {
@@ -53,6 +53,27 @@ public sealed class ImageTests : IAsyncLifetime, IDisposable
         Assert.Equal(Contents, await OpenAsync(response, "readfile"));
         var sha = Convert.ToHexStringLower(SHA256.HashData(_image));
         Assert.Equal(_image, await File.ReadAllBytesAsync(Path.Combine(_platform.Root, "images", sha + ".img")));
+    }
+
+    [Fact]
+    public async Task The_key_of_the_image_itself_wins_over_the_function_and_namespace_keys_and_other_images_keys()
+    {
+        // During a redeploy the function is granted its old image's key beside the new one's; each enclave must take its own.
+        var id = Convert.ToHexStringLower(PlatformFixture.ImageReferenceOf(_image)!.Id.Span);
+        string[] wrong = ["image-key.layered", "image-key", "image-key.layered." + new string('0', 32)];
+        var own = "image-key.layered." + id;
+        await _platform.DeployAsync("layered", "readfile", image: _image, secrets: [.. wrong, own]);
+        foreach (var secret in wrong)
+        {
+            await _platform.PutSecretAsync(secret, RandomNumberGenerator.GetBytes(ImageKeys.KeySize));
+        }
+
+        await _platform.PutSecretAsync(own, _key);
+
+        using var response = await InvokeAsync("layered");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Contents, await OpenAsync(response, "layered"));
     }
 
     [Fact]

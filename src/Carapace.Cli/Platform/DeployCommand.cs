@@ -44,7 +44,7 @@ internal static class DeployCommand
         };
         var imageKey = new Option<string?>("--image-key")
         {
-            Description = "The image's key file (default IMG.key, as written by 'carapace pack'); stored in the KMS as secret image-key.NAME, never sent to the gateway.",
+            Description = "The image's key file (default IMG.key, as written by 'carapace pack'); stored in the KMS as secret image-key.NAME.IMAGEID, never sent to the gateway.",
             HelpName = "FILE",
         };
         var plaintext = new Option<bool>("--plaintext")
@@ -54,7 +54,9 @@ internal static class DeployCommand
         var connection = new PlatformConnection();
         var command = new Command("deploy",
             "Deploy (or update) an action. A confidential action (the default) is measured here, and the namespace's KMS policy, signed with the " +
-            "owner key of the profile, then accepts exactly that measurement for the function and its one-step chain NAME.")
+            "owner key of the profile, then accepts exactly that measurement for the function and its one-step chain NAME. All or nothing: the " +
+            "policy accepts the new measurement beside the old one, the gateway stores the action, then the policy drops the old one; if the " +
+            "gateway refuses, the policy change is undone and the previous action stays in place.")
         {
             name, module, image, imageKey, memory, timeout, secrets, env, plaintext,
         };
@@ -140,8 +142,8 @@ internal static class DeployCommand
             var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             result = await stderr.Progress().StartAsync(async context =>
             {
+                var policy = context.AddTask("updating the KMS policy", maxValue: 1);
                 var upload = context.AddTask($"uploading {action}", maxValue: 1);
-                var seal = context.AddTask("updating the KMS policy", maxValue: 1);
                 var progress = new InlineProgress(p =>
                 {
                     if (p.Stage == DeployStage.Uploading && p.Total > 0)
@@ -149,11 +151,21 @@ internal static class DeployCommand
                         upload.MaxValue = p.Total;
                         upload.Value = p.Sent;
                     }
-                    else if (p.Stage >= DeployStage.Measuring)
+
+                    if (p.Stage >= DeployStage.Finishing)
                     {
                         upload.Value = upload.MaxValue;
-                        seal.Value = p.Stage == DeployStage.Done ? 1 : 0.5;
                     }
+
+                    // Expanded before the upload, narrowed after it.
+                    policy.Value = p.Stage switch
+                    {
+                        DeployStage.Measuring => 0,
+                        DeployStage.UpdatingPolicy => 0.25,
+                        DeployStage.StoringImageKey or DeployStage.Uploading => 0.5,
+                        DeployStage.Finishing => 0.75,
+                        _ => 1,
+                    };
                 });
                 return await client.DeployAsync(action, bytes, options, progress, cancel).ConfigureAwait(false);
             }).ConfigureAwait(false);
@@ -173,7 +185,7 @@ internal static class DeployCommand
         {
             var reference = ActionMeasurement.ImageReferenceOf(deployedImage);
             Console.Out.WriteLine($"image       root {Convert.ToHexStringLower(reference.Root.Span)} ({deployedImage.Length} bytes); key in the KMS as secret "
-                + $"'{ActionManifest.ImageKeySecretOf(action)}'");
+                + $"'{ActionManifest.ImageKeySecretOf(action, reference)}'");
         }
 
         if (result.PolicyVersion is { } version)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
 using Carapace.Client;
+using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
@@ -11,7 +12,7 @@ namespace Carapace.Cli.Platform;
 /// <summary>
 /// Runs a platform client command body through <see cref="KmsCommandRunner"/>, also turning the client's typed errors
 /// into one line and an exit code: a gateway that cannot be reached or did not answer is 3; a refusal, an untrusted
-/// gateway, a failed invocation, untrusted receipts, a missing or damaged profile is 1. Messages never contain keys,
+/// gateway, a failed invocation, untrusted receipts, a missing or damaged profile, a deploy left half-way is 1. Messages never contain keys,
 /// credentials, inputs or outputs.
 /// </summary>
 internal static class PlatformCommandRunner
@@ -37,6 +38,11 @@ internal static class PlatformCommandRunner
             }
             catch (CarapaceClientException e)
             {
+                throw new CliFailure(e.Message);
+            }
+            catch (DeployException e)
+            {
+                // Half-way: the message says what is left and how to finish.
                 throw new CliFailure(e.Message);
             }
             catch (PlatformProfileException e)

@@ -35,7 +35,7 @@ public sealed class DeployOptions
 
     /// <summary>
     /// The image's 32-byte key (required with <see cref="Image"/>). It goes only to the KMS, over its attested TLS, as
-    /// the owner-signed secret <c>image-key.NAME</c> granted to this function; never to the gateway.
+    /// the owner-signed secret <c>image-key.NAME.IMAGEID</c> granted to this function; never to the gateway.
     /// </summary>
     public ReadOnlyMemory<byte>? ImageKey { get; init; }
 

@@ -19,10 +19,36 @@ public static class ActionManifest
     public const string EnvironmentAnnotation = "carapace.env";
 
     /// <summary>
-    /// The KMS secret that holds the image key of function <paramref name="name"/>: <c>image-key.NAME</c>. An enclave
-    /// in KMS mode unlocks the function's image with it if granted, else with the namespace-wide <c>image-key</c>.
+    /// The KMS secret that holds the image key of function <paramref name="name"/> whatever its image:
+    /// <c>image-key.NAME</c>. An enclave in KMS mode unlocks the function's image with it if granted and not granted the
+    /// image's own <see cref="ImageKeySecretOf(string, ImageReference)"/>, else with the namespace-wide <c>image-key</c>.
     /// </summary>
     public static string ImageKeySecretOf(string name) => Host.EnclaveHost.ImageKeySecret + "." + name;
+
+    /// <summary>
+    /// The KMS secret that holds the key of image <paramref name="image"/> of function <paramref name="name"/>:
+    /// <c>image-key.NAME.IMAGEID</c> (the image id in 32 lower-case hex digits). Each image has its own, so a redeploy
+    /// with a new image stores the new key beside the old one, and the action still in place keeps opening its image
+    /// until the new one replaces it. An enclave in KMS mode looks for it first, then <see cref="ImageKeySecretOf(string)"/>,
+    /// then the namespace-wide <c>image-key</c>.
+    /// </summary>
+    public static string ImageKeySecretOf(string name, ImageReference image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return ImageKeySecretOf(name) + "." + Convert.ToHexStringLower(image.Id.Span);
+    }
+
+    /// <summary>
+    /// Whether secret <paramref name="secret"/> is an image key of function <paramref name="name"/> (its own, one of
+    /// its images', or the namespace-wide one): such secrets unlock images and are never handed to the guest.
+    /// </summary>
+    public static bool IsImageKeySecret(string secret, string name)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var own = ImageKeySecretOf(name);
+        return secret == Host.EnclaveHost.ImageKeySecret || secret == own
+            || (secret.Length > own.Length + 1 && secret.StartsWith(own, StringComparison.Ordinal) && secret[own.Length] == '.');
+    }
 
     /// <summary>The manifest of action <paramref name="name"/> with the given limits, environment and image.</summary>
     /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>

@@ -23,7 +23,8 @@ internal sealed class EnclaveHost : IDisposable
 {
     /// <summary>
     /// The secret that, in KMS mode, carries the key of the function's shielded image, unless the function is granted
-    /// its own <see cref="ActionManifest.ImageKeySecretOf"/> (so several functions of one namespace can each have their image).
+    /// its image's own <see cref="ActionManifest.ImageKeySecretOf(string, ImageReference)"/> or its own
+    /// <see cref="ActionManifest.ImageKeySecretOf(string)"/> (so several functions of one namespace can each have their image).
     /// </summary>
     public const string ImageKeySecret = "image-key";
 
@@ -113,6 +114,19 @@ internal sealed class EnclaveHost : IDisposable
             Console.Error.WriteLine("carapace-enclave: the shared lane is not usable, using the pipe only: " + e.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// Zeroes what this enclave holds of keys and plaintext — the loaded function's edge keys, secrets, receipt key,
+    /// image keys and plaintext buffers, the session key and the platform key — from another thread and without
+    /// waiting for the one that may be running the function (which then fails; the process is about to end). The
+    /// guest's linear memory belongs to that thread's store and is left to the kernel, which frees it with the process.
+    /// </summary>
+    internal void Wipe()
+    {
+        _function?.Wipe();
+        _session.Dispose();
+        _platform.Dispose();
     }
 
     public void Dispose()
@@ -224,26 +238,31 @@ internal sealed class EnclaveHost : IDisposable
             try
             {
                 receipts = new InvocationReceipts(kms.Namespace, kms.Function, measurement, signer);
+                // Candidates for the image's key, best first: this image's own key, the function's, the namespace's.
+                // None of them, nor the key of another image of the function, is handed to the guest.
+                string[] candidates = manifest.Image is { } reference
+                    ? [ActionManifest.ImageKeySecretOf(kms.Function, reference), ActionManifest.ImageKeySecretOf(kms.Function), ImageKeySecret]
+                    : [ActionManifest.ImageKeySecretOf(kms.Function), ImageKeySecret];
                 byte[]? imageKey = null;
-                var ownImageKey = ActionManifest.ImageKeySecretOf(kms.Function);
+                var rank = candidates.Length;
                 foreach (var secret in entitlement.Secrets)
                 {
-                    if (secret.Name == ownImageKey || secret.Name == ImageKeySecret)
-                    {
-                        // Neither is handed to the guest; the function's own key wins over the namespace's.
-                        if (imageKey is null || secret.Name == ownImageKey)
-                        {
-                            if (imageKey is not null)
-                            {
-                                CryptographicOperations.ZeroMemory(imageKey);
-                            }
-
-                            imageKey = PinnedCopy(secret.Value);
-                        }
-                    }
-                    else
+                    if (!ActionManifest.IsImageKeySecret(secret.Name, kms.Function))
                     {
                         secrets.Add(new KeyValuePair<string, byte[]>(secret.Name, PinnedCopy(secret.Value)));
+                        continue;
+                    }
+
+                    var candidate = Array.IndexOf(candidates, secret.Name);
+                    if (candidate >= 0 && candidate < rank)
+                    {
+                        if (imageKey is not null)
+                        {
+                            CryptographicOperations.ZeroMemory(imageKey);
+                        }
+
+                        imageKey = PinnedCopy(secret.Value);
+                        rank = candidate;
                     }
                 }
 

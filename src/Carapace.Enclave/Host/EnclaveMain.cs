@@ -6,6 +6,9 @@ namespace Carapace.Enclave.Host;
 /// <summary>Parses the enclave's command line and runs its loop over standard input and output.</summary>
 internal static class EnclaveMain
 {
+    /// <summary>The running host, for the parent watch to wipe (null until it is made, and after it is disposed).</summary>
+    private static volatile EnclaveHost? s_host;
+
     public static int Run(string[] args)
     {
         // The protocol owns standard output: anything else printed by accident goes to stderr. The channel reads and
@@ -16,11 +19,17 @@ internal static class EnclaveMain
         Console.SetOut(Console.Error);
         var platformKey = SimulatedPlatform.DefaultPath;
         string? lane = null;
+        int? parent = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--platform-key" && i + 1 < args.Length)
             {
                 platformKey = args[++i];
+            }
+            else if (args[i] == "--parent" && i + 1 < args.Length && int.TryParse(args[i + 1], out var pid) && pid > 1)
+            {
+                parent = pid;
+                i++;
             }
             else if (args[i] == "--lane" && i + 1 < args.Length)
             {
@@ -33,10 +42,26 @@ internal static class EnclaveMain
             }
         }
 
+        // First of all, so that an enclave never outlives its worker, whatever phase it is in: starting, idle,
+        // specialising or running a function. Without --parent (started by hand) the parent at start is the worker.
+        var worker = parent ?? ParentWatch.ParentId;
+        if (worker > 1)
+        {
+            ParentWatch.Start(worker, () => s_host?.Wipe());
+        }
+
         try
         {
             using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey);
-            return host.Run(fromHost, toHost, lane);
+            s_host = host;
+            try
+            {
+                return host.Run(fromHost, toHost, lane);
+            }
+            finally
+            {
+                s_host = null;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException)
         {

@@ -70,6 +70,24 @@ internal sealed class LoadedFunction : IDisposable
         }
     }
 
+    /// <summary>
+    /// Zeroes the keys, secrets, image keys and plaintext buffers, possibly while another thread runs an invocation
+    /// (which then fails): only for an enclave that is about to exit. The module and the engine are left alone.
+    /// </summary>
+    public void Wipe()
+    {
+        _payload.Clear();
+        _staging.Clear();
+        _keys.Dispose();
+        _receipts?.Dispose();
+        foreach (var (_, value) in _secrets)
+        {
+            CryptographicOperations.ZeroMemory(value);
+        }
+
+        (_image as IDisposable)?.Dispose();
+    }
+
     public void Dispose()
     {
         _payload.Dispose();

@@ -75,6 +75,11 @@ public sealed class EnclaveProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(options.EnclavePath);
+
+        // The enclave watches this process and ends within moments of its death, even mid-function (a closed pipe
+        // alone is noticed only at its next read).
+        start.ArgumentList.Add("--parent");
+        start.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (options.PlatformKeyPath is not null)
         {
             start.ArgumentList.Add("--platform-key");

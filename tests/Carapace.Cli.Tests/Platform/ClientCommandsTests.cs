@@ -40,7 +40,7 @@ public sealed class ClientCommandsTests(RunningPlatform platform) : IClassFixtur
         var invoke = await platform.RunAsync([], "invoke", "i-reader");
 
         Assert.True(deploy.ExitCode == 0, deploy.Stderr);
-        Assert.Matches("(?m)^image +root [0-9a-f]{64} \\([0-9]+ bytes\\); key in the KMS as secret 'image-key.i-reader'$", deploy.StdoutText);
+        Assert.Matches("(?m)^image +root [0-9a-f]{64} \\([0-9]+ bytes\\); key in the KMS as secret 'image-key.i-reader.[0-9a-f]{32}'$", deploy.StdoutText);
         Assert.True(invoke.ExitCode == 0, invoke.Stderr);
         Assert.Equal("from the packed image\n", invoke.StdoutText);
 

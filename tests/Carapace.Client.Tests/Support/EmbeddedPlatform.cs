@@ -34,7 +34,11 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
     }
 
     public string Root { get; }
-    public KmsServer Kms { get; }
+    /// <summary>The KMS (a new instance on the same port and data after <see cref="RestartKmsAsync"/>).</summary>
+    public KmsServer Kms { get; private set; }
+
+    /// <summary>Whether <see cref="StopKms"/> stopped the KMS and it has not been restarted.</summary>
+    public bool KmsStopped { get; private set; }
     public PlatformCertificateAuthority Ca { get; }
     public PlatformHost Host { get; }
     public NamespaceCredential Guest { get; }
@@ -98,6 +102,53 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         return new EmbeddedPlatform(root, kms, ca, host, guest, PlatformProfile.Load(data));
     }
 
+    /// <summary>
+    /// Stops the KMS now (synchronously, so a progress callback can stop it between two steps of a deploy); requests
+    /// to it then fail as unreachable until <see cref="RestartKmsAsync"/>.
+    /// </summary>
+    public void StopKms()
+    {
+        if (!KmsStopped)
+        {
+            KmsStopped = true;
+            Kms.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Starts the KMS again on the same port and data (policy, secrets, keys), as after a crash and restart.</summary>
+    public async Task RestartKmsAsync()
+    {
+        StopKms();
+        SqliteConnection.ClearAllPools();
+        Kms = await KmsServer.StartAsync(new KmsServerOptions
+        {
+            DataDirectory = Root,
+            SimulationDirectory = Path.Combine(Root, "sim"),
+            Port = Kms.Endpoint.Port,
+        });
+        KmsStopped = false;
+    }
+
+    /// <summary>
+    /// Makes the namespace policy need 2 of 2 owners for its next version (adding a second owner, signed by the first
+    /// alone as the current 1-of-2 allows), so an update signed only by the profile's owner is refused.
+    /// </summary>
+    public async Task<KmsPolicy> RequireTwoOwnersAsync()
+    {
+        var current = await PolicyAsync();
+        using var second = OwnerKey.Create(Path.Combine(Root, "second-owner.key"));
+        using var owner = OwnerKey.Load(Path.Combine(DataDirectory, "owner.key"));
+        var next = current with
+        {
+            Version = current.Version + 1,
+            Owners = [.. current.Owners, new PolicyPrincipal { Id = "second", PublicKey = second.PublicKeyBase64 }],
+            Approvals = 2,
+        };
+        using var kmsClient = new KmsClient(Kms.Endpoint, KmsServerTrust.Simulation(Kms.QuotingKey));
+        await kmsClient.SetPolicyAsync(PolicySigner.Sign(next.ToJson(), OwnerId, owner).ToJson());
+        return await PolicyAsync();
+    }
+
     /// <summary>A client of this platform (the caller disposes it).</summary>
     public CarapaceClient Client(PlatformProfile? profile = null) => CarapaceClient.Create(profile ?? Profile);
 
@@ -112,7 +163,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
-        await Kms.DisposeAsync();
+        StopKms();
         Ca.Dispose();
         SqliteConnection.ClearAllPools();
         try

@@ -1,0 +1,125 @@
+using System.Security.Cryptography;
+using Carapace.Client.Deployment;
+using Carapace.Kms.Policy;
+
+namespace Carapace.Client;
+
+/// <summary>Owner-signed changes to the namespace's KMS policy and secrets.</summary>
+public sealed partial class CarapaceClient
+{
+    /// <summary>Applies <paramref name="edit"/> to the namespace's current policy, bumps its version, signs it as the owner and submits it.</summary>
+    /// <returns>The version now in force.</returns>
+    private Task<ulong> UpdatePolicyAsync(Func<KmsPolicy, KmsPolicy> edit, CancellationToken cancellationToken) =>
+        UpdatePolicyAsync((policy, _) => Task.FromResult<KmsPolicy?>(edit(policy)), cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="edit"/> to the namespace's current policy (this client added to its clients), bumps the
+    /// version, signs it as the owner and submits it; when another owner stored a version meanwhile, the edit is applied
+    /// again to theirs. An edit that returns null, or the policy unchanged, stores nothing. The edit runs between
+    /// reading the policy and submitting the next version, so what it checks holds for the version it edits: a
+    /// concurrent update makes the submission fail as a rollback, and the edit is asked again.
+    /// </summary>
+    /// <returns>The version now in force.</returns>
+    private async Task<ulong> UpdatePolicyAsync(Func<KmsPolicy, CancellationToken, Task<KmsPolicy?>> edit, CancellationToken cancellationToken)
+    {
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var ownerPath = _profile.OwnerKeyPath ?? throw new CarapaceClientException(
+            $"the profile {_profile.Source} names no owner key ('ownerKey' in platform.json); deploying a confidential action changes the "
+            + "namespace's KMS policy, which only its owners may sign");
+        var ownerId = _profile.OwnerId ?? "owner";
+        var client = ClientPrincipal();
+        await _policyUpdate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var owner = OwnerKey.Load(ownerPath);
+            for (var attempt = 1; ; attempt++)
+            {
+                var current = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false);
+                KmsPolicy policy;
+                if (current is null)
+                {
+                    policy = PolicyEdits.Initial(ns, new PolicyPrincipal { Id = ownerId, PublicKey = owner.PublicKeyBase64 }, client);
+                }
+                else
+                {
+                    policy = KmsPolicy.Parse(current.PolicyText);
+                    if (!policy.Owners.Any(o => o.Id == ownerId))
+                    {
+                        throw new CarapaceClientException($"'{ownerId}' is not an owner of namespace '{ns}' (policy v{policy.Version} names "
+                            + $"{string.Join(", ", policy.Owners.Select(o => o.Id))}); use an owner's key, or ask an owner to add this one");
+                    }
+
+                    if (!policy.AllowSimulation)
+                    {
+                        throw new CarapaceClientException($"namespace '{ns}' policy v{policy.Version} refuses simulation evidence, and this platform's "
+                            + "enclaves are simulated; an owner must set \"allowSimulation\": true ('carapace policy set') to run confidential actions here");
+                    }
+                }
+
+                var edited = await edit(client is null ? policy : PolicyEdits.WithClient(policy, client), cancellationToken).ConfigureAwait(false);
+                if (edited is null || (current is not null && PolicyEdits.SameContent(edited, policy)))
+                {
+                    return policy.Version;
+                }
+
+                var next = edited with { Version = policy.Version + 1 };
+                try
+                {
+                    var update = await kms.SetPolicyAsync(PolicySigner.Sign(next.ToJson(), ownerId, owner).ToJson(), cancellationToken).ConfigureAwait(false);
+                    RetireSessions();
+                    return update.Version;
+                }
+                catch (PolicyException e) when (e.Reason == PolicyRejection.Rollback && attempt < PolicyAttempts)
+                {
+                    // Another owner stored a version meanwhile: apply the edit to theirs.
+                }
+            }
+        }
+        finally
+        {
+            _policyUpdate.Release();
+        }
+    }
+
+    /// <summary>Stores a new version of secret <paramref name="secret"/> of the namespace in the KMS, signed with the profile's owner key.</summary>
+    /// <exception cref="CarapaceClientException">The profile names no owner key.</exception>
+    private async Task PutSecretAsync(string secret, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        var ownerPath = _profile.OwnerKeyPath ?? throw new CarapaceClientException(
+            $"the profile {_profile.Source} names no owner key ('ownerKey' in platform.json); storing secret '{secret}' needs an owner's signature");
+        using var owner = OwnerKey.Load(ownerPath);
+        var copy = value.ToArray();
+        try
+        {
+            await kms.PutSecretAsync(ns, secret, copy, owner, _profile.OwnerId ?? "owner", cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
+    }
+
+    private PolicyPrincipal? ClientPrincipal()
+    {
+        if (_profile.ClientKeyPath is not { } path)
+        {
+            return null;
+        }
+
+        using var key = OwnerKey.Load(path);
+        return new PolicyPrincipal { Id = _profile.ClientId ?? "client", PublicKey = key.PublicKeyBase64 };
+    }
+
+    /// <summary>Drops the cached chain sessions (the policy changed); they are zeroed when the client is disposed.</summary>
+    private void RetireSessions()
+    {
+        lock (_sessionsLock)
+        {
+            _retired.AddRange(_sessions.Values);
+            _sessions.Clear();
+        }
+    }
+}
