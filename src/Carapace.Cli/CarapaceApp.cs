@@ -66,7 +66,12 @@ internal static class CarapaceApp
             e.Cancel = true;
             cancel.Cancel();
         };
-        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
+        // ProcessTerminationTimeout = null: System.CommandLine would otherwise end the process 2 s after Ctrl-C or SIGTERM
+        // (exit 130/143), cutting short 'up' draining its invocations and 'kms start' finishing its requests. Ctrl-C
+        // cancels the token above; SIGTERM is handled by the commands that serve in the foreground (ForegroundService)
+        // and ends the others at once, as the default signal action does.
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+            cancel.Token).ConfigureAwait(false);
     }
 
     private static string CommandPath(Command command)

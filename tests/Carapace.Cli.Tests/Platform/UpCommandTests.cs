@@ -49,6 +49,42 @@ public sealed class UpCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Sigterm_lets_a_running_invocation_finish_and_be_recorded_however_long_the_drain_takes()
+    {
+        // The drain below outlasts the 2 s after which the command-line library used to end the process (exit 143).
+        var data = _dir.File("data");
+        var env = new Dictionary<string, string> { ["CARAPACE_HOME"] = data };
+        await using var up = await UpProcess.StartAsync(data);
+        var deploy = await CarapaceProcess.RunAsync(_dir.Path, null, env,
+            "deploy", "slow", RepoPaths.Example("spin"), "--memory", "128", "--timeout", "4s", "--data-dir", data);
+        Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        var started = await CarapaceProcess.RunAsync(_dir.Path, [], env, "invoke", "slow", "--no-wait", "--data-dir", data);
+        Assert.True(started.ExitCode == 0, started.Stderr);
+        var id = started.StdoutText.Trim();
+
+        // Running: the one stem cell was taken for it (the pool then starts a second enclave to refill), and the
+        // invocation follows its specialisation at once; half a second more and it is surely inside the function.
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            while (ProcFs.ChildrenOf(up.ProcessId).Count(p => ProcFs.CommandLine(p)?.Contains("Carapace.Enclave", StringComparison.Ordinal) == true) < 2)
+            {
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+
+        await Task.Delay(500);
+
+        Assert.Equal(0, await up.StopAsync());
+        Assert.Contains("Carapace stopped; every activation is recorded.", up.Stderr, StringComparison.Ordinal);
+
+        await using var again = await UpProcess.StartAsync(data);
+        var get = await CarapaceProcess.RunAsync(_dir.Path, null, env, "activations", "get", id, "--data-dir", data);
+        Assert.True(get.ExitCode == 0, get.Stderr);
+        Assert.Contains("timeout", get.StdoutText, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("platform stopped", get.StdoutText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_kms_child_does_not_outlive_a_killed_up()
     {
         var data = _dir.File("data");
