@@ -110,7 +110,8 @@ public sealed class ActionRegistry : IDisposable
     /// <summary>
     /// Creates an action, or replaces it when <paramref name="overwrite"/> is true (OpenWhisk's
     /// <c>?overwrite=true</c>): the version's patch number is bumped and properties left null keep their stored value.
-    /// Sequences must name existing actions and may not contain themselves.
+    /// Sequences must name existing actions, may not contain themselves, and may run at most
+    /// <see cref="ActionExec.MaxSequenceSteps"/> actions with their nested sequences flattened.
     /// </summary>
     public PutActionResult Put(ActionName name, ActionDefinition definition, bool overwrite)
     {
@@ -264,9 +265,12 @@ public sealed class ActionRegistry : IDisposable
 
     /// <summary>
     /// The module actions to run for <paramref name="name"/>, in order: itself for a module, its components (nested
-    /// sequences flattened) for a sequence. A component deleted since the sequence was stored is reported, not skipped.
+    /// sequences flattened) for a sequence. A component deleted since the sequence was stored is reported, not skipped;
+    /// so is a sequence that has grown past <see cref="ActionExec.MaxSequenceSteps"/> actions through changes to its
+    /// components (the expansion stops there, see <see cref="SequenceExpansion"/>).
     /// </summary>
-    public SequenceResolution Resolve(ActionName name)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while expanding.</exception>
+    public SequenceResolution Resolve(ActionName name, CancellationToken cancellationToken = default)
     {
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -276,48 +280,11 @@ public sealed class ActionRegistry : IDisposable
             return new SequenceResolution { Status = SequenceResolutionStatus.NotFound, Error = $"The action {name} does not exist." };
         }
 
-        var steps = new List<ActionRecord>();
-        var path = new HashSet<ActionName>();
-        return (Expand(connection, root, steps, path) ?? new SequenceResolution { Status = SequenceResolutionStatus.Resolved, Steps = steps }) with { Root = root };
+        return SequenceExpansion.Expand(root, component => Read(connection, component), cancellationToken);
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
     public void Dispose() => _db.Dispose();
-
-    private static SequenceResolution? Expand(SqliteConnection connection, ActionRecord action, List<ActionRecord> steps, HashSet<ActionName> path)
-    {
-        if (!action.Exec.IsSequence)
-        {
-            steps.Add(action);
-            return null;
-        }
-
-        if (!path.Add(action.Name))
-        {
-            return new SequenceResolution { Status = SequenceResolutionStatus.Cycle, Error = $"The sequence {action.Name} contains itself." };
-        }
-
-        foreach (var component in action.Exec.Components)
-        {
-            var next = Read(connection, component);
-            if (next is null)
-            {
-                return new SequenceResolution
-                {
-                    Status = SequenceResolutionStatus.UnknownComponent,
-                    Error = $"Sequence component {component} of {action.Name} does not exist.",
-                };
-            }
-
-            if (Expand(connection, next, steps, path) is { } failure)
-            {
-                return failure;
-            }
-        }
-
-        path.Remove(action.Name);
-        return null;
-    }
 
     private static PutActionResult? PrepareCode(SqliteConnection connection, ActionName name, ActionExec exec, List<string> errors,
         out ActionCode code, out byte[]? module, out byte[]? image)
@@ -379,20 +346,27 @@ public sealed class ActionRegistry : IDisposable
                         return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
                     }
 
-                    var target = Read(connection, component);
-                    if (target is null)
+                    if (Read(connection, component) is null)
                     {
                         return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
                     }
-
-                    if (Reaches(connection, target, name, []))
-                    {
-                        return PutActionResult.Fail(PutActionStatus.Cycle,
-                            $"The sequence {name} would contain itself through {component}; sequences may not form cycles.");
-                    }
                 }
 
-                return null;
+                // Expanded as it would run once stored (this name standing for the new definition), so that a cycle
+                // through other sequences and a sequence that flattens to too many actions are refused now.
+                var candidate = new ActionRecord
+                {
+                    Name = name, Version = "", Exec = code, Limits = ActionLimits.Default, Annotations = [], Parameters = [],
+                    Confidential = true, Publish = false, Updated = default,
+                };
+                var expansion = SequenceExpansion.Expand(candidate, c => c == name ? candidate : Read(connection, c));
+                return expansion.Status switch
+                {
+                    SequenceResolutionStatus.Resolved => null,
+                    SequenceResolutionStatus.Cycle => PutActionResult.Fail(PutActionStatus.Cycle, expansion.Error!),
+                    SequenceResolutionStatus.TooLong => PutActionResult.Fail(PutActionStatus.SequenceTooLong, expansion.Error!),
+                    _ => PutActionResult.Fail(PutActionStatus.UnknownComponent, expansion.Error!),
+                };
 
             default:
                 code = new ActionCode(exec.Kind, null, 0, []);
@@ -428,29 +402,6 @@ public sealed class ActionRegistry : IDisposable
 
     private static bool IsLowerHex(string text, int length) =>
         text.Length == length && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
-
-    private static bool Reaches(SqliteConnection connection, ActionRecord from, ActionName target, HashSet<ActionName> seen)
-    {
-        if (!from.Exec.IsSequence || !seen.Add(from.Name))
-        {
-            return false;
-        }
-
-        foreach (var component in from.Exec.Components)
-        {
-            if (component == target)
-            {
-                return true;
-            }
-
-            if (Read(connection, component) is { } next && Reaches(connection, next, target, seen))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static string NextVersion(string version)
     {
