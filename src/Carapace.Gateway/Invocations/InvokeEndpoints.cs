@@ -142,16 +142,13 @@ internal sealed class InvokeEndpoints(
         await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
     }
 
-    private static Task WriteRejectionAsync(HttpContext context, InvocationRejectedException e)
+    private static Task WriteRejectionAsync(HttpContext context, InvocationRejectedException e) => e.Reason switch
     {
-        var status = e.Reason switch
-        {
-            InvocationRejection.NotFound => StatusCodes.Status404NotFound,
-            InvocationRejection.NotRunnable => StatusCodes.Status502BadGateway,
-            _ => StatusCodes.Status400BadRequest,
-        };
-        return ApiError.WriteAsync(context, status, e.Message);
-    }
+        // OpenWhisk's own sentence for a missing entity, as every other route answers it.
+        InvocationRejection.NotFound => ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist),
+        InvocationRejection.NotRunnable => ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, e.Message),
+        _ => ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, e.Message),
+    };
 
     private static async Task<byte[]?> ConfidentialInputAsync(HttpContext context, byte[] body)
     {
