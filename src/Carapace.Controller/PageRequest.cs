@@ -2,7 +2,9 @@ namespace Carapace.Controller;
 
 /// <summary>
 /// A page of a list, with OpenWhisk's rules: <c>skip</c> defaults to 0, <c>limit</c> to <see cref="DefaultLimit"/> and
-/// may not exceed <see cref="MaxLimit"/>; a <c>limit</c> of 0 means the maximum.
+/// may not exceed <see cref="MaxLimit"/>; a <c>limit</c> of 0 means the maximum. <c>skip</c> may not exceed
+/// <see cref="MaxSkip"/>: the database walks every skipped entry, so one request's work stays bounded however many
+/// activations a namespace has.
 /// </summary>
 public readonly record struct PageRequest
 {
@@ -11,6 +13,9 @@ public readonly record struct PageRequest
 
     /// <summary>The largest page a list returns (OpenWhisk: 200).</summary>
     public const int MaxLimit = 200;
+
+    /// <summary>The most entries a list may skip (100,000).</summary>
+    public const int MaxSkip = 100_000;
 
     private PageRequest(int skip, int limit)
     {
@@ -21,7 +26,7 @@ public readonly record struct PageRequest
     /// <summary>The first page: skip 0, limit <see cref="DefaultLimit"/>.</summary>
     public static PageRequest Default { get; } = new(0, DefaultLimit);
 
-    /// <summary>How many entries to skip (never negative).</summary>
+    /// <summary>How many entries to skip (0 to <see cref="MaxSkip"/>).</summary>
     public int Skip { get; }
 
     /// <summary>How many entries at most (1 to <see cref="MaxLimit"/>).</summary>
@@ -38,6 +43,12 @@ public readonly record struct PageRequest
         if (skip is < 0)
         {
             error = $"The value {skip} of 'skip' is negative; use 0 or more.";
+            return false;
+        }
+
+        if (skip is > MaxSkip)
+        {
+            error = $"The value {skip} of 'skip' is above {MaxSkip}, the most entries a list skips; narrow the list (e.g. with 'name') instead.";
             return false;
         }
 

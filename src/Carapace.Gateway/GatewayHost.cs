@@ -185,7 +185,7 @@ public sealed class GatewayHost : IAsyncDisposable
             JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonArray(GatewayRequest.Of(context).Namespace)));
         app.MapGet("/api/v1/carapace/info", context => JsonOutput.WriteAsync(context, StatusCodes.Status200OK, Info(options, context)));
         new ActionEndpoints(registry, options.MaxRequestBytes, logger).Map(app);
-        new InvokeEndpoints(registry, activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
+        new InvokeEndpoints(activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         new ActivationEndpoints(activations).Map(app);
         return app;
     }

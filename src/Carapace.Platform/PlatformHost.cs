@@ -89,8 +89,10 @@ public sealed class PlatformHost : IAsyncDisposable
             var activations = new ActivationStore(database);
             disposables.Push(() => { activations.Dispose(); return ValueTask.CompletedTask; });
 
-            // Nothing of a previous run can still be running: its claimed steps become recorded failures.
+            // Nothing of a previous run can still be running: its claimed steps become recorded failures, and so does
+            // every activation it accepted but did not finish (queued non-blocking invocations, sequences between steps).
             var abandoned = activations.FailAbandonedSteps("the platform stopped while this step was running");
+            var unfinished = activations.FailAbandonedActivations("the platform stopped before this activation finished");
             var credentials = new NamespaceCredentials(NamespaceCredentials.PathIn(data));
             disposables.Push(() => { credentials.Dispose(); return ValueTask.CompletedTask; });
 
@@ -132,7 +134,7 @@ public sealed class PlatformHost : IAsyncDisposable
                 Kms = options.Kms,
                 LoggerFactory = options.LoggerFactory,
             }, cancellationToken).ConfigureAwait(false);
-            PlatformLog.Started(logger, gateway.Endpoint, options.StemCells, abandoned);
+            PlatformLog.Started(logger, gateway.Endpoint, options.StemCells, abandoned, unfinished);
             return new PlatformHost(registry, activations, credentials, cells, pools, plaintext, invocations, gateway, logger, abandoned);
         }
         catch

@@ -5,8 +5,8 @@ namespace Carapace.Platform;
 /// <summary>The platform host's log messages; public metadata only.</summary>
 internal static partial class PlatformLog
 {
-    [LoggerMessage(1, LogLevel.Information, "platform started: gateway {Endpoint}, {StemCells} stem cell(s); {Abandoned} step(s) of the previous run recorded as failed")]
-    public static partial void Started(ILogger logger, Uri endpoint, int stemCells, int abandoned);
+    [LoggerMessage(1, LogLevel.Information, "platform started: gateway {Endpoint}, {StemCells} stem cell(s); {Abandoned} step(s) and {Unfinished} other activation(s) of the previous run recorded as failed")]
+    public static partial void Started(ILogger logger, Uri endpoint, int stemCells, int abandoned, int unfinished);
 
     [LoggerMessage(2, LogLevel.Information, "platform stopping; {Running} invocation(s) still running")]
     public static partial void Stopping(ILogger logger, int running);

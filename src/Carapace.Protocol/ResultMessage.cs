@@ -19,15 +19,19 @@ namespace Carapace.Protocol;
 /// sealed bytes, with the evidence binding the signing key. Empty when the enclave was provisioned directly rather
 /// than by the KMS, or when the input's header did not parse.
 /// </param>
+/// <param name="Reason">
+/// For <see cref="InvocationStatus.InputRejected"/>: an <see cref="InputRejectionReason"/> saying whether the enclave
+/// accepted the request id; otherwise null. Absent on the wire when null (a body without it decodes to null).
+/// </param>
 public sealed record ResultMessage(
     long InvocationId, InvocationStatus Status, int ExitCode, string Message, ReadOnlyMemory<byte> Output, ReadOnlyMemory<byte> Log, ResourceUsage Usage,
-    ReadOnlyMemory<byte> Receipt = default)
+    ReadOnlyMemory<byte> Receipt = default, string? Reason = null)
 {
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
         var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: Output.Length + Log.Length + Receipt.Length + 144);
-        w.WriteStartMap(11);
+        w.WriteStartMap(Reason is null ? 11 : 12);
         w.WriteTextString("id");
         w.WriteInt64(InvocationId);
         w.WriteTextString("log");
@@ -42,6 +46,12 @@ public sealed record ResultMessage(
         w.WriteInt64(Usage.MemoryBytes);
         w.WriteTextString("output");
         w.WriteByteString(Output.Span);
+        if (Reason is not null)
+        {
+            w.WriteTextString("reason");
+            w.WriteTextString(Reason);
+        }
+
         w.WriteTextString("status");
         w.WriteInt32((int)Status);
         w.WriteTextString("message");
@@ -54,13 +64,16 @@ public sealed record ResultMessage(
         return w.Encode();
     }
 
-    /// <summary>Decodes a body; the envelopes and the receipt are slices of <paramref name="body"/> (a missing receipt is empty).</summary>
+    /// <summary>
+    /// Decodes a body; the envelopes and the receipt are slices of <paramref name="body"/> (a missing receipt is empty,
+    /// a missing reason null).
+    /// </summary>
     public static ResultMessage Decode(ReadOnlyMemory<byte> body)
     {
         long? id = null;
         int? exit = null, status = null;
         long fuel = 0, wall = 0, memory = 0, instantiate = 0;
-        string? message = null;
+        string? message = null, reason = null;
         ReadOnlyMemory<byte> output = default, log = default, receipt = default;
         Cbor.ReadMap(body, "Result", (k, r) =>
         {
@@ -77,11 +90,12 @@ public sealed record ResultMessage(
                 case "message": message = r.ReadTextString(); return true;
                 case "receipt": receipt = Cbor.ReadBytesSlice(r, body); return true;
                 case "instantiate": instantiate = r.ReadInt64(); return true;
+                case "reason": reason = r.ReadTextString(); return true;
                 default: return false;
             }
         });
         return new ResultMessage(
             Cbor.Require(id, "Result", "id"), (InvocationStatus)Cbor.Require(status, "Result", "status"), Cbor.Require(exit, "Result", "exit"),
-            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate), receipt);
+            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate), receipt, reason);
     }
 }

@@ -199,6 +199,33 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void A_result_reason_round_trips_in_canonical_order_and_a_body_without_one_has_none()
+    {
+        var encoded = new ResultMessage(3, InvocationStatus.InputRejected, 0, "input rejected: envelope authentication failed (chunk 0)",
+            default, default, default, new byte[] { 7 }, InputRejectionReason.Inauthentic).Encode();
+        var back = ResultMessage.Decode(encoded);
+        var withoutReason = ResultMessage.Decode(new ResultMessage(3, InvocationStatus.InputRejected, 0, "refused", default, default, default).Encode());
+
+        Assert.Equal(InputRejectionReason.Inauthentic, back.Reason);
+        Assert.Equal((InvocationStatus.InputRejected, 3L), (back.Status, back.InvocationId));
+        Assert.Equal([7], back.Receipt.ToArray());
+        var reader = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Canonical);
+        reader.SkipValue();
+        Assert.Equal(0, reader.BytesRemaining);
+        Assert.Null(withoutReason.Reason);
+    }
+
+    [Theory]
+    [InlineData(InputRejectionReason.Inauthentic, true)]
+    [InlineData(InputRejectionReason.TooLarge, true)]
+    [InlineData(InputRejectionReason.KeyUnavailable, true)]
+    [InlineData(InputRejectionReason.Replay, false)]
+    [InlineData(null, false)]
+    [InlineData("a-reason-of-a-later-version", false)]
+    public void Only_a_known_reason_other_than_replay_leaves_the_request_id_unused(string? reason, bool unused) =>
+        Assert.Equal(unused, InputRejectionReason.LeavesRequestIdUnused(reason));
+
+    [Fact]
     public void Failure_round_trips()
     {
         var back = FailureMessage.Decode(new FailureMessage("specialize", "module hash mismatch", Fatal: false).Encode());

@@ -110,8 +110,38 @@ public sealed class PoolTests : IDisposable
 
         Assert.Equal(InvocationStatus.InputRejected, bad.Result.Status);
         Assert.Contains("authentication failed", bad.Result.Message, StringComparison.Ordinal);
+        Assert.Equal(InputRejectionReason.Inauthentic, bad.Result.Reason);
         Assert.Equal(InvocationStatus.Completed, good.Result.Status);
+        Assert.Null(good.Result.Reason);
         Assert.Equal(InvocationStatus.InputRejected, replay.Result.Status);
         Assert.Contains("replay", replay.Result.Message, StringComparison.Ordinal);
+        Assert.Equal(InputRejectionReason.Replay, replay.Result.Reason);
+    }
+
+    [Fact]
+    public async Task Inputs_that_do_not_open_are_refused_with_a_reason_that_leaves_the_request_id_unused()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+        using var plan = ProvisioningPlan.Create(module, new FunctionManifest { Name = "hello", MaxInputBytes = 1024 });
+        using var other = ProvisioningPlan.Create(module, new FunctionManifest { Name = "hello" });
+        await using var cells = new StemCellPool(_h.Launch, size: 0);
+        await using var pool = new FunctionPool(cells, WorkerHarness.Definition(module, plan, maxInstances: 1), _h.Cache);
+        var requestId = Carapace.Envelope.Format.RequestId.New();
+        var tooLarge = EnvelopeSealer.Seal(plan.Input, new byte[4096], new SealOptions { RequestId = requestId });
+
+        var garbage = await pool.InvokeAsync(new byte[64]);
+        var oversized = await pool.InvokeAsync(tooLarge);
+        var wrongKey = await pool.InvokeAsync(EnvelopeSealer.Seal(other.Input, "x"u8));
+        var sameIdFits = await pool.InvokeAsync(EnvelopeSealer.Seal(plan.Input, "fits"u8, new SealOptions { RequestId = requestId }));
+
+        Assert.Equal(InputRejectionReason.Inauthentic, garbage.Result.Reason);
+        Assert.Equal(InputRejectionReason.TooLarge, oversized.Result.Reason);
+        Assert.Contains("exceeds the limit of 1024 bytes", oversized.Result.Message, StringComparison.Ordinal);
+        Assert.Equal(InputRejectionReason.KeyUnavailable, wrongKey.Result.Reason);
+        Assert.All([garbage, oversized, wrongKey], o => Assert.Equal(InvocationStatus.InputRejected, o.Result.Status));
+
+        // The oversized input did not use up its request id in the enclave: a well-formed input with the same id runs.
+        Assert.Equal(InvocationStatus.Completed, sameIdFits.Result.Status);
+        Assert.Equal(garbage.EnclaveProcessId, sameIdFits.EnclaveProcessId);
     }
 }

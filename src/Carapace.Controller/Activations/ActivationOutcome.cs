@@ -5,6 +5,12 @@ namespace Carapace.Controller.Activations;
 /// <summary>How an activation ended, as the worker reports it.</summary>
 public sealed record ActivationOutcome
 {
+    /// <summary>
+    /// The largest plaintext result an activation records, in UTF-8 bytes of its JSON (1 MiB, OpenWhisk's
+    /// <c>whisk.activation.payload.max</c>); a larger one is recorded as an action developer error.
+    /// </summary>
+    public const int MaxPlainResultBytes = 1024 * 1024;
+
     /// <summary>The OpenWhisk status.</summary>
     public required ActivationStatus Status { get; init; }
 
@@ -14,6 +20,12 @@ public sealed record ActivationOutcome
     /// non-blocking caller can fetch it later.
     /// </summary>
     public ReadOnlyMemory<byte>? SealedOutput { get; init; }
+
+    /// <summary>
+    /// False to record only the size, SHA-256 and key id of <see cref="SealedOutput"/> and not keep its ciphertext: for
+    /// an inner step of a sequence, whose output only the next step's enclave can open (its receipt has the same hash).
+    /// </summary>
+    public bool KeepSealedOutput { get; init; } = true;
 
     /// <summary>The JSON result of a non-confidential action; rejected for a confidential one.</summary>
     public JsonElement? PlainResult { get; init; }

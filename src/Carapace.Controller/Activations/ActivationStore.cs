@@ -14,7 +14,7 @@ namespace Carapace.Controller.Activations;
 /// because only one caller ever wins <see cref="TryClaimStep"/>; a claimed step that does not finish is turned into a
 /// recorded failure, never dropped.
 /// </summary>
-public sealed class ActivationStore : IDisposable
+public sealed partial class ActivationStore : IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS activations (
@@ -77,48 +77,6 @@ public sealed class ActivationStore : IDisposable
         return Insert(connection, start);
     }
 
-    /// <summary>
-    /// Records a pending activation for step <paramref name="step"/> of a request and claims the step for it, in one
-    /// transaction: <c>Claimed</c> is false when the step was claimed before (see <see cref="TryClaimStep"/>); the
-    /// activation is recorded either way, so that a refused replay leaves a trace.
-    /// </summary>
-    public (ActivationRecord Record, bool Claimed) StartStep(ActivationStart start, RequestId requestId, string chainId, int step)
-    {
-        ArgumentNullException.ThrowIfNull(start);
-        ArgumentNullException.ThrowIfNull(chainId);
-        using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        var record = Insert(connection, start);
-        var claimed = Claim(connection, requestId, chainId, step, record.ActivationId);
-        transaction.Commit();
-        return (record, claimed);
-    }
-
-    /// <summary>
-    /// Completes a step's activation with <paramref name="outcome"/> and, in the same transaction, finishes its claim:
-    /// succeeded for a successful outcome, otherwise failed with the outcome's error.
-    /// </summary>
-    public CompletionResult FinishStep(ActivationId id, ActivationOutcome outcome, RequestId requestId, string chainId, int step)
-    {
-        ArgumentNullException.ThrowIfNull(outcome);
-        ArgumentNullException.ThrowIfNull(chainId);
-        using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        var result = Complete(connection, id, outcome);
-        if (outcome.Status == ActivationStatus.Success)
-        {
-            MarkSucceeded(connection, requestId, chainId, step);
-        }
-        else
-        {
-            FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", outcome.Error ?? outcome.Status.ToWire(),
-                ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
-        }
-
-        transaction.Commit();
-        return result;
-    }
-
     private ActivationRecord Insert(SqliteConnection connection, ActivationStart start)
     {
         var annotations = new List<KeyValue>
@@ -169,6 +127,28 @@ public sealed class ActivationStore : IDisposable
             ("$subject", record.Subject), ("$confidential", record.Confidential ? 1 : 0), ("$start", record.Start.ToUnixTimeMilliseconds()),
             ("$annotations", KeyValue.Serialize(annotations)));
         return record;
+    }
+
+    /// <summary>
+    /// Marks a pending activation that waited in the admission queue as started now, after <paramref name="waitTimeMs"/>
+    /// milliseconds of waiting (OpenWhisk's <c>start</c> and <c>waitTime</c>); false if it is not pending.
+    /// </summary>
+    public bool MarkStarted(ActivationId id, long waitTimeMs)
+    {
+        using var connection = _db.Open();
+        using var transaction = connection.BeginTransaction();
+        if (Read(connection, id) is not { IsPending: true } existing)
+        {
+            return false;
+        }
+
+        var annotations = existing.Annotations.Select(a => a.Key == "waitTime" ? KeyValue.Of("waitTime", waitTimeMs) : a).ToList();
+        ControllerDatabase.Execute(connection,
+            "UPDATE activations SET start_ms = $start, annotations = $annotations WHERE activation_id = $id AND status IS NULL",
+            ("$start", Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds())),
+            ("$annotations", KeyValue.Serialize(annotations)), ("$id", id.ToString()));
+        transaction.Commit();
+        return true;
     }
 
     /// <summary>
@@ -241,130 +221,8 @@ public sealed class ActivationStore : IDisposable
         return records;
     }
 
-    /// <summary>
-    /// Claims the execution of one step of one request: true for exactly one caller per (request id, chain, step),
-    /// across threads, processes sharing the file and restarts; false for every retry or replay after it.
-    /// </summary>
-    public bool TryClaimStep(RequestId requestId, string chainId, int step, ActivationId? activationId = null)
-    {
-        ArgumentNullException.ThrowIfNull(chainId);
-        using var connection = _db.Open();
-        return Claim(connection, requestId, chainId, step, activationId);
-    }
-
-    private bool Claim(SqliteConnection connection, RequestId requestId, string chainId, int step, ActivationId? activationId) =>
-        ControllerDatabase.Execute(connection, """
-            INSERT INTO steps (request_id, chain_id, step, activation_id, state, claimed_ms)
-            VALUES ($request, $chain, $step, $activation, 'claimed', $now)
-            ON CONFLICT (request_id, chain_id, step) DO NOTHING
-            """,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step),
-            ("$activation", activationId?.ToString()), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
-
-    /// <summary>The claim of a step, or null if it was never claimed.</summary>
-    public StepClaim? GetStep(RequestId requestId, string chainId, int step)
-    {
-        using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, """
-            SELECT activation_id, state, error, claimed_ms, finished_ms FROM steps
-            WHERE request_id = $request AND chain_id = $chain AND step = $step
-            """,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            return null;
-        }
-
-        return new StepClaim
-        {
-            RequestId = requestId,
-            ChainId = chainId,
-            Step = step,
-            ActivationId = reader.IsDBNull(0) ? null : ParseId(reader.GetString(0)),
-            State = Enum.Parse<StepState>(reader.GetString(1), ignoreCase: true),
-            Error = reader.IsDBNull(2) ? null : reader.GetString(2),
-            Claimed = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-            Finished = reader.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
-        };
-    }
-
-    /// <summary>Marks a claimed step as finished; false if it was not claimed or already finished.</summary>
-    public bool CompleteStep(RequestId requestId, string chainId, int step)
-    {
-        using var connection = _db.Open();
-        return MarkSucceeded(connection, requestId, chainId, step);
-    }
-
-    private bool MarkSucceeded(SqliteConnection connection, RequestId requestId, string chainId, int step) =>
-        ControllerDatabase.Execute(connection, """
-            UPDATE steps SET state = 'succeeded', finished_ms = $now
-            WHERE request_id = $request AND chain_id = $chain AND step = $step AND state = 'claimed'
-            """,
-            ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()), ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step)) == 1;
-
-    /// <summary>
-    /// Records that a claimed step failed (its enclave crashed, its worker vanished): the step becomes
-    /// <see cref="StepState.Failed"/> with <paramref name="reason"/>, and its activation, if still pending, completes
-    /// as <see cref="ActivationStatus.WhiskInternalError"/> with the same reason. The step stays claimed, so it is not
-    /// run again for this request id. False if the step was not claimed or already finished.
-    /// </summary>
-    public bool RecordStepFailure(RequestId requestId, string chainId, int step, string reason)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
-        using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        var failed = FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", reason,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
-        transaction.Commit();
-        return failed == 1;
-    }
-
-    /// <summary>
-    /// Turns every step still claimed into a recorded failure (and its pending activation into a
-    /// <see cref="ActivationStatus.WhiskInternalError"/>); run at start-up, when no step of the previous process can
-    /// still be running. Returns how many steps it failed.
-    /// </summary>
-    public int FailAbandonedSteps(string reason)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
-        using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        var failed = FailSteps(connection, "1 = 1", reason);
-        transaction.Commit();
-        return failed;
-    }
-
     /// <summary>Closes the pooled connections to the file.</summary>
     public void Dispose() => _db.Dispose();
-
-    private int FailSteps(SqliteConnection connection, string where, string reason, params (string, object?)[] parameters)
-    {
-        var activations = new List<ActivationId>();
-        using (var select = ControllerDatabase.Command(connection,
-                   $"SELECT activation_id FROM steps WHERE state = 'claimed' AND {where}", parameters))
-        using (var reader = select.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                if (!reader.IsDBNull(0))
-                {
-                    activations.Add(ParseId(reader.GetString(0)));
-                }
-            }
-        }
-
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var failed = ControllerDatabase.Execute(connection,
-            $"UPDATE steps SET state = 'failed', error = $reason, finished_ms = $now WHERE state = 'claimed' AND {where}",
-            [("$reason", reason), ("$now", now), .. parameters]);
-        foreach (var id in activations)
-        {
-            Complete(connection, id, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = reason });
-        }
-
-        return failed;
-    }
 
     private CompletionResult Complete(SqliteConnection connection, ActivationId id, ActivationOutcome outcome)
     {
@@ -421,7 +279,7 @@ public sealed class ActivationStore : IDisposable
         if (outcome.SealedOutput is not null || outcome.Receipts.Count > 0)
         {
             ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_outputs (activation_id, envelope, receipts) VALUES ($id, $envelope, $receipts)",
-                ("$id", id.ToString()), ("$envelope", outcome.SealedOutput?.ToArray()),
+                ("$id", id.ToString()), ("$envelope", outcome.KeepSealedOutput ? outcome.SealedOutput?.ToArray() : null),
                 ("$receipts", JsonSerializer.Serialize(outcome.Receipts.Select(r => Convert.ToBase64String(r.Span)).ToArray(), Json.Options)));
         }
 

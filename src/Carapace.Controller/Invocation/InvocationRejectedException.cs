@@ -14,6 +14,12 @@ public enum InvocationRejection
 
     /// <summary>The action cannot run this way (a sequence with a missing component, mixed modes…) (HTTP 400 or 502).</summary>
     NotRunnable,
+
+    /// <summary>
+    /// The sequence expands to more actions than a sequence may run, or nests too deep: it grew past the limit through
+    /// changes to its components after it was stored (HTTP 400, as OpenWhisk's "Too many actions in the sequence").
+    /// </summary>
+    SequenceTooLong,
 }
 
 /// <summary>An invocation refused before it started; the message names the problem and only public metadata.</summary>

@@ -16,4 +16,10 @@ public sealed record InvocationRequest
     /// header only.
     /// </summary>
     public required ReadOnlyMemory<byte> SealedInput { get; init; }
+
+    /// <summary>
+    /// The plan of <see cref="Action"/> when the caller resolved it already (<see cref="InvocationService.Plan"/>, e.g.
+    /// to learn whether the first step takes an envelope); null to resolve it when the invocation starts.
+    /// </summary>
+    public InvocationPlan? Plan { get; init; }
 }

@@ -15,6 +15,15 @@ public sealed class ActionExec
     /// <summary>The most components a sequence may have (OpenWhisk: 50).</summary>
     public const int MaxSequenceComponents = 50;
 
+    /// <summary>
+    /// The most actions a sequence may run once nested sequences are flattened (OpenWhisk's <c>actionSequenceLimit</c>:
+    /// 50); checked when a sequence is stored and again when it is invoked.
+    /// </summary>
+    public const int MaxSequenceSteps = 50;
+
+    /// <summary>The deepest sequences may nest (the invoked sequence is level 1), so that expanding one reads a bounded number of records.</summary>
+    public const int MaxSequenceDepth = 16;
+
     private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components, ActionImageUpload? image)
     {
         Kind = kind;

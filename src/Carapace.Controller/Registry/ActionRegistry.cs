@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Carapace.Controller.Storage;
 using Microsoft.Data.Sqlite;
@@ -12,7 +11,7 @@ namespace Carapace.Controller.Registry;
 /// bytes) and removed when no action refers to them. Every write is one transaction, so concurrent puts of one name serialize and each sees the
 /// version the previous one stored. Holds public code and deployment metadata only.
 /// </summary>
-public sealed class ActionRegistry : IDisposable
+public sealed partial class ActionRegistry : IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS namespaces (
@@ -110,7 +109,8 @@ public sealed class ActionRegistry : IDisposable
     /// <summary>
     /// Creates an action, or replaces it when <paramref name="overwrite"/> is true (OpenWhisk's
     /// <c>?overwrite=true</c>): the version's patch number is bumped and properties left null keep their stored value.
-    /// Sequences must name existing actions and may not contain themselves.
+    /// Sequences must name existing actions, may not contain themselves, and may run at most
+    /// <see cref="ActionExec.MaxSequenceSteps"/> actions with their nested sequences flattened.
     /// </summary>
     public PutActionResult Put(ActionName name, ActionDefinition definition, bool overwrite)
     {
@@ -264,9 +264,12 @@ public sealed class ActionRegistry : IDisposable
 
     /// <summary>
     /// The module actions to run for <paramref name="name"/>, in order: itself for a module, its components (nested
-    /// sequences flattened) for a sequence. A component deleted since the sequence was stored is reported, not skipped.
+    /// sequences flattened) for a sequence. A component deleted since the sequence was stored is reported, not skipped;
+    /// so is a sequence that has grown past <see cref="ActionExec.MaxSequenceSteps"/> actions through changes to its
+    /// components (the expansion stops there, see <see cref="SequenceExpansion"/>).
     /// </summary>
-    public SequenceResolution Resolve(ActionName name)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while expanding.</exception>
+    public SequenceResolution Resolve(ActionName name, CancellationToken cancellationToken = default)
     {
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction(deferred: true);
@@ -276,181 +279,11 @@ public sealed class ActionRegistry : IDisposable
             return new SequenceResolution { Status = SequenceResolutionStatus.NotFound, Error = $"The action {name} does not exist." };
         }
 
-        var steps = new List<ActionRecord>();
-        var path = new HashSet<ActionName>();
-        return (Expand(connection, root, steps, path) ?? new SequenceResolution { Status = SequenceResolutionStatus.Resolved, Steps = steps }) with { Root = root };
+        return SequenceExpansion.Expand(root, component => Read(connection, component), cancellationToken);
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
     public void Dispose() => _db.Dispose();
-
-    private static SequenceResolution? Expand(SqliteConnection connection, ActionRecord action, List<ActionRecord> steps, HashSet<ActionName> path)
-    {
-        if (!action.Exec.IsSequence)
-        {
-            steps.Add(action);
-            return null;
-        }
-
-        if (!path.Add(action.Name))
-        {
-            return new SequenceResolution { Status = SequenceResolutionStatus.Cycle, Error = $"The sequence {action.Name} contains itself." };
-        }
-
-        foreach (var component in action.Exec.Components)
-        {
-            var next = Read(connection, component);
-            if (next is null)
-            {
-                return new SequenceResolution
-                {
-                    Status = SequenceResolutionStatus.UnknownComponent,
-                    Error = $"Sequence component {component} of {action.Name} does not exist.",
-                };
-            }
-
-            if (Expand(connection, next, steps, path) is { } failure)
-            {
-                return failure;
-            }
-        }
-
-        path.Remove(action.Name);
-        return null;
-    }
-
-    private static PutActionResult? PrepareCode(SqliteConnection connection, ActionName name, ActionExec exec, List<string> errors,
-        out ActionCode code, out byte[]? module, out byte[]? image)
-    {
-        code = null!;
-        module = null;
-        image = null;
-        switch (exec.Kind)
-        {
-            case ActionKinds.Wasm:
-                if (exec.Module.IsEmpty)
-                {
-                    errors.Add("The module is empty; 'exec.code' must hold a WebAssembly module.");
-                }
-                else if (exec.Module.Length > ActionExec.MaxModuleBytes)
-                {
-                    errors.Add($"The module is {exec.Module.Length} bytes; the limit is {ActionExec.MaxModuleBytes} bytes.");
-                }
-
-                module = exec.Module.ToArray();
-                ActionImage? stored = null;
-                if (exec.Image is { } upload)
-                {
-                    stored = PrepareImage(upload, errors, out image);
-                }
-
-                code = new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], stored);
-                return null;
-
-            case ActionKinds.Sequence:
-                if (exec.Components.Count is 0 or > ActionExec.MaxSequenceComponents)
-                {
-                    errors.Add($"A sequence has 1 to {ActionExec.MaxSequenceComponents} components; this one has {exec.Components.Count}.");
-                }
-
-                var components = new List<ActionName>();
-                foreach (var text in exec.Components)
-                {
-                    if (!ActionName.TryParse(text, out var component))
-                    {
-                        errors.Add($"The component '{text}' is not a fully qualified action name (/namespace/name).");
-                    }
-                    else
-                    {
-                        components.Add(component);
-                    }
-                }
-
-                code = new ActionCode(ActionKinds.Sequence, null, 0, components);
-                if (errors.Count > 0)
-                {
-                    return null;
-                }
-
-                foreach (var component in components)
-                {
-                    if (component == name)
-                    {
-                        return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
-                    }
-
-                    var target = Read(connection, component);
-                    if (target is null)
-                    {
-                        return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
-                    }
-
-                    if (Reaches(connection, target, name, []))
-                    {
-                        return PutActionResult.Fail(PutActionStatus.Cycle,
-                            $"The sequence {name} would contain itself through {component}; sequences may not form cycles.");
-                    }
-                }
-
-                return null;
-
-            default:
-                code = new ActionCode(exec.Kind, null, 0, []);
-                errors.Add($"The kind '{exec.Kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
-                return null;
-        }
-    }
-
-    private static ActionImage? PrepareImage(ActionImageUpload upload, List<string> errors, out byte[]? image)
-    {
-        image = null;
-        if (upload.Bytes.IsEmpty)
-        {
-            errors.Add("The image is empty; 'exec.image' must hold a file-system image made by 'carapace pack'.");
-            return null;
-        }
-
-        if (upload.Bytes.Length > ActionExec.MaxImageBytes)
-        {
-            errors.Add($"The image is {upload.Bytes.Length} bytes; the limit is {ActionExec.MaxImageBytes} bytes.");
-            return null;
-        }
-
-        if (!IsLowerHex(upload.Id, 32) || !IsLowerHex(upload.Root, 64))
-        {
-            errors.Add("The image id must be 32 and its root 64 lower-case hex digits.");
-            return null;
-        }
-
-        image = upload.Bytes.ToArray();
-        return new ActionImage(Convert.ToHexStringLower(SHA256.HashData(image)), image.Length, upload.Id, upload.Root);
-    }
-
-    private static bool IsLowerHex(string text, int length) =>
-        text.Length == length && text.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
-
-    private static bool Reaches(SqliteConnection connection, ActionRecord from, ActionName target, HashSet<ActionName> seen)
-    {
-        if (!from.Exec.IsSequence || !seen.Add(from.Name))
-        {
-            return false;
-        }
-
-        foreach (var component in from.Exec.Components)
-        {
-            if (component == target)
-            {
-                return true;
-            }
-
-            if (Read(connection, component) is { } next && Reaches(connection, next, target, seen))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     private static string NextVersion(string version)
     {

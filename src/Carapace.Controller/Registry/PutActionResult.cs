@@ -23,6 +23,12 @@ public enum PutActionStatus
 
     /// <summary>The sequence would contain itself, directly or through other sequences (400).</summary>
     Cycle,
+
+    /// <summary>
+    /// The sequence would run more than <see cref="ActionExec.MaxSequenceSteps"/> actions with its nested sequences
+    /// flattened, or nest more than <see cref="ActionExec.MaxSequenceDepth"/> deep (400, as OpenWhisk's "Too many actions in the sequence").
+    /// </summary>
+    SequenceTooLong,
 }
 
 /// <summary>The outcome of <see cref="ActionRegistry.Put"/>: the stored action, or why nothing was stored.</summary>

@@ -14,11 +14,17 @@ public enum SequenceResolutionStatus
 
     /// <summary>The components form a cycle.</summary>
     Cycle,
+
+    /// <summary>
+    /// The sequence expands to more than <see cref="ActionExec.MaxSequenceSteps"/> actions, or nests sequences more than
+    /// <see cref="ActionExec.MaxSequenceDepth"/> deep (OpenWhisk: "Too many actions in the sequence").
+    /// </summary>
+    TooLong,
 }
 
 /// <summary>
 /// The outcome of <see cref="ActionRegistry.Resolve"/>: the <c>wasm:wasi</c> actions to run, in order, with nested
-/// sequences flattened; a module action resolves to itself.
+/// sequences flattened (at most <see cref="ActionExec.MaxSequenceSteps"/>); a module action resolves to itself.
 /// </summary>
 public sealed record SequenceResolution
 {

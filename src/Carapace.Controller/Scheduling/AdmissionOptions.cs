@@ -9,6 +9,13 @@ public sealed class AdmissionOptions
     /// <summary>Invocations of all namespaces that may wait for a slot; one more is rejected (429).</summary>
     public int MaxQueueLength { get; init; } = 1000;
 
+    /// <summary>
+    /// The sealed inputs the waiting invocations may hold in memory together, in bytes (default 256 MiB); an invocation
+    /// that would take the total past it is rejected (429). A waiting invocation keeps its input in memory until it
+    /// runs, so this, not the number of waiters times the largest body, bounds what the queue holds.
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 256L * 1024 * 1024;
+
     /// <summary>Every invalid setting, each as a sentence; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -21,6 +28,11 @@ public sealed class AdmissionOptions
         if (MaxQueueLength < 0)
         {
             errors.Add($"MaxQueueLength is {MaxQueueLength}; it must be 0 or more.");
+        }
+
+        if (MaxQueuedBytes < 0)
+        {
+            errors.Add($"MaxQueuedBytes is {MaxQueuedBytes}; it must be 0 or more.");
         }
 
         return errors;

@@ -3,7 +3,8 @@ namespace Carapace.Controller.Scheduling;
 /// <summary>
 /// The admission gate in front of the workers: at most <see cref="AdmissionOptions.PerNamespaceConcurrency"/>
 /// invocations per namespace run at once; others wait first-in first-out, at most
-/// <see cref="AdmissionOptions.MaxQueueLength"/> across namespaces; beyond that a request is refused at once with
+/// <see cref="AdmissionOptions.MaxQueueLength"/> across namespaces, holding at most
+/// <see cref="AdmissionOptions.MaxQueuedBytes"/> of input together; beyond that a request is refused at once with
 /// <see cref="QueueFullException"/>. Waiting is a task, never a spin; a cancelled waiter leaves the queue.
 /// </summary>
 public sealed class AdmissionQueue
@@ -12,7 +13,9 @@ public sealed class AdmissionQueue
     private readonly Dictionary<string, NamespaceState> _namespaces = new(StringComparer.Ordinal);
     private readonly int _perNamespace;
     private readonly int _maxQueue;
+    private readonly long _maxQueuedBytes;
     private int _queued;
+    private long _queuedBytes;
 
     /// <summary>Creates a gate with the given bounds.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message lists every problem.</exception>
@@ -27,6 +30,7 @@ public sealed class AdmissionQueue
 
         _perNamespace = options.PerNamespaceConcurrency;
         _maxQueue = options.MaxQueueLength;
+        _maxQueuedBytes = options.MaxQueuedBytes;
     }
 
     /// <summary>How many invocations wait across namespaces.</summary>
@@ -50,16 +54,39 @@ public sealed class AdmissionQueue
         }
     }
 
+    /// <summary>The bytes of input the waiting invocations hold, across namespaces.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queuedBytes;
+            }
+        }
+    }
+
     /// <summary>
     /// Waits for a slot of <paramref name="namespace"/>; completes at once when one is free.
     /// </summary>
     /// <exception cref="QueueFullException">No slot is free and the queue is full.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
-    public ValueTask<AdmissionLease> EnterAsync(string @namespace, CancellationToken cancellationToken = default)
+    public ValueTask<AdmissionLease> EnterAsync(string @namespace, CancellationToken cancellationToken = default) =>
+        EnterAsync(@namespace, 0, cancellationToken);
+
+    /// <summary>
+    /// Waits for a slot of <paramref name="namespace"/> for an invocation whose input holds <paramref name="bytes"/>
+    /// bytes; completes at once when a slot is free. A full queue refuses at once (synchronously), so a caller knows
+    /// before it records anything whether the invocation has a place.
+    /// </summary>
+    /// <exception cref="QueueFullException">No slot is free and the queue is full, or would hold more than its bytes.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while waiting.</exception>
+    public ValueTask<AdmissionLease> EnterAsync(string @namespace, long bytes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(@namespace);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         cancellationToken.ThrowIfCancellationRequested();
-        LinkedListNode<TaskCompletionSource<AdmissionLease>> node;
+        LinkedListNode<Waiter> node;
         lock (_gate)
         {
             if (!_namespaces.TryGetValue(@namespace, out var state))
@@ -79,8 +106,14 @@ public sealed class AdmissionQueue
                 throw new QueueFullException(@namespace, state.Running, _queued);
             }
 
-            node = state.Waiters.AddLast(new TaskCompletionSource<AdmissionLease>(TaskCreationOptions.RunContinuationsAsynchronously));
+            if (bytes > _maxQueuedBytes - _queuedBytes)
+            {
+                throw QueueFullException.OverBytes(@namespace, state.Running, _queued, _queuedBytes, bytes, _maxQueuedBytes);
+            }
+
+            node = state.Waiters.AddLast(new Waiter(new TaskCompletionSource<AdmissionLease>(TaskCreationOptions.RunContinuationsAsynchronously), bytes));
             _queued++;
+            _queuedBytes += bytes;
         }
 
         return WaitAsync(@namespace, node, cancellationToken);
@@ -96,7 +129,8 @@ public sealed class AdmissionQueue
                 // The slot passes straight to the oldest waiter: Running stays the same.
                 state.Waiters.RemoveFirst();
                 _queued--;
-                next.Value.SetResult(new AdmissionLease(this, @namespace));
+                _queuedBytes -= next.Value.Bytes;
+                next.Value.Admitted.SetResult(new AdmissionLease(this, @namespace));
                 return;
             }
 
@@ -108,7 +142,7 @@ public sealed class AdmissionQueue
         }
     }
 
-    private async ValueTask<AdmissionLease> WaitAsync(string @namespace, LinkedListNode<TaskCompletionSource<AdmissionLease>> node,
+    private async ValueTask<AdmissionLease> WaitAsync(string @namespace, LinkedListNode<Waiter> node,
         CancellationToken cancellationToken)
     {
         await using var registration = cancellationToken.Register(() =>
@@ -123,17 +157,20 @@ public sealed class AdmissionQueue
 
                 node.List.Remove(node);
                 _queued--;
+                _queuedBytes -= node.Value.Bytes;
             }
 
-            node.Value.TrySetCanceled(cancellationToken);
+            node.Value.Admitted.TrySetCanceled(cancellationToken);
         }).ConfigureAwait(false);
-        return await node.Value.Task.ConfigureAwait(false);
+        return await node.Value.Admitted.Task.ConfigureAwait(false);
     }
 
     private sealed class NamespaceState
     {
         public int Running { get; set; }
 
-        public LinkedList<TaskCompletionSource<AdmissionLease>> Waiters { get; } = new();
+        public LinkedList<Waiter> Waiters { get; } = new();
     }
+
+    private sealed record Waiter(TaskCompletionSource<AdmissionLease> Admitted, long Bytes);
 }

@@ -1,6 +1,5 @@
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
-using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;
 
@@ -47,7 +46,7 @@ internal sealed class FunctionKeys : IDisposable
         var inbound = Find(input.ChainId, input.Step, input.NextStep);
         if (inbound is null || inbound.Id != input.KeyId)
         {
-            problem = $"{KeyUnavailable.InputEdge} {input.ChainId} {input.Step}->{input.NextStep} (key {input.KeyId})";
+            problem = $"this function holds no key for edge {input.ChainId} {input.Step}->{input.NextStep} (key {input.KeyId})";
             return false;
         }
 
@@ -56,7 +55,7 @@ internal sealed class FunctionKeys : IDisposable
         var log = Find(input.ChainId, step, 0);
         if (output is null || log is null)
         {
-            problem = $"{KeyUnavailable.FollowingEdge} {(output is null ? "output" : "log")} edge for step {step} of chain {input.ChainId}";
+            problem = $"the KMS released no {(output is null ? "output" : "log")} edge for step {step} of chain {input.ChainId}";
             return false;
         }
 

@@ -112,14 +112,14 @@ internal sealed class LoadedFunction : IDisposable
         {
             if (!_keys.TryResolve(sealedInput.Span, out edges, out var problem))
             {
-                return Rejected(invocationId, "input rejected: " + problem, sealedInput.Span, started);
+                return Rejected(invocationId, "input rejected: " + problem, InputRejectionReason.KeyUnavailable, sealedInput.Span, started);
             }
 
             request = EnvelopeOpener.Open(edges.Input, sealedInput.Span, _payload, new OpenOptions { MaxPayloadBytes = _manifest.MaxInputBytes, ReplayGuard = _replay });
         }
         catch (EnvelopeException e)
         {
-            return Rejected(invocationId, "input rejected: " + e.Message, sealedInput.Span, started);
+            return Rejected(invocationId, "input rejected: " + e.Message, ReasonOf(e.Kind), sealedInput.Span, started);
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
@@ -223,7 +223,7 @@ internal sealed class LoadedFunction : IDisposable
     /// The answer for an input refused before the function ran, with a receipt when the input's header names a
     /// chain position (its metadata is then only claimed, not authenticated; the receipt's status says it was refused).
     /// </summary>
-    private ResultMessage Rejected(long invocationId, string message, ReadOnlySpan<byte> sealedInput, DateTimeOffset started)
+    private ResultMessage Rejected(long invocationId, string message, string reason, ReadOnlySpan<byte> sealedInput, DateTimeOffset started)
     {
         byte[] receipt = [];
         if (_receipts is not null && TryReadMetadata(sealedInput) is { } claimed)
@@ -231,8 +231,21 @@ internal sealed class LoadedFunction : IDisposable
             receipt = _receipts.Issue(claimed, sealedInput, [], [], InvocationStatus.InputRejected, 0, started, default);
         }
 
-        return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, message, default, default, default, receipt);
+        return new ResultMessage(invocationId, InvocationStatus.InputRejected, 0, message, default, default, default, receipt, reason);
     }
+
+    /// <summary>
+    /// The typed reason of an input that did not open. Only a replay means the request id had been accepted here
+    /// before; for every other failure the replay guard holds no record of it (a record taken when chunk 0
+    /// authenticated is withdrawn when the envelope then fails to open).
+    /// </summary>
+    internal static string ReasonOf(EnvelopeErrorKind kind) => kind switch
+    {
+        EnvelopeErrorKind.Replay => InputRejectionReason.Replay,
+        EnvelopeErrorKind.TooLarge => InputRejectionReason.TooLarge,
+        EnvelopeErrorKind.WrongKey => InputRejectionReason.KeyUnavailable,
+        _ => InputRejectionReason.Inauthentic,
+    };
 
     private static EnvelopeMetadata? TryReadMetadata(ReadOnlySpan<byte> sealedInput)
     {

@@ -21,7 +21,7 @@ namespace Carapace.Gateway.Invocations;
 /// plaintext action takes and returns JSON, sealed and opened for the enclave by the <see cref="IPlaintextBridge"/>.
 /// </summary>
 internal sealed class InvokeEndpoints(
-    ActionRegistry registry, ActivationStore activations, InvocationService? invocations, IPlaintextBridge? plaintext,
+    ActivationStore activations, InvocationService? invocations, IPlaintextBridge? plaintext,
     long maxInvocationBytes, TimeSpan blockingWait, ILogger logger)
 {
     /// <summary>The media type of envelopes.</summary>
@@ -66,9 +66,19 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        if (registry.Get(name) is not { } action)
+        // Resolved once, here: the plan says how to take the body (envelope or JSON) and is what the controller runs.
+        InvocationPlan plan;
+        try
         {
-            await ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist).ConfigureAwait(false);
+            plan = invocations.Plan(name, context.RequestAborted);
+        }
+        catch (InvocationRejectedException e)
+        {
+            await WriteRejectionAsync(context, e).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
             return;
         }
 
@@ -79,47 +89,26 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        // A sequence is as confidential as its components.
-        var first = action;
-        if (action.Exec.IsSequence)
-        {
-            var resolution = registry.Resolve(action.Name);
-            if (resolution.Status != SequenceResolutionStatus.Resolved)
-            {
-                await ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, resolution.Error ?? "The sequence cannot be run.").ConfigureAwait(false);
-                return;
-            }
-
-            first = resolution.Steps[0];
-        }
-
-        var confidential = first.Confidential;
+        var confidential = plan.Confidential;
         var input = confidential ? await ConfidentialInputAsync(context, body).ConfigureAwait(false)
-            : await PlaintextInputAsync(context, action, first, body).ConfigureAwait(false);
+            : await PlaintextInputAsync(context, plan.Root, plan.First, body).ConfigureAwait(false);
         if (input is null)
         {
             return;
         }
 
+        var request = new InvocationRequest { Action = name, Subject = GatewayRequest.Of(context).Namespace!, SealedInput = input, Plan = plan };
         PendingInvocation pending;
         try
         {
-            pending = await invocations.StartAsync(new InvocationRequest
-            {
-                Action = name,
-                Subject = GatewayRequest.Of(context).Namespace!,
-                SealedInput = input,
-            }, context.RequestAborted).ConfigureAwait(false);
+            // A non-blocking invocation is answered as soon as it is recorded; the controller's queue waits for a slot.
+            pending = blocking
+                ? await invocations.StartAsync(request, context.RequestAborted).ConfigureAwait(false)
+                : invocations.Enqueue(request, context.RequestAborted);
         }
         catch (InvocationRejectedException e)
         {
-            var status = e.Reason switch
-            {
-                InvocationRejection.NotFound => StatusCodes.Status404NotFound,
-                InvocationRejection.NotRunnable => StatusCodes.Status502BadGateway,
-                _ => StatusCodes.Status400BadRequest,
-            };
-            await ApiError.WriteAsync(context, status, e.Message).ConfigureAwait(false);
+            await WriteRejectionAsync(context, e).ConfigureAwait(false);
             return;
         }
         catch (QueueFullException e)
@@ -152,6 +141,14 @@ internal sealed class InvokeEndpoints(
 
         await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
     }
+
+    private static Task WriteRejectionAsync(HttpContext context, InvocationRejectedException e) => e.Reason switch
+    {
+        // OpenWhisk's own sentence for a missing entity, as every other route answers it.
+        InvocationRejection.NotFound => ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist),
+        InvocationRejection.NotRunnable => ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, e.Message),
+        _ => ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, e.Message),
+    };
 
     private static async Task<byte[]?> ConfidentialInputAsync(HttpContext context, byte[] body)
     {

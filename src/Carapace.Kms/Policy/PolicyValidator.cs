@@ -5,13 +5,19 @@ namespace Carapace.Kms.Policy;
 /// <summary>
 /// Checks a well-formed policy for consistency and reports every problem at once: names, duplicates, approvals
 /// (1 ≤ k ≤ n), owner and client keys, measurement rules (kind, hex length, signer rules only for SGX), secrets granted
-/// but not declared, chain steps naming unknown functions.
+/// but not declared, chain steps naming unknown functions. A policy over one of the <see cref="PolicyLimits"/> is
+/// reported by its counts alone, before any per-entry work.
 /// </summary>
 internal static class PolicyValidator
 {
     public static List<string> Validate(KmsPolicy policy)
     {
-        var errors = new List<string>();
+        var errors = PolicyLimits.Check(policy);
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
         if (!PolicyNames.IsValid(policy.Namespace))
         {
             errors.Add($"$.namespace: '{policy.Namespace}' {PolicyNames.Rule}");

@@ -128,6 +128,8 @@ public sealed class ActionRegistryTests : IDisposable
     [InlineData(0, 200, true, 0, 200)]
     [InlineData(0, 201, false, 0, 0)]
     [InlineData(-1, 10, false, 0, 0)]
+    [InlineData(100_000, 10, true, 100_000, 10)]
+    [InlineData(100_001, 10, false, 0, 0)]
     public void Page_requests_follow_OpenWhisk_limits(int? skip, int? limit, bool valid, int expectedSkip, int expectedLimit)
     {
         Assert.Equal(valid, PageRequest.TryCreate(skip, limit, out var page, out var error));

@@ -71,6 +71,26 @@ public sealed class AdmissionQueueTests
     }
 
     [Fact]
+    public async Task Waiting_inputs_are_bounded_by_the_bytes_they_hold_and_a_refusal_names_the_bound()
+    {
+        var queue = new AdmissionQueue(new AdmissionOptions { PerNamespaceConcurrency = 1, MaxQueueLength = 100, MaxQueuedBytes = 1000 });
+        var running = await queue.EnterAsync("guest", bytes: 5_000);
+        var first = queue.EnterAsync("guest", bytes: 600).AsTask();
+
+        var refused = Assert.Throws<QueueFullException>(() => queue.EnterAsync("guest", bytes: 401));
+        var fits = queue.EnterAsync("guest", bytes: 400).AsTask();
+
+        Assert.Contains("1000 bytes", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("retry later", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(1000, queue.QueuedBytes);
+        running.Dispose();
+        (await first.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+        (await fits.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+        Assert.Equal(0, queue.QueuedBytes);
+        Assert.Equal(0, queue.RunningCount("guest"));
+    }
+
+    [Fact]
     public async Task Concurrency_never_exceeds_the_limit_under_load()
     {
         var queue = new AdmissionQueue(new AdmissionOptions { PerNamespaceConcurrency = 4, MaxQueueLength = 1000 });
@@ -93,10 +113,14 @@ public sealed class AdmissionQueueTests
     [Fact]
     public void Invalid_options_are_all_reported_at_once()
     {
-        var error = Assert.Throws<ArgumentException>(() => new AdmissionQueue(new AdmissionOptions { PerNamespaceConcurrency = 0, MaxQueueLength = -1 }));
+        var error = Assert.Throws<ArgumentException>(() => new AdmissionQueue(new AdmissionOptions
+        {
+            PerNamespaceConcurrency = 0, MaxQueueLength = -1, MaxQueuedBytes = -1,
+        }));
 
         Assert.Contains("PerNamespaceConcurrency", error.Message);
         Assert.Contains("MaxQueueLength", error.Message);
+        Assert.Contains("MaxQueuedBytes", error.Message);
     }
 
     private static void InterlockedMax(ref int target, int value)

@@ -1,0 +1,253 @@
+using System.Text;
+using System.Text.Json;
+using Carapace.Controller.Activations;
+using Carapace.Envelope;
+using Carapace.Envelope.Format;
+using Carapace.Protocol;
+using Carapace.Worker.Enclaves;
+
+namespace Carapace.Controller.Invocation;
+
+/// <summary>Running the steps of an admitted invocation, one after the other, and recording each.</summary>
+public sealed partial class InvocationService
+{
+    // firstClaimed: for a single action, whether its step was claimed along with its activation.
+    private async Task<InvocationResult> RunAsync(InvocationPlan plan, EnvelopeMetadata header, InvocationRequest request, ActivationRecord top,
+        bool? firstClaimed)
+    {
+        var requestId = header.RequestId;
+        var sequence = plan.IsSequence;
+        var receipts = new List<ReadOnlyMemory<byte>>(plan.Steps.Count);
+        var stepActivations = new List<ActivationId>(plan.Steps.Count);
+        var input = request.SealedInput;
+        ReadOnlyMemory<byte>? log = null;
+        var cold = false;
+        long initMicros = 0;
+        System.Text.Json.JsonElement? plainResult = null;
+        for (var i = 1; i <= plan.Steps.Count; i++)
+        {
+            var action = plan.Steps[i - 1];
+            var (activation, claimed) = sequence
+                ? Started(_activations.StartStep(new ActivationStart
+                {
+                    Action = action.Name,
+                    Version = action.Version,
+                    Subject = request.Subject,
+                    Kind = action.Exec.Kind,
+                    Limits = action.Limits,
+                    Confidential = action.Confidential,
+                    CausedBy = "sequence",
+                    RequestId = requestId,
+                    ChainId = plan.Chain,
+                    Step = i,
+                }, requestId, plan.Chain, i))
+                : (top.ActivationId, firstClaimed!.Value);
+            stepActivations.Add(activation);
+
+            if (!claimed)
+            {
+                var replay = $"request {requestId} already ran step {i} of chain '{plan.Chain}'; a step runs at most once per request id, so it was not run again";
+                return Finish(top, activation, sequence, ActivationStatus.ApplicationError, replay, stepActivations, receipts, cold, initMicros) with { Replayed = true };
+            }
+
+            Worker.Pools.InvocationOutcome outcome;
+            try
+            {
+                outcome = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                if (outcome.Result.Status == InvocationStatus.InputRejected && outcome.Result.Reason == InputRejectionReason.KeyUnavailable)
+                {
+                    // The enclave was attested under an older policy (e.g. before this chain existed): the function did
+                    // not run. Retire the action's enclaves and let one attested under the current policy take the same
+                    // input, once, under the same step claim.
+                    _pools.Retire(action.Name);
+                    var retried = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                    outcome = retried with
+                    {
+                        ColdStart = true,
+                        SpecializeMicroseconds = outcome.SpecializeMicroseconds + retried.SpecializeMicroseconds,
+                    };
+                }
+            }
+            catch (Exception e) when (e is EnclaveException or OperationCanceledException)
+            {
+                var reason = e switch
+                {
+                    EnclaveException { EnclaveLost: true } lost =>
+                        $"step {i} ({action.Name}) failed in the platform: the enclave running it was lost ({lost.Message}); it was not run again",
+                    EnclaveException refused => $"step {i} ({action.Name}) failed in the platform: {refused.Message}",
+                    _ => $"step {i} ({action.Name}) was interrupted by the platform shutting down",
+                };
+                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros);
+            }
+
+            var result = outcome.Result;
+            if (outcome.ColdStart)
+            {
+                cold = true;
+                initMicros += outcome.SpecializeMicroseconds;
+            }
+
+            if (ReceiptOf(result).Length > 0)
+            {
+                receipts.Add(ReceiptOf(result));
+            }
+
+            if (result.Log.Length > 0)
+            {
+                log = result.Log;
+            }
+
+            var (status, error) = StatusOf(result);
+            if (status == ActivationStatus.Success)
+            {
+                error = action.Confidential
+                    ? Misaddressed(result.Output.Span, plan.Chain, requestId, i)
+                    : Misaddressed(result.Output.Span, ChainIdOf(action.Name), requestId, 1);
+                if (error is not null)
+                {
+                    status = ActivationStatus.ApplicationError;
+                }
+            }
+
+            // An input the enclave refused without accepting it leaves the request id unused: the step's claim is
+            // withdrawn (the refusal stays recorded), so a genuine copy of a damaged or forged input can still run.
+            var unaccepted = result.Status == InvocationStatus.InputRejected && InputRejectionReason.LeavesRequestIdUnused(result.Reason);
+            if (unaccepted && i == 1)
+            {
+                error += "; the enclave did not accept this input, so its request id is not used up and the genuine request can still be sent";
+            }
+
+            var plain = action.Confidential ? null : _plaintext!.Open(action, result.Output, result.Log);
+            if (plain is not null && Encoding.UTF8.GetByteCount(plain.Result.GetRawText()) is var size && size > ActivationOutcome.MaxPlainResultBytes)
+            {
+                (status, error) = (ActivationStatus.DeveloperError,
+                    $"the action produced a result of {size} bytes; a result may have at most {ActivationOutcome.MaxPlainResultBytes} bytes");
+                plain = plain with { Result = JsonSerializer.SerializeToElement(new { }) };
+            }
+
+            plainResult = plain?.Result;
+            var stepOutcome = new ActivationOutcome
+            {
+                Status = status,
+                Error = error,
+                SealedOutput = plain is null && result.Output.Length > 0 ? result.Output : NoBytes,
+                KeepSealedOutput = !sequence || i == plan.Steps.Count,
+                PlainResult = plain?.Result,
+                SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : NoBytes,
+                Receipts = ReceiptOf(result).Length > 0 ? [ReceiptOf(result)] : [],
+                InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
+            };
+            if (unaccepted)
+            {
+                _activations.ReleaseStep(activation, stepOutcome, requestId, plan.Chain, i);
+            }
+            else
+            {
+                _activations.FinishStep(activation, stepOutcome, requestId, plan.Chain, i);
+            }
+
+            if (status != ActivationStatus.Success)
+            {
+                var stepError = sequence ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
+                return Finish(top, activation, sequence, status, stepError, stepActivations, receipts, cold, initMicros,
+                    result.Output.Length > 0 && !sequence ? result.Output : NoBytes, log) with { PlainResult = plainResult };
+            }
+
+            input = action.Confidential || i == plan.Steps.Count
+                ? result.Output
+                : _plaintext!.Forward(action, plan.Steps[i], requestId, result.Output);
+        }
+
+        if (sequence)
+        {
+            _activations.Complete(top.ActivationId, new ActivationOutcome
+            {
+                Status = ActivationStatus.Success,
+                SealedOutput = plainResult is null ? input : NoBytes,
+                PlainResult = plainResult,
+                Receipts = receipts,
+                InitTimeMs = cold ? initMicros / 1000 : null,
+            });
+        }
+
+        return new InvocationResult
+        {
+            ActivationId = top.ActivationId,
+            Status = ActivationStatus.Success,
+            SealedOutput = input,
+            SealedLog = log,
+            Receipts = receipts,
+            StepActivations = stepActivations,
+            ColdStart = cold,
+            InitTimeMs = cold ? initMicros / 1000 : null,
+            PlainResult = plainResult,
+        };
+    }
+
+    private InvocationResult Finish(ActivationRecord top, ActivationId step, bool sequence, ActivationStatus status, string? error,
+        List<ActivationId> stepActivations, List<ReadOnlyMemory<byte>> receipts, bool cold, long initMicros,
+        ReadOnlyMemory<byte>? output = null, ReadOnlyMemory<byte>? log = null)
+    {
+        var outcome = new ActivationOutcome { Status = status, Error = error, Receipts = receipts, InitTimeMs = cold ? initMicros / 1000 : null };
+        // The step's own activation is completed here only if nothing completed it yet (replay, lost enclave).
+        _activations.Complete(step, outcome);
+        if (sequence)
+        {
+            _activations.Complete(top.ActivationId, outcome);
+        }
+
+        return new InvocationResult
+        {
+            ActivationId = top.ActivationId,
+            Status = status,
+            Error = error,
+            SealedOutput = output,
+            SealedLog = log,
+            Receipts = receipts,
+            StepActivations = stepActivations,
+            ColdStart = cold,
+            InitTimeMs = cold ? initMicros / 1000 : null,
+        };
+    }
+
+    private static (ActivationId Id, bool Claimed) Started((ActivationRecord Record, bool Claimed) started) => (started.Record.ActivationId, started.Claimed);
+
+    /// <summary>Why step <paramref name="step"/>'s output cannot go on (null when it is addressed to step+1 of the same chain and request).</summary>
+    private static string? Misaddressed(ReadOnlySpan<byte> output, string chain, RequestId requestId, int step)
+    {
+        EnvelopeMetadata header;
+        try
+        {
+            header = EnvelopeHeader.Parse(output).Metadata;
+        }
+        catch (EnvelopeException e)
+        {
+            return $"the output of step {step} is not a valid envelope ({e.Message})";
+        }
+
+        if (header.ChainId != chain || header.RequestId != requestId || header.Step != step || header.NextStep != step + 1)
+        {
+            return $"the output of step {step} is addressed to chain '{header.ChainId}' edge {header.Step}->{header.NextStep} of request {header.RequestId}, "
+                + $"not to edge {step}->{step + 1} of chain '{chain}' request {requestId}";
+        }
+
+        return null;
+    }
+
+    /// <summary>OpenWhisk's status for an enclave result, and the platform's message for a failure.</summary>
+    internal static (ActivationStatus Status, string? Error) StatusOf(ResultMessage result) => result.Status switch
+    {
+        InvocationStatus.Completed when result.ExitCode == 0 => (ActivationStatus.Success, null),
+        InvocationStatus.Completed => (ActivationStatus.ApplicationError, $"the function exited with code {result.ExitCode}"),
+        InvocationStatus.InputRejected => (ActivationStatus.ApplicationError, result.Message),
+        InvocationStatus.IntegrityViolation => (ActivationStatus.WhiskInternalError, result.Message),
+        _ => (ActivationStatus.DeveloperError, result.Message),
+    };
+
+    // Null, typed: a bare null in a conditional with a ReadOnlyMemory<byte> would become an empty (non-null) memory.
+    private static readonly ReadOnlyMemory<byte>? NoBytes = null;
+
+    // The enclave's signed receipt of the step (empty for plaintext actions, whose enclaves are not KMS-attested).
+    private static ReadOnlyMemory<byte> ReceiptOf(ResultMessage result) => result.Receipt;
+}
