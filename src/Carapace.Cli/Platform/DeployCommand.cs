@@ -24,7 +24,28 @@ internal static class DeployCommand
             HelpName = "MiB",
             DefaultValueFactory = _ => 256,
         };
-        var timeout = new Option<int>("--timeout") { Description = "Time limit in milliseconds.", HelpName = "MS", DefaultValueFactory = _ => 60_000 };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Time limit of one invocation: a duration such as 5s, 500ms or 1m, or a bare number of milliseconds (as OpenWhisk's). Default: 60s.",
+            HelpName = "TIME",
+            DefaultValueFactory = _ => 60_000,
+            CustomParser = r =>
+            {
+                var token = r.Tokens.Single().Value;
+                if (long.TryParse(token, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms <= int.MaxValue)
+                {
+                    return (int)ms;
+                }
+
+                if (Duration.TryParse(token, out var d) && d.TotalMilliseconds is >= 1 and <= int.MaxValue)
+                {
+                    return (int)d.TotalMilliseconds;
+                }
+
+                r.AddError($"--timeout expects a duration such as 5s, 500ms or 1m, or a number of milliseconds, not '{token}'");
+                return 0;
+            },
+        };
         var secrets = new Option<string[]>("--secret")
         {
             Description = "Grant the function this KMS secret (declared in the policy if new; upload its value with 'carapace secret put'); may repeat.",
