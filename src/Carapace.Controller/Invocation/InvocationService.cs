@@ -233,6 +233,13 @@ public sealed class InvocationService : IAsyncDisposable
             {
                 return await RunAsync(plan, request, top, claimed).ConfigureAwait(false);
             }
+            catch (ActionNotRunnableException e)
+            {
+                // A later step's definition is broken (found while passing a plaintext result on): the deployer's error.
+                var message = $"the activation cannot run: {e.Message}";
+                _activations.Complete(top.ActivationId, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = message });
+                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.DeveloperError, Error = message };
+            }
             catch (Exception e)
             {
                 // A bug or a broken store must still leave a recorded outcome, never a pending record forever.
@@ -310,6 +317,13 @@ public sealed class InvocationService : IAsyncDisposable
                 };
                 _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
                 return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros);
+            }
+            catch (ActionNotRunnableException e)
+            {
+                // The deployer's error (a definition stored before it was checked), not the platform's: recorded, not thrown.
+                var reason = $"step {i} ({action.Name}) cannot run: {e.Message}";
+                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                return Finish(top, activation, sequence, ActivationStatus.DeveloperError, reason, stepActivations, receipts, cold, initMicros);
             }
 
             var result = outcome.Result;

@@ -58,12 +58,17 @@ public sealed class ActionRegistry : IDisposable
 
     private readonly ControllerDatabase _db;
     private readonly TimeProvider _time;
+    private readonly IActionValidator? _validator;
 
-    /// <summary>Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>.</summary>
-    public ActionRegistry(string path, TimeProvider? time = null)
+    /// <summary>
+    /// Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>; <paramref name="validator"/>
+    /// judges modules and the function an action makes (without one, only what the registry itself knows is checked).
+    /// </summary>
+    public ActionRegistry(string path, TimeProvider? time = null, IActionValidator? validator = null)
     {
         _db = new ControllerDatabase(path, Schema);
         _time = time ?? TimeProvider.System;
+        _validator = validator;
         AddMissingColumns();
     }
 
@@ -110,11 +115,40 @@ public sealed class ActionRegistry : IDisposable
     /// <summary>
     /// Creates an action, or replaces it when <paramref name="overwrite"/> is true (OpenWhisk's
     /// <c>?overwrite=true</c>): the version's patch number is bumped and properties left null keep their stored value.
-    /// Sequences must name existing actions and may not contain themselves.
+    /// Sequences must name existing actions and may not contain themselves. Every field is checked — names, kind,
+    /// module (by the <see cref="IActionValidator"/>, if any), image, limits, annotations and parameters — and so is
+    /// the action as it would be stored (new fields merged over the kept ones), so an update that keeps the stored
+    /// limits or annotations cannot make an action that does not run; nothing is stored unless all of it is valid.
     /// </summary>
     public PutActionResult Put(ActionName name, ActionDefinition definition, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(definition);
+
+        // What needs no stored state is checked before the write transaction: a module check reads the whole module.
+        var errors = new List<string>();
+        if (definition.Limits is { } newLimits)
+        {
+            errors.AddRange(newLimits.Validate());
+        }
+
+        if (definition.Annotations is { } newAnnotations)
+        {
+            errors.AddRange(KeyValueRules.Check("annotations", newAnnotations));
+        }
+
+        if (definition.Parameters is { } newParameters)
+        {
+            errors.AddRange(KeyValueRules.Check("parameters", newParameters));
+        }
+
+        ActionCode? newCode = null;
+        byte[]? module = null;
+        byte[]? image = null;
+        if (definition.Exec is { } exec)
+        {
+            newCode = CheckCode(exec, errors, out module, out image);
+        }
+
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction();
         if (!NamespaceExists(connection, name.Namespace))
@@ -129,27 +163,14 @@ public sealed class ActionRegistry : IDisposable
                 $"The action {name} already exists (version {existing.Version}); PUT with overwrite=true to update it.");
         }
 
-        if (definition.Exec is null && existing is null)
+        if (newCode is null && existing is null)
         {
             return PutActionResult.Fail(PutActionStatus.Invalid, $"The action {name} does not exist yet: 'exec' is required to create it.");
         }
 
-        var limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default;
-        var errors = new List<string>(limits.Validate());
-        ActionCode code;
-        byte[]? module = null;
-        byte[]? image = null;
-        if (definition.Exec is null)
+        if (errors.Count == 0 && newCode is { IsSequence: true } && CheckComponents(connection, name, newCode.Components) is { } failure)
         {
-            code = existing!.Exec;
-        }
-        else
-        {
-            var failure = PrepareCode(connection, name, definition.Exec, errors, out code, out module, out image);
-            if (failure is not null)
-            {
-                return failure;
-            }
+            return failure;
         }
 
         if (errors.Count > 0)
@@ -161,8 +182,8 @@ public sealed class ActionRegistry : IDisposable
         {
             Name = name,
             Version = existing is null ? "0.0.1" : NextVersion(existing.Version),
-            Exec = code,
-            Limits = limits,
+            Exec = newCode ?? existing!.Exec,
+            Limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default,
             Annotations = definition.Annotations ?? existing?.Annotations ?? [],
             Parameters = definition.Parameters ?? existing?.Parameters ?? [],
             Confidential = definition.Confidential ?? existing?.Confidential ?? true,
@@ -176,18 +197,28 @@ public sealed class ActionRegistry : IDisposable
                 "A plaintext action cannot mount a file-system image: the image's key is released by the KMS only to attested confidential functions.");
         }
 
+        if (_validator is not null)
+        {
+            var code = module ?? (record.Exec.ModuleSha256 is { } kept ? ReadBlob(connection, kept) ?? [] : []);
+            var problems = _validator.CheckAction(record, code);
+            if (problems.Count > 0)
+            {
+                return PutActionResult.Fail(PutActionStatus.Invalid, string.Join(" ", problems));
+            }
+        }
+
         if (module is not null)
         {
             ControllerDatabase.Execute(connection,
                 "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", code.ModuleSha256), ("$size", code.ModuleSize), ("$bytes", module));
+                ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize), ("$bytes", module));
         }
 
         if (image is not null)
         {
             ControllerDatabase.Execute(connection,
                 "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", code.Image!.Sha256), ("$size", code.Image.Size), ("$bytes", image));
+                ("$sha", record.Exec.Image!.Sha256), ("$size", record.Exec.Image.Size), ("$bytes", image));
         }
 
         Write(connection, record);
@@ -220,6 +251,11 @@ public sealed class ActionRegistry : IDisposable
     private byte[]? GetBlob(string sha256)
     {
         using var connection = _db.Open();
+        return ReadBlob(connection, sha256);
+    }
+
+    private static byte[]? ReadBlob(SqliteConnection connection, string sha256)
+    {
         using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
         return command.ExecuteScalar() as byte[];
     }
@@ -319,10 +355,9 @@ public sealed class ActionRegistry : IDisposable
         return null;
     }
 
-    private static PutActionResult? PrepareCode(SqliteConnection connection, ActionName name, ActionExec exec, List<string> errors,
-        out ActionCode code, out byte[]? module, out byte[]? image)
+    /// <summary>The code to store for <paramref name="exec"/>, checked as far as it can be without the stored actions; problems go to <paramref name="errors"/>.</summary>
+    private ActionCode CheckCode(ActionExec exec, List<string> errors, out byte[]? module, out byte[]? image)
     {
-        code = null!;
         module = null;
         image = null;
         switch (exec.Kind)
@@ -330,22 +365,20 @@ public sealed class ActionRegistry : IDisposable
             case ActionKinds.Wasm:
                 if (exec.Module.IsEmpty)
                 {
-                    errors.Add("The module is empty; 'exec.code' must hold a WebAssembly module.");
+                    errors.Add("'exec.code' is empty; it must hold a WebAssembly module.");
                 }
                 else if (exec.Module.Length > ActionExec.MaxModuleBytes)
                 {
-                    errors.Add($"The module is {exec.Module.Length} bytes; the limit is {ActionExec.MaxModuleBytes} bytes.");
+                    errors.Add($"'exec.code' is a module of {exec.Module.Length} bytes; the limit is {ActionExec.MaxModuleBytes} bytes.");
+                }
+                else if (_validator is not null)
+                {
+                    errors.AddRange(_validator.CheckModule(exec.Module.Span));
                 }
 
                 module = exec.Module.ToArray();
-                ActionImage? stored = null;
-                if (exec.Image is { } upload)
-                {
-                    stored = PrepareImage(upload, errors, out image);
-                }
-
-                code = new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], stored);
-                return null;
+                var stored = exec.Image is { } upload ? PrepareImage(upload, errors, out image) : null;
+                return new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], stored);
 
             case ActionKinds.Sequence:
                 if (exec.Components.Count is 0 or > ActionExec.MaxSequenceComponents)
@@ -354,7 +387,7 @@ public sealed class ActionRegistry : IDisposable
                 }
 
                 var components = new List<ActionName>();
-                foreach (var text in exec.Components)
+                foreach (var text in exec.Components.Take(ActionExec.MaxSequenceComponents + 1))
                 {
                     if (!ActionName.TryParse(text, out var component))
                     {
@@ -366,39 +399,38 @@ public sealed class ActionRegistry : IDisposable
                     }
                 }
 
-                code = new ActionCode(ActionKinds.Sequence, null, 0, components);
-                if (errors.Count > 0)
-                {
-                    return null;
-                }
-
-                foreach (var component in components)
-                {
-                    if (component == name)
-                    {
-                        return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
-                    }
-
-                    var target = Read(connection, component);
-                    if (target is null)
-                    {
-                        return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
-                    }
-
-                    if (Reaches(connection, target, name, []))
-                    {
-                        return PutActionResult.Fail(PutActionStatus.Cycle,
-                            $"The sequence {name} would contain itself through {component}; sequences may not form cycles.");
-                    }
-                }
-
-                return null;
+                return new ActionCode(ActionKinds.Sequence, null, 0, components);
 
             default:
-                code = new ActionCode(exec.Kind, null, 0, []);
                 errors.Add($"The kind '{exec.Kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
-                return null;
+                return new ActionCode(exec.Kind, null, 0, []);
         }
+    }
+
+    /// <summary>Null when every component exists and none leads back to <paramref name="name"/>; otherwise why not.</summary>
+    private static PutActionResult? CheckComponents(SqliteConnection connection, ActionName name, IReadOnlyList<ActionName> components)
+    {
+        foreach (var component in components)
+        {
+            if (component == name)
+            {
+                return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
+            }
+
+            var target = Read(connection, component);
+            if (target is null)
+            {
+                return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
+            }
+
+            if (Reaches(connection, target, name, []))
+            {
+                return PutActionResult.Fail(PutActionStatus.Cycle,
+                    $"The sequence {name} would contain itself through {component}; sequences may not form cycles.");
+            }
+        }
+
+        return null;
     }
 
     private static ActionImage? PrepareImage(ActionImageUpload upload, List<string> errors, out byte[]? image)
@@ -406,19 +438,19 @@ public sealed class ActionRegistry : IDisposable
         image = null;
         if (upload.Bytes.IsEmpty)
         {
-            errors.Add("The image is empty; 'exec.image' must hold a file-system image made by 'carapace pack'.");
+            errors.Add("'exec.image' is empty; it must hold a file-system image made by 'carapace pack'.");
             return null;
         }
 
         if (upload.Bytes.Length > ActionExec.MaxImageBytes)
         {
-            errors.Add($"The image is {upload.Bytes.Length} bytes; the limit is {ActionExec.MaxImageBytes} bytes.");
+            errors.Add($"'exec.image' is {upload.Bytes.Length} bytes; the limit is {ActionExec.MaxImageBytes} bytes.");
             return null;
         }
 
         if (!IsLowerHex(upload.Id, 32) || !IsLowerHex(upload.Root, 64))
         {
-            errors.Add("The image id must be 32 and its root 64 lower-case hex digits.");
+            errors.Add("'exec.image': the image id must be 32 and its root 64 lower-case hex digits.");
             return null;
         }
 
