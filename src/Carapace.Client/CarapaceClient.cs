@@ -10,6 +10,7 @@ using Carapace.Client.Gateway;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
 using Carapace.Enclave.Functions;
+using Carapace.Enclave.Functions.Modules;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Sealing;
@@ -172,7 +173,10 @@ public sealed class CarapaceClient : IAsyncDisposable
     /// the function is also granted secret <c>image-key.NAME</c>, and the image key is stored as that secret in the KMS
     /// (owner-signed, over the KMS's attested TLS; the gateway never sees it).
     /// </summary>
-    /// <exception cref="ArgumentException">The options are invalid; every problem is listed.</exception>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or <paramref name="module"/> is not a WASI preview 1 command module Carapace can run
+    /// (see <see cref="CommandModule"/>); every problem is listed, and nothing was uploaded.
+    /// </exception>
     /// <exception cref="GatewayException">The gateway refused the action.</exception>
     /// <exception cref="CarapaceClientException">No owner key, another owner's namespace, or the runtime files to measure with are missing.</exception>
     public async Task<DeployResult> DeployAsync(string name, ReadOnlyMemory<byte> module, DeployOptions? options = null,
@@ -184,6 +188,13 @@ public sealed class CarapaceClient : IAsyncDisposable
         if (problems.Count > 0)
         {
             throw new ArgumentException($"cannot deploy '{name}': " + string.Join("; ", problems), nameof(options));
+        }
+
+        // Checked here, before anything is uploaded, by the rules the gateway applies.
+        var validation = CommandModule.Validate(module.Span);
+        if (!validation.IsValid)
+        {
+            throw new ArgumentException(validation.Describe($"The module of '{name}'"), nameof(module));
         }
 
         ImageReference? image = null;

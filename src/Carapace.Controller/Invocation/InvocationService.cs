@@ -322,7 +322,7 @@ public sealed class InvocationService : IAsyncDisposable
             {
                 // The deployer's error (a definition stored before it was checked), not the platform's: recorded, not thrown.
                 var reason = $"step {i} ({action.Name}) cannot run: {e.Message}";
-                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                _activations.FinishStep(activation, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = reason }, requestId, plan.Chain, i);
                 return Finish(top, activation, sequence, ActivationStatus.DeveloperError, reason, stepActivations, receipts, cold, initMicros);
             }
 
