@@ -166,6 +166,7 @@ public sealed class GatewayHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            RequestHeadLimits.Apply(kestrel.Limits);
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, options.MinRequestBodyGracePeriod);
             kestrel.Listen(options.Address, options.Port, listen =>
             {

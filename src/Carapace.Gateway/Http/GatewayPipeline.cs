@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Carapace.Gateway.Http;
 
 /// <summary>
-/// The middleware every request passes: gives it a request id, authenticates the caller (401 otherwise), turns
+/// The middleware every request passes: gives it a request id, refuses a request line or headers over
+/// <see cref="RequestHeadLimits"/> (414, 431), authenticates the caller (401 otherwise), turns
 /// responses the framework left without a body (unknown route 404, wrong method 405) into OpenWhisk error JSON,
 /// answers a request the server refused while the application read it (a body too slow, too large or malformed:
 /// <see cref="BadHttpRequestException"/>) with the exception's status and OpenWhisk's error JSON, logged as one line,
@@ -19,6 +20,13 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
         var request = GatewayRequest.Begin(context);
         try
         {
+            if (RequestHeadLimits.Check(context) is { } tooLarge)
+            {
+                await ApiError.WriteAsync(context, tooLarge.Status, tooLarge.Message).ConfigureAwait(false);
+                Refused(context, request);
+                return;
+            }
+
             if (!BasicAuth.TryParse(context.Request.Headers.Authorization, out var uuid, out var key)
                 || !credentials.TryAuthenticate(uuid, key, out var @namespace))
             {
