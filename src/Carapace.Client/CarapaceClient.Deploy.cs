@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Enclave.Functions;
+using Carapace.Enclave.Functions.Modules;
 using Carapace.Kms.Policy;
 using static Carapace.Client.Deployment.DeployFailures;
 
@@ -38,7 +39,10 @@ public sealed partial class CarapaceClient
     /// left (<see cref="DeployException.State"/>) and how to finish. When another deploy of the same name stores its
     /// action after this one, this deploy leaves narrowing the policy to that one.
     /// </remarks>
-    /// <exception cref="ArgumentException">The options are invalid; every problem is listed. Nothing was changed.</exception>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or <paramref name="module"/> is not a WASI preview 1 command module Carapace can run
+    /// (see <see cref="CommandModule"/>); every problem is listed. Nothing was changed.
+    /// </exception>
     /// <exception cref="GatewayException">The gateway refused the action. Nothing was changed.</exception>
     /// <exception cref="CarapaceClientException">No owner key, another owner's namespace, or the runtime files to measure with are missing. Nothing was changed.</exception>
     /// <exception cref="DeployException">The deploy failed half-way and could not undo or finish it.</exception>
@@ -51,6 +55,13 @@ public sealed partial class CarapaceClient
         if (problems.Count > 0)
         {
             throw new ArgumentException($"cannot deploy '{name}': " + string.Join("; ", problems), nameof(options));
+        }
+
+        // Checked here, before anything is uploaded or the policy changed, by the rules the gateway applies.
+        var validation = CommandModule.Validate(module.Span);
+        if (!validation.IsValid)
+        {
+            throw new ArgumentException(validation.Describe($"The module of '{name}'"), nameof(module));
         }
 
         ImageReference? image = null;

@@ -79,7 +79,7 @@ public sealed class GatewayHost : IAsyncDisposable
         WebApplication? app = null;
         try
         {
-            registry = new ActionRegistry(database, options.TimeProvider);
+            registry = new ActionRegistry(database, options.TimeProvider, new ActionRules());
             activations = new ActivationStore(database, options.TimeProvider);
             app = Build(options, registry, activations, logger);
             try
@@ -159,12 +159,15 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Carapace.Gateway" });
         builder.Services.AddLogging();
-        builder.Services.AddSingleton(options.LoggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new GatewayLoggerFactory(options.LoggerFactory));
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            RequestHeadLimits.Apply(kestrel.Limits);
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, options.MinRequestBodyGracePeriod);
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
@@ -178,7 +181,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var pipeline = new GatewayPipeline(options.Credentials, logger);
+        var pipeline = new GatewayPipeline(options.Credentials, options, logger);
         app.Use(pipeline.InvokeAsync);
         app.UseRouting();
         app.MapGet("/api/v1/namespaces", context =>

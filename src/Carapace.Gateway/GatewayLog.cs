@@ -17,6 +17,7 @@ internal static partial class GatewayLog
     [LoggerMessage(3, LogLevel.Information, "{Method} {Path} refused with {Status} (request {RequestId})")]
     public static partial void Refused(ILogger logger, string method, string path, int status, string requestId);
 
+    /// <summary>A bug: the only message logged with an exception (user errors are logged as one line without one).</summary>
     [LoggerMessage(4, LogLevel.Error, "{Method} {Path} failed (request {RequestId})")]
     public static partial void Failed(ILogger logger, string method, string path, string requestId, Exception exception);
 
@@ -28,4 +29,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(7, LogLevel.Warning, "invocation in namespace {Namespace} refused: the admission queue is full")]
     public static partial void Throttled(ILogger logger, string @namespace);
+
+    [LoggerMessage(8, LogLevel.Information, "{Method} {Path} refused with {Status}: {Reason} (request {RequestId})")]
+    public static partial void BadRequest(ILogger logger, string method, string path, int status, string requestId, string reason);
+
+    [LoggerMessage(9, LogLevel.Information, "invocation of {Action} refused: {Reason} (request {RequestId})")]
+    public static partial void NotRunnable(ILogger logger, string action, string requestId, string reason);
 }

@@ -34,6 +34,22 @@ public sealed class GatewayOptions
     /// <summary>The largest invocation body (envelope or JSON parameters) accepted; larger ones get a 413. Default 16 MiB.</summary>
     public long MaxInvocationBytes { get; init; } = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// How long a client may take to send a request's headers (Kestrel's <c>RequestHeadersTimeout</c>); past it the
+    /// connection is answered 408 and closed. Default 30 s.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second, once <see cref="MinRequestBodyGracePeriod"/> has
+    /// passed (Kestrel's <c>MinRequestBodyDataRate</c>); a slower (or stalled) body is answered 408 with OpenWhisk's
+    /// error body. Default 240 bytes/s.
+    /// </summary>
+    public double MinRequestBodyBytesPerSecond { get; init; } = 240;
+
+    /// <summary>How long a request body may arrive slower than <see cref="MinRequestBodyBytesPerSecond"/> before it is refused; more than 1 s. Default 5 s.</summary>
+    public TimeSpan MinRequestBodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long a blocking invocation waits before it answers 202 with the activation id, as OpenWhisk (60 s).</summary>
     public TimeSpan BlockingWait { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -96,6 +112,21 @@ public sealed class GatewayOptions
         if (MaxInvocationBytes < 1024)
         {
             problems.Add($"MaxInvocationBytes {MaxInvocationBytes} is below 1024; an envelope needs room for its header.");
+        }
+
+        if (RequestHeadersTimeout <= TimeSpan.Zero)
+        {
+            problems.Add($"RequestHeadersTimeout {RequestHeadersTimeout} is not positive; Kestrel's default is 30 s.");
+        }
+
+        if (!(MinRequestBodyBytesPerSecond > 0) || double.IsInfinity(MinRequestBodyBytesPerSecond))
+        {
+            problems.Add($"MinRequestBodyBytesPerSecond {MinRequestBodyBytesPerSecond} is not a positive rate; Kestrel's default is 240.");
+        }
+
+        if (MinRequestBodyGracePeriod <= TimeSpan.FromSeconds(1))
+        {
+            problems.Add($"MinRequestBodyGracePeriod {MinRequestBodyGracePeriod} is not more than 1 s (Kestrel checks data rates once a second); the default is 5 s.");
         }
 
         if (BlockingWait <= TimeSpan.Zero)

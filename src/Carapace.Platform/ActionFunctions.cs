@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Carapace.Controller;
+using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
 using Carapace.Enclave.Functions;
 
@@ -12,12 +12,22 @@ public static class ActionFunctions
     /// The manifest of <paramref name="action"/> (<see cref="ActionManifest.For"/> over its name, limits,
     /// <c>carapace.env</c> annotation and image id and root).
     /// </summary>
-    /// <exception cref="ArgumentException">The annotation is not an object of strings, or the limits make no valid manifest.</exception>
+    /// <exception cref="ActionNotRunnableException">
+    /// The stored action makes no valid manifest (an environment or limits an older version stored unchecked); the
+    /// message names the field and says to update the action.
+    /// </exception>
     public static FunctionManifest ManifestOf(ActionRecord action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, EnvironmentOf(action.Annotations),
-            ImageOf(action.Exec.Image));
+        var environment = EnvironmentOf(action.Annotations);
+        try
+        {
+            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, ImageOf(action.Exec.Image));
+        }
+        catch (ArgumentException e)
+        {
+            throw NotRunnable(action, e.Message, e);
+        }
     }
 
     /// <summary>The image reference of a stored image (null for none).</summary>
@@ -39,33 +49,22 @@ public static class ActionFunctions
         }
     }
 
-    /// <summary>The <c>carapace.env</c> annotation as pairs (empty when absent).</summary>
-    /// <exception cref="ArgumentException">The annotation is not a JSON object of strings.</exception>
+    /// <summary>The <c>carapace.env</c> annotation as pairs, in ordinal name order (empty when absent).</summary>
+    /// <exception cref="ActionNotRunnableException">The annotation breaks the rules of <see cref="ActionEnvironment"/>.</exception>
     public static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(IReadOnlyList<KeyValue> annotations)
     {
         ArgumentNullException.ThrowIfNull(annotations);
-        var env = annotations.FirstOrDefault(a => a.Key == ActionManifest.EnvironmentAnnotation);
+        var env = annotations.FirstOrDefault(a => a.Key == ActionEnvironment.Annotation);
         if (env is null)
         {
             return [];
         }
 
-        if (env.Value.ValueKind != JsonValueKind.Object)
-        {
-            throw new ArgumentException($"the '{ActionManifest.EnvironmentAnnotation}' annotation must be a JSON object of strings");
-        }
-
-        var pairs = new List<KeyValuePair<string, string>>();
-        foreach (var property in env.Value.EnumerateObject())
-        {
-            if (property.Value.ValueKind != JsonValueKind.String)
-            {
-                throw new ArgumentException($"the '{ActionManifest.EnvironmentAnnotation}' value of '{property.Name}' must be a string");
-            }
-
-            pairs.Add(new(property.Name, property.Value.GetString()!));
-        }
-
-        return pairs;
+        var problems = new List<string>();
+        return ActionEnvironment.Parse(env.Value, problems)
+            ?? throw new ActionNotRunnableException(string.Join(" ", problems) + " Update the action with a valid 'carapace.env' (PUT it with overwrite=true).");
     }
+
+    private static ActionNotRunnableException NotRunnable(ActionRecord action, string problem, Exception inner) =>
+        new($"the stored definition of {action.Name} makes no valid function ({problem}); update the action (PUT it with overwrite=true).", inner);
 }

@@ -284,6 +284,32 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_that_is_not_a_module_is_refused_before_anything_is_uploaded()
+    {
+        var progress = new List<DeployStage>();
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => _client.DeployAsync("greet", "console.log('hi')\n"u8.ToArray(), null,
+            new InlineProgress(p => progress.Add(p.Stage))));
+
+        Assert.Contains("The module of 'greet' is not a WebAssembly module (it starts with \"console.log(\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains("wasm:wasi", e.Message, StringComparison.Ordinal);
+        Assert.Empty(progress);
+        var missing = await Assert.ThrowsAsync<Carapace.Client.Gateway.GatewayException>(() => _client.Gateway.GetActionAsync("greet", withCode: false));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_environment_the_enclave_could_not_use_is_refused_before_anything_is_uploaded()
+    {
+        var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => _client.DeployAsync("hello", module,
+            new DeployOptions { Env = new Dictionary<string, string> { ["MODE"] = "a\0b" } }));
+
+        Assert.Contains("the value of 'MODE' contains a NUL character", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Deleting_an_action_removes_its_function_and_chain_from_the_policy()
     {
         await DeployExampleAsync("hello");
@@ -346,5 +372,10 @@ public sealed class CarapaceClientTests : IAsyncLifetime
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
+    }
+
+    private sealed class InlineProgress(Action<DeployProgress> report) : IProgress<DeployProgress>
+    {
+        public void Report(DeployProgress value) => report(value);
     }
 }

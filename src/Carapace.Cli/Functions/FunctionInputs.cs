@@ -22,14 +22,11 @@ internal sealed class FunctionInputs
 
     public string? ImagePath(ParseResult parse) => parse.GetValue(_image);
 
-    /// <summary>Reads the module, the image header (no key needed) and builds the manifest.</summary>
+    /// <summary>Reads the module (refused unless it is a command module Carapace runs), the image header (no key needed) and builds the manifest.</summary>
     public (byte[] Module, FunctionManifest Manifest, ImageHeader? Image) Load(ParseResult parse)
     {
         var path = parse.GetRequiredValue(_module);
-        if (!File.Exists(path))
-        {
-            throw new CliFailure($"module {path} does not exist", ExitCodes.IoError);
-        }
+        var module = ModuleFile.Read(path);
 
         ImageHeader? header = null;
         if (ImagePath(parse) is { } imagePath)
@@ -51,6 +48,6 @@ internal sealed class FunctionInputs
         }
 
         var image = header is null ? null : new ImageReference(header.ImageId, header.Root);
-        return (File.ReadAllBytes(path), Manifest.Build(parse, path, image), header);
+        return (module, Manifest.Build(parse, path, image), header);
     }
 }

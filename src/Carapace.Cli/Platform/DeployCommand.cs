@@ -150,12 +150,7 @@ internal static class DeployCommand
             throw new CliFailure(string.Join("; ", problems), ExitCodes.Usage);
         }
 
-        if (!File.Exists(path))
-        {
-            throw new CliFailure($"module file {path} does not exist", ExitCodes.IoError);
-        }
-
-        var bytes = await File.ReadAllBytesAsync(path, cancel).ConfigureAwait(false);
+        var bytes = await ModuleFile.ReadAsync(path, cancel).ConfigureAwait(false);
         await using var client = connection.Connect(parse);
         DeployResult result;
         if (bytes.Length + (options.Image?.Length ?? 0) >= ProgressThreshold && !Console.IsErrorRedirected)

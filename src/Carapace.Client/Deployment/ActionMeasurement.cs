@@ -41,23 +41,17 @@ public static class ActionMeasurement
         }
     }
 
-    /// <summary>The <c>carapace.env</c> annotation of an action as pairs (empty when absent).</summary>
-    /// <exception cref="FormatException">The annotation is not a JSON object of strings.</exception>
+    /// <summary>The <c>carapace.env</c> annotation of an action as pairs, in ordinal name order (empty when absent).</summary>
+    /// <exception cref="FormatException">The annotation breaks the rules of <see cref="ActionEnvironment"/>.</exception>
     public static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(IReadOnlyDictionary<string, JsonElement> annotations)
     {
         ArgumentNullException.ThrowIfNull(annotations);
-        if (!annotations.TryGetValue(ActionManifest.EnvironmentAnnotation, out var env) || env.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        if (!annotations.TryGetValue(ActionEnvironment.Annotation, out var env) || env.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             return [];
         }
 
-        if (env.ValueKind != JsonValueKind.Object)
-        {
-            throw new FormatException($"the '{ActionManifest.EnvironmentAnnotation}' annotation is not a JSON object of strings");
-        }
-
-        return [.. env.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.String
-            ? new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)
-            : throw new FormatException($"the '{ActionManifest.EnvironmentAnnotation}' value of '{p.Name}' is not a string"))];
+        var problems = new List<string>();
+        return ActionEnvironment.Parse(env, problems) ?? throw new FormatException(string.Join(" ", problems));
     }
 }

@@ -1,3 +1,5 @@
+using Carapace.Enclave.Functions;
+
 namespace Carapace.Client.Deployment;
 
 /// <summary>How <see cref="CarapaceClient.DeployAsync"/> deploys an action. Checked by <see cref="Validate"/>.</summary>
@@ -53,13 +55,8 @@ public sealed class DeployOptions
             problems.Add($"the time limit {TimeoutMs} ms must be positive");
         }
 
-        foreach (var key in (Env ?? new Dictionary<string, string>()).Keys)
-        {
-            if (key.Length == 0 || key.Contains('='))
-            {
-                problems.Add($"environment variable name '{key}' must be non-empty and must not contain '='");
-            }
-        }
+        // The rules the gateway and the enclave enforce (names without '=' or NUL, values without NUL, bounded sizes).
+        problems.AddRange(ActionEnvironment.Check(Env ?? new Dictionary<string, string>(), "the environment").Select(p => p.TrimEnd('.')));
 
         if (!Confidential && Secrets?.Count > 0)
         {

@@ -80,6 +80,13 @@ public sealed partial class InvocationService
                 _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
                 return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros);
             }
+            catch (ActionNotRunnableException e)
+            {
+                // The deployer's error (a definition stored before it was checked), not the platform's: recorded, not thrown.
+                var reason = $"step {i} ({action.Name}) cannot run: {e.Message}";
+                _activations.FinishStep(activation, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = reason }, requestId, plan.Chain, i);
+                return Finish(top, activation, sequence, ActivationStatus.DeveloperError, reason, stepActivations, receipts, cold, initMicros);
+            }
 
             var result = outcome.Result;
             if (outcome.ColdStart)

@@ -265,6 +265,13 @@ public sealed partial class InvocationService : IAsyncDisposable
 
                 return await RunAsync(plan, header, request, top, claimed).ConfigureAwait(false);
             }
+            catch (ActionNotRunnableException e)
+            {
+                // A later step's definition is broken (found while passing a plaintext result on): the deployer's error.
+                var message = $"the activation cannot run: {e.Message}";
+                _activations.Complete(top.ActivationId, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = message });
+                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.DeveloperError, Error = message };
+            }
             catch (Exception e)
             {
                 // A bug or a broken store must still leave a recorded outcome, never a pending record forever.

@@ -37,12 +37,12 @@ public sealed record ActionLimits(int MemoryMiB, int TimeoutMs)
         var errors = new List<string>();
         if (MemoryMiB is < MinMemoryMiB or > MaxMemoryMiB)
         {
-            errors.Add($"The memory limit {MemoryMiB} MB is outside the allowed range [{MinMemoryMiB} MB, {MaxMemoryMiB} MB].");
+            errors.Add($"'limits.memory' {MemoryMiB} MB is outside the allowed range [{MinMemoryMiB} MB, {MaxMemoryMiB} MB].");
         }
 
         if (TimeoutMs is < MinTimeoutMs or > MaxTimeoutMs)
         {
-            errors.Add($"The timeout {TimeoutMs} ms is outside the allowed range [{MinTimeoutMs} ms, {MaxTimeoutMs} ms].");
+            errors.Add($"'limits.timeout' {TimeoutMs} ms is outside the allowed range [{MinTimeoutMs} ms, {MaxTimeoutMs} ms].");
         }
 
         return errors;

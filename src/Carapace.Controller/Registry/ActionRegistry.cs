@@ -57,12 +57,17 @@ public sealed partial class ActionRegistry : IDisposable
 
     private readonly ControllerDatabase _db;
     private readonly TimeProvider _time;
+    private readonly IActionValidator? _validator;
 
-    /// <summary>Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>.</summary>
-    public ActionRegistry(string path, TimeProvider? time = null)
+    /// <summary>
+    /// Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>; <paramref name="validator"/>
+    /// judges modules and the function an action makes (without one, only what the registry itself knows is checked).
+    /// </summary>
+    public ActionRegistry(string path, TimeProvider? time = null, IActionValidator? validator = null)
     {
         _db = new ControllerDatabase(path, Schema);
         _time = time ?? TimeProvider.System;
+        _validator = validator;
         AddMissingColumns();
     }
 
@@ -110,11 +115,40 @@ public sealed partial class ActionRegistry : IDisposable
     /// Creates an action, or replaces it when <paramref name="overwrite"/> is true (OpenWhisk's
     /// <c>?overwrite=true</c>): the version's patch number is bumped and properties left null keep their stored value.
     /// Sequences must name existing actions, may not contain themselves, and may run at most
-    /// <see cref="ActionExec.MaxSequenceSteps"/> actions with their nested sequences flattened.
+    /// <see cref="ActionExec.MaxSequenceSteps"/> actions with their nested sequences flattened. Every field is checked —
+    /// names, kind, module (by the <see cref="IActionValidator"/>, if any), image, limits, annotations and parameters —
+    /// and so is the action as it would be stored (new fields merged over the kept ones), so an update that keeps the
+    /// stored limits or annotations cannot make an action that does not run; nothing is stored unless all of it is valid.
     /// </summary>
     public PutActionResult Put(ActionName name, ActionDefinition definition, bool overwrite)
     {
         ArgumentNullException.ThrowIfNull(definition);
+
+        // What needs no stored state is checked before the write transaction: a module check reads the whole module.
+        var errors = new List<string>();
+        if (definition.Limits is { } newLimits)
+        {
+            errors.AddRange(newLimits.Validate());
+        }
+
+        if (definition.Annotations is { } newAnnotations)
+        {
+            errors.AddRange(KeyValueRules.Check("annotations", newAnnotations));
+        }
+
+        if (definition.Parameters is { } newParameters)
+        {
+            errors.AddRange(KeyValueRules.Check("parameters", newParameters));
+        }
+
+        ActionCode? newCode = null;
+        byte[]? module = null;
+        byte[]? image = null;
+        if (definition.Exec is { } exec)
+        {
+            newCode = CheckCode(exec, errors, out module, out image);
+        }
+
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction();
         if (!NamespaceExists(connection, name.Namespace))
@@ -129,27 +163,14 @@ public sealed partial class ActionRegistry : IDisposable
                 $"The action {name} already exists (version {existing.Version}); PUT with overwrite=true to update it.");
         }
 
-        if (definition.Exec is null && existing is null)
+        if (newCode is null && existing is null)
         {
             return PutActionResult.Fail(PutActionStatus.Invalid, $"The action {name} does not exist yet: 'exec' is required to create it.");
         }
 
-        var limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default;
-        var errors = new List<string>(limits.Validate());
-        ActionCode code;
-        byte[]? module = null;
-        byte[]? image = null;
-        if (definition.Exec is null)
+        if (errors.Count == 0 && newCode is { IsSequence: true } && CheckComponents(connection, name, newCode) is { } failure)
         {
-            code = existing!.Exec;
-        }
-        else
-        {
-            var failure = PrepareCode(connection, name, definition.Exec, errors, out code, out module, out image);
-            if (failure is not null)
-            {
-                return failure;
-            }
+            return failure;
         }
 
         if (errors.Count > 0)
@@ -161,8 +182,8 @@ public sealed partial class ActionRegistry : IDisposable
         {
             Name = name,
             Version = existing is null ? "0.0.1" : NextVersion(existing.Version),
-            Exec = code,
-            Limits = limits,
+            Exec = newCode ?? existing!.Exec,
+            Limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default,
             Annotations = definition.Annotations ?? existing?.Annotations ?? [],
             Parameters = definition.Parameters ?? existing?.Parameters ?? [],
             Confidential = definition.Confidential ?? existing?.Confidential ?? true,
@@ -176,18 +197,28 @@ public sealed partial class ActionRegistry : IDisposable
                 "A plaintext action cannot mount a file-system image: the image's key is released by the KMS only to attested confidential functions.");
         }
 
+        if (_validator is not null)
+        {
+            var code = module ?? (record.Exec.ModuleSha256 is { } kept ? ReadBlob(connection, kept) ?? [] : []);
+            var problems = _validator.CheckAction(record, code);
+            if (problems.Count > 0)
+            {
+                return PutActionResult.Fail(PutActionStatus.Invalid, string.Join(" ", problems));
+            }
+        }
+
         if (module is not null)
         {
             ControllerDatabase.Execute(connection,
                 "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", code.ModuleSha256), ("$size", code.ModuleSize), ("$bytes", module));
+                ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize), ("$bytes", module));
         }
 
         if (image is not null)
         {
             ControllerDatabase.Execute(connection,
                 "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", code.Image!.Sha256), ("$size", code.Image.Size), ("$bytes", image));
+                ("$sha", record.Exec.Image!.Sha256), ("$size", record.Exec.Image.Size), ("$bytes", image));
         }
 
         Write(connection, record);
@@ -220,6 +251,11 @@ public sealed partial class ActionRegistry : IDisposable
     private byte[]? GetBlob(string sha256)
     {
         using var connection = _db.Open();
+        return ReadBlob(connection, sha256);
+    }
+
+    private static byte[]? ReadBlob(SqliteConnection connection, string sha256)
+    {
         using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
         return command.ExecuteScalar() as byte[];
     }

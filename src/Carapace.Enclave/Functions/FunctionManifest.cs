@@ -16,6 +16,24 @@ public sealed record FunctionManifest
     /// <summary>Default wall-clock limit: 5 s.</summary>
     public const long DefaultTimeoutMilliseconds = 5_000;
 
+    /// <summary>Longest name (argv[0]), in UTF-8 bytes.</summary>
+    public const int MaxNameBytes = 256;
+
+    /// <summary>Most arguments after argv[0].</summary>
+    public const int MaxArguments = 1024;
+
+    /// <summary>Most environment variables.</summary>
+    public const int MaxEnvironmentVariables = 1024;
+
+    /// <summary>Longest environment variable name, in UTF-8 bytes.</summary>
+    public const int MaxEnvironmentNameBytes = 256;
+
+    /// <summary>Longest argument or environment value, in UTF-8 bytes.</summary>
+    public const int MaxTextBytes = 32 * 1024;
+
+    /// <summary>Most bytes of all arguments together, and of the whole environment (each string plus its NUL, <c>NAME=value</c> for variables).</summary>
+    public const int MaxEnvironmentBytes = 256 * 1024;
+
     /// <summary>Name of the function (argv[0]).</summary>
     public string Name { get; init; } = "function";
 
@@ -60,9 +78,13 @@ public sealed record FunctionManifest
     public void Validate()
     {
         var problems = new List<string>();
-        if (string.IsNullOrEmpty(Name) || Encoding.UTF8.GetByteCount(Name) > 256)
+        if (string.IsNullOrEmpty(Name) || Encoding.UTF8.GetByteCount(Name) > MaxNameBytes)
         {
-            problems.Add("the name must be 1..256 UTF-8 bytes");
+            problems.Add($"the name must be 1..{MaxNameBytes} UTF-8 bytes");
+        }
+        else if (TextProblem(Name) is { } nameProblem)
+        {
+            problems.Add("the name " + nameProblem);
         }
 
         if (MemoryBytes is < 64 * 1024 or > 4L << 30)
@@ -90,18 +112,31 @@ public sealed record FunctionManifest
             problems.Add("the clock resolution must be from 1 ns to 1 s");
         }
 
-        if (Arguments.Count > 1024 || Environment.Count > 1024)
+        if (Arguments.Count > MaxArguments)
         {
-            problems.Add("at most 1024 arguments and 1024 environment variables");
+            problems.Add($"at most {MaxArguments} arguments");
         }
-
-        foreach (var (k, _) in Environment)
+        else
         {
-            if (k.Length == 0 || k.Contains('=', StringComparison.Ordinal))
+            foreach (var (argument, i) in Arguments.Select((a, i) => (a, i)))
             {
-                problems.Add($"environment name '{k}' is empty or contains '='");
+                if (TextProblem(argument) is { } problem)
+                {
+                    problems.Add($"argument {i + 1} {problem}");
+                }
+                else if (Encoding.UTF8.GetByteCount(argument) > MaxTextBytes)
+                {
+                    problems.Add($"argument {i + 1} is longer than {MaxTextBytes} bytes");
+                }
+            }
+
+            if (Arguments.Sum(a => ByteCount(a) + 1L) > MaxEnvironmentBytes)
+            {
+                problems.Add($"the arguments are more than {MaxEnvironmentBytes} bytes in all");
             }
         }
+
+        problems.AddRange(ActionEnvironment.Check(Environment, "the environment").Select(p => p.TrimEnd('.')));
 
         if (Image is { } image && (image.Id.Length != 16 || image.Root.Length != 32))
         {
@@ -113,6 +148,35 @@ public sealed record FunctionManifest
             throw new ArgumentException("invalid function manifest: " + string.Join("; ", problems));
         }
     }
+
+    /// <summary>
+    /// Why <paramref name="text"/> cannot be a WASI string (an argument, a name or a value): "contains a NUL character"
+    /// (C strings end there) or "is not valid Unicode" (a lone surrogate has no UTF-8 form); null when it can.
+    /// </summary>
+    internal static string? TextProblem(string text)
+    {
+        if (text.Contains('\0', StringComparison.Ordinal))
+        {
+            return "contains a NUL character";
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return "is not valid Unicode";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The UTF-8 length of valid text (what WASI hands the guest).</summary>
+    internal static long ByteCount(string text) => Encoding.UTF8.GetByteCount(text);
 
     /// <summary>The canonical CBOR encoding (what the measurement hashes).</summary>
     public byte[] Encode()

@@ -1,3 +1,4 @@
+using Carapace.Enclave.Functions.Modules;
 using Wasmtime;
 
 namespace Carapace.Enclave.Runtime;
@@ -7,7 +8,9 @@ namespace Carapace.Enclave.Runtime;
 /// pooling instance allocator sized for one instance at a time — the first 4 MiB of a slot's linear memory stay
 /// resident and are reset with memset when the instance goes, the rest is decommitted (so the enclave's own
 /// explicit zeroing after each invocation touches resident pages instead of faulting fresh ones in) — and
-/// fuel metering only in the engine for functions that ask for a fuel budget. The description goes into the runtime
+/// fuel metering only in the engine for functions that ask for a fuel budget. The per-instance limits (memories, tables,
+/// table elements) are <see cref="CommandModule"/>'s, which deployed modules are validated against; they are Wasmtime's
+/// defaults, set here explicitly so the two cannot drift apart. The description goes into the runtime
 /// identity and the module-cache key, so a change of settings changes both.
 /// </summary>
 public static class EngineSettings
@@ -20,7 +23,7 @@ public static class EngineSettings
 
     /// <summary>A canonical description of the settings below.</summary>
     public const string Description =
-        "cranelift=speed;epoch-interruption;pooling(instances=4,memories=4,tables=4,max-memory=4GiB,keep-resident=4MiB,warm-slots=1);fuel=on-demand";
+        "cranelift=speed;epoch-interruption;pooling(instances=4,memories=4,tables=4,per-module(memories=1,tables=1,table-elements=20000),max-memory=4GiB,keep-resident=4MiB,warm-slots=1);fuel=on-demand";
 
     /// <summary>Creates an engine; <paramref name="fuel"/> turns fuel metering on.</summary>
     public static Engine CreateEngine(bool fuel)
@@ -29,6 +32,9 @@ public static class EngineSettings
             .WithMaxCoreInstances(4)
             .WithMaxMemories(4)
             .WithMaxTables(4)
+            .WithMaxMemoriesPerModule((uint)CommandModule.MaxMemories)
+            .WithMaxTablesPerModule((uint)CommandModule.MaxTables)
+            .WithMaxTableElements((nuint)CommandModule.MaxTableElements)
             .WithMaxMemorySize(unchecked((nuint)MaxMemoryBytes)) // 64-bit hosts only
             .WithLinearMemoryKeepResidentBytes(KeepResidentBytes)
             .WithMaxUnusedWarmSlots(1);

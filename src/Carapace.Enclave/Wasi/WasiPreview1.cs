@@ -1,3 +1,4 @@
+using Carapace.Enclave.Functions.Modules;
 using Wasmtime;
 
 namespace Carapace.Enclave.Wasi;
@@ -21,18 +22,11 @@ public static class WasiPreview1
     /// <summary>The import module name.</summary>
     public const string ModuleName = WasiAbi.Module;
 
-    /// <summary>The names of all functions <see cref="Define"/> defines (the whole of <c>wasi_snapshot_preview1</c>).</summary>
-    public static IReadOnlyList<string> FunctionNames { get; } =
-    [
-        "args_get", "args_sizes_get", "environ_get", "environ_sizes_get", "clock_res_get", "clock_time_get",
-        "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_get", "fd_fdstat_set_flags",
-        "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times", "fd_pread",
-        "fd_prestat_get", "fd_prestat_dir_name", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek",
-        "fd_sync", "fd_tell", "fd_write", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-        "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename", "path_symlink",
-        "path_unlink_file", "poll_oneoff", "proc_exit", "proc_raise", "sched_yield", "random_get", "sock_accept",
-        "sock_recv", "sock_send", "sock_shutdown",
-    ];
+    /// <summary>
+    /// The names of all functions <see cref="Define"/> defines (the whole of <c>wasi_snapshot_preview1</c>): exactly
+    /// <see cref="ProvidedImports.FunctionNames"/>, the list modules are validated against, with the signatures it gives.
+    /// </summary>
+    public static IReadOnlyList<string> FunctionNames => ProvidedImports.FunctionNames;
 
     /// <summary>Defines all <c>wasi_snapshot_preview1</c> functions on <paramref name="linker"/>.</summary>
     public static void Define(Linker linker)

@@ -81,7 +81,13 @@ internal static class ActionRequest
             return null;
         }
 
-        var kind = exec.TryGetProperty("kind", out var kindJson) && kindJson.ValueKind == JsonValueKind.String ? kindJson.GetString() : null;
+        string? kind = null;
+        if (exec.TryGetProperty("kind", out var kindJson) && !TryGetString(kindJson, out kind))
+        {
+            errors.Add("'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
+            return null;
+        }
+
         switch (kind)
         {
             case ActionKinds.Wasm:
@@ -110,24 +116,39 @@ internal static class ActionRequest
                 return ParseImage(image, errors) is { } upload ? ActionExec.Wasm(module, upload) : null;
 
             case ActionKinds.Sequence:
-                if (!exec.TryGetProperty("components", out var components) || components.ValueKind != JsonValueKind.Array
-                    || components.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String))
+                if (!exec.TryGetProperty("components", out var components) || components.ValueKind != JsonValueKind.Array)
                 {
                     errors.Add("'exec.components' must be an array of fully qualified action names (/namespace/name).");
                     return null;
                 }
 
-                // "/_/name" means the caller's namespace, as everywhere in the API.
-                return ActionExec.Sequence(components.EnumerateArray()
-                    .Select(c => c.GetString()!)
-                    .Select(c => c.StartsWith("/_/", StringComparison.Ordinal) ? "/" + caller + c[2..] : c));
+                var names = new List<string>();
+                foreach (var component in components.EnumerateArray().Take(ActionExec.MaxSequenceComponents + 1))
+                {
+                    if (!TryGetString(component, out var text))
+                    {
+                        errors.Add("'exec.components' must be an array of fully qualified action names (/namespace/name), as strings.");
+                        return null;
+                    }
+
+                    // "/_/name" means the caller's namespace, as everywhere in the API.
+                    names.Add(text.StartsWith("/_/", StringComparison.Ordinal) ? "/" + caller + text[2..] : text);
+                }
+
+                if (components.GetArrayLength() > ActionExec.MaxSequenceComponents)
+                {
+                    errors.Add($"'exec.components' has {components.GetArrayLength()} entries; a sequence has at most {ActionExec.MaxSequenceComponents}.");
+                    return null;
+                }
+
+                return ActionExec.Sequence(names);
 
             case null:
                 errors.Add("'exec.kind' is missing; use 'wasm:wasi' or 'sequence'.");
                 return null;
 
             default:
-                errors.Add($"The kind '{kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
+                errors.Add($"'exec.kind' {KeyValueRules.Quote(kind)} is not a kind this build supports; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
                 return null;
         }
     }
@@ -216,11 +237,37 @@ internal static class ActionRequest
         return fallback;
     }
 
+    /// <summary>The string in <paramref name="element"/>; false when it is not a string or does not decode (an escaped lone surrogate).</summary>
+    private static bool TryGetString(JsonElement element, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
+    {
+        text = null;
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        try
+        {
+            text = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private static List<KeyValue>? ParseKeyValues(JsonElement array, string field, List<string> errors)
     {
         if (array.ValueKind != JsonValueKind.Array)
         {
             errors.Add($"'{field}' must be an array of {{\"key\": ..., \"value\": ...}} objects.");
+            return null;
+        }
+
+        if (array.GetArrayLength() > KeyValueRules.MaxEntries)
+        {
+            errors.Add($"'{field}' has {array.GetArrayLength()} entries; at most {KeyValueRules.MaxEntries} are accepted.");
             return null;
         }
 
@@ -235,7 +282,13 @@ internal static class ActionRequest
                 return null;
             }
 
-            entries.Add(new KeyValue(key.GetString()!, value.Clone()));
+            if (!TryGetString(key, out var text))
+            {
+                errors.Add($"'{field}' has a key that is not valid Unicode.");
+                return null;
+            }
+
+            entries.Add(new KeyValue(text, value.Clone()));
         }
 
         return entries;

@@ -202,7 +202,17 @@ internal sealed class InvokeEndpoints(
             }
         }
 
-        return plaintext.Seal(first, RequestId.New(), JsonSerializer.SerializeToUtf8Bytes(parameters));
+        try
+        {
+            return plaintext.Seal(first, RequestId.New(), JsonSerializer.SerializeToUtf8Bytes(parameters));
+        }
+        catch (ActionNotRunnableException e)
+        {
+            // A definition an older version stored unchecked: the deployer's error, answered without a stack trace.
+            GatewayLog.NotRunnable(logger, first.Name.ToString(), GatewayRequest.Of(context).Id, e.Message);
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, $"The action {first.Name} cannot run: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
     }
 
     private async Task WriteResultAsync(HttpContext context, bool confidential, InvocationResult result, bool resultOnly)

@@ -14,8 +14,8 @@ namespace Carapace.Client.Tests.Gateway;
 
 public sealed class GatewayClientTests : IAsyncLifetime
 {
-    /// <summary>The smallest valid WebAssembly module (magic and version).</summary>
-    private static readonly byte[] s_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    /// <summary>The smallest WASI command module (a memory and an empty _start): what the gateway accepts as code.</summary>
+    private static readonly byte[] s_module = Wasmtime.Module.ConvertText("""(module (memory (export "memory") 1) (func (export "_start")))""");
 
     private PlatformFixture _platform = null!;
     private GatewayClient _client = null!;

@@ -78,10 +78,10 @@ public sealed class ActionRegistryTests : IDisposable
     }
 
     [Theory]
-    [InlineData(127, 60_000, "memory limit 127 MB")]
-    [InlineData(513, 60_000, "memory limit 513 MB")]
-    [InlineData(256, 99, "timeout 99 ms")]
-    [InlineData(256, 300_001, "timeout 300001 ms")]
+    [InlineData(127, 60_000, "'limits.memory' 127 MB")]
+    [InlineData(513, 60_000, "'limits.memory' 513 MB")]
+    [InlineData(256, 99, "'limits.timeout' 99 ms")]
+    [InlineData(256, 300_001, "'limits.timeout' 300001 ms")]
     public void Limits_outside_OpenWhisk_ranges_are_rejected(int memory, int timeout, string message)
     {
         var result = _registry.Put(N("hello"), new ActionDefinition { Exec = ActionExec.Wasm(s_module), Limits = new(memory, timeout) }, false);

@@ -178,11 +178,11 @@ public sealed class ActionApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"memory":64}}""", "memory limit 64")]
-    [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"timeout":10}}""", "timeout 10")]
+    [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"memory":64}}""", "'limits.memory' 64 MB")]
+    [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"timeout":10}}""", "'limits.timeout' 10 ms")]
     [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"memory":"big"}}""", "must be an integer")]
     [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"concurrency":4}}""", "concurrency")]
-    [InlineData("""{"exec":{"kind":"nodejs:20","code":"x"}}""", "not supported")]
+    [InlineData("""{"exec":{"kind":"nodejs:20","code":"x"}}""", "not a kind this build supports")]
     [InlineData("""{"exec":{"kind":"wasm:wasi","code":"***"}}""", "base64")]
     [InlineData("""{"exec":{"kind":"wasm:wasi","code":""}}""", "empty")]
     [InlineData("""{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"annotations":[{"key":"confidential","value":"no"}]}""", "true or false")]
@@ -202,8 +202,8 @@ public sealed class ActionApiTests : IAsyncLifetime
         using var response = await _client.PutAsync(Actions + "bad", new StringContent(
             """{"exec":{"kind":"wasm:wasi","code":"AGFzbQEAAAA="},"limits":{"memory":1,"timeout":1},"publish":"yes"}"""));
         var error = await GatewayFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest);
-        Assert.Contains("memory limit 1", error, StringComparison.Ordinal);
-        Assert.Contains("timeout 1", error, StringComparison.Ordinal);
+        Assert.Contains("'limits.memory' 1 MB", error, StringComparison.Ordinal);
+        Assert.Contains("'limits.timeout' 1 ms", error, StringComparison.Ordinal);
         Assert.Contains("'publish'", error, StringComparison.Ordinal);
     }
 

@@ -10,12 +10,12 @@ public sealed class RequestLimitTests
     {
         await using var gateway = await GatewayFixture.StartAsync(maxRequestBytes: 64 * 1024);
         var client = gateway.AliceClient();
-        using var response = await client.PutAsync("api/v1/namespaces/_/actions/big", Bodies.Wasm(new byte[100 * 1024]));
+        using var response = await client.PutAsync("api/v1/namespaces/_/actions/big", Bodies.Wasm(Bodies.ModuleOfSize(100 * 1024)));
         var error = await GatewayFixture.AssertErrorAsync(response, HttpStatusCode.RequestEntityTooLarge);
         Assert.Contains("65536", error, StringComparison.Ordinal);
         Assert.Null(gateway.Host.Registry.Get(Carapace.Controller.Registry.ActionName.Of("alice", "big")));
 
-        using var small = await client.PutAsync("api/v1/namespaces/_/actions/small", Bodies.Wasm(new byte[10 * 1024]));
+        using var small = await client.PutAsync("api/v1/namespaces/_/actions/small", Bodies.Wasm(Bodies.ModuleOfSize(10 * 1024)));
         Assert.Equal(HttpStatusCode.OK, small.StatusCode);
     }
 

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Gateway.Auth;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Gateway.Tests.Support;
@@ -39,7 +40,8 @@ internal sealed class GatewayFixture : IAsyncDisposable
     public NamespaceCredential Alice { get; }
     public NamespaceCredential Bob { get; }
 
-    public static async Task<GatewayFixture> StartAsync(long maxRequestBytes = GatewayOptions.DefaultMaxRequestBytes)
+    public static async Task<GatewayFixture> StartAsync(long maxRequestBytes = GatewayOptions.DefaultMaxRequestBytes,
+        TimeSpan? requestHeadersTimeout = null, TimeSpan? minRequestBodyGracePeriod = null, ILoggerFactory? loggers = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "carapace-gateway-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -53,6 +55,9 @@ internal sealed class GatewayFixture : IAsyncDisposable
             Credentials = credentials,
             MaxRequestBytes = maxRequestBytes,
             TimeProvider = time,
+            RequestHeadersTimeout = requestHeadersTimeout ?? TimeSpan.FromSeconds(30),
+            MinRequestBodyGracePeriod = minRequestBodyGracePeriod ?? TimeSpan.FromSeconds(5),
+            LoggerFactory = loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
         });
         return new GatewayFixture(directory, certificate, credentials, host, time);
     }
