@@ -28,4 +28,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(7, LogLevel.Warning, "invocation in namespace {Namespace} refused: the admission queue is full")]
     public static partial void Throttled(ILogger logger, string @namespace);
+
+    [LoggerMessage(20, LogLevel.Warning, "{Method} {Path} refused with 507: the platform's disk is full (request {RequestId})")]
+    public static partial void StorageFull(ILogger logger, string method, string path, string requestId);
+
+    [LoggerMessage(21, LogLevel.Warning, "activation {ActivationId} of {Action} failed: the KMS is unavailable; answered 503, retry after {RetryAfterSeconds} s")]
+    public static partial void KmsUnavailable(ILogger logger, string activationId, string action, int retryAfterSeconds);
 }

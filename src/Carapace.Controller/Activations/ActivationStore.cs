@@ -322,8 +322,9 @@ public sealed class ActivationStore : IDisposable
 
     /// <summary>
     /// Turns every step still claimed into a recorded failure (and its pending activation into a
-    /// <see cref="ActivationStatus.WhiskInternalError"/>); run at start-up, when no step of the previous process can
-    /// still be running. Returns how many steps it failed.
+    /// <see cref="ActivationStatus.WhiskInternalError"/>), and completes every other activation still pending (a
+    /// sequence's own record, one whose completion could not be written) the same way; run at start-up, when nothing of
+    /// the previous process can still be running. Returns how many steps it failed.
     /// </summary>
     public int FailAbandonedSteps(string reason)
     {
@@ -331,6 +332,21 @@ public sealed class ActivationStore : IDisposable
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction();
         var failed = FailSteps(connection, "1 = 1", reason);
+        var pending = new List<ActivationId>();
+        using (var select = ControllerDatabase.Command(connection, "SELECT activation_id FROM activations WHERE status IS NULL"))
+        using (var reader = select.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                pending.Add(ParseId(reader.GetString(0)));
+            }
+        }
+
+        foreach (var id in pending)
+        {
+            Complete(connection, id, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = reason });
+        }
+
         transaction.Commit();
         return failed;
     }

@@ -2,10 +2,12 @@ using System.Diagnostics;
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Scheduling;
+using Carapace.Controller.Storage;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;
+using Carapace.Worker.Pools;
 
 namespace Carapace.Controller.Invocation;
 
@@ -31,6 +33,7 @@ public sealed class InvocationService : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _runningLock = new();
     private readonly HashSet<Task> _running = [];
+    private readonly UnrecordedOutcomes _unrecorded;
 
     /// <summary>
     /// Creates the service over the controller's stores and the worker's pools (none of which it disposes);
@@ -49,7 +52,11 @@ public sealed class InvocationService : IAsyncDisposable
         _pools = pools;
         _plaintext = plaintext;
         _time = time ?? TimeProvider.System;
+        _unrecorded = new UnrecordedOutcomes(activations);
     }
+
+    /// <summary>Outcomes that could not be written (a full disk) and are waiting to be recorded.</summary>
+    public int UnrecordedCount => _unrecorded.Count;
 
     /// <summary>How many invocations are running now.</summary>
     public int RunningCount
@@ -76,6 +83,8 @@ public sealed class InvocationService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        // Outcomes a full disk kept from being written are recorded first, now that a write may succeed again.
+        _unrecorded.Flush();
         var plan = Prepare(request);
         var queued = _time.GetTimestamp();
         var lease = await _admission.EnterAsync(request.Action.Namespace, cancellationToken).ConfigureAwait(false);
@@ -236,9 +245,28 @@ public sealed class InvocationService : IAsyncDisposable
             catch (Exception e)
             {
                 // A bug or a broken store must still leave a recorded outcome, never a pending record forever.
-                var message = $"the controller failed while running the activation ({e.GetType().Name}: {e.Message})";
-                _activations.Complete(top.ActivationId, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = message });
-                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.WhiskInternalError, Error = message };
+                var full = StorageFull.IsCause(e);
+                var message = full
+                    ? "the platform's disk is full, so the outcome of this activation could not be recorded; whatever ran is lost"
+                    : $"the controller failed while running the activation ({e.GetType().Name}: {e.Message})";
+                var outcome = new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = message };
+                try
+                {
+                    _activations.Complete(top.ActivationId, outcome);
+                    foreach (var step in plan.Steps.Select((_, i) => i + 1))
+                    {
+                        _activations.RecordStepFailure(plan.Header.RequestId, plan.Chain, step, message);
+                    }
+                }
+                catch (Exception again) when (StorageFull.IsCause(again))
+                {
+                    // Not even the failure can be written: keep it until a write succeeds (the next invocation), or
+                    // the next start, which ends every pending activation.
+                    _unrecorded.Add(top.ActivationId, outcome, plan.Header.RequestId, plan.Chain, plan.Steps.Count);
+                    full = true;
+                }
+
+                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.WhiskInternalError, Error = message, StorageFull = full };
             }
         }
     }
@@ -298,6 +326,14 @@ public sealed class InvocationService : IAsyncDisposable
                         SpecializeMicroseconds = outcome.SpecializeMicroseconds + retried.SpecializeMicroseconds,
                     };
                 }
+            }
+            catch (KmsUnavailableException e)
+            {
+                // Nothing ran: no enclave could get its keys. The failure is recorded, and the caller told when to retry.
+                var reason = $"step {i} ({action.Name}) could not start: {e.Message}; nothing ran, retry in {Math.Ceiling(e.RetryAfter.TotalSeconds):0} s";
+                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros)
+                    with { RetryAfter = e.RetryAfter };
             }
             catch (Exception e) when (e is EnclaveException or OperationCanceledException)
             {

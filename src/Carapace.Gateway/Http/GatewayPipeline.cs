@@ -7,7 +7,7 @@ namespace Carapace.Gateway.Http;
 /// <summary>
 /// The middleware every request passes: gives it a request id, authenticates the caller (401 otherwise), turns
 /// responses the framework left without a body (unknown route 404, wrong method 405) into OpenWhisk error JSON, and
-/// turns unexpected exceptions into a 500 whose body names only the request id.
+/// turns a full disk into a 507 that says so, and unexpected exceptions into a 500 whose body names only the request id.
 /// </summary>
 internal sealed class GatewayPipeline(NamespaceCredentials credentials, ILogger logger)
 {
@@ -38,6 +38,13 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, ILogger 
             {
                 Refused(context, request);
             }
+        }
+        catch (Exception e) when (Controller.Storage.StorageFull.IsCause(e) && !context.Response.HasStarted)
+        {
+            // A full disk is the operator's to fix, not a bug: say so (507), without a stack trace in the log.
+            GatewayLog.StorageFull(logger, context.Request.Method, context.Request.Path, request.Id);
+            context.Response.Clear();
+            await ApiError.WriteAsync(context, StatusCodes.Status507InsufficientStorage, Controller.Storage.StorageFull.Message).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
