@@ -60,7 +60,8 @@ internal sealed class PlatformFixture : IAsyncDisposable
     public Platform.Kms.KmsHealth? KmsHealth => _options.KmsHealth;
 
     public static async Task<PlatformFixture> StartAsync(int stemCells = 1, Controller.Scheduling.AdmissionOptions? admission = null,
-        long maxInvocationBytes = 16L * 1024 * 1024, int maxEnclavesPerAction = 2, Platform.Kms.KmsSupervisionOptions? supervision = null)
+        long maxInvocationBytes = 16L * 1024 * 1024, int maxEnclavesPerAction = 2, Platform.Kms.KmsSupervisionOptions? supervision = null,
+        int maxInvocationsPerEnclave = 1_000)
     {
         var root = Path.Combine(Path.GetTempPath(), "carapace-platform-tests", Guid.NewGuid().ToString("N"));
         var sim = Path.Combine(root, "sim");
@@ -79,6 +80,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
             Admission = admission ?? new(),
             MaxInvocationBytes = maxInvocationBytes,
             MaxEnclavesPerAction = maxEnclavesPerAction,
+            MaxInvocationsPerEnclave = maxInvocationsPerEnclave,
         };
         var host = await PlatformHost.StartAsync(options);
         var guest = host.Gateway.CreateNamespace(Namespace);

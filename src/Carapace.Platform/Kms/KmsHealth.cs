@@ -76,6 +76,9 @@ public sealed class KmsHealth : IKmsLocator
         }
     }
 
+    /// <summary>True while the KMS is up.</summary>
+    public bool IsAvailable => State == KmsState.Up;
+
     /// <summary>Failed restart attempts since the KMS was last up.</summary>
     public int FailedAttempts
     {

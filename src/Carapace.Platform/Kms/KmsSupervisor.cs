@@ -228,14 +228,18 @@ public sealed class KmsSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Whether <paramref name="port"/> can be bound on the KMS's address now (a port in TIME_WAIT counts as free).</summary>
+    /// <summary>
+    /// Whether <paramref name="port"/> can be bound on the KMS's address now, the way the KMS's listener binds it (.NET's
+    /// defaults: a port left in TIME_WAIT by the dead KMS counts as free; one another process listens on does not).
+    /// </summary>
     private static bool IsFree(Uri url, int port)
     {
         var address = IPAddress.TryParse(url.Host.Trim('[', ']'), out var parsed) ? parsed : IPAddress.Loopback;
         try
         {
+            // No explicit ReuseAddress: on Linux .NET maps it to SO_REUSEPORT, which would share a port another
+            // process listens on with SO_REUSEPORT too — and the KMS's own bind would then still fail.
             using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(address, port));
             socket.Listen(1);
             return true;

@@ -8,8 +8,8 @@ namespace Carapace.Worker.Pools;
 /// <summary>
 /// The enclaves specialised for one function. An invocation takes an idle one (warm), or specialises a stem cell
 /// (cold) while fewer than <see cref="FunctionDefinition.MaxInstances"/> exist, or waits for one to come free. An
-/// enclave is recycled after <see cref="FunctionDefinition.MaxInvocationsPerEnclave"/> invocations and replaced
-/// after a crash; a crash fails only the invocation it was running, with an <see cref="EnclaveException"/>.
+/// enclave is recycled after <see cref="FunctionDefinition.MaxInvocationsPerEnclave"/> invocations (not while the KMS
+/// is down: its replacement could not get keys) and replaced after a crash; a crash fails only the invocation it was running, with an <see cref="EnclaveException"/>.
 /// </summary>
 public sealed class FunctionPool : IAsyncDisposable
 {
@@ -81,7 +81,8 @@ public sealed class FunctionPool : IAsyncDisposable
 
             var result = await enclave.InvokeAsync(sealedInput, cancellationToken).ConfigureAwait(false);
             var outcome = new InvocationOutcome(result, cold, specializeMicros, prewarmed, enclave.ProcessId);
-            if (enclave.Invocations < _definition.MaxInvocationsPerEnclave && !enclave.IsLost)
+            // Recycled after its quota — unless the KMS is down, when its replacement could not get keys anyway.
+            if (!enclave.IsLost && (enclave.Invocations < _definition.MaxInvocationsPerEnclave || _definition.Kms?.Locator is { IsAvailable: false }))
             {
                 lock (_lock)
                 {

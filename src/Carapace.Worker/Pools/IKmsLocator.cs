@@ -13,4 +13,10 @@ public interface IKmsLocator
 
     /// <summary>How long a caller should wait before retrying after an enclave found the KMS unavailable.</summary>
     TimeSpan RetryAfter { get; }
+
+    /// <summary>
+    /// False while the KMS is known to be down. An enclave due for recycling then keeps serving: its replacement could
+    /// not get its keys, so recycling it would only turn a working enclave into refusals.
+    /// </summary>
+    bool IsAvailable { get; }
 }

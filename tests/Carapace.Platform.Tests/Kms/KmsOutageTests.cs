@@ -81,6 +81,46 @@ public sealed class KmsOutageTests
         Assert.Equal(JsonValueKind.Null, back.GetProperty("retryAfter").ValueKind);
     }
 
+    [Fact]
+    public async Task An_enclave_due_for_recycling_keeps_serving_while_the_kms_is_down_and_is_recycled_once_it_is_back()
+    {
+        await using var platform = await PlatformFixture.StartAsync(maxEnclavesPerAction: 1, maxInvocationsPerEnclave: 2,
+            supervision: new Platform.Kms.KmsSupervisionOptions());
+        await platform.DeployAsync("hello", "hello");
+        using var keys = await platform.ChainKeysAsync("hello");
+        var client = platform.Client();
+        var health = platform.KmsHealth!;
+        using (var cold = await client.PostAsync("api/v1/namespaces/_/actions/hello?blocking=true&result=true", Sealed(keys, "first")))
+        {
+            Assert.Equal("true", cold.Headers.GetValues("Carapace-Cold").Single());
+        }
+
+        health.Lost("exited with code 1 (pid 7)");
+        var during = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var warm = await client.PostAsync("api/v1/namespaces/_/actions/hello?blocking=true&result=true", Sealed(keys, "during"));
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+            during.Add(warm.Headers.GetValues("Carapace-Cold").Single());
+        }
+
+        // Back up: the over-quota enclave serves the invocation it holds, is recycled after it, and a new one takes over.
+        health.Restarted(health.Advertisement);
+        using (var last = await client.PostAsync("api/v1/namespaces/_/actions/hello?blocking=true&result=true", Sealed(keys, "after")))
+        {
+            Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+            Assert.Equal("false", last.Headers.GetValues("Carapace-Cold").Single());
+        }
+
+        using (var replaced = await client.PostAsync("api/v1/namespaces/_/actions/hello?blocking=true&result=true", Sealed(keys, "after")))
+        {
+            Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
+            Assert.Equal("true", replaced.Headers.GetValues("Carapace-Cold").Single());
+        }
+
+        Assert.Equal(["false", "false", "false"], during);
+    }
+
     /// <summary>Checks a 503 answer (Retry-After, a message naming the KMS, the activation id) and the failure it recorded; returns the error body.</summary>
     private static async Task<JsonElement> AssertUnavailableAsync(HttpClient client, HttpResponseMessage response)
     {
