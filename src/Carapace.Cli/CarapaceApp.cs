@@ -27,6 +27,7 @@ internal static class CarapaceApp
         root.Add(Kms.PolicyCommands.Build());
         root.Add(Kms.SecretCommands.Build());
         root.Add(Platform.UpCommand.Build());
+        root.Add(Platform.StatusCommand.Build());
         root.Add(Platform.DeployCommand.Build());
         root.Add(Platform.ChainCommands.Build());
         root.Add(Platform.InvokeCommand.Build());

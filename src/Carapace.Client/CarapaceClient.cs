@@ -462,6 +462,18 @@ public sealed partial class CarapaceClient : IAsyncDisposable
                     status, error: error);
             case HttpStatusCode.Conflict:
                 return new InvocationException(InvocationFailure.Replayed, $"'{name}' refused request as a replay{said}", status, activationId, error: error);
+            case HttpStatusCode.ServiceUnavailable:
+                var retryAfter = int.TryParse(response.Header("Retry-After"), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+                return new InvocationException(InvocationFailure.Unavailable,
+                    $"the platform cannot run '{name}' right now{said}; retry{(retryAfter is { } wait ? $" in {wait.TotalSeconds:0} s" : " shortly")} "
+                    + "('carapace status' shows the platform's health)", status, activationId, error: error)
+                {
+                    RetryAfter = retryAfter,
+                };
+            case HttpStatusCode.InsufficientStorage:
+                return new InvocationException(InvocationFailure.StorageFull, $"the platform could not record the invocation of '{name}'{said}",
+                    status, activationId, error: error);
             case HttpStatusCode.BadGateway:
                 string? activationStatus = null;
                 if (activationId is not null)

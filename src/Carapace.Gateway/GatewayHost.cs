@@ -193,27 +193,13 @@ public sealed class GatewayHost : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Carapace's <c>/api/v1/carapace/info</c>: the caller's namespace, the platform version and the KMS advertisement.</summary>
-    private static JsonObject Info(GatewayOptions options, HttpContext context)
-    {
-        var info = new JsonObject
-        {
-            ["namespace"] = GatewayRequest.Of(context).Namespace,
-            ["version"] = typeof(GatewayHost).Assembly.GetName().Version?.ToString(),
-            ["invocations"] = options.Invocations is not null,
-        };
-        if (options.Kms is { } kms)
-        {
-            info["kms"] = new JsonObject
-            {
-                ["url"] = kms.Url.AbsoluteUri,
-                ["measurement"] = kms.Measurement,
-                ["quotingKey"] = Convert.ToBase64String(kms.QuotingKey.Span),
-            };
-        }
-
-        return info;
-    }
+    /// <summary>
+    /// Carapace's <c>/api/v1/carapace/info</c>: the caller's namespace, the platform version, the KMS advertisement and,
+    /// when the platform reports it, the health of the KMS and of the stem cells (see <see cref="PlatformInfo"/>).
+    /// </summary>
+    private static JsonObject Info(GatewayOptions options, HttpContext context) =>
+        PlatformInfo.Build(GatewayRequest.Of(context).Namespace, options.Invocations is not null, options.Kms, options.Health?.Invoke(),
+            options.TimeProvider);
 
     private static Uri EndpointOf(WebApplication app, IPAddress address)
     {

@@ -35,4 +35,10 @@ internal static partial class GatewayLog
 
     [LoggerMessage(9, LogLevel.Information, "invocation of {Action} refused: {Reason} (request {RequestId})")]
     public static partial void NotRunnable(ILogger logger, string action, string requestId, string reason);
+
+    [LoggerMessage(20, LogLevel.Warning, "{Method} {Path} refused with 507: the platform's disk is full (request {RequestId})")]
+    public static partial void StorageFull(ILogger logger, string method, string path, string requestId);
+
+    [LoggerMessage(21, LogLevel.Warning, "activation {ActivationId} of {Action} failed: the KMS is unavailable; answered 503, retry after {RetryAfterSeconds} s")]
+    public static partial void KmsUnavailable(ILogger logger, string activationId, string action, int retryAfterSeconds);
 }

@@ -65,6 +65,12 @@ public sealed class GatewayOptions
     /// <summary>What <c>GET /api/v1/carapace/info</c> tells clients about the KMS (where it is and what it attests); null: nothing.</summary>
     public KmsAdvertisement? Kms { get; init; }
 
+    /// <summary>
+    /// The platform's health as <c>GET /api/v1/carapace/info</c> reports it, asked on every request: the supervised
+    /// KMS (whose advertisement then replaces <see cref="Kms"/>, since a restarted KMS may have moved) and the stem cells.
+    /// </summary>
+    public Func<PlatformHealth>? Health { get; init; }
+
     /// <summary>The clock of action and activation records.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -132,6 +132,7 @@ public sealed class PlatformHost : IAsyncDisposable
                 Invocations = invocations,
                 Plaintext = plaintext,
                 Kms = options.Kms,
+                Health = () => new PlatformHealth(options.KmsHealth?.Report, new StemCellHealth(cells.Size, cells.ReadyCount, cells.StartFailures)),
                 LoggerFactory = options.LoggerFactory,
             }, cancellationToken).ConfigureAwait(false);
             PlatformLog.Started(logger, gateway.Endpoint, options.StemCells, abandoned, unfinished);
@@ -217,7 +218,10 @@ public sealed class PlatformHost : IAsyncDisposable
         {
             Module = module,
             ImagePath = imagePath,
-            Kms = new KmsFunction(options.Kms.Url, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode()),
+            Kms = new KmsFunction(options.Kms.Url, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode())
+            {
+                Locator = options.KmsHealth,
+            },
             MaxInstances = options.MaxEnclavesPerAction,
             MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
         };

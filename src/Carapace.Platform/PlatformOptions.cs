@@ -25,6 +25,14 @@ public sealed class PlatformOptions
     /// <summary>The KMS the enclaves of confidential actions attest to, as clients are told about it.</summary>
     public required KmsAdvertisement Kms { get; init; }
 
+    /// <summary>
+    /// The health of a supervised KMS (<c>carapace up</c> restarts its KMS child): when set, it replaces
+    /// <see cref="Kms"/> as the source of the KMS's address (a restarted KMS may have moved), every specialisation asks it
+    /// first (an outage then fails at once with a 503), and <c>/api/v1/carapace/info</c> reports it. Null: the KMS is
+    /// always <see cref="Kms"/>, assumed up.
+    /// </summary>
+    public Kms.KmsHealth? KmsHealth { get; init; }
+
     /// <summary>Prewarmed stem-cell enclaves kept ready (default 2).</summary>
     public int StemCells { get; init; } = 2;
 

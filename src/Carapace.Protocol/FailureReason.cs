@@ -14,4 +14,11 @@ public static class FailureReason
 
     /// <summary>The KMS refused to release keys for this enclave's evidence or measurement.</summary>
     public const string AttestationRejected = "attestation-rejected";
+
+    /// <summary>
+    /// The KMS could not serve the enclave's attestation for now: it could not be reached, did not answer in time, or
+    /// answered that it cannot work (e.g. its disk is full). Nothing about the enclave or its function is wrong; the
+    /// host may try again once the KMS is back.
+    /// </summary>
+    public const string KmsUnavailable = "kms-unavailable";
 }

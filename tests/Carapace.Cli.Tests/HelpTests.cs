@@ -14,6 +14,7 @@ public sealed class HelpTests : CliFixture
     [InlineData("run")]
     [InlineData("pack")]
     [InlineData("measure")]
+    [InlineData("status")]
     public async Task Every_command_has_help_with_examples(params string[] command)
     {
         var result = await Run(null, [.. command, "--help"]);

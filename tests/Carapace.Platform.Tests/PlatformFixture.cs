@@ -56,8 +56,12 @@ internal sealed class PlatformFixture : IAsyncDisposable
     public KmsClient KmsClient { get; }
     public OwnerKey Owner { get; } = OwnerKey.Generate();
 
+    /// <summary>The supervised KMS's health the platform consults, when started with <c>supervision</c>; null otherwise.</summary>
+    public Platform.Kms.KmsHealth? KmsHealth => _options.KmsHealth;
+
     public static async Task<PlatformFixture> StartAsync(int stemCells = 1, Controller.Scheduling.AdmissionOptions? admission = null,
-        long maxInvocationBytes = 16L * 1024 * 1024, int maxEnclavesPerAction = 2)
+        long maxInvocationBytes = 16L * 1024 * 1024, int maxEnclavesPerAction = 2, Platform.Kms.KmsSupervisionOptions? supervision = null,
+        int maxInvocationsPerEnclave = 1_000)
     {
         var root = Path.Combine(Path.GetTempPath(), "carapace-platform-tests", Guid.NewGuid().ToString("N"));
         var sim = Path.Combine(root, "sim");
@@ -65,15 +69,18 @@ internal sealed class PlatformFixture : IAsyncDisposable
         var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
         var quoting = SimulatedQuotingService.OpenOrCreate(sim);
         var certificate = SelfSigned();
+        var advertisement = new KmsAdvertisement(kms.Endpoint, Carapace.Kms.KmsIdentity.MeasurementHex, kms.QuotingKey);
         var options = new PlatformOptions
         {
             DataDirectory = root,
             Certificate = certificate,
-            Kms = new KmsAdvertisement(kms.Endpoint, Carapace.Kms.KmsIdentity.MeasurementHex, kms.QuotingKey),
+            Kms = advertisement,
+            KmsHealth = supervision is null ? null : new Platform.Kms.KmsHealth(advertisement, supervision),
             StemCells = stemCells,
             Admission = admission ?? new(),
             MaxInvocationBytes = maxInvocationBytes,
             MaxEnclavesPerAction = maxEnclavesPerAction,
+            MaxInvocationsPerEnclave = maxInvocationsPerEnclave,
         };
         var host = await PlatformHost.StartAsync(options);
         var guest = host.Gateway.CreateNamespace(Namespace);

@@ -6,40 +6,56 @@ using Carapace.Gateway.Tls;
 using Carapace.Kms.Client;
 using Carapace.Kms.Policy;
 using Carapace.Platform;
+using Carapace.Platform.Kms;
 using Microsoft.Extensions.Logging;
 
 namespace Carapace.Cli.Platform;
 
 /// <summary>
 /// The embedded platform as <c>carapace up</c> (and <c>carapace bench invoke</c> when it starts its own) runs it over a
-/// data directory: the TLS CA and a fresh server certificate, the KMS child process, the owner and client keys, the
-/// namespace's first policy, the <see cref="PlatformHost"/>, the namespace credential and <c>platform.json</c>.
+/// data directory: the TLS CA and a fresh server certificate, the KMS child process and its supervisor, the owner and
+/// client keys, the namespace's first policy, the <see cref="PlatformHost"/>, the namespace credential and
+/// <c>platform.json</c> (rewritten when a restarted KMS had to move to another port).
 /// </summary>
 internal sealed class EmbeddedPlatform : IAsyncDisposable
 {
     private readonly PlatformCertificateAuthority _authority;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2 _certificate;
+    private readonly string _directory;
+    private readonly Lock _profileLock = new();
+    private PlatformProfile _profile;
     private bool _stopped;
 
-    private EmbeddedPlatform(PlatformCertificateAuthority authority, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
-        KmsChildProcess kms, PlatformHost host, PlatformProfile profile)
+    private EmbeddedPlatform(string directory, PlatformCertificateAuthority authority, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
+        KmsSupervisor kms, PlatformHost host, PlatformProfile profile)
     {
+        _directory = directory;
         _authority = authority;
         _certificate = certificate;
         Kms = kms;
         Host = host;
-        Profile = profile;
+        _profile = profile;
     }
 
-    public KmsChildProcess Kms { get; }
+    /// <summary>The KMS child's supervisor (its <see cref="KmsSupervisor.Health"/> says where the KMS is now).</summary>
+    public KmsSupervisor Kms { get; }
 
     public PlatformHost Host { get; }
 
     /// <summary>What clients need (also saved as <c>platform.json</c>).</summary>
-    public PlatformProfile Profile { get; }
+    public PlatformProfile Profile
+    {
+        get
+        {
+            lock (_profileLock)
+            {
+                return _profile;
+            }
+        }
+    }
 
     public static async Task<EmbeddedPlatform> StartAsync(string directory, IPAddress address, int port, string ns, int stemCells,
-        ILoggerFactory loggers, Action<string> kmsDiagnostics, CancellationToken cancellationToken)
+        ILoggerFactory loggers, Action<string> kmsDiagnostics, CancellationToken cancellationToken, KmsSupervisionOptions? supervision = null)
     {
         Envelope.Keys.KeyFile.CreatePrivateDirectory(directory);
         PlatformCertificateAuthority authority;
@@ -54,10 +70,11 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
 
         System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
         KmsChildProcess? kms = null;
+        PlatformHost? host = null;
         try
         {
             certificate = authority.IssueServerCertificate(address.Equals(IPAddress.Any) || address.Equals(IPAddress.Loopback) ? [] : [address.ToString()]);
-            kms = await KmsChildProcess.StartAsync(directory, kmsDiagnostics, cancellationToken).ConfigureAwait(false);
+            kms = await KmsChildProcess.StartAsync(directory, 0, kmsDiagnostics, cancellationToken).ConfigureAwait(false);
             using (var owner = LoadOrCreateKey(Path.Combine(directory, "owner.key")))
             using (var client = LoadOrCreateKey(Path.Combine(directory, "client.key")))
             using (var kmsClient = new KmsClient(kms.Endpoint.Url, KmsServerTrust.Simulation(kms.Endpoint.QuotingKey)))
@@ -65,33 +82,34 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
                 await EnsurePolicyAsync(kmsClient, ns, owner, client, cancellationToken).ConfigureAwait(false);
             }
 
-            var host = await PlatformHost.StartAsync(new PlatformOptions
+            var health = new KmsHealth(kms.Advertisement, supervision);
+            host = await PlatformHost.StartAsync(new PlatformOptions
             {
                 DataDirectory = directory,
                 Address = address,
                 Port = port,
                 Certificate = certificate,
-                Kms = new KmsAdvertisement(kms.Endpoint.Url, kms.Endpoint.Measurement, kms.Endpoint.QuotingKey),
+                Kms = kms.Advertisement,
+                KmsHealth = health,
                 StemCells = stemCells,
                 LoggerFactory = loggers,
             }, cancellationToken).ConfigureAwait(false);
-            var profile = new PlatformProfile
-            {
-                Gateway = host.Endpoint,
-                CaFingerprint = authority.Fingerprint,
-                Namespace = ns,
-                Auth = ReuseOrCreateCredential(directory, host, ns),
-                Kms = new PlatformKms(kms.Endpoint.Url.AbsoluteUri, kms.Endpoint.Measurement, Convert.ToBase64String(kms.Endpoint.QuotingKey)),
-                OwnerKey = "owner.key",
-                OwnerId = "owner",
-                ClientKey = "client.key",
-                ClientId = "cli",
-            };
+            var profile = ProfileOf(host, authority, ns, ReuseOrCreateCredential(directory, host, ns), kms.Advertisement);
             profile.Save(directory);
-            return new EmbeddedPlatform(authority, certificate, kms, host, PlatformProfile.Load(directory));
+            var supervisor = new KmsSupervisor(kms, (kmsPort, cancel) => LaunchAsync(directory, kmsPort, kmsDiagnostics, cancel), health,
+                loggers.CreateLogger("Carapace.Kms.Supervisor"));
+            var platform = new EmbeddedPlatform(directory, authority, certificate, supervisor, host, PlatformProfile.Load(directory));
+            supervisor.Moved += platform.KmsMoved;
+            supervisor.Start();
+            return platform;
         }
         catch
         {
+            if (host is not null)
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (kms is not null)
             {
                 await kms.DisposeAsync().ConfigureAwait(false);
@@ -103,9 +121,36 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         }
     }
 
+    private static async Task<ISupervisedKms> LaunchAsync(string directory, int port, Action<string> diagnostics, CancellationToken cancellationToken) =>
+        await KmsChildProcess.StartAsync(directory, port, diagnostics, cancellationToken).ConfigureAwait(false);
+
+    private static PlatformProfile ProfileOf(PlatformHost host, PlatformCertificateAuthority authority, string ns, string auth, KmsAdvertisement kms) => new()
+    {
+        Gateway = host.Endpoint,
+        CaFingerprint = authority.Fingerprint,
+        Namespace = ns,
+        Auth = auth,
+        Kms = new PlatformKms(kms.Url.AbsoluteUri, kms.Measurement, Convert.ToBase64String(kms.QuotingKey.Span)),
+        OwnerKey = "owner.key",
+        OwnerId = "owner",
+        ClientKey = "client.key",
+        ClientId = "cli",
+    };
+
+    /// <summary>A restarted KMS listens on another port: clients that read <c>platform.json</c> learn it there.</summary>
+    private void KmsMoved(KmsAdvertisement kms)
+    {
+        lock (_profileLock)
+        {
+            var profile = ProfileOf(Host, _authority, _profile.Namespace, _profile.Auth, kms);
+            profile.Save(_directory);
+            _profile = PlatformProfile.Load(_directory);
+        }
+    }
+
     /// <summary>
     /// Stops the gateway, lets running invocations finish and be recorded (up to <paramref name="grace"/>), shuts the
-    /// enclaves down, then stops the KMS.
+    /// enclaves down, then stops the KMS (and its supervisor, so nothing restarts it).
     /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {

@@ -1,7 +1,10 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
+using Carapace.Gateway;
+using Carapace.Platform.Kms;
 
 namespace Carapace.Cli.Platform;
 
@@ -10,9 +13,10 @@ namespace Carapace.Cli.Platform;
 /// host process running gateway, controller and worker never holds a secret's plaintext. It shares the data
 /// directory's simulated quoting key (<c>CARAPACE_HOME</c> is set to the data directory) and announces its endpoint
 /// on stdout. Stopped with SIGTERM, which it handles by finishing its requests; it also stops when the pipe to its
-/// standard input closes (<c>--with-parent</c>), so it never outlives this process, even a killed one.
+/// standard input closes (<c>--with-parent</c>), so it never outlives this process, even a killed one. The platform's
+/// <see cref="KmsSupervisor"/> watches it (<see cref="Exited"/>) and restarts it on the same port.
 /// </summary>
-internal sealed class KmsChildProcess : IAsyncDisposable
+internal sealed class KmsChildProcess : ISupervisedKms
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
@@ -21,17 +25,25 @@ internal sealed class KmsChildProcess : IAsyncDisposable
     {
         _process = process;
         Endpoint = endpoint;
+        Advertisement = new KmsAdvertisement(endpoint.Url, endpoint.Measurement, endpoint.QuotingKey);
+        Exited = WaitForExitAsync(process);
     }
 
     /// <summary>Where it listens, what it attests and the quoting key of its evidence.</summary>
     public EndpointFile Endpoint { get; }
 
+    /// <inheritdoc/>
+    public KmsAdvertisement Advertisement { get; }
+
+    /// <inheritdoc/>
+    public Task<string> Exited { get; }
+
     /// <summary>The child's process id.</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts the KMS for <paramref name="dataDirectory"/> and waits until it listens.</summary>
+    /// <summary>Starts the KMS for <paramref name="dataDirectory"/> on <paramref name="port"/> (0: a free one) and waits until it listens.</summary>
     /// <exception cref="CliFailure">It did not start; the message carries its last error lines.</exception>
-    public static async Task<KmsChildProcess> StartAsync(string dataDirectory, Action<string> diagnostics, CancellationToken cancellationToken)
+    public static async Task<KmsChildProcess> StartAsync(string dataDirectory, int port, Action<string> diagnostics, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -41,7 +53,7 @@ internal sealed class KmsChildProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(KmsChildProcess).Assembly.Location);
-        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", "0", "--with-parent" })
+        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", port.ToString(CultureInfo.InvariantCulture), "--with-parent" })
         {
             start.ArgumentList.Add(argument);
         }
@@ -126,10 +138,37 @@ internal sealed class KmsChildProcess : IAsyncDisposable
         }
     }
 
+    /// <inheritdoc/>
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await Exited.ConfigureAwait(false);
         _process.Dispose();
+    }
+
+    /// <summary>Waits for the child to exit and says how: by a signal (SIGKILL: 9) or with an exit code.</summary>
+    private static async Task<string> WaitForExitAsync(Process process)
+    {
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        var code = process.ExitCode;
+        return code > 128 && code < 128 + 65
+            ? $"was killed by signal {code - 128} (pid {process.Id})"
+            : $"exited with code {code} (pid {process.Id})";
     }
 
     private static string DotnetHost() =>

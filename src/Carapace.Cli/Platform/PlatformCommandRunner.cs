@@ -49,5 +49,10 @@ internal static class PlatformCommandRunner
             {
                 throw new CliFailure(e.Message);
             }
+            catch (Carapace.Kms.Client.KmsRequestException e) when (e.StatusCode is null)
+            {
+                // The platform restarts a KMS that died; say how to see whether that is what is happening.
+                throw new CliFailure(e.Message + "; if the platform's KMS is restarting, 'carapace status' says so (retry in a few seconds)", ExitCodes.IoError);
+            }
         });
 }

@@ -74,14 +74,14 @@ internal static class UpCommand
         }, service.Stopping).ConfigureAwait(false);
         var host = platform.Host;
         var auth = platform.Profile.Auth;
-        var kms = platform.Kms;
+        var kms = platform.Kms.Health.Advertisement;
 
         var dataDirArgument = directory == Path.GetFullPath(CarapaceHome.Directory) ? "" : $" --data-dir {directory}";
         Console.Out.WriteLine($"Carapace is up: {host.Endpoint}");
         Console.Out.WriteLine($"  namespace   {ns}");
         Console.Out.WriteLine($"  auth        {auth}");
         Console.Out.WriteLine($"  TLS CA      {platform.Profile.CaFingerprint} ({PlatformCertificateAuthority.CertificatePathIn(directory)})");
-        Console.Out.WriteLine($"  KMS         {kms.Endpoint.Url} (measurement {kms.Endpoint.Measurement[..16]}…, simulation)");
+        Console.Out.WriteLine($"  KMS         {kms.Url} (measurement {kms.Measurement[..16]}…, simulation; supervised: restarted if it dies)");
         Console.Out.WriteLine($"  profile     {PlatformProfile.PathIn(directory)}");
         if (host.AbandonedSteps > 0)
         {
@@ -89,6 +89,7 @@ internal static class UpCommand
         }
 
         Console.Out.WriteLine($"Try it: ./carapace deploy hello examples/out/hello.wasm{dataDirArgument} && echo 'hello, enclave' | ./carapace invoke hello{dataDirArgument}");
+        Console.Out.WriteLine($"Health: ./carapace status{dataDirArgument}");
         Console.Out.WriteLine("Press Ctrl-C to stop.");
         await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 

@@ -63,7 +63,21 @@ internal static class GatewayJson
         json.TryGetProperty("version", out var version) && version.ValueKind == JsonValueKind.String ? version.GetString() : null,
         json.TryGetProperty("kms", out var kms) && kms.ValueKind == JsonValueKind.Object
             ? new Profiles.PlatformKms(String(kms, "url"), String(kms, "measurement"), String(kms, "quotingKey"))
-            : null);
+            : null)
+    {
+        KmsHealth = kms.ValueKind == JsonValueKind.Object && kms.TryGetProperty("health", out var health) && health.ValueKind == JsonValueKind.Object
+            ? new GatewayKmsHealth(
+                String(health, "state"),
+                health.TryGetProperty("since", out var since) && since.ValueKind == JsonValueKind.String && since.TryGetDateTimeOffset(out var at) ? at : null,
+                Number(health, "sinceSeconds"),
+                (int)(Number(health, "restarts") ?? 0),
+                health.TryGetProperty("lastError", out var error) && error.ValueKind == JsonValueKind.String ? error.GetString() : null,
+                Number(health, "retryAfter") is { } wait ? (int)wait : null)
+            : null,
+        StemCells = json.TryGetProperty("stemCells", out var cells) && cells.ValueKind == JsonValueKind.Object
+            ? new GatewayStemCells((int)(Number(cells, "target") ?? 0), (int)(Number(cells, "ready") ?? 0), Number(cells, "startFailures") ?? 0)
+            : null,
+    };
 
     public static GatewayActivationLogs Logs(JsonElement json) => new(Lines(json), Sealed(json));
 

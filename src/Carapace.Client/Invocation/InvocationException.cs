@@ -34,4 +34,7 @@ public sealed class InvocationException : Exception
 
     /// <summary>The platform's error text (OpenWhisk's <c>error</c>).</summary>
     public string? Error { get; }
+
+    /// <summary>For <see cref="InvocationFailure.Unavailable"/>: the platform's <c>Retry-After</c>, when it gave one.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

@@ -24,6 +24,15 @@ public enum InvocationFailure
     /// <summary>400: the platform refused the request (e.g. an envelope for another chain).</summary>
     BadRequest,
 
+    /// <summary>
+    /// 503: the platform could not start the function for now — its KMS is down or restarting, so no new enclave can get
+    /// its keys; the failure is recorded, and <see cref="InvocationException.RetryAfter"/> says when to try again.
+    /// </summary>
+    Unavailable,
+
+    /// <summary>507: the platform's disk is full, so it could not record the invocation (or its outcome); retry once space is freed.</summary>
+    StorageFull,
+
     /// <summary>The activation has not finished yet.</summary>
     Pending,
 

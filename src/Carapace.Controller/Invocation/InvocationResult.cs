@@ -37,6 +37,18 @@ public sealed record InvocationResult
 
     /// <summary>True when the request id had already run (a replay or a retry); nothing ran again.</summary>
     public bool Replayed { get; init; }
+
+    /// <summary>
+    /// Set when a step could not start because a service it needs is unavailable for now (the KMS is down or
+    /// restarting): nothing of that step ran, the failure is recorded, and the same request may succeed after this wait.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// True when the platform's disk was full, so the outcome could not be written (it is recorded once a write
+    /// succeeds again, or at the next start).
+    /// </summary>
+    public bool StorageFull { get; init; }
 }
 
 /// <summary>An invocation that has been admitted and recorded and is now running.</summary>

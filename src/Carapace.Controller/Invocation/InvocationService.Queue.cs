@@ -20,6 +20,7 @@ public sealed partial class InvocationService
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        _unrecorded.Flush();
         var (plan, header) = Prepare(request, cancellationToken);
         var queued = _time.GetTimestamp();
         var waiting = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);

@@ -5,6 +5,7 @@ using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;
+using Carapace.Worker.Pools;
 
 namespace Carapace.Controller.Invocation;
 
@@ -67,6 +68,14 @@ public sealed partial class InvocationService
                         SpecializeMicroseconds = outcome.SpecializeMicroseconds + retried.SpecializeMicroseconds,
                     };
                 }
+            }
+            catch (KmsUnavailableException e)
+            {
+                // Nothing ran: no enclave could get its keys. The failure is recorded, and the caller told when to retry.
+                var reason = $"step {i} ({action.Name}) could not start: {e.Message}; nothing ran, retry in {Math.Ceiling(e.RetryAfter.TotalSeconds):0} s";
+                _activations.RecordStepFailure(requestId, plan.Chain, i, reason);
+                return Finish(top, activation, sequence, ActivationStatus.WhiskInternalError, reason, stepActivations, receipts, cold, initMicros)
+                    with { RetryAfter = e.RetryAfter };
             }
             catch (Exception e) when (e is EnclaveException or OperationCanceledException)
             {

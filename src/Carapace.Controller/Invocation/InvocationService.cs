@@ -1,6 +1,7 @@
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Scheduling;
+using Carapace.Controller.Storage;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 
@@ -32,6 +33,7 @@ public sealed partial class InvocationService : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _runningLock = new();
     private readonly HashSet<Task> _running = [];
+    private readonly UnrecordedOutcomes _unrecorded;
 
     /// <summary>
     /// Creates the service over the controller's stores and the worker's pools (none of which it disposes);
@@ -50,7 +52,11 @@ public sealed partial class InvocationService : IAsyncDisposable
         _pools = pools;
         _plaintext = plaintext;
         _time = time ?? TimeProvider.System;
+        _unrecorded = new UnrecordedOutcomes(activations);
     }
+
+    /// <summary>Outcomes that could not be written (a full disk) and are waiting to be recorded.</summary>
+    public int UnrecordedCount => _unrecorded.Count;
 
     /// <summary>How many accepted invocations have not finished yet (running, or waiting in the queue).</summary>
     public int RunningCount
@@ -125,6 +131,8 @@ public sealed partial class InvocationService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ObjectDisposedException.ThrowIf(_shutdown.IsCancellationRequested, this);
+        // Outcomes a full disk kept from being written are recorded first, now that a write may succeed again.
+        _unrecorded.Flush();
         var (plan, header) = Prepare(request, cancellationToken);
         var queued = _time.GetTimestamp();
         var lease = await _admission.EnterAsync(request.Action.Namespace, request.SealedInput.Length, cancellationToken).ConfigureAwait(false);
@@ -275,9 +283,28 @@ public sealed partial class InvocationService : IAsyncDisposable
             catch (Exception e)
             {
                 // A bug or a broken store must still leave a recorded outcome, never a pending record forever.
-                var message = $"the controller failed while running the activation ({e.GetType().Name}: {e.Message})";
-                _activations.Complete(top.ActivationId, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = message });
-                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.WhiskInternalError, Error = message };
+                var full = StorageFull.IsCause(e);
+                var message = full
+                    ? "the platform's disk is full, so the outcome of this activation could not be recorded; whatever ran is lost"
+                    : $"the controller failed while running the activation ({e.GetType().Name}: {e.Message})";
+                var outcome = new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = message };
+                try
+                {
+                    _activations.Complete(top.ActivationId, outcome);
+                    foreach (var step in plan.Steps.Select((_, i) => i + 1))
+                    {
+                        _activations.RecordStepFailure(header.RequestId, plan.Chain, step, message);
+                    }
+                }
+                catch (Exception again) when (StorageFull.IsCause(again))
+                {
+                    // Not even the failure can be written: keep it until a write succeeds (the next invocation), or
+                    // the next start, which ends every pending activation.
+                    _unrecorded.Add(top.ActivationId, outcome, header.RequestId, plan.Chain, plan.Steps.Count);
+                    full = true;
+                }
+
+                return new InvocationResult { ActivationId = top.ActivationId, Status = ActivationStatus.WhiskInternalError, Error = message, StorageFull = full };
             }
         }
     }

@@ -74,6 +74,16 @@ internal sealed class KmsAttestor(string simulationDirectory)
             throw new SpecializationException(e.Message.StartsWith("attestation rejected", StringComparison.Ordinal) ? e.Message : "attestation rejected: " + e.Message,
                 FailureReason.AttestationRejected);
         }
+        catch (KmsRequestException e) when (e.StatusCode is null)
+        {
+            // Not reached, or no answer in time: the KMS is down, restarting or hung. Nothing is wrong with this enclave.
+            throw new SpecializationException("the KMS is unavailable: " + e.Message, FailureReason.KmsUnavailable);
+        }
+        catch (KmsRequestException e) when (e.StatusCode is System.Net.HttpStatusCode.ServiceUnavailable or System.Net.HttpStatusCode.InsufficientStorage)
+        {
+            // The KMS answered that it cannot work for now (e.g. its disk is full, so it cannot audit a release).
+            throw new SpecializationException("the KMS is unavailable: " + e.Message, FailureReason.KmsUnavailable);
+        }
         catch (KmsRequestException e)
         {
             throw new SpecializationException("the KMS refused the release request: " + e.Message);
@@ -84,7 +94,8 @@ internal sealed class KmsAttestor(string simulationDirectory)
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
-            throw new SpecializationException($"the KMS at {uri} could not be reached ({e.GetType().Name}: {e.Message})");
+            throw new SpecializationException($"the KMS is unavailable: the KMS at {uri} could not be reached ({e.GetType().Name}: {e.Message})",
+                FailureReason.KmsUnavailable);
         }
     }
 

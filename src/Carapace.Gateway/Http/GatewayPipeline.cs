@@ -11,7 +11,8 @@ namespace Carapace.Gateway.Http;
 /// responses the framework left without a body (unknown route 404, wrong method 405) into OpenWhisk error JSON,
 /// answers a request the server refused while the application read it (a body too slow, too large or malformed:
 /// <see cref="BadHttpRequestException"/>) with the exception's status and OpenWhisk's error JSON, logged as one line,
-/// and turns unexpected exceptions — bugs — into a 500 whose body names only the request id (logged with the exception).
+/// turns a full disk into a 507 that says so, and unexpected exceptions — bugs — into a 500 whose body names only
+/// the request id (logged with the exception).
 /// </summary>
 internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayOptions options, ILogger logger)
 {
@@ -60,6 +61,14 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
                 context.Response.Headers["X-Request-ID"] = request.Id;
                 await ApiError.WriteAsync(context, e.StatusCode, MessageFor(e)).ConfigureAwait(false);
             }
+        }
+        catch (Exception e) when (Controller.Storage.StorageFull.IsCause(e) && !context.Response.HasStarted)
+        {
+            // A full disk is the operator's to fix, not a bug: say so (507), without a stack trace in the log.
+            GatewayLog.StorageFull(logger, context.Request.Method, context.Request.Path, request.Id);
+            context.Response.Clear();
+            context.Response.Headers["X-Request-ID"] = request.Id;
+            await ApiError.WriteAsync(context, StatusCodes.Status507InsufficientStorage, Controller.Storage.StorageFull.Message).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {

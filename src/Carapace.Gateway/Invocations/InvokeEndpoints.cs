@@ -139,6 +139,12 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
+        if (result.RetryAfter is not null || result.StorageFull)
+        {
+            await WriteUnavailableAsync(context, name, result).ConfigureAwait(false);
+            return;
+        }
+
         await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
     }
 
@@ -149,6 +155,30 @@ internal sealed class InvokeEndpoints(
         InvocationRejection.NotRunnable => ApiError.WriteAsync(context, StatusCodes.Status502BadGateway, e.Message),
         _ => ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, e.Message),
     };
+
+    /// <summary>
+    /// A step could not start because the KMS is unavailable (503 with <c>Retry-After</c>), or the outcome could not be
+    /// written because the disk is full (507): OpenWhisk's error body with the recorded reason and the activation id.
+    /// </summary>
+    private async Task WriteUnavailableAsync(HttpContext context, ActionName name, InvocationResult result)
+    {
+        var status = StatusCodes.Status507InsufficientStorage;
+        if (result.RetryAfter is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            GatewayLog.KmsUnavailable(logger, result.ActivationId.ToString(), name.Path, seconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            status = StatusCodes.Status503ServiceUnavailable;
+        }
+
+        context.Response.Headers[ActivationHeader] = result.ActivationId.ToString();
+        await JsonOutput.WriteAsync(context, status, new JsonObject
+        {
+            ["error"] = result.Error ?? Controller.Storage.StorageFull.Message,
+            ["code"] = GatewayRequest.Of(context).Id,
+            ["activationId"] = result.ActivationId.ToString(),
+        }).ConfigureAwait(false);
+    }
 
     private static async Task<byte[]?> ConfidentialInputAsync(HttpContext context, byte[] body)
     {

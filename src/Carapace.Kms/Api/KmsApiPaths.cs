@@ -16,6 +16,7 @@ internal static class KmsApiPaths
     public const string AuditVerify = "/v1/audit/verify";
     public const string Release = "/v1/release";
     public const string ClientKeys = "/v1/client-keys";
+    public const string Health = "/v1/health";
 
     /// <summary>The request target of a policy: names are percent-escaped, so a '/' in a name stays one path segment.</summary>
     public static string PolicyOf(string ns) => "v1/policies/" + Uri.EscapeDataString(ns);

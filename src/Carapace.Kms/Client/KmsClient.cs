@@ -72,6 +72,22 @@ public sealed class KmsClient : IDisposable
         return new IssuedNonce(Base64(response.Nonce, "nonce"), response.ExpiresAt);
     }
 
+    /// <summary>
+    /// Asks the KMS whether it answers (<c>GET /v1/health</c>, over the attested TLS connection): the cheap probe of
+    /// the process that supervises it. Give a short deadline through <paramref name="cancellationToken"/>.
+    /// </summary>
+    /// <exception cref="KmsRequestException">The KMS cannot be reached or answered with an error status.</exception>
+    /// <exception cref="KmsTrustException">The endpoint is not the trusted KMS.</exception>
+    public async Task CheckHealthAsync(CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, KmsApiPaths.Health[1..]);
+        var (status, body) = await SendAsync(_http, _verifier, request, cancellationToken).ConfigureAwait(false);
+        if (status != HttpStatusCode.OK)
+        {
+            throw Failure(status, body, "report its health");
+        }
+    }
+
     /// <summary>Submits a signed policy document (see <see cref="PolicySigner"/>).</summary>
     /// <exception cref="PolicyException">The KMS rejected it; <see cref="PolicyException.Errors"/> lists every reason.</exception>
     public async Task<PolicyUpdate> SetPolicyAsync(byte[] signedPolicy, CancellationToken cancellationToken = default)

@@ -32,7 +32,14 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         routes.MapGet(KmsApiPaths.AuditVerify, context => Guard(context, VerifyAuditAsync));
         routes.MapPost(KmsApiPaths.Release, context => Guard(context, ReleaseAsync));
         routes.MapPost(KmsApiPaths.ClientKeys, context => Guard(context, ClientKeysAsync));
+        routes.MapGet(KmsApiPaths.Health, HealthAsync);
     }
+
+    /// <summary>
+    /// <c>GET /v1/health</c>: a cheap liveness answer (no database, no signature) for the process that supervises the
+    /// KMS; that it answers over the attested TLS connection at all is the point.
+    /// </summary>
+    private static Task HealthAsync(HttpContext context) => HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, """{"status":"ok"}"""u8.ToArray());
 
     private async Task Guard(HttpContext context, Func<HttpContext, Task> handler)
     {
@@ -55,6 +62,14 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         catch (InvalidDataException e)
         {
             await Refuse(context, StatusCodes.Status500InternalServerError, "AuditDamaged", e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Storage.StorageFull.IsCause(e) && !context.Response.HasStarted)
+        {
+            // SQLite rolled the request's transaction back: nothing was stored, released or audited.
+            await Refuse(context, StatusCodes.Status507InsufficientStorage, "StorageFull",
+                "the KMS's disk is full, so it could not record this request and nothing was changed or released "
+                + "(the KMS records and audits every change and release before it takes effect); free space on the KMS's data disk and retry")
+                .ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {

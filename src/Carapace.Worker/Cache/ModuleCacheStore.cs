@@ -38,8 +38,46 @@ public sealed class ModuleCacheStore
         var path = PathOf(runtimeIdentity, moduleHash);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temporary, artifact.ToArray());
-        File.Move(temporary, path, overwrite: true);
+        try
+        {
+            File.WriteAllBytes(temporary, artifact.ToArray());
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            // A partly written temporary file (e.g. on a full disk) is never left behind.
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stores an artifact like <see cref="Put"/>, but a disk that cannot take it (full, read-only) is not an error: the
+    /// cache is an optimisation, and the next cold start compiles again. Returns whether it was stored.
+    /// </summary>
+    public bool TryPut(ReadOnlySpan<byte> runtimeIdentity, ReadOnlySpan<byte> moduleHash, ReadOnlySpan<byte> artifact)
+    {
+        try
+        {
+            Put(runtimeIdentity, moduleHash, artifact);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do; the name is unique and unused.
+        }
     }
 
     /// <summary>Removes an entry (after an enclave refused it).</summary>

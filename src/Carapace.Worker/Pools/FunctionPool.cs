@@ -8,11 +8,14 @@ namespace Carapace.Worker.Pools;
 /// <summary>
 /// The enclaves specialised for one function. An invocation takes an idle one (warm), or specialises a stem cell
 /// (cold) while fewer than <see cref="FunctionDefinition.MaxInstances"/> exist, or waits for one to come free. An
-/// enclave is recycled after <see cref="FunctionDefinition.MaxInvocationsPerEnclave"/> invocations and replaced
-/// after a crash; a crash fails only the invocation it was running, with an <see cref="EnclaveException"/>.
+/// enclave is recycled after <see cref="FunctionDefinition.MaxInvocationsPerEnclave"/> invocations (not while the KMS
+/// is down: its replacement could not get keys) and replaced after a crash; a crash fails only the invocation it was running, with an <see cref="EnclaveException"/>.
 /// </summary>
 public sealed class FunctionPool : IAsyncDisposable
 {
+    /// <summary>The wait suggested after a KMS outage when no <see cref="IKmsLocator"/> knows better.</summary>
+    private static readonly TimeSpan DefaultRetryAfter = TimeSpan.FromSeconds(2);
+
     private readonly StemCellPool _cells;
     private readonly ModuleCacheStore? _cache;
     private readonly FunctionDefinition _definition;
@@ -49,6 +52,10 @@ public sealed class FunctionPool : IAsyncDisposable
 
     /// <summary>Runs the function once on <paramref name="sealedInput"/>.</summary>
     /// <exception cref="EnclaveException">The enclave refused to specialise, or was lost during the invocation.</exception>
+    /// <exception cref="KmsUnavailableException">
+    /// A new enclave was needed and the KMS is unavailable (known down, or the enclave could not get its keys from it);
+    /// nothing ran. Idle enclaves already hold their keys and keep serving while the KMS is away.
+    /// </exception>
     public async Task<InvocationOutcome> InvokeAsync(ReadOnlyMemory<byte> sealedInput, CancellationToken cancellationToken = default)
     {
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -74,7 +81,8 @@ public sealed class FunctionPool : IAsyncDisposable
 
             var result = await enclave.InvokeAsync(sealedInput, cancellationToken).ConfigureAwait(false);
             var outcome = new InvocationOutcome(result, cold, specializeMicros, prewarmed, enclave.ProcessId);
-            if (enclave.Invocations < _definition.MaxInvocationsPerEnclave && !enclave.IsLost)
+            // Recycled after its quota — unless the KMS is down, when its replacement could not get keys anyway.
+            if (!enclave.IsLost && (enclave.Invocations < _definition.MaxInvocationsPerEnclave || _definition.Kms?.Locator is { IsAvailable: false }))
             {
                 lock (_lock)
                 {
@@ -118,6 +126,8 @@ public sealed class FunctionPool : IAsyncDisposable
 
     private async Task<(EnclaveProcess Enclave, bool Prewarmed)> SpecializeAsync(CancellationToken cancellationToken)
     {
+        // Asked before a stem cell is taken: a KMS known to be down fails the request at once and costs no cell.
+        var kmsEndpoint = _definition.Kms is { } kms ? kms.Locator?.Locate() ?? kms.Endpoint : null;
         var (cell, prewarmed) = await _cells.TakeAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -129,14 +139,22 @@ public sealed class FunctionPool : IAsyncDisposable
             SpecializedMessage specialized;
             try
             {
-                specialized = await cell.SpecializeAsync(Request(session, cached), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    specialized = await cell.SpecializeAsync(Request(session, cached, kmsEndpoint), cancellationToken).ConfigureAwait(false);
+                }
+                catch (EnclaveException e) when (cached is not null && !e.EnclaveLost && e.Reason == FailureReason.CachedArtifact)
+                {
+                    // The enclave refused the cached artifact (modified, or from another runtime) and is still a stem
+                    // cell: drop the entry, send the module. Any other refusal would only repeat after a compile.
+                    _cache!.Remove(runtime, _moduleHash);
+                    specialized = await cell.SpecializeAsync(Request(session, null, kmsEndpoint), cancellationToken).ConfigureAwait(false);
+                }
             }
-            catch (EnclaveException e) when (cached is not null && !e.EnclaveLost && e.Reason == FailureReason.CachedArtifact)
+            catch (EnclaveException e) when (!e.EnclaveLost && e.Reason == FailureReason.KmsUnavailable)
             {
-                // The enclave refused the cached artifact (modified, or from another runtime) and is still a stem
-                // cell: drop the entry, send the module. Any other refusal would only repeat after a compile.
-                _cache!.Remove(runtime, _moduleHash);
-                specialized = await cell.SpecializeAsync(Request(session, null), cancellationToken).ConfigureAwait(false);
+                throw new KmsUnavailableException(e.Message.Replace("the enclave refused Specialize: ", "", StringComparison.Ordinal),
+                    _definition.Kms?.Locator?.RetryAfter ?? DefaultRetryAfter, e);
             }
 
             // A provisioned enclave proves it received exactly what was sealed for it; a KMS-provisioned one proved its
@@ -148,7 +166,8 @@ public sealed class FunctionPool : IAsyncDisposable
 
             if (_cache is not null && specialized.NewArtifact.Length > 0)
             {
-                _cache.Put(runtime, _moduleHash, specialized.NewArtifact.Span);
+                // Best effort: a cache that cannot be written (a full disk) only costs the next cold start a compile.
+                _cache.TryPut(runtime, _moduleHash, specialized.NewArtifact.Span);
             }
 
             Specializations++;
@@ -161,12 +180,12 @@ public sealed class FunctionPool : IAsyncDisposable
         }
     }
 
-    private SpecializeMessage Request(IProvisioningSession? session, byte[]? cached) =>
+    private SpecializeMessage Request(IProvisioningSession? session, byte[]? cached, Uri? kmsEndpoint) =>
         new(session?.PublicKey ?? ReadOnlyMemory<byte>.Empty, session?.SealedProvisioning ?? ReadOnlyMemory<byte>.Empty,
             cached is null ? _definition.Module : ReadOnlyMemory<byte>.Empty,
             cached ?? ReadOnlyMemory<byte>.Empty,
             _definition.ImagePath)
         {
-            Kms = _definition.Kms is { } kms ? new KmsProvisioning(kms.Endpoint.AbsoluteUri, kms.Namespace, kms.Function, kms.Manifest, _moduleHash) : null,
+            Kms = _definition.Kms is { } kms ? new KmsProvisioning((kmsEndpoint ?? kms.Endpoint).AbsoluteUri, kms.Namespace, kms.Function, kms.Manifest, _moduleHash) : null,
         };
 }

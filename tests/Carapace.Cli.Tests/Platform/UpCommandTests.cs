@@ -31,6 +31,13 @@ public sealed class UpCommandTests : IDisposable
             fingerprint = profile.CaFingerprint;
             auth = profile.Auth;
 
+            var status = await CarapaceProcess.RunAsync(_dir.Path, null, "status", "--data-dir", data);
+            Assert.True(status.ExitCode == 0, status.Stderr);
+            Assert.Contains($"gateway     {profile.Gateway}  up (namespace guest", status.StdoutText, StringComparison.Ordinal);
+            Assert.Contains($"KMS         {profile.Kms.Url}  up since ", status.StdoutText, StringComparison.Ordinal);
+            Assert.Contains("0 restarts", status.StdoutText, StringComparison.Ordinal);
+            Assert.Contains("stem cells  ", status.StdoutText, StringComparison.Ordinal);
+
             Assert.Equal(0, await up.StopAsync());
             Assert.Contains("Carapace stopped; every activation is recorded.", up.Stderr, StringComparison.Ordinal);
         }
@@ -46,6 +53,23 @@ public sealed class UpCommandTests : IDisposable
 
         using var document = JsonDocument.Parse(await File.ReadAllBytesAsync(PlatformProfile.PathIn(data)));
         Assert.Equal("owner.key", document.RootElement.GetProperty("ownerKey").GetString());
+
+        // Stopped: status says the gateway cannot be reached, and exits 3.
+        var down = await CarapaceProcess.RunAsync(_dir.Path, null, "status", "--data-dir", data, "--json");
+        Assert.Equal(3, down.ExitCode);
+        using var json = JsonDocument.Parse(down.Stdout);
+        Assert.False(json.RootElement.GetProperty("healthy").GetBoolean());
+        Assert.False(json.RootElement.GetProperty("gateway").GetProperty("reachable").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("gateway").GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task Status_without_a_platform_says_there_is_none_and_exits_3()
+    {
+        var result = await CarapaceProcess.RunAsync(_dir.Path, null, "status", "--data-dir", _dir.File("nothing"));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("DOWN: no platform: ", result.StdoutText, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -222,6 +222,26 @@ public sealed class ActivationStoreTests : IDisposable
     }
 
     [Fact]
+    public void At_start_up_an_activation_left_pending_without_a_claimed_step_is_ended_too()
+    {
+        // A sequence's own record (its steps have their own claims), or one whose outcome a full disk kept out.
+        var sequence = _store.Start(Start("pipeline"));
+        var done = _store.Start(Start());
+        _store.Complete(done.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
+        _store.Dispose();
+
+        using var reopened = new ActivationStore(_dir.Database, _time);
+        Assert.Equal(0, reopened.FailAbandonedSteps("the platform stopped while this step was running"));
+        Assert.Equal(1, reopened.FailAbandonedActivations("the platform stopped before this activation finished"));
+
+        var ended = reopened.Get(sequence.ActivationId)!;
+        Assert.False(ended.IsPending);
+        Assert.Equal(ActivationStatus.WhiskInternalError, ended.Response!.Status);
+        Assert.Contains("the platform stopped", ended.Response.Result.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(ActivationStatus.Success, reopened.Get(done.ActivationId)!.Response!.Status);
+    }
+
+    [Fact]
     public void Activation_ids_are_32_random_hex_digits()
     {
         var ids = Enumerable.Range(0, 100).Select(_ => ActivationId.New().ToString()).ToHashSet();

@@ -1,0 +1,29 @@
+using Microsoft.Data.Sqlite;
+
+namespace Carapace.Kms.Storage;
+
+/// <summary>
+/// Recognises a full disk under the KMS's state: SQLite's <c>SQLITE_FULL</c> ("database or disk is full") or a file
+/// write failing with <c>ENOSPC</c> / <c>EDQUOT</c>. SQLite rolls the failed statement's transaction back, so such a
+/// failure changed nothing; the KMS answers it as <c>507 StorageFull</c> instead of an internal error.
+/// </summary>
+internal static class StorageFull
+{
+    private const int SqliteFull = 13;
+    private const int NoSpace = 28;
+    private const int QuotaExceeded = 122;
+
+    /// <summary>True when <paramref name="exception"/> or one of its inner exceptions is a full disk.</summary>
+    public static bool IsCause(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is SqliteException { SqliteErrorCode: SqliteFull } || e is IOException { HResult: NoSpace or QuotaExceeded })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
