@@ -59,8 +59,8 @@ public sealed class DiskFullTests
                 await Chaos.AssertEndedAsync(platform, answer.ActivationId!);
             }
 
-            // Stopped before the files are checked (how it exits is UpCommandTests' subject, not this test's).
-            await up.StopAsync();
+            var exit = await up.StopAsync();
+            Assert.True(exit == 0, $"carapace up exited with {exit}:\n{up.Stderr}");
         }
 
         foreach (var database in Chaos.Databases(data))
