@@ -2,8 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Functions.Modules;
+using Carapace.Functions;
+using Carapace.Functions.Modules;
 using Carapace.Kms.Policy;
 using static Carapace.Client.Deployment.DeployFailures;
 

@@ -1,7 +1,7 @@
 using Carapace.Controller;
 using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 
 namespace Carapace.Platform;
 

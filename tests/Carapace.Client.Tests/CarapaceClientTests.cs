@@ -5,7 +5,7 @@ using Carapace.Client.Deployment;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
 using Carapace.Client.Tests.Support;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Carapace.Kms;
 
 namespace Carapace.Client.Tests;

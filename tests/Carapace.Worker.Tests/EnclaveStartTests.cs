@@ -1,4 +1,4 @@
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Carapace.Worker.Enclaves;
 
 namespace Carapace.Worker.Tests;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
 using Carapace.Enclave.FileSystem.Image;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 
 namespace Carapace.Cli.Functions;
 

@@ -1,5 +1,5 @@
 using Carapace.Attestation;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Carapace.Kms.Policy;
 
 namespace Carapace.Client.Deployment;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Carapace.Enclave.Functions;
 using Carapace.Envelope.Keys;
+using Carapace.Functions;
 using Carapace.Protocol;
 
 namespace Carapace.Enclave.Session;
