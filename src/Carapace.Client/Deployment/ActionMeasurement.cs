@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Carapace.Enclave.FileSystem.Image;
 using Carapace.Functions;
+using Carapace.Functions.Images;
 
 namespace Carapace.Client.Deployment;
 

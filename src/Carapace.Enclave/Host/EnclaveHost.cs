@@ -6,6 +6,7 @@ using Carapace.Enclave.Runtime;
 using Carapace.Enclave.Session;
 using Carapace.Enclave.Wasi;
 using Carapace.Functions;
+using Carapace.Functions.Images;
 using Carapace.Protocol;
 using Carapace.Protocol.Lane;
 using Wasmtime;

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>What <see cref="ImagePacker.Pack"/> produced.</summary>
 /// <param name="ImageId">The image's 16-byte id (as given to the packer).</param>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// Writes the blocks of an image in order to a seekable stream: each block's slot (ciphertext ‖ tag) in the block

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>One node of a source tree being packed, in the order the image lists it (node 0 is the root).</summary>
 /// <param name="Name">The entry's name ("" for the root).</param>

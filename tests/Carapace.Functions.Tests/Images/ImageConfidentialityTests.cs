@@ -1,7 +1,7 @@
 using System.Text;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
-namespace Carapace.Enclave.Tests.FileSystem.Image;
+namespace Carapace.Functions.Tests.Images;
 
 /// <summary>An image shows no name, content, size or shape of the tree; only its total size (its block count).</summary>
 public sealed class ImageConfidentialityTests : IDisposable

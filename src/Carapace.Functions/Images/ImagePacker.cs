@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// Packs a directory tree into an encrypted, integrity-protected file-system image (format v1, docs/image.md), the

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>The type of a directory entry on the packing machine (the <c>S_IFMT</c> bits of its mode, not following links).</summary>
 internal enum UnixNodeType

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using Carapace.Enclave.FileSystem.Image;
 using Carapace.Envelope.Keys;
+using Carapace.Functions.Images;
 
-namespace Carapace.Enclave.Tests.FileSystem.Image;
+namespace Carapace.Functions.Tests.Images;
 
 /// <summary>Image keys come from the master key by HKDF over the image id.</summary>
 public sealed class ImageKeysTests
@@ -35,18 +35,5 @@ public sealed class ImageKeysTests
         using var master = MasterKey.Generate();
         Assert.Throws<ArgumentException>(() => ImageKeys.Derive(master, new byte[15]));
         Assert.Throws<ArgumentException>(() => ImageKeys.Derive(master, new byte[16], new byte[31]));
-    }
-
-    [Fact]
-    public void A_derived_key_packs_and_mounts()
-    {
-        using var tree = new TempTree();
-        tree.File("x", 100);
-        using var master = MasterKey.Generate();
-        var id = ImageKeys.NewImageId();
-        var key = ImageKeys.Derive(master, id);
-        var packed = PackedImage.Pack(tree.Source, tree.Output("x.img"), key, id);
-        using var image = ShieldedImage.Mount(packed.Path, ImageKeys.Derive(master, id), packed.Root);
-        Assert.Equal(1, image.FileCount);
     }
 }

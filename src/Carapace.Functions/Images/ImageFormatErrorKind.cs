@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>What is wrong with the public structure of an image (see <see cref="ImageFormatException"/>).</summary>
 public enum ImageFormatErrorKind

@@ -1,10 +1,10 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// The public structure of a file-system image is not valid: bad magic, unsupported version, truncated, or a
 /// malformed header. Found without a key (by <see cref="ImageHeader.Read"/> and at mount, before any decryption).
-/// Everything found with the key (modified, swapped or rolled-back blocks, a wrong key) is an
-/// <see cref="IntegrityViolationException"/> instead. Messages never contain key bytes or plaintext.
+/// Everything found with the key (modified, swapped or rolled-back blocks, a wrong key) is the enclave reader's
+/// <c>IntegrityViolationException</c> instead. Messages never contain key bytes or plaintext.
 /// </summary>
 public sealed class ImageFormatException : Exception
 {

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// Computes the top of the Merkle tree over leaves added left to right, in O(log n) memory: it keeps one complete

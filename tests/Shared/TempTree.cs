@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Carapace.Enclave.Tests.FileSystem.Image;
+namespace Carapace.Tests;
 
 /// <summary>A temporary directory for one test (a source tree, images); deleted on dispose.</summary>
 internal sealed class TempTree : IDisposable

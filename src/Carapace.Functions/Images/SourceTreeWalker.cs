@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// Walks a source tree breadth first, each directory's entries sorted by UTF-8 bytes, into the node list the image

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// Keys and ids of file-system images. An image key is HKDF-SHA256(IKM = master key, salt = none,

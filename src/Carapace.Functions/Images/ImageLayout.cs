@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// The fixed numbers of image format v1 (docs/image.md) and the arithmetic of its layout:

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// The order of names in an image: bytewise over their UTF-8 encodings, which is also Unicode code point order

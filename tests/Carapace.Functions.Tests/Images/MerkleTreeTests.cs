@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 using FsCheck.Xunit;
 
-namespace Carapace.Enclave.Tests.FileSystem.Image;
+namespace Carapace.Functions.Tests.Images;
 
 /// <summary>The streaming Merkle builder computes the tree docs/image.md defines, with its odd-node rule.</summary>
 public sealed class MerkleTreeTests

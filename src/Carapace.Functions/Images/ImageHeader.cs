@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// The public header of a file-system image (format v1, see docs/image.md):

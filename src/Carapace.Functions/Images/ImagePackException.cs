@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// A source tree cannot be packed into an image: it holds something other than regular files and directories

@@ -1,86 +1,24 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Unicode;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.FileSystem.Image;
 
 /// <summary>
-/// The encrypted metadata (file id 0) of an image: <c>"CRPM" ‖ u32 node count ‖ u64 length ‖ u32 file count ‖
-/// u32 reserved ‖ node records</c>, zero-padded to whole blocks. A node record is <c>u8 kind (1 file, 2 directory) ‖
-/// u32 parent ‖ u8 name length ‖ name (UTF-8) ‖ [files: u64 size]</c>. Nodes are listed breadth first from the root
-/// (node 0, a directory with an empty name), each directory's children together and sorted by UTF-8 bytes; file
-/// ids 1, 2, … follow node order, and the files' blocks follow the metadata blocks in file id order.
+/// The reading of a mounted image's metadata (its encoding is <see cref="ImageMetadata"/>'s, which the packer writes):
+/// decoded and checked, so that anything inconsistent is an <see cref="IntegrityViolationException"/>, never an index or
+/// format exception.
 /// </summary>
-internal static class ImageMetadata
+internal static class ImageMetadataReader
 {
-    /// <summary>Length of the fixed part before the node records.</summary>
-    public const int PreambleLength = 24;
-
-    private const byte KindFile = 1;
-    private const byte KindDirectory = 2;
-
-    /// <summary>Longest record: kind, parent, name length, name, size.</summary>
-    private const int MaxRecordLength = 1 + 4 + 1 + ImageLayout.MaxNameBytes + 8;
-
-    private static ReadOnlySpan<byte> Magic => "CRPM"u8;
-
-    /// <summary>Encodes the tree (node 0 = root) into whole blocks of metadata plaintext. The caller zeroes the result.</summary>
-    public static byte[] Encode(IReadOnlyList<SourceEntry> nodes, out long length)
-    {
-        length = PreambleLength;
-        var files = 0;
-        for (var i = 1; i < nodes.Count; i++)
-        {
-            length += 1 + 4 + 1 + nodes[i].NameUtf8.Length + (nodes[i].IsDirectory ? 0 : 8);
-            files += nodes[i].IsDirectory ? 0 : 1;
-        }
-
-        // The root's record: a directory with an empty name and itself as parent.
-        length += 1 + 4 + 1;
-        var blocks = ImageLayout.BlocksFor(length);
-        if (blocks * ImageLayout.BlockSize > Array.MaxLength)
-        {
-            throw new ImagePackException($"the tree's metadata ({length} bytes) is too large for one image");
-        }
-
-        var buffer = new byte[blocks * ImageLayout.BlockSize];
-        var span = buffer.AsSpan();
-        Magic.CopyTo(span);
-        BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)nodes.Count);
-        BinaryPrimitives.WriteUInt64BigEndian(span[8..], (ulong)length);
-        BinaryPrimitives.WriteUInt32BigEndian(span[16..], (uint)files);
-        var at = PreambleLength;
-        for (var i = 0; i < nodes.Count; i++)
-        {
-            var node = nodes[i];
-            span[at++] = node.IsDirectory ? KindDirectory : KindFile;
-            BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)node.Parent);
-            at += 4;
-            span[at++] = (byte)node.NameUtf8.Length;
-            node.NameUtf8.CopyTo(span[at..]);
-            at += node.NameUtf8.Length;
-            if (!node.IsDirectory)
-            {
-                BinaryPrimitives.WriteUInt64BigEndian(span[at..], (ulong)node.Size);
-                at += 8;
-            }
-        }
-
-        if (at != length)
-        {
-            throw new InvalidOperationException("metadata length computed wrongly");
-        }
-
-        return buffer;
-    }
-
     /// <summary>
     /// Reads the metadata length from the plaintext of metadata block 0, checking the preamble. The result is at
-    /// least <see cref="PreambleLength"/> and at most what <paramref name="blockCount"/> blocks can hold.
+    /// least <see cref="ImageMetadata.PreambleLength"/> and at most what <paramref name="blockCount"/> blocks can hold.
     /// </summary>
     public static long ReadLength(ReadOnlySpan<byte> block0, long blockCount)
     {
-        if (!block0.StartsWith(Magic))
+        if (!block0.StartsWith(ImageMetadata.Magic))
         {
             throw Inconsistent("bad metadata magic");
         }
@@ -92,7 +30,7 @@ internal static class ImageMetadata
             throw Inconsistent($"node count {nodes} is out of range");
         }
 
-        if (length < PreambleLength || length > (ulong)(PreambleLength + ((long)nodes * MaxRecordLength))
+        if (length < ImageMetadata.PreambleLength || length > (ulong)(ImageMetadata.PreambleLength + ((long)nodes * ImageMetadata.MaxRecordLength))
             || (long)ImageLayout.BlocksFor((long)length) > blockCount
             || ImageLayout.BlocksFor((long)length) * ImageLayout.BlockSize > Array.MaxLength)
         {
@@ -127,7 +65,7 @@ internal static class ImageMetadata
             throw Inconsistent("reserved metadata bytes are not zero");
         }
 
-        var body = metadata[PreambleLength..(int)length];
+        var body = metadata[ImageMetadata.PreambleLength..(int)length];
         var nodes = new ImageNode[count];
         var depth = new byte[count];
         var nameStart = new int[count];
@@ -146,7 +84,7 @@ internal static class ImageMetadata
             var parent = BinaryPrimitives.ReadUInt32BigEndian(body[(at + 1)..]);
             int nameLength = body[at + 5];
             at += 6;
-            if (kind is not (KindFile or KindDirectory) || body.Length - at < nameLength + (kind == KindFile ? 8 : 0))
+            if (kind is not (ImageMetadata.KindFile or ImageMetadata.KindDirectory) || body.Length - at < nameLength + (kind == ImageMetadata.KindFile ? 8 : 0))
             {
                 throw Inconsistent($"node {i} is malformed");
             }
@@ -156,11 +94,11 @@ internal static class ImageMetadata
             nameLengths[i] = (byte)nameLength;
             at += nameLength;
             ref var node = ref nodes[i];
-            node.Kind = kind == KindFile ? NodeKind.File : NodeKind.Directory;
+            node.Kind = kind == ImageMetadata.KindFile ? NodeKind.File : NodeKind.Directory;
             node.Parent = (int)Math.Min(parent, int.MaxValue);
             if (i == 0)
             {
-                if (kind != KindDirectory || parent != 0 || nameLength != 0)
+                if (kind != ImageMetadata.KindDirectory || parent != 0 || nameLength != 0)
                 {
                     throw Inconsistent("the root is not an unnamed directory");
                 }
@@ -201,10 +139,10 @@ internal static class ImageMetadata
                 throw Inconsistent($"node {i} has a name that is not UTF-8");
             }
 
-            node.NameOffset = PreambleLength + nameStart[i];
+            node.NameOffset = ImageMetadata.PreambleLength + nameStart[i];
             node.NameLength = nameLength;
 
-            if (kind == KindFile)
+            if (kind == ImageMetadata.KindFile)
             {
                 var size = BinaryPrimitives.ReadUInt64BigEndian(body[at..]);
                 at += 8;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// The file type of a path without following symbolic links. .NET reports FIFOs, sockets and devices as ordinary

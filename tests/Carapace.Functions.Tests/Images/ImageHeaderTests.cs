@@ -1,6 +1,6 @@
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
-namespace Carapace.Enclave.Tests.FileSystem.Image;
+namespace Carapace.Functions.Tests.Images;
 
 /// <summary>The public header reads without a key and refuses what is not a v1 image, with typed errors.</summary>
 public sealed class ImageHeaderTests : IDisposable

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Carapace.Enclave.FileSystem.Image;
+namespace Carapace.Functions.Images;
 
 /// <summary>
 /// AES-256-GCM over the blocks of one image. The block key is HKDF-SHA256-Expand(image key,
@@ -136,11 +136,11 @@ internal sealed class BlockCipher : IDisposable
     /// <summary>
     /// Verifies and decrypts <paramref name="count"/> consecutive blocks of one file, from <paramref name="firstBlock"/>,
     /// whose slots (ciphertext ‖ tag) are consecutive in <paramref name="slots"/>, into consecutive 4096-byte
-    /// blocks of <paramref name="plaintext"/>. Before decrypting, each slot's tag must equal the verified leaf-table
-    /// entry of its position (<paramref name="firstSlot"/> + i; constant-time comparison). Returns -1, or the index
-    /// within the run of the first block that failed: no byte of it is released, and the blocks before it are verified.
+    /// blocks of <paramref name="plaintext"/>. Returns -1, or the index within the run of the first block that failed:
+    /// no byte of it is released, and the blocks before it are verified. A reader first checks each slot's tag against
+    /// the image's verified leaf table (the enclave's reader does) and passes only the run of blocks that matched.
     /// </summary>
-    public int TryDecryptRun(AesGcm aes, uint fileId, ulong firstBlock, ReadOnlySpan<byte> slots, int count, LeafTable leaves, long firstSlot, Span<byte> plaintext)
+    public int TryDecryptRun(AesGcm aes, uint fileId, ulong firstBlock, ReadOnlySpan<byte> slots, int count, Span<byte> plaintext)
     {
         Span<byte> nonce = stackalloc byte[ImageLayout.NonceSize];
         Span<byte> data = stackalloc byte[ImageLayout.AssociatedDataSize];
@@ -156,11 +156,6 @@ internal sealed class BlockCipher : IDisposable
                 // Only the block index changes along a run: the last 8 bytes of the nonce and of the associated data.
                 BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], firstBlock + (ulong)i);
                 BinaryPrimitives.WriteUInt64BigEndian(data[(ImageLayout.IdSize + 4)..], firstBlock + (ulong)i);
-            }
-
-            if (!leaves.Matches(firstSlot + i, tag))
-            {
-                return i;
             }
 
             try
