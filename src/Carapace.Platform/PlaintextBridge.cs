@@ -3,10 +3,10 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
-using Carapace.Enclave.Session;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions.Provisioning;
 
 namespace Carapace.Platform;
 

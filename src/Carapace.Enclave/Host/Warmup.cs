@@ -1,10 +1,10 @@
 using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
-using Carapace.Enclave.Session;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
 using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;

@@ -1,7 +1,7 @@
 using System.Formats.Cbor;
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// What a provisioner entrusts to one enclave, sealed under the session key: the function's canonical manifest and
@@ -10,7 +10,7 @@ namespace Carapace.Enclave.Session;
 /// </summary>
 public sealed class ProvisioningPayload : IDisposable
 {
-    /// <summary>The canonical manifest bytes (<see cref="Functions.FunctionManifest.Encode"/>).</summary>
+    /// <summary>The canonical manifest bytes (<see cref="FunctionManifest.Encode"/>).</summary>
     public required byte[] Manifest { get; init; }
 
     /// <summary>SHA-256 of the WebAssembly module.</summary>

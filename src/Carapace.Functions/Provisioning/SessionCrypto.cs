@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// The session between an enclave and whoever provisions it: ECDH P-256 between the enclave's fresh key pair and

@@ -1,4 +1,4 @@
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>Associated-data labels of session messages.</summary>
 internal static class SessionPurpose

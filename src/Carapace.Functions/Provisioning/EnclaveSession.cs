@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// The enclave's side of its session: a fresh ECDH P-256 key pair made at start (its public half is what

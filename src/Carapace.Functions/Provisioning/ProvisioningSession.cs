@@ -1,6 +1,6 @@
 using Carapace.Protocol;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// A trusted provisioner's session with one enclave: the payload sealed to the public key the enclave announced, and

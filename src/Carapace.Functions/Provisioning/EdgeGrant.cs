@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>An edge key handed to an enclave: which edge it is, and its 32 bytes. Dispose to zero the bytes.</summary>
 public sealed class EdgeGrant : IDisposable

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// The provisioner's side of an enclave session (the client in <c>carapace run</c>, the KMS on the platform). Built

@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using Carapace.Envelope.Keys;
-using Carapace.Functions;
 using Carapace.Protocol;
 
-namespace Carapace.Enclave.Session;
+namespace Carapace.Functions.Provisioning;
 
 /// <summary>
 /// A provisioner's plan for one function: a fresh in-memory master key for one chain step (edge from → step carries
