@@ -3,7 +3,7 @@ using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
 using Carapace.Functions;
 
-namespace Carapace.Platform;
+namespace Carapace.Gateway.Actions;
 
 /// <summary>How a deployed action becomes an enclave function: its manifest, by the rule clients measure with.</summary>
 public static class ActionFunctions
