@@ -4,7 +4,7 @@ using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Functions;
 using Carapace.Functions.Modules;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using static Carapace.Client.Deployment.DeployFailures;
 
 namespace Carapace.Client;

@@ -2,6 +2,10 @@ using System.Security.Cryptography;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
@@ -19,7 +23,7 @@ namespace Carapace.Kms;
 /// Today the master key is always simulated (<see cref="IsSimulated"/>): show <see cref="Warning"/> wherever the KMS
 /// starts. Authentication of owners happens through policy signatures; authentication of the callers of
 /// <see cref="PutSecret"/> and <see cref="DeleteSecret"/> (the namespace's owners) and of client-key requests (its
-/// clients) is the endpoint's job: signed requests, see <see cref="Api.OwnerRequestSignature"/>.
+/// clients) is the endpoint's job: signed requests, see <see cref="Client.Api.OwnerRequestSignature"/>.
 /// </remarks>
 public sealed class KmsService : IDisposable
 {

@@ -6,7 +6,7 @@ using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
 using Carapace.Client.Tests.Support;
 using Carapace.Functions;
-using Carapace.Kms;
+using Carapace.Kms.Client;
 
 namespace Carapace.Client.Tests;
 

@@ -7,7 +7,7 @@ using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
 using Carapace.Functions;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;

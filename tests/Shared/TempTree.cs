@@ -2,12 +2,12 @@ using System.Text;
 
 namespace Carapace.Tests;
 
-/// <summary>A temporary directory for one test (a source tree, images); deleted on dispose.</summary>
+/// <summary>A temporary directory for one test (a source tree, output files such as images and keys); deleted on dispose.</summary>
 internal sealed class TempTree : IDisposable
 {
     public TempTree()
     {
-        Root = Path.Combine(Path.GetTempPath(), "carapace-image-tests", Guid.NewGuid().ToString("N"));
+        Root = Path.Combine(Path.GetTempPath(), "carapace-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Root);
     }
 

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 
 namespace Carapace.Cli.Kms;
 

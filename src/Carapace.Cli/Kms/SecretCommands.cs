@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Cli.Kms;
 
@@ -24,7 +24,7 @@ internal static class SecretCommands
         };
         var fromFile = new Option<string>("--from-file")
         {
-            Description = $"Read the value from FILE ('-' reads standard input); 1 to {SecretStore.MaxValueBytes} bytes, stored as is.",
+            Description = $"Read the value from FILE ('-' reads standard input); 1 to {SecretValue.MaxBytes} bytes, stored as is.",
             Required = true,
             HelpName = "FILE",
         };
@@ -83,7 +83,7 @@ internal static class SecretCommands
     private static async Task<byte[]> ReadValueAsync(string path, CancellationToken cancel)
     {
         await using var input = CliIo.OpenInput(path);
-        var buffer = new byte[SecretStore.MaxValueBytes + 1];
+        var buffer = new byte[SecretValue.MaxBytes + 1];
         var count = 0;
         try
         {
@@ -93,9 +93,9 @@ internal static class SecretCommands
                 count += read;
             }
 
-            if (count == 0 || count > SecretStore.MaxValueBytes)
+            if (count == 0 || count > SecretValue.MaxBytes)
             {
-                throw new CliFailure($"a secret value is 1 to {SecretStore.MaxValueBytes} bytes; {(path == "-" ? "standard input" : path)} has " +
+                throw new CliFailure($"a secret value is 1 to {SecretValue.MaxBytes} bytes; {(path == "-" ? "standard input" : path)} has " +
                     (count == 0 ? "none" : "more"));
             }
 

@@ -1,6 +1,6 @@
 using Carapace.Attestation;
 using Carapace.Functions;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client.Deployment;
 

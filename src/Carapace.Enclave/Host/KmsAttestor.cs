@@ -1,9 +1,8 @@
 using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
-using Carapace.Kms;
 using Carapace.Kms.Client;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Release;
 using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;

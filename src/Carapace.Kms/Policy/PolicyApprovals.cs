@@ -1,3 +1,4 @@
+using Carapace.Kms.Client.Policy;
 namespace Carapace.Kms.Policy;
 
 /// <summary>Counts the valid signatures of a signed policy by a given set of owners, noting every one that does not count.</summary>

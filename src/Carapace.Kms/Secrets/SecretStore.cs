@@ -3,8 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Keys;
-using Carapace.Kms.Policy;
 using Carapace.Kms.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -23,8 +25,8 @@ namespace Carapace.Kms.Secrets;
 /// </remarks>
 public sealed class SecretStore
 {
-    /// <summary>The largest secret value, in bytes.</summary>
-    public const int MaxValueBytes = 64 * 1024;
+    /// <summary>The largest secret value, in bytes (<see cref="SecretValue.MaxBytes"/>).</summary>
+    public const int MaxValueBytes = SecretValue.MaxBytes;
 
     private const int NonceSize = 12;
     private const int TagSize = 16;

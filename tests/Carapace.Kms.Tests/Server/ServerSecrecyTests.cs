@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;
