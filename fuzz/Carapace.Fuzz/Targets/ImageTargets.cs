@@ -30,8 +30,9 @@ internal static class ImageTargets
 
     /// <summary>
     /// As the enclave mounts an image: the length in block 0 says how many metadata blocks to read, then all of them are
-    /// decoded against the image's block count. Input: <c>u64 BE block count ‖ metadata</c>. The block count is
-    /// reduced to 1..(metadata blocks + <see cref="MaxDataBlocks"/>), the way a real image's file size bounds it.
+    /// decoded against the image's block count. Input: <c>u64 BE block count ‖ metadata</c>, the metadata at least as
+    /// long as it says (the rest of its last block is zero-padded). The block count is reduced to
+    /// 1..(metadata blocks + <see cref="MaxDataBlocks"/>), the way a real image's file size bounds it.
     /// </summary>
     private static void DecodeMetadata(byte[] input)
     {
@@ -45,7 +46,14 @@ internal static class ImageTargets
         var blockCount = 1 + (long)(declared % (ulong)(ImageLayout.BlocksFor(metadataBytes.Length) + MaxDataBlocks));
         var first = new byte[ImageLayout.BlockSize];
         metadataBytes[..Math.Min(metadataBytes.Length, first.Length)].CopyTo(first);
-        var blocks = ImageLayout.BlocksFor(ImageMetadata.ReadLength(first, blockCount));
+        var length = ImageMetadata.ReadLength(first, blockCount);
+        if (length > metadataBytes.Length)
+        {
+            // The metadata is the input: a real image holds every block its length names (as ciphertext to decrypt).
+            throw new IntegrityViolationException("fuzz input: shorter than the metadata length it declares");
+        }
+
+        var blocks = ImageLayout.BlocksFor(length);
         var metadata = new byte[blocks * ImageLayout.BlockSize];
         metadataBytes[..(int)Math.Min(metadataBytes.Length, metadata.Length)].CopyTo(metadata);
         ImageMetadata.Decode(metadata, blocks, blockCount, out _);
