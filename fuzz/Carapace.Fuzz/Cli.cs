@@ -37,7 +37,16 @@ internal static class Cli
                 Console.Out.WriteLine($"wrote {SeedWriter.Write(directory)} seed files under {directory}");
                 return 0;
             case ["--replay", var name, .. var paths] when paths.Length > 0:
-                return Find(name) is { } replayed ? Replay(replayed, paths) : 2;
+                if (Find(name) is not { } replayed)
+                {
+                    return 2;
+                }
+
+                // Outside afl-fuzz, Fuzzer.Run runs the action once with a private coverage map: an instrumented build
+                // (fuzz/.work/bin) writes its coverage there instead of through an unset pointer.
+                var status = 0;
+                Fuzzer.Run(_ => status = Replay(replayed, paths));
+                return status;
             case [var name] when !name.StartsWith('-'):
                 if (Find(name) is not { } fuzzed)
                 {
