@@ -18,7 +18,24 @@ internal static class ActionRequest
     /// <summary>The only <c>limits.concurrency</c>: one activation per enclave at a time.</summary>
     public const int Concurrency = 1;
 
+    /// <summary>
+    /// The definition in <paramref name="root"/>, or null with every problem in <paramref name="errors"/>. Never throws
+    /// for any JSON: a string escaping a lone surrogate (<c>"\ud800"</c>), which no .NET string can hold, is a problem too.
+    /// </summary>
     public static ActionDefinition? Parse(JsonElement root, string caller, ActionLimits? existingLimits, List<string> errors)
+    {
+        try
+        {
+            return ParseBody(root, caller, existingLimits, errors);
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add("The body contains a string that is not valid text (an escaped lone surrogate such as '\\ud800').");
+            return null;
+        }
+    }
+
+    private static ActionDefinition? ParseBody(JsonElement root, string caller, ActionLimits? existingLimits, List<string> errors)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
