@@ -13,6 +13,7 @@ internal static class FuzzTargets
         .. AttestationTargets.All(),
         .. KmsTargets.All(),
         .. GatewayTargets.All(),
+        .. ModuleTargets.All(),
     ]);
 
     /// <summary>All targets, in a stable order.</summary>
