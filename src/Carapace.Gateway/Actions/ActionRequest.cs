@@ -12,6 +12,9 @@ namespace Carapace.Gateway.Actions;
 /// </summary>
 internal static class ActionRequest
 {
+    /// <summary>How a string that does not decode is described: JSON may escape a lone surrogate, which is no text.</summary>
+    private const string NotText = "not valid Unicode (it escapes a lone surrogate such as '\\ud800').";
+
     /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
     public const int LogsLimitMb = 10;
 
@@ -30,7 +33,7 @@ internal static class ActionRequest
         }
         catch (InvalidOperationException)
         {
-            errors.Add("The body contains a string that is not valid text (an escaped lone surrogate such as '\\ud800').");
+            errors.Add($"The body contains a string that is {NotText}");
             return null;
         }
     }
@@ -101,7 +104,9 @@ internal static class ActionRequest
         string? kind = null;
         if (exec.TryGetProperty("kind", out var kindJson) && !TryGetString(kindJson, out kind))
         {
-            errors.Add("'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
+            errors.Add(kindJson.ValueKind == JsonValueKind.String
+                ? $"'exec.kind' is {NotText} It must be 'wasm:wasi' or 'sequence'."
+                : "'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
             return null;
         }
 
@@ -144,7 +149,9 @@ internal static class ActionRequest
                 {
                     if (!TryGetString(component, out var text))
                     {
-                        errors.Add("'exec.components' must be an array of fully qualified action names (/namespace/name), as strings.");
+                        errors.Add(component.ValueKind == JsonValueKind.String
+                            ? $"'exec.components' holds a name that is {NotText}"
+                            : "'exec.components' must be an array of fully qualified action names (/namespace/name), as strings.");
                         return null;
                     }
 
@@ -301,7 +308,7 @@ internal static class ActionRequest
 
             if (!TryGetString(key, out var text))
             {
-                errors.Add($"'{field}' has a key that is not valid Unicode.");
+                errors.Add($"'{field}' has a key that is {NotText}");
                 return null;
             }
 

@@ -31,6 +31,6 @@ public sealed class ActionBodyTextTests : IAsyncLifetime
         using var response = await _client.PutAsync("api/v1/namespaces/_/actions/surrogate", content);
 
         var error = await GatewayFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest);
-        Assert.Contains("not valid text (an escaped lone surrogate", error, StringComparison.Ordinal);
+        Assert.Contains("not valid Unicode (it escapes a lone surrogate", error, StringComparison.Ordinal);
     }
 }
