@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
@@ -6,7 +5,6 @@ using Carapace.Kms.Audit;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Kms.Secrets;
 

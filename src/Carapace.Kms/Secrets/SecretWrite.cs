@@ -30,7 +30,10 @@ public sealed record SecretWrite
     /// <summary>The largest secret value, in bytes.</summary>
     public const int MaxValueBytes = 64 * 1024;
 
-    /// <summary>The longest an approval may hold: a write that expires later than this after the KMS's clock is refused.</summary>
+    /// <summary>
+    /// The longest an approval may hold: a write that expires later than this after the KMS's clock (give or take the
+    /// <see cref="Api.OwnerRequestSignature.MaxClockSkew"/> allowed for the proposer's clock) is refused.
+    /// </summary>
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromDays(30);
 
     /// <summary>How long an approval holds unless the proposer says otherwise.</summary>

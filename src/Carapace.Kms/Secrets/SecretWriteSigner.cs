@@ -15,7 +15,8 @@ public static class SecretWriteSigner
     /// publishes it over attested TLS), or a delete when <paramref name="value"/> is null.
     /// </summary>
     /// <exception cref="ArgumentException">A name breaks <see cref="PolicyNames"/>, the version is below 1, the value is empty
-    /// or longer than <see cref="SecretWrite.MaxValueBytes"/>, or the expiry is not in the future.</exception>
+    /// or longer than <see cref="SecretWrite.MaxValueBytes"/>.</exception>
+    /// <exception cref="System.Security.Cryptography.CryptographicException">For a put: <paramref name="kmsSealingKey"/> is not a P-256 public key.</exception>
     public static SignedSecretWrite Propose(string ns, string secret, long version, ReadOnlySpan<byte> kmsSealingKey, byte[]? value,
         DateTimeOffset expires)
     {

@@ -1,3 +1,4 @@
+using Carapace.Kms.Api;
 using Carapace.Kms.Audit;
 using Carapace.Kms.Policy;
 
@@ -53,7 +54,8 @@ internal sealed class SecretWrites(PolicyStore policies, SecretStore store, Secr
         }
 
         var now = time.GetUtcNow();
-        if (write.Expires <= now || write.Expires > now + SecretWrite.MaxLifetime)
+        // The proposer's clock set the expiry: allow it the skew owner requests are allowed.
+        if (write.Expires <= now || write.Expires > now + SecretWrite.MaxLifetime + OwnerRequestSignature.MaxClockSkew)
         {
             throw Refuse(policy, ns, secret, operation, signed, [], new SecretWriteException(SecretWriteRejection.Expired,
                 [write.Expires <= now

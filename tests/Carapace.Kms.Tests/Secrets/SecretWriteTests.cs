@@ -190,12 +190,14 @@ public sealed class SecretWriteTests : IDisposable
     }
 
     [Fact]
-    public void Expired_approvals_and_approvals_claiming_more_than_30_days_are_refused()
+    public void Expired_approvals_and_approvals_claiming_more_than_30_days_and_the_clock_skew_are_refused()
     {
         var write = Write("db-password", "one", 1, "alice", "bob");
-        var forever = Write("db-password", "one", 1, "alice", "bob", expires: Now.AddDays(31));
+        var forever = Write("db-password", "one", 1, "alice", "bob", expires: Now.AddDays(30).AddMinutes(6));
+        var skewed = Write("api-token", "t", 1, "alice", "bob", expires: Now.AddDays(30).AddMinutes(4));
 
         var tooLong = Refused(forever);
+        Apply(skewed);
         _kms.Time.Advance(TimeSpan.FromDays(7));
         var expired = Refused(write);
 
