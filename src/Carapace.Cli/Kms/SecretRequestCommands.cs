@@ -141,8 +141,10 @@ internal static class SecretRequestCommands
             Console.Out.WriteLine($"{"NAME".PadRight(width)}  VERSION  STORED                LAST WRITE  DECLARED");
             foreach (var e in entries)
             {
+                var version = e.Version?.ToString(CultureInfo.InvariantCulture) ?? "-";
+                var stored = e.CreatedAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) ?? "-";
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{e.Name.PadRight(width)}  {(e.Version?.ToString(CultureInfo.InvariantCulture) ?? "-"),-7}  {(e.CreatedAt is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-"),-20}  {e.LastWrite,-10}  {(e.Declared ? "yes" : "no")}"));
+                    $"{e.Name.PadRight(width)}  {version,-7}  {stored,-20}  {e.LastWrite,-10}  {(e.Declared ? "yes" : "no")}"));
             }
 
             return ExitCodes.Ok;

@@ -51,7 +51,7 @@ internal static class SecretRequestFile
         var names = document.Signatures.Count == 0 ? "nobody" : string.Join(", ", document.Signatures.Select(s => s.Owner));
         return policy is null
             ? $"signed by {names}"
-            : string.Create(CultureInfo.InvariantCulture,
-                $"signed by {names}: {document.Signatures.Count} of the {policy.Approvals} approvals (of {policy.Owners.Count} owners) policy v{policy.Version} of namespace '{policy.Namespace}' needs");
+            : string.Create(CultureInfo.InvariantCulture, $"signed by {names}: {document.Signatures.Count} of the {policy.Approvals} approvals ")
+              + string.Create(CultureInfo.InvariantCulture, $"(of {policy.Owners.Count} owners) policy v{policy.Version} of namespace '{policy.Namespace}' needs");
     }
 }

@@ -18,13 +18,14 @@ namespace Carapace.Kms.Client;
 /// Talks to a <see cref="Server.KmsServer"/> over attested TLS. Every connection first checks the KMS's RA-TLS
 /// certificate against the <see cref="KmsServerTrust"/> and fails closed with <see cref="KmsTrustException"/>, so no
 /// policy, secret or owner signature ever reaches a KMS that is not the expected code. Owners use it to set policies,
-/// change secrets (KmsClient.Secrets.cs) and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get their keys; clients of a
-/// namespace use <see cref="GetChainKeysAsync"/> to get a chain's client-side edge keys.
+/// change secrets (KmsClient.Secrets.cs) and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get
+/// their keys; clients of a namespace use <see cref="GetChainKeysAsync"/> to get a chain's client-side edge keys.
 /// </summary>
 /// <remarks>
 /// Errors: <see cref="KmsTrustException"/> (the KMS is not trusted), <see cref="KmsDeniedException"/> (a release or
 /// secret request was denied, with the KMS's reason and message), <see cref="PolicyException"/> (a policy was rejected,
-/// with every error), <see cref="SecretWriteException"/> (a secret write was refused, with every error), <see cref="KmsRequestException"/> (unreachable, unauthenticated, or another error status).
+/// with every error), <see cref="SecretWriteException"/> (a secret write was refused, with every error),
+/// <see cref="KmsRequestException"/> (unreachable, unauthenticated, or another error status).
 /// </remarks>
 public sealed partial class KmsClient : IDisposable
 {
