@@ -99,6 +99,15 @@ public sealed class HealthAndStorageTests
     private static string ServerErrors(LogCapture log) =>
         string.Join("\n", log.Lines.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)));
 
+    [Fact]
+    public void A_WAL_index_that_cannot_grow_counts_as_a_full_disk_and_other_IO_errors_do_not()
+    {
+        // What a read meets on a disk that filled while the write-ahead log grew (SQLITE_IOERR_SHMSIZE).
+        Assert.True(Storage.StorageFull.IsCause(new SqliteException("disk I/O error", 10, 10 | (19 << 8))));
+        Assert.True(Storage.StorageFull.IsCause(new InvalidOperationException("outer", new SqliteException("database or disk is full", 13, 13))));
+        Assert.False(Storage.StorageFull.IsCause(new SqliteException("disk I/O error", 10, 10 | (3 << 8))));
+    }
+
     private static string IntegrityCheck(string database)
     {
         using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
