@@ -1,5 +1,6 @@
 using System.Text;
 using Carapace.Envelope.Keys;
+using Carapace.Kms.Audit;
 using Carapace.Kms.Client.Api;
 using Carapace.Kms.Client.Audit;
 using Carapace.Kms.Client.Release;

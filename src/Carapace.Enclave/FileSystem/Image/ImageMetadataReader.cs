@@ -12,9 +12,16 @@ namespace Carapace.Enclave.FileSystem.Image;
 /// </summary>
 internal static class ImageMetadataReader
 {
+    /// <summary>Shortest record of the root: kind, parent, name length (0).</summary>
+    private const int MinRootRecordLength = 1 + 4 + 1;
+
+    /// <summary>Shortest record of any other node: a directory with a one-byte name.</summary>
+    private const int MinRecordLength = 1 + 4 + 1 + 1;
+
     /// <summary>
     /// Reads the metadata length from the plaintext of metadata block 0, checking the preamble. The result is at
-    /// least <see cref="ImageMetadata.PreambleLength"/> and at most what <paramref name="blockCount"/> blocks can hold.
+    /// least what the declared node count needs (so no allocation sized by that count exceeds a small multiple of the
+    /// metadata) and at most what <paramref name="blockCount"/> blocks can hold.
     /// </summary>
     public static long ReadLength(ReadOnlySpan<byte> block0, long blockCount)
     {
@@ -30,7 +37,10 @@ internal static class ImageMetadataReader
             throw Inconsistent($"node count {nodes} is out of range");
         }
 
-        if (length < ImageMetadata.PreambleLength || length > (ulong)(ImageMetadata.PreambleLength + ((long)nodes * ImageMetadata.MaxRecordLength))
+        // Every record takes room (the root at least 6 bytes, every other node at least 7), so a node count the length
+        // cannot hold is refused here, before anything is sized by it.
+        if (length < (ulong)(ImageMetadata.PreambleLength + MinRootRecordLength + ((long)(nodes - 1) * MinRecordLength))
+            || length > (ulong)(ImageMetadata.PreambleLength + ((long)nodes * ImageMetadata.MaxRecordLength))
             || (long)ImageLayout.BlocksFor((long)length) > blockCount
             || ImageLayout.BlocksFor((long)length) * ImageLayout.BlockSize > Array.MaxLength)
         {
