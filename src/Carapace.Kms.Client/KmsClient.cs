@@ -263,24 +263,41 @@ public sealed partial class KmsClient : IDisposable
         }
 
         var sealedRelease = Parse(body, KmsJson.Default.ReleaseResponse);
+        Entitlement entitlement;
+        try
+        {
+            entitlement = OpenRelease(key, ns, function, sealedRelease);
+        }
+        catch (Exception e) when (e is CryptographicException or FormatException or InvalidDataException)
+        {
+            throw new KmsRequestException($"the release from the KMS at {Endpoint} cannot be opened with this enclave's key: {e.Message}", status, inner: e);
+        }
+
+        if (entitlement.Namespace != ns || entitlement.Function != function)
+        {
+            entitlement.Dispose();
+            throw new KmsRequestException($"the KMS at {Endpoint} released keys for another namespace or function than asked", status);
+        }
+
+        return entitlement;
+    }
+
+    /// <summary>
+    /// Opens a release the KMS sealed to <paramref name="key"/> (the enclave's fresh key) and decodes the entitlement;
+    /// the plaintext and the private scalar copy are zeroed.
+    /// </summary>
+    /// <exception cref="CryptographicException">The release was not sealed to this key, or was altered.</exception>
+    /// <exception cref="FormatException">A field is not base64.</exception>
+    /// <exception cref="InvalidDataException">The entitlement cannot be decoded.</exception>
+    internal static Entitlement OpenRelease(ECDsa key, string ns, string function, ReleaseResponse sealedRelease)
+    {
         var parameters = key.ExportParameters(includePrivateParameters: true);
         byte[]? plaintext = null;
         try
         {
             using var agreement = ECDiffieHellman.Create(parameters);
             plaintext = ReleaseSealing.Open(agreement, ns, function, sealedRelease);
-            var entitlement = EntitlementCodec.Decode(plaintext);
-            if (entitlement.Namespace != ns || entitlement.Function != function)
-            {
-                entitlement.Dispose();
-                throw new KmsRequestException($"the KMS at {Endpoint} released keys for another namespace or function than asked", status);
-            }
-
-            return entitlement;
-        }
-        catch (Exception e) when (e is CryptographicException or FormatException or InvalidDataException)
-        {
-            throw new KmsRequestException($"the release from the KMS at {Endpoint} cannot be opened with this enclave's key: {e.Message}", status, inner: e);
+            return EntitlementCodec.Decode(plaintext);
         }
         finally
         {
@@ -292,6 +309,34 @@ public sealed partial class KmsClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// The TLS options of every connection to the KMS: the server certificate is checked by <paramref name="verifier"/>
+    /// only, and <paramref name="clientCertificate"/> (an enclave's RA-TLS certificate) is presented when given.
+    /// </summary>
+    internal static SslClientAuthenticationOptions TlsOptions(KmsServerVerifier verifier, X509Certificate2? clientCertificate)
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            // The KMS's identity is its attested measurement, not a host name or a CA.
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => verifier.Validate(certificate),
+            // So the chain the TLS stack builds before that callback (whose verdict the callback ignores) is built
+            // against nothing: no system root store to load, no download, no revocation lookup per connection.
+            CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+            },
+        };
+        if (clientCertificate is not null)
+        {
+            options.ClientCertificates = [clientCertificate];
+            options.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
+        }
+
+        return options;
+    }
+
     private HttpClient NewHttpClient(KmsServerVerifier verifier, X509Certificate2? clientCertificate)
     {
         var handler = new SocketsHttpHandler
@@ -300,26 +345,8 @@ public sealed partial class KmsClient : IDisposable
             UseCookies = false,
             UseProxy = false,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                // The KMS's identity is its attested measurement, not a host name or a CA.
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => verifier.Validate(certificate),
-                // So the chain the TLS stack builds before that callback (whose verdict the callback ignores) is built
-                // against nothing: no system root store to load, no download, no revocation lookup per connection.
-                CertificateChainPolicy = new X509ChainPolicy
-                {
-                    TrustMode = X509ChainTrustMode.CustomRootTrust,
-                    RevocationMode = X509RevocationMode.NoCheck,
-                    DisableCertificateDownloads = true,
-                },
-            },
+            SslOptions = TlsOptions(verifier, clientCertificate),
         };
-        if (clientCertificate is not null)
-        {
-            handler.SslOptions.ClientCertificates = [clientCertificate];
-            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate;
-        }
-
         return new HttpClient(handler, disposeHandler: true)
         {
             BaseAddress = Endpoint,

@@ -1,10 +1,9 @@
-using System.Net;
+using System.Buffers.Binary;
+using System.IO.Pipes;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
@@ -17,25 +16,30 @@ using Carapace.Kms.Client.Secrets;
 namespace Carapace.Kms.Client;
 
 /// <summary>
-/// Pays the first-use costs of <see cref="KmsClient.AttestAndReleaseAsync"/> in a fresh process (JIT and type loading of
-/// the HTTP, TLS, X.509, CBOR, JSON and ECDSA/ECDH code, OpenSSL initialisation) by running one complete attested release
-/// against a throwaway stand-in of the KMS on a loopback port, so that the first real release costs only its own work.
+/// Pays most first-use costs of <see cref="KmsClient.AttestAndReleaseAsync"/> in a fresh process (JIT and type loading
+/// of the TLS, X.509, RA-TLS, CBOR, JSON and ECDSA/ECDH code, OpenSSL initialisation) by running the trusted steps of
+/// one attested release inside this process, with no network and no listening socket: both RA-TLS certificates are
+/// made, a TLS handshake with the KMS client's own options and its evidence check runs between two in-process
+/// <see cref="SslStream"/>s over a pair of anonymous pipes, and a release sealed to the client's key crosses that
+/// channel and is opened and decoded by the code a real release uses.
 /// </summary>
 /// <remarks>
-/// Nothing is shared with a real release: the stand-in's simulated quoting key, both measurements, every key and
-/// certificate are fresh and discarded, and the client made here trusts only that throwaway quoting key. The stand-in
-/// accepts exactly the two connections of one release (nonce, then release with the RA-TLS client certificate) and
-/// answers with <c>Connection: close</c>; when <see cref="RunAsync"/> returns, its listener is closed and every
-/// connection of both ends is gone.
+/// What stays cold is the HTTP layer above TLS (a real release's two requests); warming it would need an HTTP server in
+/// the process, which the enclave must not have. Nothing is shared with a real release: the simulated quoting key, both
+/// measurements, every key and certificate are fresh and discarded, and the trust made here accepts only that
+/// throwaway quoting key. When <see cref="RunAsync"/> returns, both pipes are closed.
 /// </remarks>
 public static class KmsClientWarmUp
 {
     private const string Name = "warm-up";
-    private const int MaxRequestBytes = 64 * 1024;
 
-    /// <summary>Runs one attested release against a loopback stand-in of the KMS, then releases everything it made.</summary>
-    /// <exception cref="InvalidOperationException">The release did not complete as a real one would (a bug).</exception>
-    /// <exception cref="SocketException">No loopback port can be opened here.</exception>
+    /// <summary>The largest message the warm-up's server end sends (a sealed release of one key and one secret).</summary>
+    private const int MaxMessageBytes = 64 * 1024;
+
+    private static readonly Uri s_endpoint = new("https://warm-up.invalid/");
+
+    /// <summary>Runs the trusted steps of one attested release in this process, then releases everything it made.</summary>
+    /// <exception cref="InvalidOperationException">A step did not end as it does in a real release (a bug).</exception>
     public static async Task RunAsync(CancellationToken cancellationToken = default)
     {
         using var quoting = SimulatedQuotingService.CreateEphemeral();
@@ -45,118 +49,59 @@ public static class KmsClientWarmUp
         using var serverCertificate = await RaTlsCertificateFactory.CreateAsync(serverKey, new SimulatedEvidenceIssuer(quoting, kmsMeasurement),
             RandomNumberGenerator.GetBytes(32), Name, TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start(backlog: 2);
-        try
+        // The nonce a real release starts with arrives as JSON.
+        var nonce = JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(
+            new NonceResponse(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), DateTimeOffset.UtcNow.AddMinutes(1)), KmsJson.Default.NonceResponse),
+            KmsJson.Default.NonceResponse)!;
+        using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var clientCertificate = await RaTlsCertificateFactory.CreateAsync(clientKey, new SimulatedEvidenceIssuer(quoting, functionMeasurement),
+            Convert.FromBase64String(nonce.Nonce!), "carapace-enclave", KmsClient.ReleaseCertificateValidity, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+
+        var trust = new KmsServerTrust
         {
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var server = ServeOneReleaseAsync(listener, serverCertificate, cancellationToken);
-            var trust = new KmsServerTrust
+            AllowSimulation = true,
+            SimulationQuotingKeys = [quoting.PublicKey],
+            ExpectedMeasurement = kmsMeasurement,
+        };
+        var verifier = new KmsServerVerifier(s_endpoint, trust);
+        var (clientEnd, serverEnd) = PipePair.Create();
+        var client = new SslStream(clientEnd);
+        var server = new SslStream(serverEnd);
+        await using (client.ConfigureAwait(false))
+        await using (server.ConfigureAwait(false))
+        {
+            var clientOptions = KmsClient.TlsOptions(verifier, clientCertificate);
+            clientOptions.TargetHost = s_endpoint.Host;
+            var serverOptions = new SslServerAuthenticationOptions
             {
-                AllowSimulation = true,
-                SimulationQuotingKeys = [quoting.PublicKey],
-                ExpectedMeasurement = kmsMeasurement,
+                ServerCertificate = serverCertificate,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateRequired = true,
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
             };
-            try
+            await Task.WhenAll(
+                client.AuthenticateAsClientAsync(clientOptions, cancellationToken),
+                server.AuthenticateAsServerAsync(serverOptions, cancellationToken)).ConfigureAwait(false);
+            if (verifier.Verified is null || server.RemoteCertificate is not { } presented)
             {
-                using var client = new KmsClient(new Uri($"https://127.0.0.1:{port}/"), trust);
-                using var entitlement = await client.AttestAndReleaseAsync(Name, Name, new SimulatedEvidenceIssuer(quoting, functionMeasurement), cancellationToken)
-                    .ConfigureAwait(false);
-                if (entitlement.EdgeKeys.Count != 1 || entitlement.Secrets.Count != 1)
-                {
-                    throw new InvalidOperationException("the warm-up release did not carry the stand-in's key and secret");
-                }
-            }
-            finally
-            {
-                listener.Stop();
-                await server.ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            listener.Dispose();
-        }
-    }
-
-    /// <summary>Answers the nonce request and the release request, one connection each, as the KMS would.</summary>
-    private static async Task ServeOneReleaseAsync(TcpListener listener, X509Certificate2 certificate, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < 2; i++)
-        {
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-            {
-                return; // The client gave up (its error is the one that matters) and the listener was stopped.
+                throw new InvalidOperationException($"the warm-up handshake did not verify both ends ({verifier.TakeFailure() ?? "no client certificate"})");
             }
 
-            var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
-            await using (ssl.ConfigureAwait(false))
+            var sending = SendAsync(server, SealedRelease(presented), cancellationToken);
+            var body = await ReceiveAsync(client, cancellationToken).ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
+            var sealedRelease = JsonSerializer.Deserialize(body, KmsJson.Default.ReleaseResponse)
+                ?? throw new InvalidOperationException("the warm-up release is empty");
+            using var entitlement = KmsClient.OpenRelease(clientKey, Name, Name, sealedRelease);
+            if (entitlement.EdgeKeys.Count != 1 || entitlement.Secrets.Count != 1)
             {
-                try
-                {
-                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-                    {
-                        ServerCertificate = certificate,
-                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                        ClientCertificateRequired = true,
-                        RemoteCertificateValidationCallback = (_, _, _, _) => true,
-                    }, cancellationToken).ConfigureAwait(false);
-                    var path = await ReadRequestAsync(ssl, cancellationToken).ConfigureAwait(false);
-                    var body = path switch
-                    {
-                        KmsApiPaths.Nonces => JsonSerializer.SerializeToUtf8Bytes(
-                            new NonceResponse(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), DateTimeOffset.UtcNow.AddMinutes(1)),
-                            KmsJson.Default.NonceResponse),
-                        KmsApiPaths.Release when ssl.RemoteCertificate is { } client => SealedRelease(client),
-                        _ => throw new InvalidOperationException($"the warm-up client asked for '{path}'"),
-                    };
-                    var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-                    await ssl.WriteAsync(head, cancellationToken).ConfigureAwait(false);
-                    await ssl.WriteAsync(body, cancellationToken).ConfigureAwait(false);
-                    await ssl.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    await ssl.ShutdownAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is IOException or AuthenticationException or SocketException)
-                {
-                    return; // The client's own error says what went wrong.
-                }
+                throw new InvalidOperationException("the warm-up release did not carry the stand-in's key and secret");
             }
         }
     }
 
-    /// <summary>Reads one HTTP/1.1 request (head and Content-Length body) and returns its path.</summary>
-    private static async Task<string> ReadRequestAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[MaxRequestBytes];
-        var length = 0;
-        int headEnd;
-        while ((headEnd = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            length += read > 0 ? read : throw new IOException("the warm-up client closed the connection mid-request");
-        }
-
-        var head = Encoding.ASCII.GetString(buffer, 0, headEnd).Split("\r\n");
-        var contentLength = head.Skip(1)
-            .Select(line => line.Split(':', 2))
-            .Where(field => field.Length == 2 && field[0].Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            .Select(field => int.Parse(field[1], System.Globalization.CultureInfo.InvariantCulture))
-            .FirstOrDefault();
-        while (length < headEnd + 4 + contentLength)
-        {
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-            length += read > 0 ? read : throw new IOException("the warm-up client closed the connection mid-body");
-        }
-
-        return head[0].Split(' ')[1];
-    }
-
-    /// <summary>A release of one throwaway edge key and secret, sealed to the key of the client's certificate.</summary>
+    /// <summary>A release of one throwaway edge key and secret, sealed to the key of the client's certificate, as the KMS's JSON.</summary>
     private static byte[] SealedRelease(X509Certificate presented)
     {
         using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
@@ -173,6 +118,103 @@ public static class KmsClientWarmUp
         finally
         {
             CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    /// <summary>Sends <paramref name="body"/> with a 4-byte big-endian length before it.</summary>
+    private static async Task SendAsync(Stream stream, byte[] body, CancellationToken cancellationToken)
+    {
+        var length = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, body.Length);
+        await stream.WriteAsync(length, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Receives one message <see cref="SendAsync"/> sent, of at most <see cref="MaxMessageBytes"/>.</summary>
+    private static async Task<byte[]> ReceiveAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var length = new byte[4];
+        await stream.ReadExactlyAsync(length, cancellationToken).ConfigureAwait(false);
+        var size = BinaryPrimitives.ReadInt32BigEndian(length);
+        if (size is < 0 or > MaxMessageBytes)
+        {
+            throw new InvalidOperationException($"the warm-up message announces {size} bytes");
+        }
+
+        var body = new byte[size];
+        await stream.ReadExactlyAsync(body, cancellationToken).ConfigureAwait(false);
+        return body;
+    }
+
+    /// <summary>Two connected in-process byte streams over two anonymous pipes (one per direction): no socket, no port.</summary>
+    private sealed class PipePair : Stream
+    {
+        private readonly PipeStream _read;
+        private readonly PipeStream _write;
+
+        private PipePair(PipeStream read, PipeStream write)
+        {
+            _read = read;
+            _write = write;
+        }
+
+        public override bool CanRead => true;
+
+        public override bool CanWrite => true;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public static (Stream A, Stream B) Create()
+        {
+            var aToB = new AnonymousPipeServerStream(PipeDirection.Out);
+            var bFromA = new AnonymousPipeClientStream(PipeDirection.In, aToB.ClientSafePipeHandle);
+            var bToA = new AnonymousPipeServerStream(PipeDirection.Out);
+            var aFromB = new AnonymousPipeClientStream(PipeDirection.In, bToA.ClientSafePipeHandle);
+            return (new PipePair(aFromB, aToB), new PipePair(bFromA, bToA));
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => _read.Read(buffer, offset, count);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _read.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            _read.ReadAsync(buffer, offset, count, cancellationToken);
+
+        public override void Write(byte[] buffer, int offset, int count) => _write.Write(buffer, offset, count);
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _write.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            _write.WriteAsync(buffer, offset, count, cancellationToken);
+
+        public override void Flush() => _write.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _write.FlushAsync(cancellationToken);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _write.Dispose();
+                _read.Dispose();
+            }
+
+            base.Dispose(disposing);
         }
     }
 }

@@ -9,6 +9,8 @@ namespace Carapace.Kms.Client;
 /// </summary>
 public sealed class KmsServerTrust
 {
+    private readonly ReadOnlyMemory<byte>? _expectedMeasurement;
+
     /// <summary>
     /// Accept a KMS that attests itself with simulation evidence (no hardware protection). Default false: only
     /// hardware evidence is accepted, and simulation evidence is refused whatever <see cref="SimulationQuotingKeys"/> says.
@@ -18,8 +20,15 @@ public sealed class KmsServerTrust
     /// <summary>The simulation quoting keys (DER SubjectPublicKeyInfo) trusted when <see cref="AllowSimulation"/> is set.</summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> SimulationQuotingKeys { get; init; } = [];
 
-    /// <summary>The KMS measurement to accept. Default: <see cref="KmsIdentity.Measurement"/>, the KMS of this very build.</summary>
-    public ReadOnlyMemory<byte> ExpectedMeasurement { get; init; } = KmsIdentity.Measurement;
+    /// <summary>
+    /// The KMS measurement to accept. Default: <see cref="KmsIdentity.Measurement"/>, the KMS of this very build, computed
+    /// only when no other measurement is given (a process that names the KMS it trusts needs no KMS files beside it).
+    /// </summary>
+    public ReadOnlyMemory<byte> ExpectedMeasurement
+    {
+        get => _expectedMeasurement ?? KmsIdentity.Measurement;
+        init => _expectedMeasurement = value;
+    }
 
     /// <summary>The vendor roots hardware evidence must chain to. Default: the roots built into Carapace.</summary>
     public TrustAnchors Roots { get; init; } = TrustAnchors.BuiltIn;

@@ -7,6 +7,7 @@ using Carapace.Enclave.Wasi;
 using Carapace.Functions;
 using Carapace.Functions.Images;
 using Carapace.Functions.Provisioning;
+using Carapace.Kms.Client;
 using Carapace.Protocol;
 using Carapace.Protocol.Lane;
 using Wasmtime;
@@ -36,9 +37,11 @@ internal sealed class EnclaveHost : IDisposable
     {
         // The KMS client warm-up shares nothing with the rest, so it overlaps the runtime hash and the engine set-up.
         _kmsWarmUp = Warmup.StartKmsClient();
-        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
+        // The KMS this runtime trusts is part of its identity: one measurement serves both.
+        var kmsMeasurement = KmsIdentity.Compute(runtimeDirectory);
+        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory, kmsMeasurement);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
-        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
+        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory, kmsMeasurement);
         EngineFor(fuel: false);
     }
 
