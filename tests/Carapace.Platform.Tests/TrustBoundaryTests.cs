@@ -3,7 +3,7 @@ namespace Carapace.Platform.Tests;
 /// <summary>
 /// Design rules over the compiled untrusted projects (the worker, the protocol, the controller, the platform host and
 /// the gateway, all beside these tests): by every type their code references — signatures, attributes, locals and
-/// method bodies, not only public members — none reaches the enclave, the KMS server, attestation, key material or
+/// method bodies, not only public members — none reaches the enclave, the KMS server, key material, evidence issuers or
 /// plaintext sealing and opening (<see cref="TrustRules"/>), except the gateway's plaintext edge, for what it is for.
 /// And by their project files, no untrusted project and no client links the enclave executable or the KMS server.
 /// </summary>

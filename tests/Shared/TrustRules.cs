@@ -15,16 +15,23 @@ internal static class TrustRules
     /// <summary>Trusted programs no untrusted project and no client may link: the enclave executable and the KMS server.</summary>
     public static readonly IReadOnlyList<string> TrustedPrograms = ["Carapace.Enclave", "Carapace.Kms"];
 
-    /// <summary>Assemblies whose every type is trusted code: the enclave, the KMS server and attestation (evidence, quoting keys, receipt signing).</summary>
-    private static readonly HashSet<string> s_trustedAssemblies = ["Carapace.Enclave", "Carapace.Kms", "Carapace.Attestation"];
+    /// <summary>Assemblies whose every type is trusted code: the enclave program and the KMS server.</summary>
+    private static readonly HashSet<string> s_trustedAssemblies = ["Carapace.Enclave", "Carapace.Kms"];
 
     /// <summary>
-    /// Types that hold key material or seal and open plaintext, outside the trusted assemblies: the envelope keys and
-    /// the sealer and opener that take them, the provisioning session that hands an enclave its edge keys, the image
+    /// Types that hold key material or seal and open plaintext, outside the trusted assemblies: attestation's quoting
+    /// keys, evidence issuers and receipt signer, the envelope keys and the sealer and opener that take them, the provisioning session that hands an enclave its edge keys, the image
     /// keys, cipher and packer, and the KMS client's released keys, secrets, owner keys and their codecs.
     /// </summary>
     private static readonly HashSet<string> s_keyOrPlaintextTypes =
     [
+        // Attestation's key holders and evidence issuers; its verifiers, results and trust anchors are public data.
+        "Carapace.Attestation.IEvidenceIssuer",
+        "Carapace.Attestation.Simulation.SimulatedQuotingService",
+        "Carapace.Attestation.Simulation.SimulatedEvidenceIssuer",
+        "Carapace.Attestation.ConfigFsTsm.ConfigFsTsmIssuer",
+        "Carapace.Attestation.RaTls.RaTlsCertificateFactory",
+        "Carapace.Attestation.Receipts.ReceiptSigner",
         "Carapace.Envelope.Keys.EdgeKey",
         "Carapace.Envelope.Keys.MasterKey",
         "Carapace.Envelope.Keys.KeyFile",
@@ -52,7 +59,7 @@ internal static class TrustRules
     /// <summary>
     /// The gateway types allowed to hold keys and plaintext, and what for: the plaintext edge of actions deployed with
     /// confidential: false (it provisions their enclaves and seals and opens their envelopes), and the platform's TLS
-    /// certificate authority, whose own key file it reads. Neither may reach the enclave, the KMS server or attestation.
+    /// certificate authority, whose own key file it reads. Neither may reach the enclave or the KMS server.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, Func<TypeUse, bool>> GatewayEdge = new Dictionary<string, Func<TypeUse, bool>>
     {
@@ -61,7 +68,7 @@ internal static class TrustRules
         ["Carapace.Gateway.Tls.PlatformCertificateAuthority"] = use => use.FullName == "Carapace.Envelope.Keys.KeyFile",
     };
 
-    /// <summary>True when <paramref name="use"/> is trusted code, key material or a plaintext sealer or opener.</summary>
+    /// <summary>True when <paramref name="use"/> is enclave or KMS-server code, key material, an evidence issuer or a plaintext sealer or opener.</summary>
     public static bool IsKeyOrPlaintext(TypeUse use) =>
         s_trustedAssemblies.Contains(use.Assembly) || s_keyOrPlaintextTypes.Contains(use.FullName) || s_keyNamespaces.Contains(use.Namespace);
 
