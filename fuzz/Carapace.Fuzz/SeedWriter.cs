@@ -7,11 +7,12 @@ using Carapace.Enclave.FileSystem.Image;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions.Images;
 using Carapace.Fuzz.Targets;
-using Carapace.Kms.Api;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Protocol;
 
 namespace Carapace.Fuzz;

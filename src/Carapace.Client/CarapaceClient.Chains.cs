@@ -1,7 +1,7 @@
 using System.Net;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using static Carapace.Client.Deployment.DeployFailures;
 
 namespace Carapace.Client;

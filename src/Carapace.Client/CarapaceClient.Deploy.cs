@@ -2,9 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Functions.Modules;
-using Carapace.Kms.Policy;
+using Carapace.Functions;
+using Carapace.Functions.Modules;
+using Carapace.Kms.Client.Policy;
 using static Carapace.Client.Deployment.DeployFailures;
 
 namespace Carapace.Client;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Carapace.Client.Deployment;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client;
 

@@ -9,13 +9,12 @@ using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
-using Carapace.Enclave.Functions;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Sealing;
-using Carapace.Kms;
+using Carapace.Functions;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client;
 
@@ -29,7 +28,7 @@ namespace Carapace.Client;
 /// <remarks>
 /// Errors: <see cref="GatewayException"/> (the gateway could not be reached, was not trusted, or refused a management
 /// request), <see cref="InvocationException"/> (an invocation gave no trustworthy output), <see cref="CarapaceClientException"/>
-/// (a key, KMS or policy precondition), and the KMS client's <see cref="KmsTrustException"/>, <see cref="Kms.Release.KmsDeniedException"/>,
+/// (a key, KMS or policy precondition), and the KMS client's <see cref="KmsTrustException"/>, <see cref="Kms.Client.Release.KmsDeniedException"/>,
 /// <see cref="PolicyException"/>, <see cref="KmsRequestException"/> and <see cref="KmsKeyFileException"/>.
 /// </remarks>
 public sealed partial class CarapaceClient : IAsyncDisposable

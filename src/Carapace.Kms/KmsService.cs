@@ -2,6 +2,10 @@ using System.Security.Cryptography;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
@@ -19,7 +23,7 @@ namespace Carapace.Kms;
 /// Today the master key is always simulated (<see cref="IsSimulated"/>): show <see cref="Warning"/> wherever the KMS
 /// starts. Owners are authenticated by their signatures: k of n on policies and on secret writes
 /// (<see cref="WriteSecret"/>), one on secret listings, audit reads and — as a client — client-key requests, which
-/// the endpoint checks (signed requests, see <see cref="Api.OwnerRequestSignature"/>).
+/// the endpoint checks (signed requests, see <see cref="Client.Api.OwnerRequestSignature"/>).
 /// </remarks>
 public sealed class KmsService : IDisposable
 {

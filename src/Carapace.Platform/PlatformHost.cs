@@ -3,7 +3,9 @@ using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Scheduling;
 using Carapace.Gateway;
+using Carapace.Gateway.Actions;
 using Carapace.Gateway.Auth;
+using Carapace.Gateway.Invocations;
 using Carapace.Worker.Cache;
 using Carapace.Worker.Enclaves;
 using Carapace.Worker.Pools;
@@ -201,11 +203,11 @@ public sealed class PlatformHost : IAsyncDisposable
     {
         if (!action.Confidential)
         {
-            var plan = plaintext.PlanFor(action);
+            var provision = plaintext.ProvisionerFor(action);
             return new FunctionDefinition
             {
                 Module = module,
-                Provision = (ready, _) => Task.FromResult<Protocol.IProvisioningSession>(plan.ProvisionFor(ready)),
+                Provision = (ready, _) => Task.FromResult(provision(ready)),
                 MaxInstances = options.MaxEnclavesPerAction,
                 MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
             };

@@ -5,8 +5,8 @@ using Carapace.Client.Deployment;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
 using Carapace.Client.Tests.Support;
-using Carapace.Enclave.Functions;
-using Carapace.Kms;
+using Carapace.Functions;
+using Carapace.Kms.Client;
 
 namespace Carapace.Client.Tests;
 
@@ -71,7 +71,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(source, "hello.txt"), "sealed hello\n");
         var key = RandomNumberGenerator.GetBytes(32);
         using var packed = new MemoryStream();
-        Enclave.FileSystem.Image.ImagePacker.Pack(source, packed, Enclave.FileSystem.Image.ImageKeys.NewImageId(), key);
+        Functions.Images.ImagePacker.Pack(source, packed, Functions.Images.ImageKeys.NewImageId(), key);
         var image = packed.ToArray();
         var module = await File.ReadAllBytesAsync(RepoPaths.Example("readfile"));
         var stages = new List<DeployStage>();

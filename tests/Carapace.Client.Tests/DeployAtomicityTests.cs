@@ -3,7 +3,7 @@ using System.Text;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Client.Tests.Support;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client.Tests;
 

@@ -4,7 +4,7 @@ using System.Text;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Client.Tests.Support;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
 namespace Carapace.Client.Tests;
 

@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Client.Deployment;
 using Carapace.Client.Tests.Support;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Client.Tests;
 

@@ -1,6 +1,7 @@
 using Carapace.Attestation;
-using Carapace.Kms.Audit;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests;

@@ -1,7 +1,6 @@
 using System.Text;
 using Carapace.Attestation;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Secrets;
 using Carapace.Kms.Tests.Support;
 

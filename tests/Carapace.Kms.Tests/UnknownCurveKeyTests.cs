@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using Carapace.Kms.Api;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Tests.Support;
 

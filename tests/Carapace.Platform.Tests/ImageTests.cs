@@ -5,8 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Carapace.Enclave.FileSystem.Image;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions.Images;
 
 namespace Carapace.Platform.Tests;
 

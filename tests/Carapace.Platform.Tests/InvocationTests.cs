@@ -157,7 +157,7 @@ public sealed class InvocationTests : IAsyncLifetime
         Assert.True(json.RootElement.GetProperty("invocations").GetBoolean());
         var kms = json.RootElement.GetProperty("kms");
         Assert.Equal(_platform.Kms.Endpoint.AbsoluteUri, kms.GetProperty("url").GetString());
-        Assert.Equal(Carapace.Kms.KmsIdentity.MeasurementHex, kms.GetProperty("measurement").GetString());
+        Assert.Equal(Carapace.Kms.Client.KmsIdentity.MeasurementHex, kms.GetProperty("measurement").GetString());
         Assert.Equal(_platform.Kms.QuotingKey.ToArray(), Convert.FromBase64String(kms.GetProperty("quotingKey").GetString()!));
     }
 

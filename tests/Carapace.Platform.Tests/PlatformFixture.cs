@@ -7,13 +7,13 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Carapace.Attestation;
 using Carapace.Attestation.Simulation;
-using Carapace.Enclave.FileSystem.Image;
-using Carapace.Enclave.Functions;
 using Carapace.Envelope.Keys;
+using Carapace.Functions;
+using Carapace.Functions.Images;
 using Carapace.Gateway;
 using Carapace.Gateway.Auth;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
 
 namespace Carapace.Platform.Tests;
@@ -69,7 +69,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
         var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
         var quoting = SimulatedQuotingService.OpenOrCreate(sim);
         var certificate = SelfSigned();
-        var advertisement = new KmsAdvertisement(kms.Endpoint, Carapace.Kms.KmsIdentity.MeasurementHex, kms.QuotingKey);
+        var advertisement = new KmsAdvertisement(kms.Endpoint, Carapace.Kms.Client.KmsIdentity.MeasurementHex, kms.QuotingKey);
         var options = new PlatformOptions
         {
             DataDirectory = root,

@@ -1,4 +1,4 @@
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Carapace.Worker.Enclaves;
 
 namespace Carapace.Worker.Tests;
@@ -35,8 +35,8 @@ public sealed class EnclaveStartTests : IDisposable
     {
         await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
 
-        // The warm-up's loopback listener and both ends of its connections are closed before Ready: none of the
-        // process's file descriptors is a TCP socket (listening, connected or closing).
+        // The warm-up runs in process over anonymous pipes, which are closed before Ready: none of the process's file
+        // descriptors is a TCP socket (listening, connected or closing), and the warm-up reported no failure.
         var tcp = TcpSocketInodes(enclave.ProcessId);
         var held = Directory.GetFiles($"/proc/{enclave.ProcessId}/fd")
             .Select(fd => new FileInfo(fd).LinkTarget)

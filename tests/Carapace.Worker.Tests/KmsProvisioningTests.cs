@@ -3,11 +3,11 @@ using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
 using Carapace.Envelope.Format;
-using Carapace.Enclave.Functions;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;
@@ -89,6 +89,32 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.Contains("attestation rejected: measurement " + Convert.ToHexStringLower(Expected(module, other)), error.Message, StringComparison.Ordinal);
         Assert.Contains("not in policy", error.Message, StringComparison.Ordinal);
         Assert.Equal(FailureReason.AttestationRejected, error.Reason);
+    }
+
+    [Fact]
+    public async Task An_enclave_that_attested_and_ran_maps_no_KMS_server_ASP_NET_Core_or_SQLite_code_and_listens_on_no_socket()
+    {
+        await using var hello = await DeployHelloAsync();
+        var outcome = await hello.Pool.InvokeAsync(EnvelopeSealer.Seal(Edge(hello.Keys, 0, 1), "footprint"u8));
+        Assert.Equal(InvocationStatus.Completed, outcome.Result.Status);
+        var pid = outcome.EnclaveProcessId;
+
+        // The enclave has warmed up, released its keys from the KMS over attested TLS and run: every assembly it ever
+        // needs is mapped by now. The KMS server's files lie beside it (its measurement is part of the runtime's), unused.
+        var mapped = ProcFs.MappedFiles(pid).Select(Path.GetFileName).ToHashSet();
+        Assert.Contains("Carapace.Kms.Client.dll", mapped);
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "Carapace.Kms.dll")));
+        var forbidden = mapped.Where(name => name is "Carapace.Kms.dll" or "libe_sqlite3.so"
+                || name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+                || name.StartsWith("Microsoft.Data.Sqlite", StringComparison.Ordinal)
+                || name.StartsWith("SQLitePCLRaw", StringComparison.Ordinal)
+                || name.Contains("e_sqlite3", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(forbidden);
+        Assert.DoesNotContain(ProcFs.MappedFiles(pid), path => path.Contains("/Microsoft.AspNetCore.App/", StringComparison.Ordinal));
+
+        // No socket of the enclave listens (TCP, UDP or Unix); the sockets of its KMS connections may still be closing.
+        Assert.Empty(ProcFs.SocketInodes(pid).Intersect(ProcFs.ListeningSocketInodes(pid)));
     }
 
     [Fact]

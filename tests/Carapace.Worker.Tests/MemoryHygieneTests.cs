@@ -1,7 +1,7 @@
 using System.Text;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Session;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 using Carapace.Worker.Pools;
 

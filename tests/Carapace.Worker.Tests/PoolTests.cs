@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Session;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;
 using Carapace.Worker.Pools;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Carapace.Protocol;
 
 namespace Carapace.Worker.Tests;

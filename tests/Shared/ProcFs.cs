@@ -76,6 +76,56 @@ internal static class ProcFs
         return true;
     }
 
+    /// <summary>The files a process has mapped into memory (code, data, memory-mapped assemblies), by full path.</summary>
+    public static HashSet<string> MappedFiles(int pid) =>
+        [.. File.ReadAllLines($"/proc/{pid}/maps")
+            .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length == 6 && fields[5].StartsWith('/'))
+            .Select(fields => fields[5].Trim())];
+
+    /// <summary>The inodes of the sockets among a process's open file descriptors.</summary>
+    public static HashSet<string> SocketInodes(int pid) =>
+        [.. Directory.GetFiles($"/proc/{pid}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .Where(target => target is not null && target.StartsWith("socket:[", StringComparison.Ordinal))
+            .Select(target => target![8..^1])];
+
+    /// <summary>
+    /// The inodes of the listening sockets in a process's network namespace: TCP sockets in LISTEN (state 0A) from
+    /// /proc/PID/net/tcp and tcp6, every UDP socket (bound, so it receives) from udp and udp6, and Unix sockets that
+    /// accept connections (flag __SO_ACCEPTCON) from unix.
+    /// </summary>
+    public static HashSet<string> ListeningSocketInodes(int pid)
+    {
+        var inodes = new HashSet<string>();
+        foreach (var (table, listening) in new (string, Func<string[], bool>)[]
+        {
+            ("tcp", fields => fields[3] == "0A"), ("tcp6", fields => fields[3] == "0A"), ("udp", _ => true), ("udp6", _ => true),
+        })
+        {
+            var path = $"/proc/{pid}/net/{table}";
+            if (File.Exists(path))
+            {
+                inodes.UnionWith(File.ReadAllLines(path).Skip(1)
+                    .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    .Where(fields => fields.Length > 9 && listening(fields))
+                    .Select(fields => fields[9]));
+            }
+        }
+
+        // unix: Num RefCount Protocol Flags Type St Inode [Path]; __SO_ACCEPTCON is 0x10000 in Flags.
+        var unix = $"/proc/{pid}/net/unix";
+        if (File.Exists(unix))
+        {
+            inodes.UnionWith(File.ReadAllLines(unix).Skip(1)
+                .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(fields => fields.Length > 6 && (int.Parse(fields[3], NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 0x10000) != 0)
+                .Select(fields => fields[6]));
+        }
+
+        return inodes;
+    }
+
     /// <summary>Sends SIGKILL to <paramref name="pid"/> if it still runs (cleanup after a failed check).</summary>
     public static void KillIfAlive(int pid)
     {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
 namespace Carapace.Benchmarks.FileSystem;
 

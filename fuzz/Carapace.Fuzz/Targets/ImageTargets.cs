@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
 namespace Carapace.Fuzz.Targets;
 
@@ -23,7 +24,7 @@ internal static class ImageTargets
             [typeof(ImageFormatException)]);
         yield return new FuzzTarget(
             "image-metadata",
-            "ImageMetadata.ReadLength and Decode: u64 block count ‖ the decrypted metadata (preamble and node records), zero-padded to the blocks its length needs",
+            "ImageMetadataReader.ReadLength and Decode: u64 block count ‖ the decrypted metadata (preamble and node records), zero-padded to the blocks its length needs",
             DecodeMetadata,
             [typeof(IntegrityViolationException)]);
     }
@@ -46,7 +47,7 @@ internal static class ImageTargets
         var blockCount = 1 + (long)(declared % (ulong)(ImageLayout.BlocksFor(metadataBytes.Length) + MaxDataBlocks));
         var first = new byte[ImageLayout.BlockSize];
         metadataBytes[..Math.Min(metadataBytes.Length, first.Length)].CopyTo(first);
-        var length = ImageMetadata.ReadLength(first, blockCount);
+        var length = ImageMetadataReader.ReadLength(first, blockCount);
         if (length > metadataBytes.Length)
         {
             // The metadata is the input: a real image holds every block its length names (as ciphertext to decrypt).
@@ -56,6 +57,6 @@ internal static class ImageTargets
         var blocks = ImageLayout.BlocksFor(length);
         var metadata = new byte[blocks * ImageLayout.BlockSize];
         metadataBytes[..(int)Math.Min(metadataBytes.Length, metadata.Length)].CopyTo(metadata);
-        ImageMetadata.Decode(metadata, blocks, blockCount, out _);
+        ImageMetadataReader.Decode(metadata, blocks, blockCount, out _);
     }
 }

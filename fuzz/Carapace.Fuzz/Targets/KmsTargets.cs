@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Carapace.Kms.Api;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Fuzz.Targets;
 

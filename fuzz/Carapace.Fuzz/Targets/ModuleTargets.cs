@@ -1,4 +1,4 @@
-using Carapace.Enclave.Functions.Modules;
+using Carapace.Functions.Modules;
 
 namespace Carapace.Fuzz.Targets;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Carapace.Enclave.Runtime;
 using Carapace.Enclave.Wasi;
+using Carapace.Functions;
 using Wasmtime;
 
 namespace Carapace.Cli.Bench;

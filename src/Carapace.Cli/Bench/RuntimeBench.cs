@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Session;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 using Carapace.Worker.Cache;
 using Carapace.Worker.Enclaves;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.FileSystem.Image;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
+using Carapace.Functions.Images;
 
 namespace Carapace.Cli.Functions;
 

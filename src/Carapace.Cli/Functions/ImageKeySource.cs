@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.FileSystem.Image;
 using Carapace.Envelope.Keys;
+using Carapace.Functions.Images;
 
 namespace Carapace.Cli.Functions;
 

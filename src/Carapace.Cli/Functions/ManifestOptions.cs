@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 
 namespace Carapace.Cli.Functions;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 
 namespace Carapace.Cli.Functions;
 

@@ -1,5 +1,5 @@
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.Functions.Modules;
+using Carapace.Functions.Modules;
 
 namespace Carapace.Cli.Functions;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 using Spectre.Console;
 
 namespace Carapace.Cli.Functions;

@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Security.Cryptography;
 using Carapace.Cli.Infrastructure;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Session;
 using Carapace.Envelope;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 using Carapace.Worker.Cache;
 using Carapace.Worker.Enclaves;

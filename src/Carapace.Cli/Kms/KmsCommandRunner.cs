@@ -1,10 +1,9 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Cli.Kms;
 

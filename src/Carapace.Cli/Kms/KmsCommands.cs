@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms;
-using Carapace.Kms.Audit;
+using Carapace.Kms.Client;
+using Carapace.Kms.Client.Audit;
 using Carapace.Kms.Server;
 
 namespace Carapace.Cli.Kms;
@@ -123,9 +123,9 @@ internal static class KmsCommands
         command.SetKmsHandler(async (parse, cancel) =>
         {
             var name = parse.GetRequiredValue(ns);
-            if (!Carapace.Kms.Policy.PolicyNames.IsValid(name))
+            if (!Carapace.Kms.Client.Policy.PolicyNames.IsValid(name))
             {
-                throw new CliFailure($"the namespace '{name}' {Carapace.Kms.Policy.PolicyNames.Rule}", ExitCodes.Usage);
+                throw new CliFailure($"the namespace '{name}' {Carapace.Kms.Client.Policy.PolicyNames.Rule}", ExitCodes.Usage);
             }
 
             using var client = connection.Connect(parse);

@@ -1,6 +1,6 @@
 using Carapace.Cli.Infrastructure;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Cli.Kms;
 

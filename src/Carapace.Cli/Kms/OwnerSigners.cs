@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Cli.Kms;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Cli.Kms;
 

@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 using Carapace.Cli.Functions;
 using Carapace.Cli.Infrastructure;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Cli.Kms;
 

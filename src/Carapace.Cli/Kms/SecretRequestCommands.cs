@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Cli.Kms;
 

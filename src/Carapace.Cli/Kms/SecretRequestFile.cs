@@ -1,7 +1,7 @@
 using System.Globalization;
 using Carapace.Cli.Infrastructure;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Secrets;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 
 namespace Carapace.Cli.Kms;
 

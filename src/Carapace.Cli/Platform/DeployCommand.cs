@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Carapace.Cli.Functions;
 using Carapace.Cli.Infrastructure;
 using Carapace.Client.Deployment;
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 using Spectre.Console;
 
 namespace Carapace.Cli.Platform;

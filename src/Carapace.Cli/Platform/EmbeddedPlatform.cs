@@ -4,7 +4,7 @@ using Carapace.Client.Profiles;
 using Carapace.Gateway;
 using Carapace.Gateway.Tls;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Platform;
 using Carapace.Platform.Kms;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Carapace.Client.Gateway;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client.Deployment;
 

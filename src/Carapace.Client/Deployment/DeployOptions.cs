@@ -1,4 +1,4 @@
-using Carapace.Enclave.Functions;
+using Carapace.Functions;
 
 namespace Carapace.Client.Deployment;
 

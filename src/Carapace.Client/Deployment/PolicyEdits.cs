@@ -1,6 +1,6 @@
 using Carapace.Attestation;
-using Carapace.Enclave.Functions;
-using Carapace.Kms.Policy;
+using Carapace.Functions;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client.Deployment;
 

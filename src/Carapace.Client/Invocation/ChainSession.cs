@@ -1,5 +1,5 @@
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 
 namespace Carapace.Client.Invocation;
 

@@ -1,7 +1,7 @@
 using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
 using Carapace.Envelope.Format;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Client.Invocation;
 

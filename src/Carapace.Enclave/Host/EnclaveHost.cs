@@ -2,10 +2,12 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
-using Carapace.Enclave.Functions;
 using Carapace.Enclave.Runtime;
-using Carapace.Enclave.Session;
 using Carapace.Enclave.Wasi;
+using Carapace.Functions;
+using Carapace.Functions.Images;
+using Carapace.Functions.Provisioning;
+using Carapace.Kms.Client;
 using Carapace.Protocol;
 using Carapace.Protocol.Lane;
 using Wasmtime;
@@ -21,13 +23,6 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal sealed class EnclaveHost : IDisposable
 {
-    /// <summary>
-    /// The secret that, in KMS mode, carries the key of the function's shielded image, unless the function is granted
-    /// its image's own <see cref="ActionManifest.ImageKeySecretOf(string, ImageReference)"/> or its own
-    /// <see cref="ActionManifest.ImageKeySecretOf(string)"/> (so several functions of one namespace can each have their image).
-    /// </summary>
-    public const string ImageKeySecret = "image-key";
-
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
     private readonly EnclaveSession _session = new();
@@ -42,9 +37,11 @@ internal sealed class EnclaveHost : IDisposable
     {
         // The KMS client warm-up shares nothing with the rest, so it overlaps the runtime hash and the engine set-up.
         _kmsWarmUp = Warmup.StartKmsClient();
-        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory);
+        // The KMS this runtime trusts is part of its identity: one measurement serves both.
+        var kmsMeasurement = KmsIdentity.Compute(runtimeDirectory);
+        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory, kmsMeasurement);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
-        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
+        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory, kmsMeasurement);
         EngineFor(fuel: false);
     }
 
@@ -241,8 +238,8 @@ internal sealed class EnclaveHost : IDisposable
                 // Candidates for the image's key, best first: this image's own key, the function's, the namespace's.
                 // None of them, nor the key of another image of the function, is handed to the guest.
                 string[] candidates = manifest.Image is { } reference
-                    ? [ActionManifest.ImageKeySecretOf(kms.Function, reference), ActionManifest.ImageKeySecretOf(kms.Function), ImageKeySecret]
-                    : [ActionManifest.ImageKeySecretOf(kms.Function), ImageKeySecret];
+                    ? [ActionManifest.ImageKeySecretOf(kms.Function, reference), ActionManifest.ImageKeySecretOf(kms.Function), ActionManifest.ImageKeySecret]
+                    : [ActionManifest.ImageKeySecretOf(kms.Function), ActionManifest.ImageKeySecret];
                 byte[]? imageKey = null;
                 var rank = candidates.Length;
                 foreach (var secret in entitlement.Secrets)

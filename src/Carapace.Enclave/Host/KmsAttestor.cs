@@ -1,9 +1,8 @@
 using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
-using Carapace.Kms;
 using Carapace.Kms.Client;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Release;
 using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;
@@ -12,10 +11,12 @@ namespace Carapace.Enclave.Host;
 /// The enclave's side of attested key release: it proves its measurement to the KMS with evidence over a fresh key
 /// and the KMS's nonce (an RA-TLS client certificate), after checking the KMS's own RA-TLS evidence against the KMS
 /// measurement of this very Carapace build, and receives the keys and secrets its policy grants, encrypted to that
-/// fresh key. It also makes the enclave's receipt key, with evidence from the same quoting service. In this environment the evidence is simulation evidence from the platform's simulated quoting service
-/// (the key beside the platform key), and the KMS is trusted only with that same quoting key.
+/// fresh key. It also makes the enclave's receipt key, with evidence from the same quoting service. In this environment
+/// the evidence is simulation evidence from the platform's simulated quoting service (the key beside the platform key),
+/// and the KMS is trusted only with that same quoting key and only when it attests <paramref name="kmsMeasurement"/>, the
+/// KMS measurement the runtime identity covers.
 /// </summary>
-internal sealed class KmsAttestor(string simulationDirectory)
+internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurement)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
@@ -46,9 +47,9 @@ internal sealed class KmsAttestor(string simulationDirectory)
     }
 
     /// <summary>
-    /// Runs one complete attested release against a throwaway loopback stand-in of the KMS, and makes and uses a
-    /// throwaway receipt signer, so that a fresh process's first-use costs of both are paid before the cell is ready.
-    /// Nothing of it is kept or trusted afterwards (see <see cref="KmsClientWarmUp"/>).
+    /// Runs the trusted steps of one attested release inside this process (no network, no listening socket; see
+    /// <see cref="KmsClientWarmUp"/>), so that a fresh process's first-use costs are paid before the cell is ready.
+    /// Nothing of it is kept or trusted afterwards.
     /// </summary>
     public static void WarmUp()
     {
@@ -56,12 +57,13 @@ internal sealed class KmsAttestor(string simulationDirectory)
         KmsClientWarmUp.RunAsync(deadline.Token).GetAwaiter().GetResult();
     }
 
-    private static Entitlement Release(Uri uri, string ns, string function, SimulatedQuotingService quoting, SimulatedEvidenceIssuer issuer)
+    private Entitlement Release(Uri uri, string ns, string function, SimulatedQuotingService quoting, SimulatedEvidenceIssuer issuer)
     {
         var trust = new KmsServerTrust
         {
             AllowSimulation = true,
             SimulationQuotingKeys = [quoting.PublicKey],
+            ExpectedMeasurement = kmsMeasurement,
         };
         using var client = new KmsClient(uri, trust);
         using var deadline = new CancellationTokenSource(Timeout);

@@ -4,13 +4,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Memory;
-using Carapace.Enclave.Functions;
 using Carapace.Enclave.Wasi;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Replay;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
 using Carapace.Protocol;
 using Wasmtime;
 

@@ -1,10 +1,10 @@
 using Carapace.Attestation.Receipts;
 using Carapace.Attestation.Simulation;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Session;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
+using Carapace.Functions;
+using Carapace.Functions.Provisioning;
 using Carapace.Protocol;
 
 namespace Carapace.Enclave.Host;
@@ -15,9 +15,10 @@ namespace Carapace.Enclave.Host;
 /// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
 /// critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
 /// the cache artifact the first produced, so loading a cached module is warm too. For KMS mode it also signs a receipt with a
-/// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs one whole attested release against a
-/// throwaway loopback stand-in of the KMS: the HTTP, TLS, RA-TLS, CBOR and ECDH code a real release needs is then
-/// loaded, compiled and initialised before the cell announces itself, and nothing of it is kept.
+/// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs the trusted steps of one attested release
+/// in process (RA-TLS certificates, a TLS handshake between two in-process streams, a sealed release opened): the TLS,
+/// RA-TLS, CBOR, JSON and ECDH code a real release needs is then loaded, compiled and initialised before the cell
+/// announces itself, with no network and no listening socket, and nothing of it is kept.
 /// </summary>
 internal static class Warmup
 {
@@ -35,8 +36,8 @@ internal static class Warmup
         """;
 
     /// <summary>
-    /// Starts the KMS client warm-up on the thread pool. The task never fails: when the warm-up cannot run here (no
-    /// loopback), the cell still works, its first release just pays the first-use costs; stderr says so.
+    /// Starts the KMS client warm-up on the thread pool. The task never fails: when the warm-up cannot run here, the
+    /// cell still works, its first release just pays the first-use costs; stderr says so.
     /// </summary>
     public static Task StartKmsClient() => Task.Run(() =>
     {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Carapace.Controller;
 using Carapace.Controller.Registry;
-using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
 namespace Carapace.Gateway.Actions;
 

@@ -1,6 +1,6 @@
 using Carapace.Controller.Registry;
-using Carapace.Enclave.Functions;
-using Carapace.Enclave.Functions.Modules;
+using Carapace.Functions;
+using Carapace.Functions.Modules;
 
 namespace Carapace.Gateway.Actions;
 

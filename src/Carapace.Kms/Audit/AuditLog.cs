@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Kms.Client.Audit;
 using Carapace.Kms.Storage;
 using Microsoft.Data.Sqlite;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
-using Carapace.Kms.Storage;
+using Carapace.Kms.Client;
 
 namespace Carapace.Kms.Keys;
 

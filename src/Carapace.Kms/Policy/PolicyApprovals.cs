@@ -1,3 +1,4 @@
+using Carapace.Kms.Client.Policy;
 namespace Carapace.Kms.Policy;
 
 /// <summary>

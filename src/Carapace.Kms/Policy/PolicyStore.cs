@@ -4,6 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Storage;
 using Microsoft.Data.Sqlite;
 

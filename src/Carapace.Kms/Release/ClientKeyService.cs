@@ -1,6 +1,8 @@
 using System.Globalization;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
 

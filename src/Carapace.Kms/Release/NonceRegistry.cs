@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Carapace.Kms.Client.Release;
 
 namespace Carapace.Kms.Release;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Keys;
 
 namespace Carapace.Kms.Secrets;

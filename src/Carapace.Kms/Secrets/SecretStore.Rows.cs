@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Storage;
 using Microsoft.Data.Sqlite;

@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Keys;
-using Carapace.Kms.Policy;
 using Carapace.Kms.Storage;
 
 namespace Carapace.Kms.Secrets;

@@ -1,5 +1,8 @@
-using Carapace.Kms.Api;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Policy;
 
 namespace Carapace.Kms.Secrets;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Serialization.Metadata;
-using Carapace.Kms.Api;
+using Carapace.Kms.Client.Api;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 

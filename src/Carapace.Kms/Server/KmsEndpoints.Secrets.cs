@@ -1,4 +1,5 @@
-using Carapace.Kms.Api;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Secrets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

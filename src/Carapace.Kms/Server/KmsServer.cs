@@ -5,6 +5,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Carapace.Attestation.RaTls;
 using Carapace.Attestation.Simulation;
+using Carapace.Kms.Client;
+using Carapace.Kms.Client.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -184,7 +186,7 @@ public sealed class KmsServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = Api.KmsApiPaths.MaxRequestBytes;
+            kestrel.Limits.MaxRequestBodySize = KmsApiPaths.MaxRequestBytes;
             kestrel.Listen(options.Address, options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

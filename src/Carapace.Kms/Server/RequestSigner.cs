@@ -1,6 +1,6 @@
-using Carapace.Kms.Api;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 
 namespace Carapace.Kms.Server;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
-using Carapace.Kms.Api;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
 using Microsoft.AspNetCore.Http;
 
 namespace Carapace.Kms.Server;

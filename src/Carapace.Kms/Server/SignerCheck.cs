@@ -1,4 +1,4 @@
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Release;
 using Microsoft.AspNetCore.Http;
 
 namespace Carapace.Kms.Server;

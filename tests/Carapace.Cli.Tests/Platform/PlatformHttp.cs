@@ -11,8 +11,8 @@ using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 
 namespace Carapace.Cli.Tests.Platform;
 

@@ -1,4 +1,5 @@
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Audit;

@@ -1,8 +1,9 @@
 using System.Text;
 using Carapace.Envelope.Keys;
-using Carapace.Kms.Api;
 using Carapace.Kms.Audit;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Release;
 using Carapace.Kms.Tests.Support;
 

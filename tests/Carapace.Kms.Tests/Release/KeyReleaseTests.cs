@@ -2,9 +2,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Attestation;
 using Carapace.Envelope.Keys;
-using Carapace.Kms.Audit;
-using Carapace.Kms.Policy;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Release;

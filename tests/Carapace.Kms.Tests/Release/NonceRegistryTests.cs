@@ -1,3 +1,4 @@
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Release;
 using Microsoft.Extensions.Time.Testing;
 

@@ -3,8 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
 using Carapace.Attestation.Simulation;
-using Carapace.Kms.Audit;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 

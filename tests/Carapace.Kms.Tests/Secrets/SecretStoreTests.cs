@@ -1,5 +1,6 @@
 using System.Text;
 using Carapace.Envelope.Keys;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Secrets;
 using Carapace.Kms.Tests.Support;
 
@@ -182,7 +183,7 @@ public sealed class SecretStoreTests : IDisposable
 
         var records = _kms.Service.Audit.Read().Skip(1).ToList();
 
-        Assert.Equal([Carapace.Kms.Audit.AuditKind.SecretPut, Carapace.Kms.Audit.AuditKind.SecretDeleted], records.Select(r => r.Kind));
+        Assert.Equal([Carapace.Kms.Client.Audit.AuditKind.SecretPut, Carapace.Kms.Client.Audit.AuditKind.SecretDeleted], records.Select(r => r.Kind));
         Assert.Equal("db-password", records[0].Subject);
         Assert.Equal("{\"version\":1}", records[0].Details);
     }

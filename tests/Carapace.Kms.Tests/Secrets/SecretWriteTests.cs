@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Secrets;
 using Carapace.Kms.Tests.Support;

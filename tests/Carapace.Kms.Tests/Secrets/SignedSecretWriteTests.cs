@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Secrets;
 

@@ -1,5 +1,5 @@
-using Carapace.Kms.Audit;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Carapace.Envelope.Keys;
-using Carapace.Kms.Api;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Client;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Carapace.Attestation.Simulation;
-using Carapace.Kms.Audit;
 using Carapace.Kms.Client;
+using Carapace.Kms.Client.Audit;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;

@@ -4,9 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
-using Carapace.Kms.Api;
-using Carapace.Kms.Audit;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Api;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;

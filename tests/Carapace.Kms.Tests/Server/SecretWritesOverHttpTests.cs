@@ -1,8 +1,12 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
+using System.Net;
 using System.Text.Json;
+using System.Text;
 using Carapace.Kms.Audit;
+using Carapace.Kms.Client.Audit;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Client;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
@@ -185,9 +189,9 @@ public sealed class SecretWritesOverHttpTests : IAsyncLifetime
         using var http = _kms.RawClient();
         var time = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add(Api.OwnerRequestSignature.OwnerHeader, owner);
-        request.Headers.Add(Api.OwnerRequestSignature.TimeHeader, time.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add(Api.OwnerRequestSignature.SignatureHeader, Api.OwnerRequestSignature.Sign(Owner(owner), "GET", "/" + path, time, []));
+        request.Headers.Add(Client.Api.OwnerRequestSignature.OwnerHeader, owner);
+        request.Headers.Add(Client.Api.OwnerRequestSignature.TimeHeader, time.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add(Client.Api.OwnerRequestSignature.SignatureHeader, Client.Api.OwnerRequestSignature.Sign(Owner(owner), "GET", "/" + path, time, []));
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return await response.Content.ReadAsStringAsync();

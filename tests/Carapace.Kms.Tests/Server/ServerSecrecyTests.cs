@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Tests.Support;
 
 namespace Carapace.Kms.Tests.Server;
@@ -43,7 +43,7 @@ public sealed class ServerSecrecyTests : IAsyncLifetime
             texts.Add(await unsigned.Content.ReadAsStringAsync());
         }
 
-        var undeclared = await Assert.ThrowsAsync<Carapace.Kms.Secrets.SecretWriteException>(() =>
+        var undeclared = await Assert.ThrowsAsync<Carapace.Kms.Client.Secrets.SecretWriteException>(() =>
             _kms.Client.PutSecretAsync("acme", "undeclared", markerBytes, _kms.Owners.Owner("alice"), "alice"));
         texts.Add(undeclared.ToString());
 
@@ -51,7 +51,7 @@ public sealed class ServerSecrecyTests : IAsyncLifetime
         var request = await _kms.Client.ProposeSecretWriteAsync("acme", "db-password", markerBytes, _kms.Owners.Owner("alice"), "alice");
         texts.Add(Encoding.UTF8.GetString(request.ToJson()));
         await _kms.Client.SubmitSecretWriteAsync(request);
-        var replay = await Assert.ThrowsAsync<Carapace.Kms.Secrets.SecretWriteException>(() => _kms.Client.SubmitSecretWriteAsync(request));
+        var replay = await Assert.ThrowsAsync<Carapace.Kms.Client.Secrets.SecretWriteException>(() => _kms.Client.SubmitSecretWriteAsync(request));
         texts.Add(replay.ToString());
         texts.AddRange(RawSql.Dump(_kms.Dir.Database, "secret_writes"));
         using var badJson = await http.PostAsync("v1/release", new StringContent(Marker));

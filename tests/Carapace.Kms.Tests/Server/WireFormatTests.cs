@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Attestation;
-using Carapace.Kms.Api;
-using Carapace.Kms.Release;
+using Carapace.Kms.Client.Api;
 using Carapace.Kms.Server;
 using Carapace.Kms.Tests.Support;
 

@@ -4,7 +4,7 @@ using System.Text;
 using Carapace.Attestation;
 using Carapace.Attestation.Simulation;
 using Carapace.Kms.Client;
-using Carapace.Kms.Policy;
+using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
 
 namespace Carapace.Kms.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.FileSystem.Image;
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.FileSystem.Image;
 
@@ -43,4 +44,23 @@ internal sealed class LeafTable
 
     /// <summary>Whether <paramref name="tag"/> is the stored tag of block <paramref name="slot"/> (constant time).</summary>
     public bool Matches(long slot, ReadOnlySpan<byte> tag) => CryptographicOperations.FixedTimeEquals(this[slot], tag);
+
+    /// <summary>
+    /// How many of the <paramref name="count"/> consecutive slots (ciphertext ‖ tag) in <paramref name="slots"/>, the
+    /// first at physical position <paramref name="firstSlot"/>, carry their stored tag, counted from the first up to
+    /// the first that does not (constant-time comparisons).
+    /// </summary>
+    public int MatchingRun(long firstSlot, ReadOnlySpan<byte> slots, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var slot = slots.Slice(i * ImageLayout.SlotSize, ImageLayout.SlotSize);
+            if (!Matches(firstSlot + i, slot[ImageLayout.BlockSize..]))
+            {
+                return i;
+            }
+        }
+
+        return count;
+    }
 }

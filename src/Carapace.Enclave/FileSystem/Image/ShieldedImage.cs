@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
 using Carapace.Enclave.Wasi;
+using Carapace.Functions.Images;
 using Microsoft.Win32.SafeHandles;
 
 namespace Carapace.Enclave.FileSystem.Image;
@@ -287,7 +288,7 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
             cipher = BlockCipher.Create(imageKey, header.ImageId.Span, header.Salt.Span);
             metadata = ReadMetadata(source, header.BlockCount, leaves, cipher);
             var metadataBlocks = metadata.Length / ImageLayout.BlockSize;
-            var nodes = ImageMetadata.Decode(metadata, metadataBlocks, header.BlockCount, out var fileCount);
+            var nodes = ImageMetadataReader.Decode(metadata, metadataBlocks, header.BlockCount, out var fileCount);
             CheckRoot(header, leaves, nodes, metadataBlocks, expectedRoot);
             return new ShieldedImage(source, header, leaves, cipher, metadata, nodes, fileCount);
         }
@@ -312,7 +313,7 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
         try
         {
             DecryptSlot(source, blockCount, leaves, cipher, 0, slot, first);
-            var blocks = ImageLayout.BlocksFor(ImageMetadata.ReadLength(first, blockCount));
+            var blocks = ImageLayout.BlocksFor(ImageMetadataReader.ReadLength(first, blockCount));
             var metadata = new byte[blocks * ImageLayout.BlockSize];
             first.CopyTo(metadata, 0);
             for (var block = 1; block < blocks; block++)
@@ -411,10 +412,12 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
             var first = node.FirstSlot + block;
             var length = count * ImageLayout.SlotSize;
             _source.ReadExactly(ImageLayout.SlotOffset(_header.BlockCount, first), slots.AsSpan(0, length), "a data block");
-            var failed = _cipher.TryDecryptRun(aes, node.FileId, (ulong)block, slots.AsSpan(0, length), count, _leaves, first, destination);
-            if (failed >= 0)
+            // Only the blocks whose tags are the verified leaf-table entries of their positions are decrypted.
+            var matching = _leaves.MatchingRun(first, slots.AsSpan(0, length), count);
+            var failed = _cipher.TryDecryptRun(aes, node.FileId, (ulong)block, slots.AsSpan(0, length), matching, destination);
+            if (failed >= 0 || matching < count)
             {
-                throw BlockFailed(node.FileId, block + failed);
+                throw BlockFailed(node.FileId, block + (failed >= 0 ? failed : matching));
             }
         }
         finally

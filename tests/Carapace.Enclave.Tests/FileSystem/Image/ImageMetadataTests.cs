@@ -1,6 +1,7 @@
 using System.Text;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 using FsCheck.Xunit;
 
 namespace Carapace.Enclave.Tests.FileSystem.Image;
@@ -30,7 +31,7 @@ public sealed class ImageMetadataTests
     {
         var metadata = ImageMetadata.Encode(s_nodes, out var length);
         Assert.Equal(4096, metadata.Length);
-        var nodes = ImageMetadata.Decode(metadata, 1, BlockCount, out var files);
+        var nodes = ImageMetadataReader.Decode(metadata, 1, BlockCount, out var files);
         Assert.Equal(4, files);
         Assert.Equal(s_nodes.Count, nodes.Length);
         Assert.Equal((1, 3), (nodes[0].FirstChild, nodes[0].ChildCount));
@@ -51,7 +52,7 @@ public sealed class ImageMetadataTests
         var blocks = BlockCount + (blockDelta % 3) - 1;
         try
         {
-            var nodes = ImageMetadata.Decode(metadata, 1, blocks, out var files);
+            var nodes = ImageMetadataReader.Decode(metadata, 1, blocks, out var files);
             Assert.Equal(files, nodes.Count(n => n.Kind == NodeKind.File));
             Assert.All(nodes, n => Assert.InRange(n.NameOffset + n.NameLength, 0, metadata.Length));
             Assert.All(nodes.Where(n => n.Kind == NodeKind.Directory), n => Assert.InRange(n.FirstChild + n.ChildCount, 0, nodes.Length));
@@ -71,24 +72,24 @@ public sealed class ImageMetadataTests
     {
         List<SourceEntry> nodes = [Entry(string.Empty, 0, true, 0), Entry(name, 0, false, 0)];
         var metadata = ImageMetadata.Encode(nodes, out _);
-        Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, 1, out _));
+        Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(metadata, 1, 1, out _));
     }
 
     [Fact]
     public void Unsorted_or_duplicate_siblings_are_refused()
     {
         List<SourceEntry> unsorted = [Entry(string.Empty, 0, true, 0), Entry("b", 0, false, 0), Entry("a", 0, false, 0)];
-        Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(ImageMetadata.Encode(unsorted, out _), 1, 1, out _));
+        Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(ImageMetadata.Encode(unsorted, out _), 1, 1, out _));
         List<SourceEntry> duplicate = [Entry(string.Empty, 0, true, 0), Entry("a", 0, false, 0), Entry("a", 0, false, 0)];
-        Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(ImageMetadata.Encode(duplicate, out _), 1, 1, out _));
+        Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(ImageMetadata.Encode(duplicate, out _), 1, 1, out _));
     }
 
     [Fact]
     public void Files_that_do_not_fill_the_image_exactly_are_refused()
     {
         var metadata = ImageMetadata.Encode(s_nodes, out _);
-        Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, BlockCount + 1, out _));
-        Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, BlockCount - 1, out _));
+        Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(metadata, 1, BlockCount + 1, out _));
+        Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(metadata, 1, BlockCount - 1, out _));
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public sealed class ImageMetadataTests
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(4), 1_000_000);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var error = Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, 1, out _));
+        var error = Assert.Throws<IntegrityViolationException>(() => ImageMetadataReader.Decode(metadata, 1, 1, out _));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Contains($"metadata length {length} is out of range", error.Message, StringComparison.Ordinal);

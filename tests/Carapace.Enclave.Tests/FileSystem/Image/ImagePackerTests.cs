@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Wasi;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.Tests.FileSystem.Image;
 

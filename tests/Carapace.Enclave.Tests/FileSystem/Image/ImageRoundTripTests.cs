@@ -1,6 +1,8 @@
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Wasi;
+using Carapace.Envelope.Keys;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.Tests.FileSystem.Image;
 
@@ -258,5 +260,18 @@ public sealed class ImageRoundTripTests(SampleImageFixture fixture) : IClassFixt
             Assert.Equal(handle!.Length, result.Length);
             return result.ToArray();
         }
+    }
+
+    [Fact]
+    public void A_derived_key_packs_and_mounts()
+    {
+        using var tree = new TempTree();
+        tree.File("x", 100);
+        using var master = MasterKey.Generate();
+        var id = ImageKeys.NewImageId();
+        var key = ImageKeys.Derive(master, id);
+        var packed = PackedImage.Pack(tree.Source, tree.Output("x.img"), key, id);
+        using var image = ShieldedImage.Mount(packed.Path, ImageKeys.Derive(master, id), packed.Root);
+        Assert.Equal(1, image.FileCount);
     }
 }

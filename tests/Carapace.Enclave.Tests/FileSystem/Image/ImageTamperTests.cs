@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Wasi;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.Tests.FileSystem.Image;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Carapace.Enclave.FileSystem.Image;
+using Carapace.Functions.Images;
 
 namespace Carapace.Enclave.Tests.FileSystem.Image;
 
