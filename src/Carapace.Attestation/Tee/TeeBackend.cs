@@ -43,7 +43,7 @@ public abstract class TeeBackend : IDisposable
 
     /// <summary>Simulation with a fresh in-memory quoting key nobody else trusts: for warm-ups and tests.</summary>
     public static TeeBackend EphemeralSimulation(TimeProvider? timeProvider = null) =>
-        new SimulationBackend(SimulatedQuotingService.CreateEphemeral(), "an in-memory key", timeProvider);
+        new SimulationBackend(SimulatedQuotingService.CreateEphemeral(), "memory only", timeProvider);
 
     /// <summary>
     /// The configfs-tsm interface at <paramref name="tsmPath"/> (default <c>/sys/kernel/config/tsm/report</c>) for
@@ -111,7 +111,7 @@ public abstract class TeeBackend : IDisposable
 
         public override ReadOnlyMemory<byte> SimulationQuotingKey => quoting.PublicKey;
 
-        public override string Description => $"sim: SIMULATION evidence signed by quoting key {quoting.KeyId} ({where}); no hardware protection";
+        public override string Description => $"simulation evidence signed by the software quoting key {quoting.KeyId} in {where}";
 
         public override IEvidenceIssuer IssuerFor(ReadOnlyMemory<byte> workload) => new SimulatedEvidenceIssuer(quoting, workload, time);
 
@@ -128,7 +128,7 @@ public abstract class TeeBackend : IDisposable
     {
         public override TeeKind Kind => kind;
 
-        public override string Description => $"{TeeKinds.Name(kind)}: {(kind == TeeKind.Tdx ? "Intel TDX quotes" : "AMD SEV-SNP reports")} from configfs-tsm at {root}";
+        public override string Description => $"{(kind == TeeKind.Tdx ? "Intel TDX quotes" : "AMD SEV-SNP reports")} from configfs-tsm at {root}";
 
         public override IEvidenceIssuer IssuerFor(ReadOnlyMemory<byte> workload) => new WorkloadEvidenceIssuer(issuer, workload);
     }

@@ -8,7 +8,7 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
-using Carapace.Attestation.Simulation;
+using Carapace.Attestation.Tee;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Api;
 using Carapace.Kms.Release;
@@ -38,11 +38,11 @@ public static class KmsClientWarmUp
     /// <exception cref="SocketException">No loopback port can be opened here.</exception>
     public static async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        using var quoting = SimulatedQuotingService.CreateEphemeral();
-        var kmsMeasurement = RandomNumberGenerator.GetBytes(SimulatedEvidenceIssuer.MeasurementSize);
-        var functionMeasurement = RandomNumberGenerator.GetBytes(SimulatedEvidenceIssuer.MeasurementSize);
+        using var throwaway = TeeBackend.EphemeralSimulation();
+        var kmsMeasurement = RandomNumberGenerator.GetBytes(WorkloadBinding.WorkloadSize);
+        var functionMeasurement = RandomNumberGenerator.GetBytes(WorkloadBinding.WorkloadSize);
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var serverCertificate = await RaTlsCertificateFactory.CreateAsync(serverKey, new SimulatedEvidenceIssuer(quoting, kmsMeasurement),
+        using var serverCertificate = await RaTlsCertificateFactory.CreateAsync(serverKey, throwaway.IssuerFor(kmsMeasurement),
             RandomNumberGenerator.GetBytes(32), Name, TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -54,13 +54,13 @@ public static class KmsClientWarmUp
             var trust = new KmsServerTrust
             {
                 AllowSimulation = true,
-                SimulationQuotingKeys = [quoting.PublicKey],
+                SimulationQuotingKeys = [throwaway.SimulationQuotingKey],
                 ExpectedMeasurement = kmsMeasurement,
             };
             try
             {
                 using var client = new KmsClient(new Uri($"https://127.0.0.1:{port}/"), trust);
-                using var entitlement = await client.AttestAndReleaseAsync(Name, Name, new SimulatedEvidenceIssuer(quoting, functionMeasurement), cancellationToken)
+                using var entitlement = await client.AttestAndReleaseAsync(Name, Name, throwaway.IssuerFor(functionMeasurement), cancellationToken)
                     .ConfigureAwait(false);
                 if (entitlement.EdgeKeys.Count != 1 || entitlement.Secrets.Count != 1)
                 {

@@ -73,7 +73,7 @@ public sealed class TeeBackendTests
         Assert.True(backend.IsSimulated);
         Assert.True(result.Verified, result.ToString());
         Assert.Equal(Workload, result.Measurement.ToArray());
-        Assert.StartsWith("sim: SIMULATION evidence signed by quoting key", backend.Description, StringComparison.Ordinal);
+        Assert.StartsWith("simulation evidence signed by the software quoting key ", backend.Description, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class TeeBackendTests
         Assert.Equal(TcbStatus.UpToDate, result.TcbStatus);
         Assert.True(WorkloadBinding.TryOpen(result.ReportData.Span, wanted, out var workload));
         Assert.Equal(Workload, workload);
-        Assert.Equal($"tdx: Intel TDX quotes from configfs-tsm at {tree.Root}", backend.Description);
+        Assert.Equal($"Intel TDX quotes from configfs-tsm at {tree.Root}", backend.Description);
     }
 
     [Fact]

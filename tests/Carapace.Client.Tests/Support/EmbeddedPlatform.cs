@@ -8,6 +8,7 @@ using Carapace.Kms.Policy;
 using Carapace.Kms.Server;
 using Carapace.Platform;
 using Microsoft.Data.Sqlite;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Client.Tests.Support;
 
@@ -53,7 +54,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "carapace-client-tests", Guid.NewGuid().ToString("N"));
         var sim = Path.Combine(root, "sim");
         Directory.CreateDirectory(sim);
-        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
+        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, Tee = TeeBackend.Simulation(sim) });
         var ca = PlatformCertificateAuthority.LoadOrCreate(root);
         var host = await PlatformHost.StartAsync(new PlatformOptions
         {
@@ -123,7 +124,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         Kms = await KmsServer.StartAsync(new KmsServerOptions
         {
             DataDirectory = Root,
-            SimulationDirectory = Path.Combine(Root, "sim"),
+            Tee = TeeBackend.Simulation(Path.Combine(Root, "sim")),
             Port = Kms.Endpoint.Port,
         });
         KmsStopped = false;
