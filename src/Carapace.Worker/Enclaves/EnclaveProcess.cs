@@ -86,6 +86,14 @@ public sealed class EnclaveProcess : IAsyncDisposable
             start.ArgumentList.Add(options.PlatformKeyPath);
         }
 
+        start.ArgumentList.Add("--tee");
+        start.ArgumentList.Add(options.Tee);
+        if (options.TeeConfigPath is not null)
+        {
+            start.ArgumentList.Add("--tee-config");
+            start.ArgumentList.Add(options.TeeConfigPath);
+        }
+
         SharedLane? lane = null;
         if (options.LaneCapacity > 0)
         {
