@@ -106,7 +106,7 @@ public sealed partial class CarapaceClient
         Expansion? expansion = null;
         await UpdatePolicyAsync(p =>
         {
-            var expanded = PolicyEdits.Expand(p, name, measurement, secrets, out var added);
+            var expanded = PolicyEdits.Expand(p, name, measurement, secrets, out var added, Tee.Kind);
             expansion = added;
             return expanded;
         }, cancellationToken).ConfigureAwait(false);
@@ -155,7 +155,7 @@ public sealed partial class CarapaceClient
             {
                 // Narrowed only while the gateway still has this deploy's version: a later deploy of the same name narrows to its own.
                 version = await UpdatePolicyAsync(async (p, t) => await IsStillStoredAsync(stored, t).ConfigureAwait(false)
-                    ? PolicyEdits.Contract(p, name, measurement, secrets) : null, cleanup.Token).ConfigureAwait(false);
+                    ? PolicyEdits.Contract(p, name, measurement, secrets, Tee.Kind) : null, cleanup.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -208,7 +208,7 @@ public sealed partial class CarapaceClient
 
         try
         {
-            await UpdatePolicyAsync(p => PolicyEdits.Rollback(p, name, measurement, expansion), cleanup.Token).ConfigureAwait(false);
+            await UpdatePolicyAsync(p => PolicyEdits.Rollback(p, name, measurement, expansion, Tee.Kind), cleanup.Token).ConfigureAwait(false);
         }
         catch (Exception undo)
         {

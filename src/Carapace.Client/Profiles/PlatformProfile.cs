@@ -65,6 +65,12 @@ public sealed class PlatformProfile
     /// <summary>The client's id in the namespace policy.</summary>
     public string? ClientId { get; init; }
 
+    /// <summary>
+    /// The TEE configuration the platform runs with (<c>tee.json</c>: its TEE, trusted VM images, roots, collateral),
+    /// relative to the data directory or absolute; null for a simulated platform.
+    /// </summary>
+    public string? TeeConfig { get; init; }
+
     /// <summary>The data directory the profile belongs to (key paths are relative to it). Not stored in the file.</summary>
     public string? DataDirectory { get; init; }
 
@@ -79,6 +85,9 @@ public sealed class PlatformProfile
 
     /// <summary>The client key's full path, or null when the profile names none.</summary>
     public string? ClientKeyPath => Resolve(ClientKey);
+
+    /// <summary>The TEE configuration's full path, or null for a simulated platform.</summary>
+    public string? TeeConfigPath => Resolve(TeeConfig);
 
     /// <summary>The default data directory: <c>$CARAPACE_HOME</c>, or <c>~/.carapace</c>.</summary>
     public static string DefaultDataDirectory => CarapaceHome.Directory;
@@ -253,6 +262,7 @@ public sealed class PlatformProfile
             WriteOptional(json, "ownerId", OwnerId);
             WriteOptional(json, "clientKey", ClientKey);
             WriteOptional(json, "clientId", ClientId);
+            WriteOptional(json, "teeConfig", TeeConfig);
             json.WriteEndObject();
         }
 
@@ -355,6 +365,7 @@ public sealed class PlatformProfile
                 OwnerId = String(root, "ownerId", false, problems),
                 ClientKey = String(root, "clientKey", false, problems),
                 ClientId = String(root, "clientId", false, problems),
+                TeeConfig = String(root, "teeConfig", false, problems),
                 DataDirectory = dataDirectory,
                 CaCertificatePath = CaCertificatePathIn(dataDirectory),
                 Source = path,
