@@ -254,7 +254,10 @@ public sealed class PlatformProfile
                 json.WriteStartObject("kms");
                 json.WriteString("url", kms.Url);
                 json.WriteString("measurement", kms.Measurement);
-                json.WriteString("quotingKey", kms.QuotingKey);
+                if (kms.QuotingKey.Length > 0)
+                {
+                    json.WriteString("quotingKey", kms.QuotingKey);
+                }
                 json.WriteEndObject();
             }
 
@@ -347,10 +350,14 @@ public sealed class PlatformProfile
                     problems.Add("'kms' must be an object with 'url', 'measurement' and 'quotingKey'.");
                 }
                 else if (String(kmsJson, "url", true, problems, "kms.") is { } url
-                         && String(kmsJson, "measurement", true, problems, "kms.") is { } measurement
-                         && String(kmsJson, "quotingKey", true, problems, "kms.") is { } quotingKey)
+                         && String(kmsJson, "measurement", true, problems, "kms.") is { } measurement)
                 {
-                    kms = new PlatformKms(url, measurement, quotingKey);
+                    // A KMS in a confidential VM has no simulation quoting key: it is trusted by the TEE configuration.
+                    var simulated = !root.TryGetProperty("teeConfig", out var tee) || tee.ValueKind == JsonValueKind.Null;
+                    if ((simulated ? String(kmsJson, "quotingKey", true, problems, "kms.") : OptionalQuotingKey(kmsJson, problems)) is { } quotingKey)
+                    {
+                        kms = new PlatformKms(url, measurement, quotingKey);
+                    }
                 }
             }
 
@@ -378,6 +385,23 @@ public sealed class PlatformProfile
 
             return profile;
         }
+    }
+
+    /// <summary><c>kms.quotingKey</c> of a hardware platform: absent or empty (none), else a string.</summary>
+    private static string? OptionalQuotingKey(JsonElement kms, List<string> problems)
+    {
+        if (!kms.TryGetProperty("quotingKey", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return "";
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            problems.Add("'kms.quotingKey' must be a string.");
+            return null;
+        }
+
+        return value.GetString();
     }
 
     private static string? String(JsonElement parent, string name, bool required, List<string> problems, string prefix = "")
