@@ -56,12 +56,18 @@ internal sealed class FakeTdxPlatform : IDisposable
     private int _quotes;
 
     /// <summary>A signed TDX quote (version 4, TDX 1.0 body) over <paramref name="reportData"/> with the current settings.</summary>
-    public byte[] Quote(ReadOnlySpan<byte> reportData)
+    public byte[] Quote(ReadOnlySpan<byte> reportData) => Quote(reportData, Mrtd, Debug, OutOfDate, WrongReportData);
+
+    /// <summary>
+    /// A signed TDX quote over <paramref name="reportData"/> with the settings given here rather than the shared ones,
+    /// for a tree whose answer depends on who asks (e.g. on the workload the report data bind).
+    /// </summary>
+    public byte[] Quote(ReadOnlySpan<byte> reportData, byte[] mrtd, bool debug, bool outOfDate, bool wrongReportData)
     {
-        var quote = SyntheticQuote.Tdx(version: 4, debug: Debug, moduleSvn: (byte)(OutOfDate ? 2 : 3));
-        Mrtd.CopyTo(quote.Body, 0x88);
+        var quote = SyntheticQuote.Tdx(version: 4, debug: debug, moduleSvn: (byte)(outOfDate ? 2 : 3));
+        mrtd.CopyTo(quote.Body, 0x88);
         reportData.CopyTo(quote.Body.AsSpan(0x208, 64));
-        if (WrongReportData)
+        if (wrongReportData)
         {
             quote.Body[0x208] ^= 1;
         }
