@@ -58,8 +58,13 @@ public sealed class EnclaveTeeTests : IDisposable
 
     private string WriteConfig(string tsmPath)
     {
+        using (var tdx = new FakeTdxPlatform())
+        {
+            File.WriteAllText(Path.Combine(_h.Root, "collateral.json"), tdx.CollateralJson());
+        }
+
         var path = Path.Combine(_h.Root, "tee.json");
-        File.WriteAllText(path, $$"""{ "tee": "tdx", "tsmPath": "{{tsmPath}}", "vms": [ { "kind": "tdx", "launchMeasurement": "{{FakeTdxPlatform.DefaultMrtdHex}}" } ] }""");
+        File.WriteAllText(path, $$"""{ "tee": "tdx", "tsmPath": "{{tsmPath}}", "dcapCollateral": "collateral.json", "vms": [ { "kind": "tdx", "launchMeasurement": "{{FakeTdxPlatform.DefaultMrtdHex}}" } ] }""");
         return path;
     }
 }

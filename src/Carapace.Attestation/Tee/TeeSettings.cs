@@ -14,7 +14,7 @@ namespace Carapace.Attestation.Tee;
 ///   "tee": "tdx",                                    // sim | tdx | snp (what --tee overrides only if it says the same)
 ///   "tsmPath": "/sys/kernel/config/tsm/report",      // optional: where configfs-tsm is
 ///   "roots": "roots.pem",                            // optional: replaces the built-in vendor roots (a test PKI)
-///   "dcapCollateral": "collateral.json",             // tdx: Intel TCB info, QE identity and CRLs (dcap-qvl JSON)
+///   "dcapCollateral": "collateral.json",             // tdx (required): Intel TCB info, QE identity and CRLs (dcap-qvl JSON)
 ///   "snpVcek": "vcek.pem",                           // snp, optional: a VCEK for reports that carry none
 ///   "vms": [ { "kind": "tdx", "launchMeasurement": "…" } ]   // the confidential VM images trusted to run the KMS
 /// }
@@ -185,6 +185,11 @@ public sealed class TeeSettings
         if (fields.Has("dcapCollateral") && kind != TeeKind.Tdx)
         {
             fields.Error("dcapCollateral", "is Intel collateral, only for \"tee\": \"tdx\"");
+        }
+        else if (kind == TeeKind.Tdx && !fields.Has("dcapCollateral"))
+        {
+            // Without it no TDX TCB can be evaluated, and an unevaluated TCB is never accepted: nothing would be trusted.
+            fields.Error("dcapCollateral", "is required for \"tee\": \"tdx\": Intel's TCB info and QE identity for this platform (see docs/attestation.md), without which no TDX VM's TCB can be accepted");
         }
         else
         {

@@ -13,6 +13,14 @@ public sealed class TeeSettingsTests : IDisposable
         return path;
     }
 
+    /// <summary>A valid tdx configuration as the data directory's tee.json.</summary>
+    private void WriteTdx()
+    {
+        using var tdx = new FakeTdxPlatform();
+        Write("collateral.json", tdx.CollateralJson());
+        Write(TeeSettings.FileName, $$"""{"tee": "tdx", "dcapCollateral": "collateral.json", "vms": [{{Vm()}}]}""");
+    }
+
     private static string Vm(string kind = "tdx") => kind == "tdx"
         ? $$"""{"kind": "tdx", "launchMeasurement": "{{FakeTdxPlatform.DefaultMrtdHex}}"}"""
         : $$$"""{"kind": "snp", "launchMeasurement": "{{{FakeSnpPlatform.DefaultMeasurementHex}}}", "minTcb": {"bootLoader": 3, "tee": 0, "snp": 8, "microcode": 115}}""";
@@ -47,7 +55,8 @@ public sealed class TeeSettingsTests : IDisposable
         Assert.Equal([$"{path}: $.colour: unknown field (allowed: tee, tsmPath, roots, dcapCollateral, snpVcek, vms)"], e.Problems);
         File.WriteAllText(path, $$"""{"tee": "tdx", "tsmPath": "relative", "roots": "missing.pem", "snpVcek": "v.pem", "vms": [{{Vm("snp")}}, {"kind": "tdx", "launchMeasurement": "00"}]}""");
         e = Assert.Throws<TeeConfigurationException>(() => TeeSettings.Load(path));
-        Assert.Equal(5, e.Problems.Count);
+        Assert.Equal(6, e.Problems.Count);
+        Assert.Contains(e.Problems, p => p.StartsWith($"{path}: $.dcapCollateral: is required for \"tee\": \"tdx\"", StringComparison.Ordinal));
         Assert.Contains($"{path}: $.tsmPath: 'relative' must be an absolute path", e.Problems);
         Assert.Contains(e.Problems, p => p.StartsWith($"{path}: $.roots: {Path.Combine(_dir, "missing.pem")} cannot be used", StringComparison.Ordinal));
         Assert.Contains($"{path}: $.snpVcek: is an AMD certificate, only for \"tee\": \"snp\"", e.Problems);
@@ -62,10 +71,12 @@ public sealed class TeeSettingsTests : IDisposable
         var none = Write("none.json", """{"tee": "snp", "vms": []}""");
         var missing = Write("missing.json", """{"tee": "snp"}""");
         var sim = Write("sim.json", """{"tee": "sim", "roots": "x.pem"}""");
+        var noCollateral = Write("tdx.json", $$"""{"tee": "tdx", "vms": [{{Vm()}}]}""");
 
         Assert.Equal([$"{none}: $.vms: name at least one trusted confidential VM image (its launch measurement)"], Assert.Throws<TeeConfigurationException>(() => TeeSettings.Load(none)).Problems);
         Assert.Equal([$"{missing}: $.vms: is required"], Assert.Throws<TeeConfigurationException>(() => TeeSettings.Load(missing)).Problems);
         Assert.Equal([$"{sim}: $.roots: is only for \"tee\": \"tdx\" or \"snp\""], Assert.Throws<TeeConfigurationException>(() => TeeSettings.Load(sim)).Problems);
+        Assert.StartsWith($"{noCollateral}: $.dcapCollateral: is required for \"tee\": \"tdx\"", Assert.Single(Assert.Throws<TeeConfigurationException>(() => TeeSettings.Load(noCollateral)).Problems), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,7 +95,7 @@ public sealed class TeeSettingsTests : IDisposable
         Assert.Same(TeeSettings.Simulation, TeeSettings.Resolve(null, null, _dir));
         Assert.Same(TeeSettings.Simulation, TeeSettings.Resolve("sim", null, _dir));
 
-        Write(TeeSettings.FileName, $$"""{"tee": "tdx", "vms": [{{Vm()}}]}""");
+        WriteTdx();
 
         Assert.Equal(TeeKind.Tdx, TeeSettings.Resolve(null, null, _dir).Kind);
         Assert.Equal(TeeKind.Tdx, TeeSettings.Resolve("tdx", null, _dir).Kind);
@@ -93,7 +104,7 @@ public sealed class TeeSettingsTests : IDisposable
     [Fact]
     public void Resolve_refuses_a_contradiction_a_missing_file_and_hardware_without_configuration()
     {
-        Write(TeeSettings.FileName, $$"""{"tee": "tdx", "vms": [{{Vm()}}]}""");
+        WriteTdx();
         var empty = Directory.CreateTempSubdirectory("carapace-tee-empty-").FullName;
         try
         {

@@ -89,8 +89,16 @@ public sealed class TeeChoiceTests : IDisposable
         var vm = tee == "tdx"
             ? $$"""{ "kind": "tdx", "launchMeasurement": "{{FakeTdxPlatform.DefaultMrtdHex}}" }"""
             : $$$"""{ "kind": "snp", "launchMeasurement": "{{{FakeSnpPlatform.DefaultMeasurementHex}}}", "minTcb": { "bootLoader": 3, "tee": 0, "snp": 8, "microcode": 115 } }""";
+        var collateral = "";
+        if (tee == "tdx")
+        {
+            using var tdx = new FakeTdxPlatform();
+            await File.WriteAllTextAsync(_dir.File("collateral.json"), tdx.CollateralJson());
+            collateral = "\"dcapCollateral\": \"collateral.json\", ";
+        }
+
         var path = _dir.File($"tee-{tee}.json");
-        await File.WriteAllTextAsync(path, $$"""{ "tee": "{{tee}}", "tsmPath": "{{tsmPath}}", "vms": [ {{vm}} ] }""");
+        await File.WriteAllTextAsync(path, $$"""{ "tee": "{{tee}}", "tsmPath": "{{tsmPath}}", {{collateral}}"vms": [ {{vm}} ] }""");
         return path;
     }
 
