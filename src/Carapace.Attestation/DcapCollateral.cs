@@ -72,7 +72,8 @@ public sealed class DcapCollateral
     }
 
     private static string Text(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            && Dcap.JsonFields.Text(value, $"DCAP collateral field '{name}'") is { Length: > 0 } text
             ? text
             : throw AttestationException.Malformed($"the DCAP collateral has no string field '{name}'");
 

@@ -28,7 +28,9 @@ public sealed partial class CarapaceClient
     /// are kept and each change is signed with the profile's owner key (a namespace without a policy gets one with this
     /// owner and client). With <see cref="DeployOptions.Image"/> the measurement covers the image's root, the function is
     /// also granted secret <c>image-key.NAME.IMAGEID</c>, and the image key is stored as that secret in the KMS
-    /// (owner-signed, over the KMS's attested TLS; the gateway never sees it).
+    /// (owner-signed and sealed to the KMS's attested key; the gateway never sees it). Where the namespace's policy needs
+    /// more than one owner's approval, the owners store the key together first (<c>carapace secret put … --image-key</c>,
+    /// <c>secret approve</c>, <c>secret submit</c>) and the deploy uses it.
     /// </summary>
     /// <remarks>
     /// A confidential deploy is all-or-nothing: the measurement is computed here for exactly what is sent (limits and
@@ -119,7 +121,7 @@ public sealed partial class CarapaceClient
             {
                 // Declared and granted by the expansion just stored; the value goes to the KMS only.
                 progress?.Report(new DeployProgress(DeployStage.StoringImageKey));
-                await PutSecretAsync(ActionManifest.ImageKeySecretOf(name, image!), imageKey, cancellationToken).ConfigureAwait(false);
+                await StoreImageKeyAsync(ActionManifest.ImageKeySecretOf(name, image!), imageKey, cancellationToken).ConfigureAwait(false);
             }
 
             progress?.Report(new DeployProgress(DeployStage.Uploading));

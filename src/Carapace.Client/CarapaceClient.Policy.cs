@@ -82,19 +82,41 @@ public sealed partial class CarapaceClient
         }
     }
 
-    /// <summary>Stores a new version of secret <paramref name="secret"/> of the namespace in the KMS, signed with the profile's owner key.</summary>
-    /// <exception cref="CarapaceClientException">The profile names no owner key.</exception>
-    private async Task PutSecretAsync(string secret, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores image key <paramref name="value"/> as secret <paramref name="secret"/> of the namespace in the KMS, signed with
+    /// the profile's owner key. A secret write needs the approvals (k of n owners) the namespace's policy requires, and
+    /// this client signs as one owner: where k is 1 it stores the value; where k is more it uses a value the owners have
+    /// already stored together (<c>carapace secret put/approve/submit</c>), and otherwise says how to store one.
+    /// </summary>
+    /// <exception cref="CarapaceClientException">The profile names no owner key, or k &gt; 1 and the owners have not stored the key.</exception>
+    private async Task StoreImageKeyAsync(string secret, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
     {
         var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
         var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
         var ownerPath = _profile.OwnerKeyPath ?? throw new CarapaceClientException(
             $"the profile {_profile.Source} names no owner key ('ownerKey' in platform.json); storing secret '{secret}' needs an owner's signature");
+        var ownerId = _profile.OwnerId ?? "owner";
         using var owner = OwnerKey.Load(ownerPath);
+        var current = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false);
+        if (current is not null && KmsPolicy.Parse(current.PolicyText) is { Approvals: > 1 } policy)
+        {
+            var stored = (await kms.ListSecretsAsync(ns, owner, ownerId, cancellationToken).ConfigureAwait(false)).FirstOrDefault(e => e.Name == secret);
+            if (stored is { Version: not null })
+            {
+                return;
+            }
+
+            throw new CarapaceClientException(
+                $"storing the image key as secret '{secret}' of namespace '{ns}' needs {policy.Approvals} of {policy.Owners.Count} owner approvals "
+                + $"(policy v{policy.Version}), and this client signs as one owner: use 'carapace secret put {ns}/{secret} --image-key IMG.key "
+                + "--sign KEY --out REQUEST', then 'carapace secret approve REQUEST --sign KEY' by the other owners and 'carapace secret submit REQUEST'; "
+                + "then deploy again (it uses the stored key)");
+        }
+
         var copy = value.ToArray();
         try
         {
-            await kms.PutSecretAsync(ns, secret, copy, owner, _profile.OwnerId ?? "owner", cancellationToken).ConfigureAwait(false);
+            await kms.PutSecretAsync(ns, secret, copy, owner, ownerId, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -17,9 +17,9 @@ namespace Carapace.Kms;
 /// </summary>
 /// <remarks>
 /// Today the master key is always simulated (<see cref="IsSimulated"/>): show <see cref="Warning"/> wherever the KMS
-/// starts. Authentication of owners happens through policy signatures; authentication of the callers of
-/// <see cref="PutSecret"/> and <see cref="DeleteSecret"/> (the namespace's owners) and of client-key requests (its
-/// clients) is the endpoint's job: signed requests, see <see cref="Api.OwnerRequestSignature"/>.
+/// starts. Owners are authenticated by their signatures: k of n on policies and on secret writes
+/// (<see cref="WriteSecret"/>), one on secret listings, audit reads and — as a client — client-key requests, which
+/// the endpoint checks (signed requests, see <see cref="Api.OwnerRequestSignature"/>).
 /// </remarks>
 public sealed class KmsService : IDisposable
 {
@@ -27,6 +27,8 @@ public sealed class KmsService : IDisposable
     private readonly KmsDatabase _database;
     private readonly NonceRegistry _nonces;
     private readonly SecretStore _secrets;
+    private readonly SecretSealingKey _sealing;
+    private readonly SecretWrites _writes;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<ReadOnlyMemory<byte>> _simulationKeys;
     private readonly Attestation.Tee.EvidenceTrust _trust;
@@ -69,6 +71,8 @@ public sealed class KmsService : IDisposable
             }
 
             _secrets = new SecretStore(_database, _master, Audit, time);
+            _sealing = new SecretSealingKey(_master);
+            _writes = new SecretWrites(Policies, _secrets, _sealing, Audit, time);
             Releases = new KeyReleaseService(Policies, _secrets, _master, Audit);
             ClientKeys = new ClientKeyService(Policies, _master, Audit);
             _nonces = new NonceRegistry(time, options.NonceLifetime, options.MaxOutstandingNonces);
@@ -117,26 +121,61 @@ public sealed class KmsService : IDisposable
         return Policies.Current(ns);
     }
 
-    /// <summary>Stores a new version of a secret the namespace's current policy declares.</summary>
+    /// <summary>
+    /// The public half of the KMS's secret-sealing key (DER SubjectPublicKeyInfo): owners seal the values of secret writes
+    /// to it (<see cref="SecretWriteSigner.Propose"/>). Derived from the master key, so it is the same after a restart.
+    /// </summary>
+    public ReadOnlyMemory<byte> SecretSealingPublicKey => _sealing.PublicKey;
+
+    /// <summary>
+    /// Applies an owner-approved secret write (a <see cref="SignedSecretWrite"/> document): it must name
+    /// <paramref name="ns"/>, <paramref name="secret"/> and <paramref name="operation"/>, carry the approvals (k of n
+    /// owner signatures) the namespace's current policy requires, be the secret's next write and not have expired; a put
+    /// must be of a secret the policy declares, its value sealed to <see cref="SecretSealingPublicKey"/>. Every outcome is audited.
+    /// </summary>
+    /// <exception cref="SecretWriteException">Refused, with every reason; nothing changed.</exception>
+    /// <exception cref="InvalidDataException">The audit log's anchor is damaged, so nothing can be recorded.</exception>
+    public SecretWriteResult WriteSecret(ReadOnlySpan<byte> document, string ns, string secret, SecretOperation operation)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _writes.Apply(document, ns, secret, operation);
+    }
+
+    /// <summary>
+    /// What there is to know about the secrets of <paramref name="ns"/> without their values: each one its current policy
+    /// declares, has stored or has written, with its stored version and time and its last write, by name.
+    /// </summary>
+    public IReadOnlyList<SecretListEntry> ListSecrets(string ns)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(ns);
+        var declared = Policies.Current(ns)?.Policy.Secrets.Select(s => s.Name).ToHashSet(StringComparer.Ordinal) ?? [];
+        var stored = _secrets.List(ns).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var writes = _secrets.LastWrites(ns);
+        return [.. declared.Union(stored.Keys).Union(writes.Keys).Order(StringComparer.Ordinal).Select(name => new SecretListEntry(
+            name,
+            declared.Contains(name),
+            stored.TryGetValue(name, out var info) ? info.Version : null,
+            info?.CreatedAt,
+            writes.TryGetValue(name, out var last) ? last : 0))];
+    }
+
+    /// <summary>
+    /// Stores a new version of a declared secret <b>without owner approvals</b>: for this assembly's tests, which need
+    /// stored values to release. Owners change secrets only through <see cref="WriteSecret"/>.
+    /// </summary>
     /// <exception cref="KmsDeniedException">The namespace has no policy (<see cref="KmsDenialReason.UnknownNamespace"/>) or it
     /// does not declare the secret (<see cref="KmsDenialReason.UnknownSecret"/>).</exception>
     /// <exception cref="ArgumentException">The value is empty or longer than <see cref="SecretStore.MaxValueBytes"/>.</exception>
-    public SecretInfo PutSecret(string ns, string name, ReadOnlySpan<byte> value)
+    internal SecretInfo PutSecret(string ns, string name, ReadOnlySpan<byte> value)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         RequireDeclared(ns, name);
         return _secrets.Put(ns, name, value);
     }
 
-    /// <summary>The secrets of <paramref name="ns"/> (names and versions only).</summary>
-    public IReadOnlyList<SecretInfo> ListSecrets(string ns)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _secrets.List(ns);
-    }
-
-    /// <summary>Deletes every version of a secret; true when it existed.</summary>
-    public bool DeleteSecret(string ns, string name)
+    /// <summary>Deletes every version of a secret <b>without owner approvals</b> (for this assembly's tests); true when it existed.</summary>
+    internal bool DeleteSecret(string ns, string name)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return _secrets.Delete(ns, name);
@@ -277,6 +316,7 @@ public sealed class KmsService : IDisposable
 
         _disposed = true;
         _secrets.ZeroKey();
+        _sealing.Dispose();
         _database.Dispose();
         _master.Dispose();
     }

@@ -31,6 +31,7 @@ public sealed record FailureMessage(string Stage, string Message, bool Fatal, st
     }
 
     /// <summary>Decodes a body.</summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static FailureMessage Decode(ReadOnlyMemory<byte> body)
     {
         string? stage = null, message = null, reason = null;

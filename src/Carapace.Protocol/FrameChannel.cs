@@ -21,6 +21,9 @@ public sealed class FrameChannel : IAsyncDisposable, IDisposable
 
     private const int HeaderLength = 5;
 
+    /// <summary>Body bytes a read reserves before any arrive (the whole body when it is shorter).</summary>
+    private const int FirstBodyChunk = 1 << 20;
+
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly bool _reuseReadBuffer;
@@ -95,9 +98,19 @@ public sealed class FrameChannel : IAsyncDisposable, IDisposable
             return null;
         }
 
-        var body = BodyBuffer(length);
-        got = await _input.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        return Complete(type, body, got);
+        var body = Reserve(default, 0, Math.Min(length, FirstBodyChunk));
+        var filled = 0;
+        while (true)
+        {
+            var want = Math.Min(length, body.Length);
+            filled += await _input.ReadAtLeastAsync(body[filled..want], want - filled, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (Completed(type, body, filled, want, length) is { } frame)
+            {
+                return frame;
+            }
+
+            body = Reserve(body, filled, (int)Math.Min(length, 2L * body.Length));
+        }
     }
 
     /// <summary>Reads the next frame, blocking; null when the peer closed the channel cleanly between frames.</summary>
@@ -110,9 +123,19 @@ public sealed class FrameChannel : IAsyncDisposable, IDisposable
             return null;
         }
 
-        var body = BodyBuffer(length);
-        got = _input.ReadAtLeast(body.Span, body.Length, throwOnEndOfStream: false);
-        return Complete(type, body, got);
+        var body = Reserve(default, 0, Math.Min(length, FirstBodyChunk));
+        var filled = 0;
+        while (true)
+        {
+            var want = Math.Min(length, body.Length);
+            filled += _input.ReadAtLeast(body.Span[filled..want], want - filled, throwOnEndOfStream: false);
+            if (Completed(type, body, filled, want, length) is { } frame)
+            {
+                return frame;
+            }
+
+            body = Reserve(body, filled, (int)Math.Min(length, 2L * body.Length));
+        }
     }
 
     /// <summary>Closes both directions.</summary>
@@ -177,24 +200,39 @@ public sealed class FrameChannel : IAsyncDisposable, IDisposable
         return true;
     }
 
-    private Memory<byte> BodyBuffer(int length)
+    /// <summary>
+    /// A buffer of at least <paramref name="capacity"/> bytes whose first <paramref name="keep"/> bytes are those of
+    /// <paramref name="current"/>. Bodies grow geometrically as their bytes arrive, never to the length a header merely
+    /// announces: a peer has to send about half of what it makes this side hold.
+    /// </summary>
+    private Memory<byte> Reserve(Memory<byte> current, int keep, int capacity)
     {
-        if (!_reuseReadBuffer)
+        if (_reuseReadBuffer)
         {
-            return new byte[length];
+            if (_readBuffer.Length < capacity)
+            {
+                // Grow geometrically so a stream of slightly larger requests does not reallocate each time.
+                var grown = new byte[Math.Max(capacity, Math.Min(MaxFrameLength, Math.Max(4096, _readBuffer.Length * 2)))];
+                _readBuffer.AsSpan(0, keep).CopyTo(grown);
+                _readBuffer = grown;
+            }
+
+            return _readBuffer;
         }
 
-        if (_readBuffer.Length < length)
+        if (current.Length >= capacity)
         {
-            // Grow geometrically so a stream of slightly larger requests does not reallocate each time.
-            _readBuffer = new byte[Math.Max(length, Math.Min(MaxFrameLength, Math.Max(4096, _readBuffer.Length * 2)))];
+            return current;
         }
 
-        return _readBuffer.AsMemory(0, length);
+        var next = new byte[capacity];
+        current.Span[..keep].CopyTo(next);
+        return next;
     }
 
-    private static Frame Complete(MessageType type, Memory<byte> body, int got) =>
-        got < body.Length
-            ? throw new ProtocolException($"the channel closed inside a {type} frame ({got} of {body.Length} bytes)")
-            : new Frame(type, body);
+    /// <summary>The frame once all <paramref name="length"/> bytes are in; null while more are due; a protocol error when the peer stopped short.</summary>
+    private static Frame? Completed(MessageType type, Memory<byte> body, int filled, int want, int length) =>
+        filled < want
+            ? throw new ProtocolException($"the channel closed inside a {type} frame ({filled} of {length} bytes)")
+            : filled == length ? new Frame(type, body[..length]) : null;
 }

@@ -38,6 +38,7 @@ public sealed record InvokeMessage(long InvocationId, ReadOnlyMemory<byte> Input
     }
 
     /// <summary>Decodes a body; <see cref="Input"/> is a slice of <paramref name="body"/>.</summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static InvokeMessage Decode(ReadOnlyMemory<byte> body)
     {
         long? id = null;

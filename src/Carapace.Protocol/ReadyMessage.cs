@@ -39,6 +39,7 @@ public sealed record ReadyMessage(int ProtocolVersion, ReadOnlyMemory<byte> Runt
     }
 
     /// <summary>Decodes a body.</summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static ReadyMessage Decode(ReadOnlyMemory<byte> body)
     {
         int? version = null, pid = null;

@@ -68,6 +68,7 @@ public sealed record ResultMessage(
     /// Decodes a body; the envelopes and the receipt are slices of <paramref name="body"/> (a missing receipt is empty,
     /// a missing reason null).
     /// </summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static ResultMessage Decode(ReadOnlyMemory<byte> body)
     {
         long? id = null;

@@ -73,6 +73,7 @@ public sealed record SpecializeMessage(
     }
 
     /// <summary>Decodes a body; the byte fields are slices of <paramref name="body"/>.</summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static SpecializeMessage Decode(ReadOnlyMemory<byte> body)
     {
         ReadOnlyMemory<byte>? provisioner = null, sealedProvisioning = null, module = null, cached = null;

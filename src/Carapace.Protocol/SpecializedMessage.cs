@@ -35,6 +35,7 @@ public sealed record SpecializedMessage(
     }
 
     /// <summary>Decodes a body.</summary>
+    /// <exception cref="ProtocolException">The body is not a well-formed message of this type (malformed CBOR, a wrong type or range, a missing field): the only exception for any body.</exception>
     public static SpecializedMessage Decode(ReadOnlyMemory<byte> body)
     {
         ReadOnlyMemory<byte>? measurement = null, confirm = null, artifact = null;

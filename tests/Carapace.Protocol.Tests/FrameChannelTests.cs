@@ -121,6 +121,48 @@ public sealed class FrameChannelTests
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_header_announcing_a_huge_frame_reserves_memory_only_as_its_bytes_arrive(bool reuseReadBuffer)
+    {
+        // Found by fuzzing (fuzz/crashes/protocol-frames): 10 bytes used to make the reader allocate the announced 300 MiB.
+        var bytes = new byte[5 + 100];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, FrameChannel.MaxFrameLength);
+        bytes[4] = (byte)MessageType.Invoke;
+        using var reader = new FrameChannel(new MemoryStream(bytes), Stream.Null, reuseReadBuffer);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<ProtocolException>(() => reader.Read());
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains($"closed inside a Invoke frame (100 of {FrameChannel.MaxFrameLength - 1} bytes)", error.Message, StringComparison.Ordinal);
+        Assert.InRange(allocated, 0, 4L << 20);
+    }
+
+    [Theory]
+    [InlineData(false, (3 << 20) + 17)]
+    [InlineData(true, (3 << 20) + 17)]
+    [InlineData(false, 1 << 20)]
+    [InlineData(true, (1 << 20) + 1)]
+    public async Task Frames_larger_than_the_first_read_chunk_arrive_whole(bool reuseReadBuffer, int size)
+    {
+        var body = new byte[size];
+        Random.Shared.NextBytes(body);
+        var pipe = new MemoryStream();
+        using (var writer = new FrameChannel(Stream.Null, new NonClosingStream(pipe)))
+        {
+            writer.Write(MessageType.Result, body);
+            writer.Write(MessageType.Result, body);
+        }
+
+        pipe.Position = 0;
+        using var reader = new FrameChannel(new TricklingStream(pipe), Stream.Null, reuseReadBuffer);
+        Assert.Equal(body, reader.Read()!.Value.Body.ToArray());
+        Assert.Equal(body, (await reader.ReadAsync())!.Value.Body.ToArray());
+        Assert.Null(reader.Read());
+    }
+
     private static bool MemoryMarshalSameArray(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b) =>
         System.Runtime.InteropServices.MemoryMarshal.TryGetArray(a, out var x)
         && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(b, out var y)
@@ -147,5 +189,36 @@ public sealed class FrameChannelTests
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+    }
+
+    /// <summary>Hands out at most 64 KiB per read, as a pipe does, so bodies arrive in many pieces.</summary>
+    private sealed class TricklingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, Math.Min(count, 64 << 10));
+
+        public override int Read(Span<byte> buffer) => inner.Read(buffer[..Math.Min(buffer.Length, 64 << 10)]);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            inner.ReadAsync(buffer[..Math.Min(buffer.Length, 64 << 10)], cancellationToken);
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -26,7 +26,7 @@ internal readonly struct JsonFields
 
     public IEnumerable<JsonElement> Array(string name) => Get(name, JsonValueKind.Array).EnumerateArray();
 
-    public string String(string name) => Get(name, JsonValueKind.String).GetString()!;
+    public string String(string name) => Text(Get(name, JsonValueKind.String), $"{_what} field '{name}'");
 
     public int Int(string name, int min, int max)
     {
@@ -77,11 +77,27 @@ internal readonly struct JsonFields
         foreach (var item in value.EnumerateArray())
         {
             strings.Add(item.ValueKind == JsonValueKind.String
-                ? item.GetString()!
+                ? Text(item, $"{_what} field '{name}'")
                 : throw AttestationException.Malformed($"the {_what} field '{name}' must hold strings"));
         }
 
         return strings;
+    }
+
+    /// <summary>
+    /// The text of the JSON string <paramref name="element"/>. JSON parsers accept an escaped lone surrogate
+    /// (<c>"\ud800"</c>) that no .NET string can hold; reading one is Malformed, naming <paramref name="what"/>.
+    /// </summary>
+    public static string Text(JsonElement element, string what)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw AttestationException.Malformed($"the {what} contains an invalid escaped character (a lone surrogate)");
+        }
     }
 
     /// <summary>Parses <paramref name="json"/> and reads it with <paramref name="read"/>.</summary>

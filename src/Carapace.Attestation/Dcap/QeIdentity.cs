@@ -30,6 +30,8 @@ internal sealed class QeIdentity
 
     public required IReadOnlyList<IsvTcbLevel> Levels { get; init; }
 
+    /// <summary>Parses Intel's signed <c>enclaveIdentity</c> JSON text.</summary>
+    /// <exception cref="AttestationException">Malformed, or UnsupportedVersion for a version Carapace does not read: the only exception for any text.</exception>
     public static QeIdentity Parse(string json) => JsonFields.Parse(json, "QE identity", Read);
 
     private static QeIdentity Read(JsonFields identity)

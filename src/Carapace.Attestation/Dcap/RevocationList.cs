@@ -38,6 +38,8 @@ internal sealed class RevocationList
     /// <summary>The serial numbers of the revoked certificates (lower-case hex of the DER integer).</summary>
     public IReadOnlyCollection<string> RevokedSerials => _revokedSerials;
 
+    /// <summary>Parses a DER CRL; <paramref name="what"/> names it in messages.</summary>
+    /// <exception cref="AttestationException">Malformed: the only exception for any bytes.</exception>
     public static RevocationList Parse(byte[] der, string what)
     {
         try

@@ -29,6 +29,8 @@ internal sealed class TcbInfo
 
     public required IReadOnlyList<TcbLevel> Levels { get; init; }
 
+    /// <summary>Parses Intel's signed <c>tcbInfo</c> JSON text.</summary>
+    /// <exception cref="AttestationException">Malformed, or UnsupportedVersion for a version or TCB type Carapace does not read: the only exception for any text.</exception>
     public static TcbInfo Parse(string json) => JsonFields.Parse(json, "TCB info", Read);
 
     private static TcbInfo Read(JsonFields info)

@@ -44,6 +44,10 @@ internal static class ImageKeySource
             throw new CliFailure($"no key for image {imagePath}: give --image-key FILE (default {DefaultKeyFile(imagePath)}) or --key MASTER if it was packed with one", ExitCodes.Usage);
         }
 
-        return KeyFile.ReadSecret(path, Prefix, "image key");
+        return ReadKeyFile(path);
     }
+
+    /// <summary>The key in an image key file (<c>carapace-image-key-v1:BASE64</c>, owner-only), as 'carapace pack' wrote it.</summary>
+    /// <exception cref="KeyFileException">The file is not an image key file, or other users can read it.</exception>
+    public static byte[] ReadKeyFile(string path) => KeyFile.ReadSecret(path, Prefix, "image key");
 }

@@ -4,12 +4,13 @@ using Carapace.Kms;
 using Carapace.Kms.Client;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
+using Carapace.Kms.Secrets;
 
 namespace Carapace.Cli.Kms;
 
 /// <summary>
 /// Runs a KMS command body through <see cref="CommandRunner"/>, turning the KMS's typed errors into one line and an
-/// exit code: an untrusted KMS, a denial, a rejected policy, a refused request or a bad owner key file is 1; a KMS that
+/// exit code: an untrusted KMS, a denial, a rejected policy, a refused secret write, a refused request or a bad owner key file is 1; a KMS that
 /// cannot be reached is 3. Their messages never contain secret values or key bytes.
 /// </summary>
 internal static class KmsCommandRunner
@@ -31,7 +32,11 @@ internal static class KmsCommandRunner
             }
             catch (PolicyException e)
             {
-                throw new CliFailure($"rejected ({e.Reason}): " + OneLine(e));
+                throw new CliFailure($"rejected ({e.Reason}): " + OneLine(e.Message, e.Errors));
+            }
+            catch (SecretWriteException e)
+            {
+                throw new CliFailure($"refused ({e.Reason}): " + OneLine(e.Message, e.Errors));
             }
             catch (KmsRequestException e) when (e.StatusCode is null)
             {
@@ -47,10 +52,10 @@ internal static class KmsCommandRunner
             }
         });
 
-    /// <summary>A policy rejection on one line: what was wrong, then every problem separated by "; ".</summary>
-    private static string OneLine(PolicyException e)
+    /// <summary>A rejection on one line: what was wrong, then every problem separated by "; ".</summary>
+    private static string OneLine(string message, IReadOnlyList<string> errors)
     {
-        var headline = e.Message.Split('\n')[0];
-        return e.Errors.Count <= 1 ? headline : headline.TrimEnd(':') + ": " + string.Join("; ", e.Errors);
+        var headline = message.Split('\n')[0];
+        return errors.Count <= 1 ? headline : headline.TrimEnd(':') + ": " + string.Join("; ", errors);
     }
 }

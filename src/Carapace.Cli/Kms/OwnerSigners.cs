@@ -40,6 +40,9 @@ internal static class OwnerSigners
         }
     }
 
+    /// <summary>True when <paramref name="value"/> names its owner (<c>ID=FILE</c>), so no policy is needed to find it.</summary>
+    public static bool NamesOwner(string value) => Split(value).Id is not null;
+
     private static bool SameKey(string base64, ReadOnlySpan<byte> publicKey)
     {
         var buffer = new byte[(base64.Length * 3 / 4) + 3];

@@ -62,6 +62,8 @@ internal static class MetadataCodec
         return encoded;
     }
 
+    /// <summary>Decodes canonical CBOR metadata strictly (exactly the fields <see cref="Encode"/> writes, each in range).</summary>
+    /// <exception cref="EnvelopeException">Malformed: the only exception for any input.</exception>
     public static EnvelopeMetadata Decode(ReadOnlyMemory<byte> encoded)
     {
         try

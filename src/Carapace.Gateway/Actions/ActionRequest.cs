@@ -12,13 +12,33 @@ namespace Carapace.Gateway.Actions;
 /// </summary>
 internal static class ActionRequest
 {
+    /// <summary>How a string that does not decode is described: JSON may escape a lone surrogate, which is no text.</summary>
+    private const string NotText = "not valid Unicode (it escapes a lone surrogate such as '\\ud800').";
+
     /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
     public const int LogsLimitMb = 10;
 
     /// <summary>The only <c>limits.concurrency</c>: one activation per enclave at a time.</summary>
     public const int Concurrency = 1;
 
+    /// <summary>
+    /// The definition in <paramref name="root"/>, or null with every problem in <paramref name="errors"/>. Never throws
+    /// for any JSON: a string escaping a lone surrogate (<c>"\ud800"</c>), which no .NET string can hold, is a problem too.
+    /// </summary>
     public static ActionDefinition? Parse(JsonElement root, string caller, ActionLimits? existingLimits, List<string> errors)
+    {
+        try
+        {
+            return ParseBody(root, caller, existingLimits, errors);
+        }
+        catch (InvalidOperationException)
+        {
+            errors.Add($"The body contains a string that is {NotText}");
+            return null;
+        }
+    }
+
+    private static ActionDefinition? ParseBody(JsonElement root, string caller, ActionLimits? existingLimits, List<string> errors)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -84,7 +104,9 @@ internal static class ActionRequest
         string? kind = null;
         if (exec.TryGetProperty("kind", out var kindJson) && !TryGetString(kindJson, out kind))
         {
-            errors.Add("'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
+            errors.Add(kindJson.ValueKind == JsonValueKind.String
+                ? $"'exec.kind' is {NotText} It must be 'wasm:wasi' or 'sequence'."
+                : "'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
             return null;
         }
 
@@ -127,7 +149,9 @@ internal static class ActionRequest
                 {
                     if (!TryGetString(component, out var text))
                     {
-                        errors.Add("'exec.components' must be an array of fully qualified action names (/namespace/name), as strings.");
+                        errors.Add(component.ValueKind == JsonValueKind.String
+                            ? $"'exec.components' holds a name that is {NotText}"
+                            : "'exec.components' must be an array of fully qualified action names (/namespace/name), as strings.");
                         return null;
                     }
 
@@ -284,7 +308,7 @@ internal static class ActionRequest
 
             if (!TryGetString(key, out var text))
             {
-                errors.Add($"'{field}' has a key that is not valid Unicode.");
+                errors.Add($"'{field}' has a key that is {NotText}");
                 return null;
             }
 

@@ -11,7 +11,6 @@ internal static class KmsApiPaths
 
     public const string Nonces = "/v1/nonces";
     public const string Policies = "/v1/policies/{ns}";
-    public const string Secrets = "/v1/secrets/{ns}/{name}";
     public const string Audit = "/v1/audit";
     public const string AuditVerify = "/v1/audit/verify";
     public const string Release = "/v1/release";
@@ -20,8 +19,6 @@ internal static class KmsApiPaths
 
     /// <summary>The request target of a policy: names are percent-escaped, so a '/' in a name stays one path segment.</summary>
     public static string PolicyOf(string ns) => "v1/policies/" + Uri.EscapeDataString(ns);
-
-    public static string SecretOf(string ns, string name) => "v1/secrets/" + Uri.EscapeDataString(ns) + "/" + Uri.EscapeDataString(name);
 
     public static string AuditOf(string ns) => "v1/audit?namespace=" + Uri.EscapeDataString(ns);
 

@@ -13,9 +13,6 @@ internal sealed record NonceResponse(string? Nonce, DateTimeOffset ExpiresAt);
 internal sealed record PolicyUpdateResponse(
     string? Namespace, ulong Version, ulong? PreviousVersion, IReadOnlyList<string>? ApprovedBy, IReadOnlyList<string>? Ignored, string? PolicySha256);
 
-/// <summary><c>PUT /v1/secrets/{ns}/{name}</c> stored.</summary>
-internal sealed record SecretResponse(string? Namespace, string? Name, long Version, DateTimeOffset CreatedAt);
-
 /// <summary>One audit record; <c>details</c> is the JSON text exactly as hashed, the hashes are lower-case hex.</summary>
 internal sealed record AuditRecordResponse(
     long Seq, DateTimeOffset Time, string? Kind, string? Namespace, string? Subject, string? Details, string? PreviousHash, string? Hash);
@@ -44,7 +41,6 @@ internal sealed record ClientKeysRequest(string? Namespace, string? Chain);
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(NonceResponse))]
 [JsonSerializable(typeof(PolicyUpdateResponse))]
-[JsonSerializable(typeof(SecretResponse))]
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(AuditVerificationResponse))]
 [JsonSerializable(typeof(ReleaseRequest))]

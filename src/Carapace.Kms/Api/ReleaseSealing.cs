@@ -103,6 +103,12 @@ internal static class ReleaseSealing
 
             return key;
         }
+        catch (PlatformNotSupportedException)
+        {
+            // An EC key naming a curve OpenSSL does not know is as wrong as any other non-P-256 key.
+            key.Dispose();
+            throw new CryptographicException("the key is not a P-256 SubjectPublicKeyInfo");
+        }
         catch
         {
             key.Dispose();

@@ -15,10 +15,10 @@ public enum AuditKind
     /// <summary>A release was denied.</summary>
     ReleaseDenied,
 
-    /// <summary>A secret value was stored (the value itself is never logged).</summary>
+    /// <summary>A secret value was stored, with the owners who approved it (the value itself is never logged).</summary>
     SecretPut,
 
-    /// <summary>A secret was deleted.</summary>
+    /// <summary>A secret was deleted, with the owners who approved it.</summary>
     SecretDeleted,
 
     /// <summary>The client-side edge keys of a chain were released to a client of the namespace (key fingerprints only).</summary>
@@ -26,4 +26,7 @@ public enum AuditKind
 
     /// <summary>A client's request for a chain's edge keys was denied.</summary>
     ClientKeysDenied,
+
+    /// <summary>A secret write (put or delete) was refused: too few approvals, a replay, expired, malformed… (never with a value).</summary>
+    SecretWriteRejected,
 }

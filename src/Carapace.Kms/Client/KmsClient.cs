@@ -18,15 +18,16 @@ namespace Carapace.Kms.Client;
 /// Talks to a <see cref="Server.KmsServer"/> over attested TLS. Every connection first checks the KMS's RA-TLS
 /// certificate against the <see cref="KmsServerTrust"/> and fails closed with <see cref="KmsTrustException"/>, so no
 /// policy, secret or owner signature ever reaches a KMS that is not the expected code. Owners use it to set policies,
-/// upload secrets and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get their keys; clients of a
-/// namespace use <see cref="GetChainKeysAsync"/> to get a chain's client-side edge keys.
+/// change secrets (KmsClient.Secrets.cs) and read the audit log; enclaves use <see cref="AttestAndReleaseAsync"/> to get
+/// their keys; clients of a namespace use <see cref="GetChainKeysAsync"/> to get a chain's client-side edge keys.
 /// </summary>
 /// <remarks>
 /// Errors: <see cref="KmsTrustException"/> (the KMS is not trusted), <see cref="KmsDeniedException"/> (a release or
 /// secret request was denied, with the KMS's reason and message), <see cref="PolicyException"/> (a policy was rejected,
-/// with every error), <see cref="KmsRequestException"/> (unreachable, unauthenticated, or another error status).
+/// with every error), <see cref="SecretWriteException"/> (a secret write was refused, with every error),
+/// <see cref="KmsRequestException"/> (unreachable, unauthenticated, or another error status).
 /// </remarks>
-public sealed class KmsClient : IDisposable
+public sealed partial class KmsClient : IDisposable
 {
     /// <summary>How long the RA-TLS client certificate of a release is valid.</summary>
     public static readonly TimeSpan ReleaseCertificateValidity = TimeSpan.FromMinutes(5);
@@ -130,27 +131,6 @@ public sealed class KmsClient : IDisposable
             HttpStatusCode.NotFound when TryError(body)?.Reason == nameof(KmsDenialReason.UnknownNamespace) => null,
             _ => throw Failure(status, body, $"read the policy of namespace '{ns}'"),
         };
-    }
-
-    /// <summary>Stores a new version of secret <paramref name="name"/> of <paramref name="ns"/>, signed by owner <paramref name="ownerId"/>.</summary>
-    /// <exception cref="KmsDeniedException">The namespace's policy does not declare the secret.</exception>
-    /// <exception cref="KmsRequestException">The owner signature was refused (unknown owner, bad signature, clock skew), or another error.</exception>
-    public async Task<SecretInfo> PutSecretAsync(string ns, string name, byte[] value, OwnerKey owner, string ownerId, CancellationToken cancellationToken = default)
-    {
-        CheckName(ns, nameof(ns));
-        CheckName(name, nameof(name));
-        ArgumentNullException.ThrowIfNull(value);
-        using var request = new HttpRequestMessage(HttpMethod.Put, KmsApiPaths.SecretOf(ns, name)) { Content = new ByteArrayContent(value) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        SignAsOwner(request, value, owner, ownerId);
-        var (status, body) = await SendAsync(_http, _verifier, request, cancellationToken).ConfigureAwait(false);
-        if (status != HttpStatusCode.OK)
-        {
-            throw Failure(status, body, $"store secret '{name}' of namespace '{ns}'");
-        }
-
-        var r = Parse(body, KmsJson.Default.SecretResponse);
-        return new SecretInfo(r.Namespace ?? ns, r.Name ?? name, r.Version, r.CreatedAt);
     }
 
     /// <summary>The audit records of <paramref name="ns"/> (oldest first), read as owner <paramref name="ownerId"/>.</summary>

@@ -45,6 +45,13 @@ internal static class P256
             key.Dispose();
             return null;
         }
+        catch (PlatformNotSupportedException)
+        {
+            // An EC key on a curve OpenSSL does not know (any OID can be written in its parameters).
+            problem = "is not on the P-256 curve (secp256r1)";
+            key.Dispose();
+            return null;
+        }
 
         problem = null;
         return key;

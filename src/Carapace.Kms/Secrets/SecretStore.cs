@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Carapace.Envelope.Keys;
@@ -6,7 +5,6 @@ using Carapace.Kms.Audit;
 using Carapace.Kms.Keys;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Kms.Secrets;
 
@@ -17,14 +15,21 @@ namespace Carapace.Kms.Secrets;
 /// decrypt. Listing shows names and versions, never values; puts and deletes are audited, values never are.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Every write of a secret — a put or a delete — has a version one higher than the secret's last (table
+/// <c>secret_writes</c> keeps the last, so it survives a delete): an approved write names its version
+/// (<see cref="SecretWrite.Version"/>) and <see cref="Commit"/> applies it only as the next one, so it cannot be replayed.
+/// </para>
+/// <para>
 /// The database remembers the fingerprint of the store key; opening it with another master key fails at once with
 /// <see cref="SecretStoreError.WrongMasterKey"/>. Deleted rows are overwritten on disk (<c>secure_delete</c>). Not
 /// detected: replacing the newest version by restoring an older database copy (a storage rollback).
+/// </para>
 /// </remarks>
-public sealed class SecretStore
+public sealed partial class SecretStore
 {
     /// <summary>The largest secret value, in bytes.</summary>
-    public const int MaxValueBytes = 64 * 1024;
+    public const int MaxValueBytes = SecretWrite.MaxValueBytes;
 
     private const int NonceSize = 12;
     private const int TagSize = 16;
@@ -54,58 +59,75 @@ public sealed class SecretStore
         }
     }
 
-    /// <summary>Stores a new version of secret <paramref name="name"/> of <paramref name="ns"/> and returns its description.</summary>
+    /// <summary>
+    /// Stores <paramref name="value"/> as the next version of secret <paramref name="name"/> of <paramref name="ns"/>,
+    /// without any approval: for trusted callers inside the KMS (and its tests). Owners change secrets only through
+    /// <see cref="Commit"/>, after their approvals were checked.
+    /// </summary>
     /// <exception cref="ArgumentException">A name breaks <see cref="PolicyNames"/>, or the value is empty or too long.</exception>
     public SecretInfo Put(string ns, string name, ReadOnlySpan<byte> value)
     {
         CheckName(ns, nameof(ns));
         CheckName(name, nameof(name));
-        if (value.IsEmpty || value.Length > MaxValueBytes)
-        {
-            throw new ArgumentException($"a secret value is 1 to {MaxValueBytes} bytes", nameof(value));
-        }
-
+        CheckValue(value);
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        long version;
-        using (var max = connection.CreateCommand())
-        {
-            max.Transaction = transaction;
-            max.CommandText = "SELECT COALESCE(MAX(version), 0) FROM secrets WHERE namespace = $ns AND name = $name";
-            max.Parameters.AddWithValue("$ns", ns);
-            max.Parameters.AddWithValue("$name", name);
-            version = (long)max.ExecuteScalar()! + 1;
-        }
-
-        var nonce = RandomNumberGenerator.GetBytes(NonceSize);
-        var ciphertext = new byte[value.Length];
-        var tag = new byte[TagSize];
-        using (var aes = new AesGcm(_key, TagSize))
-        {
-            aes.Encrypt(nonce, value, ciphertext, tag, AssociatedData(ns, name, version));
-        }
-
-        var created = _time.GetUtcNow();
-        using (var insert = connection.CreateCommand())
-        {
-            insert.Transaction = transaction;
-            insert.CommandText = """
-                INSERT INTO secrets (namespace, name, version, created_at, nonce, ciphertext, tag)
-                VALUES ($ns, $name, $version, $created, $nonce, $ciphertext, $tag)
-                """;
-            insert.Parameters.AddWithValue("$ns", ns);
-            insert.Parameters.AddWithValue("$name", name);
-            insert.Parameters.AddWithValue("$version", version);
-            insert.Parameters.AddWithValue("$created", created.UtcTicks);
-            insert.Parameters.AddWithValue("$nonce", nonce);
-            insert.Parameters.AddWithValue("$ciphertext", ciphertext);
-            insert.Parameters.AddWithValue("$tag", tag);
-            insert.ExecuteNonQuery();
-        }
-
+        var version = LastWrite(connection, transaction, ns, name) + 1;
+        var created = Insert(connection, transaction, ns, name, version, value);
         _audit.Append(connection, transaction, AuditKind.SecretPut, ns, name, new AuditDetails().Add("version", version));
         transaction.Commit();
         return new SecretInfo(ns, name, version, created);
+    }
+
+    /// <summary>
+    /// Applies an approved write — stores its value (a put) or deletes every stored version (a delete) — if it is the
+    /// secret's next write, and audits it in the same transaction with <paramref name="details"/> (who approved it; never
+    /// the value). The caller has checked the write's approvals and opened its value.
+    /// </summary>
+    /// <returns>When it was applied.</returns>
+    /// <exception cref="SecretWriteException"><see cref="SecretWriteRejection.StaleVersion"/> when the write is not the
+    /// next one; <see cref="SecretWriteRejection.NoValue"/> for a delete of a secret without a stored value. Nothing changed.</exception>
+    internal DateTimeOffset Commit(SecretWrite write, ReadOnlySpan<byte> value, AuditDetails details)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        CheckName(write.Namespace, nameof(write));
+        CheckName(write.Secret, nameof(write));
+        if (write.Operation == SecretOperation.Put)
+        {
+            CheckValue(value);
+        }
+
+        var (ns, name) = (write.Namespace, write.Secret);
+        using var connection = _database.Open();
+        using var transaction = connection.BeginTransaction();
+        var last = LastWrite(connection, transaction, ns, name);
+        if (write.Version != last + 1)
+        {
+            throw new SecretWriteException(SecretWriteRejection.StaleVersion, [write.Version <= last
+                ? $"secret '{name}' of namespace '{ns}' has had write v{write.Version} already (its last write is v{last}): an applied write "
+                  + $"is not applied again; for another change propose write v{last + 1}"
+                : $"the next write of secret '{name}' of namespace '{ns}' is v{last + 1}, not v{write.Version}; propose it again as v{last + 1}"]);
+        }
+
+        var at = _time.GetUtcNow();
+        if (write.Operation == SecretOperation.Put)
+        {
+            Insert(connection, transaction, ns, name, write.Version, value, at);
+        }
+        else if (DeleteRows(connection, transaction, ns, name) is var rows && rows > 0)
+        {
+            details.Add("versionsDeleted", rows);
+        }
+        else
+        {
+            throw new SecretWriteException(SecretWriteRejection.NoValue,
+                [$"secret '{name}' of namespace '{ns}' has no stored value to delete"]);
+        }
+
+        RecordWrite(connection, transaction, ns, name, write.Version);
+        _audit.Append(connection, transaction, write.Operation == SecretOperation.Put ? AuditKind.SecretPut : AuditKind.SecretDeleted, ns, name, details);
+        transaction.Commit();
+        return at;
     }
 
     /// <summary>The newest version of the secret, or null when it has none. Dispose the result.</summary>
@@ -142,105 +164,55 @@ public sealed class SecretStore
         return result;
     }
 
-    /// <summary>Deletes every version of the secret; true when there was one.</summary>
+    /// <summary>The version of the last write (put or delete) of each secret of <paramref name="ns"/> that has had one.</summary>
+    public IReadOnlyDictionary<string, long> LastWrites(string ns)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        using var connection = _database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT name, MAX(version) FROM (
+                SELECT name, version FROM secret_writes WHERE namespace = $ns
+                UNION ALL SELECT name, version FROM secrets WHERE namespace = $ns)
+            GROUP BY name
+            """;
+        command.Parameters.AddWithValue("$ns", ns);
+        using var reader = command.ExecuteReader();
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            if (SqliteValues.Text(reader, 0) is { } name && SqliteValues.Integer(reader, 1) is { } version)
+            {
+                result[name] = version;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Deletes every version of the secret without any approval (for trusted callers inside the KMS and its tests; owners
+    /// delete through <see cref="Commit"/>); true when there was one.
+    /// </summary>
     public bool Delete(string ns, string name)
     {
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(name);
         using var connection = _database.Open();
         using var transaction = connection.BeginTransaction();
-        using var delete = connection.CreateCommand();
-        delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM secrets WHERE namespace = $ns AND name = $name";
-        delete.Parameters.AddWithValue("$ns", ns);
-        delete.Parameters.AddWithValue("$name", name);
-        var rows = delete.ExecuteNonQuery();
+        var version = LastWrite(connection, transaction, ns, name) + 1;
+        var rows = DeleteRows(connection, transaction, ns, name);
         if (rows == 0)
         {
             return false;
         }
 
-        _audit.Append(connection, transaction, AuditKind.SecretDeleted, ns, name, new AuditDetails().Add("versions", rows));
+        RecordWrite(connection, transaction, ns, name, version);
+        _audit.Append(connection, transaction, AuditKind.SecretDeleted, ns, name, new AuditDetails().Add("version", version).Add("versionsDeleted", rows));
         transaction.Commit();
         return true;
     }
 
     /// <summary>Zeroes the store key.</summary>
     internal void ZeroKey() => CryptographicOperations.ZeroMemory(_key);
-
-    private SecretValue? Read(string ns, string name, long? version)
-    {
-        ArgumentNullException.ThrowIfNull(ns);
-        ArgumentNullException.ThrowIfNull(name);
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = version is null
-            ? "SELECT version, nonce, ciphertext, tag FROM secrets WHERE namespace = $ns AND name = $name ORDER BY version DESC LIMIT 1"
-            : "SELECT version, nonce, ciphertext, tag FROM secrets WHERE namespace = $ns AND name = $name AND version = $version";
-        command.Parameters.AddWithValue("$ns", ns);
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$version", version ?? 0);
-        using var reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            return null;
-        }
-
-        return Decrypt(ns, name, reader);
-    }
-
-    private SecretValue Decrypt(string ns, string name, SqliteDataReader reader)
-    {
-        var version = SqliteValues.Integer(reader, 0);
-        var tampered = $"the stored value of secret '{name}' of namespace '{ns}' (version {version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}) "
-            + "fails authentication: its row was modified, moved or damaged outside the KMS; put the secret again";
-        if (version is not { } v || SqliteValues.Blob(reader, 1) is not { Length: NonceSize } nonce
-            || SqliteValues.Blob(reader, 2) is not { Length: > 0 and <= MaxValueBytes } ciphertext
-            || SqliteValues.Blob(reader, 3) is not { Length: TagSize } tag)
-        {
-            throw new SecretStoreException(SecretStoreError.Tampered, tampered);
-        }
-
-        var plaintext = new byte[ciphertext.Length];
-        try
-        {
-            using var aes = new AesGcm(_key, TagSize);
-            aes.Decrypt(nonce, ciphertext, tag, plaintext, AssociatedData(ns, name, v));
-        }
-        catch (CryptographicException e)
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-            throw new SecretStoreException(SecretStoreError.Tampered, tampered, e);
-        }
-
-        return new SecretValue(ns, name, v, plaintext);
-    }
-
-    /// <summary>label ‖ u16 len ‖ namespace ‖ u16 len ‖ name ‖ u64 version (big-endian), names in UTF-8.</summary>
-    private static byte[] AssociatedData(string ns, string name, long version)
-    {
-        var nsBytes = Encoding.UTF8.GetBytes(ns);
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        var aad = new byte[s_aadLabel.Length + 2 + nsBytes.Length + 2 + nameBytes.Length + 8];
-        var span = aad.AsSpan();
-        s_aadLabel.CopyTo(span);
-        span = span[s_aadLabel.Length..];
-        BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)nsBytes.Length);
-        nsBytes.CopyTo(span[2..]);
-        span = span[(2 + nsBytes.Length)..];
-        BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)nameBytes.Length);
-        nameBytes.CopyTo(span[2..]);
-        span = span[(2 + nameBytes.Length)..];
-        BinaryPrimitives.WriteInt64BigEndian(span, version);
-        return aad;
-    }
-
-    private static void CheckName(string value, string parameter)
-    {
-        ArgumentNullException.ThrowIfNull(value, parameter);
-        if (!PolicyNames.IsValid(value))
-        {
-            throw new ArgumentException($"'{value}' {PolicyNames.Rule}", parameter);
-        }
-    }
 }

@@ -17,7 +17,7 @@ namespace Carapace.Kms.Server;
 /// The KMS's HTTP API under <c>/v1</c> (JSON; documented in docs/attestation.md). Every handler answers errors with
 /// <c>{reason, message}</c> and never echoes a request body; expected failures are answered, not thrown.
 /// </summary>
-internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider time)
+internal sealed partial class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider time)
 {
     private const int MaxAuditRecords = 10_000;
     private readonly SignedRequestAuthenticator _signers = new(kms.Policies, time);
@@ -27,7 +27,7 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         routes.MapPost(KmsApiPaths.Nonces, context => Guard(context, IssueNonceAsync));
         routes.MapPut(KmsApiPaths.Policies, context => Guard(context, SetPolicyAsync));
         routes.MapGet(KmsApiPaths.Policies, context => Guard(context, GetPolicyAsync));
-        routes.MapPut(KmsApiPaths.Secrets, context => Guard(context, PutSecretAsync));
+        MapSecrets(routes);
         routes.MapGet(KmsApiPaths.Audit, context => Guard(context, GetAuditAsync));
         routes.MapGet(KmsApiPaths.AuditVerify, context => Guard(context, VerifyAuditAsync));
         routes.MapPost(KmsApiPaths.Release, context => Guard(context, ReleaseAsync));
@@ -159,57 +159,6 @@ internal sealed class KmsEndpoints(KmsService kms, ILogger logger, TimeProvider 
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.Body.WriteAsync(stored.Document.ToJson(), context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private async Task PutSecretAsync(HttpContext context)
-    {
-        if (RouteName(context, "ns") is not { } ns || RouteName(context, "name") is not { } name)
-        {
-            await BadName(context, "namespace or secret name").ConfigureAwait(false);
-            return;
-        }
-
-        var body = await HttpIo.ReadBodyAsync(context.Request, KmsApiPaths.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
-        if (body is null)
-        {
-            await TooLarge(context).ConfigureAwait(false);
-            return;
-        }
-
-        try
-        {
-            var owner = _signers.Check(context, ns, body, RequestSigner.Owner);
-            if (owner.SignerId is null)
-            {
-                await Refuse(context, owner.Status, owner.Reason, owner.Message).ConfigureAwait(false);
-                return;
-            }
-
-            SecretInfo info;
-            try
-            {
-                info = kms.PutSecret(ns, name, body);
-            }
-            catch (KmsDeniedException e)
-            {
-                await Refuse(context, StatusCodes.Status404NotFound, e.Reason.ToString(), e.Message).ConfigureAwait(false);
-                return;
-            }
-            catch (ArgumentException)
-            {
-                await Refuse(context, StatusCodes.Status400BadRequest, "BadValue",
-                    $"a secret value is 1 to {SecretStore.MaxValueBytes} bytes; this one is {body.Length}").ConfigureAwait(false);
-                return;
-            }
-
-            KmsServerLog.SecretStored(logger, ns, name, info.Version, owner.SignerId);
-            await HttpIo.WriteJsonAsync(context, StatusCodes.Status200OK, new SecretResponse(info.Namespace, info.Name, info.Version, info.CreatedAt),
-                KmsJson.Default.SecretResponse).ConfigureAwait(false);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(body);
-        }
     }
 
     private async Task GetAuditAsync(HttpContext context)

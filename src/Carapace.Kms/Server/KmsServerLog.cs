@@ -25,8 +25,8 @@ internal static partial class KmsServerLog
     [LoggerMessage(5, LogLevel.Warning, "policy update refused ({Reason}): {Message}")]
     public static partial void PolicyRejected(ILogger logger, string reason, string message);
 
-    [LoggerMessage(6, LogLevel.Information, "secret '{Name}' of namespace '{Namespace}' stored as version {Version} by owner '{Owner}'")]
-    public static partial void SecretStored(ILogger logger, string @namespace, string name, long version, string owner);
+    [LoggerMessage(6, LogLevel.Information, "secret '{Name}' of namespace '{Namespace}': {Operation} applied as write v{Version}, approved by {ApprovedBy}")]
+    public static partial void SecretWritten(ILogger logger, string @namespace, string name, string operation, long version, string approvedBy);
 
     [LoggerMessage(7, LogLevel.Information,
         "released to function '{Function}' of namespace '{Namespace}' ({Evidence} measurement {Measurement}): {Secrets} secret(s), {EdgeKeys} edge key(s)")]
@@ -57,4 +57,7 @@ internal static partial class KmsServerLog
 
     [LoggerMessage(13, LogLevel.Warning, "client keys of chain '{Chain}' of namespace '{Namespace}' denied ({Status}, {Reason}): {Message}")]
     public static partial void ClientKeysDenied(ILogger logger, string @namespace, string chain, int status, string reason, string message);
+
+    [LoggerMessage(14, LogLevel.Warning, "secret '{Name}' of namespace '{Namespace}': {Operation} refused ({Status}, {Reason}): {Message}")]
+    public static partial void SecretWriteRejected(ILogger logger, string @namespace, string name, string operation, int status, string reason, string message);
 }

@@ -34,6 +34,12 @@ internal sealed class KmsDatabase : IDisposable
             tag        BLOB    NOT NULL,
             PRIMARY KEY (namespace, name, version)
         ) STRICT;
+        CREATE TABLE IF NOT EXISTS secret_writes (
+            namespace TEXT    NOT NULL,
+            name      TEXT    NOT NULL,
+            version   INTEGER NOT NULL,
+            PRIMARY KEY (namespace, name)
+        ) STRICT;
         CREATE TABLE IF NOT EXISTS audit (
             seq       INTEGER PRIMARY KEY,
             time      INTEGER NOT NULL,

@@ -5,6 +5,29 @@ namespace Carapace.Attestation.Tests.Dcap;
 
 public sealed class CollateralParsingTests
 {
+    [Theory]
+    [InlineData("{\"pck_crl_issuer_chain\": \"\\ud800\"}", "DCAP collateral field 'pck_crl_issuer_chain'")]
+    [InlineData("{\"pck_crl_issuer_chain\": \"x\", \"root_ca_crl\": \"00\\udc00\"}", "DCAP collateral field 'root_ca_crl'")]
+    public void A_lone_surrogate_escape_in_collateral_is_malformed(string json, string field)
+    {
+        // Found by fuzzing (fuzz/crashes/dcap-collateral): JSON allows "\ud800", which no .NET string can hold, and
+        // reading it threw InvalidOperationException instead of the parser's AttestationException.
+        var error = Assert.Throws<AttestationException>(() => DcapCollateral.Parse(System.Text.Encoding.UTF8.GetBytes(json)));
+
+        Assert.Equal(AttestationFailureReason.Malformed, error.Reason);
+        Assert.Contains(field + " contains an invalid escaped character (a lone surrogate)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_escape_in_tcb_info_or_qe_identity_is_malformed()
+    {
+        var qe = Assert.Throws<AttestationException>(() => QeIdentity.Parse("{\"version\": 2, \"id\": \"\\ud800\"}"));
+        var tcb = Assert.Throws<AttestationException>(() => TcbInfo.Parse("{\"version\": 3, \"tcbType\": 0, \"id\": \"\\udfff\"}"));
+
+        Assert.Contains("QE identity field 'id' contains an invalid escaped character", qe.Message, StringComparison.Ordinal);
+        Assert.Contains("TCB info field 'id' contains an invalid escaped character", tcb.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Reads_the_sgx_tcb_info()
     {

@@ -69,7 +69,7 @@ public sealed class KmsCommandsTests : KmsProcessFixture
         var put = await Run("secret", "put", "acme/db-password", "--from-file", Dir.File("pw.txt"), "--sign", Dir.File("bob.key"));
         var piped = await Run(Encoding.UTF8.GetBytes(Marker), "secret", "put", "acme/db-password", "--from-file", "-", "--sign", Dir.File("alice.key"));
         Assert.True(put.ExitCode == 0, Describe(put));
-        Assert.Equal("stored secret 'db-password' of namespace 'acme' as version 1 (26 bytes)\n", put.StdoutText);
+        Assert.Equal("stored secret 'db-password' of namespace 'acme' as version 1 (26 bytes), approved by bob\n", put.StdoutText);
         Assert.Contains("as version 2", piped.StdoutText, StringComparison.Ordinal);
 
         var audit = await Run("kms", "audit", "acme", "--sign", Dir.File("alice.key"), "--verify");
@@ -121,7 +121,7 @@ public sealed class KmsCommandsTests : KmsProcessFixture
         Assert.Equal(1, impostor.ExitCode);
         Assert.Contains("refused (401 BadSignature): the signature of owner 'alice' does not verify", impostor.Stderr, StringComparison.Ordinal);
         Assert.Equal(1, undeclared.ExitCode);
-        Assert.Contains("denied (UnknownSecret)", undeclared.Stderr, StringComparison.Ordinal);
+        Assert.Contains("refused (UnknownSecret): the policy does not declare the secret", undeclared.Stderr, StringComparison.Ordinal);
         Assert.Equal(1, noPolicy.ExitCode);
         Assert.Contains("namespace 'nobody' has no policy", noPolicy.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, badTarget.ExitCode);
@@ -178,6 +178,10 @@ public sealed class KmsCommandsTests : KmsProcessFixture
     [InlineData("policy", "set")]
     [InlineData("policy", "show")]
     [InlineData("secret", "put")]
+    [InlineData("secret", "delete")]
+    [InlineData("secret", "approve")]
+    [InlineData("secret", "submit")]
+    [InlineData("secret", "list")]
     public async Task Every_kms_command_has_help_with_examples(params string[] command)
     {
         var result = await Run([.. command, "--help"]);

@@ -48,7 +48,7 @@ public sealed class SecretStoreTests : IDisposable
 
         var list = _kms.Service.ListSecrets("acme");
 
-        Assert.Equal(["api-token 1", "db-password 2"], list.Select(s => $"{s.Name} {s.Version}"));
+        Assert.Equal(["api-token 1 1", "db-password 2 2"], list.Select(s => $"{s.Name} {s.Version} {s.LastWrite}"));
         Assert.Equal(_kms.Time.GetUtcNow(), list[0].CreatedAt);
     }
 
@@ -61,7 +61,20 @@ public sealed class SecretStoreTests : IDisposable
         Assert.True(_kms.Service.DeleteSecret("acme", "db-password"));
         Assert.False(_kms.Service.DeleteSecret("acme", "db-password"));
         Assert.Null(Store.Get("acme", "db-password"));
-        Assert.Empty(_kms.Service.ListSecrets("acme"));
+        var entry = Assert.Single(_kms.Service.ListSecrets("acme"), e => e.Name == "db-password");
+        Assert.Equal(((long?)null, 3L), (entry.Version, entry.LastWrite));
+    }
+
+    [Fact]
+    public void Versions_continue_after_a_delete_so_a_write_number_is_never_reused()
+    {
+        _kms.Service.PutSecret("acme", "db-password", "one"u8);
+        _kms.Service.DeleteSecret("acme", "db-password");
+
+        var again = _kms.Service.PutSecret("acme", "db-password", "two"u8);
+
+        Assert.Equal(3, again.Version);
+        Assert.Null(Store.Get("acme", "db-password", 1));
     }
 
     [Fact]

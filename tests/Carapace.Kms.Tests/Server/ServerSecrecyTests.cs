@@ -29,7 +29,7 @@ public sealed class ServerSecrecyTests : IAsyncLifetime
             texts.Add(entitlement.ToString());
         }
 
-        // Denials of every kind, and secret requests that fail after the value was read.
+        // Denials of every kind, and secret writes that are refused.
         foreach (var (ns, measurement) in new[] { ("acme", Attest.Hex(32, 0x77)), ("strict", Policies.SimHash), ("nobody", Policies.SimHash) })
         {
             var denied = await Assert.ThrowsAsync<KmsDeniedException>(() => _kms.Client.AttestAndReleaseAsync(ns, "f", _kms.Enclave(measurement)));
@@ -43,9 +43,17 @@ public sealed class ServerSecrecyTests : IAsyncLifetime
             texts.Add(await unsigned.Content.ReadAsStringAsync());
         }
 
-        var undeclared = await Assert.ThrowsAsync<KmsDeniedException>(() =>
+        var undeclared = await Assert.ThrowsAsync<Carapace.Kms.Secrets.SecretWriteException>(() =>
             _kms.Client.PutSecretAsync("acme", "undeclared", markerBytes, _kms.Owners.Owner("alice"), "alice"));
         texts.Add(undeclared.ToString());
+
+        // A proposal (the request file owners pass around) and what the KMS says about a replay of it.
+        var request = await _kms.Client.ProposeSecretWriteAsync("acme", "db-password", markerBytes, _kms.Owners.Owner("alice"), "alice");
+        texts.Add(Encoding.UTF8.GetString(request.ToJson()));
+        await _kms.Client.SubmitSecretWriteAsync(request);
+        var replay = await Assert.ThrowsAsync<Carapace.Kms.Secrets.SecretWriteException>(() => _kms.Client.SubmitSecretWriteAsync(request));
+        texts.Add(replay.ToString());
+        texts.AddRange(RawSql.Dump(_kms.Dir.Database, "secret_writes"));
         using var badJson = await http.PostAsync("v1/release", new StringContent(Marker));
         texts.Add(await badJson.Content.ReadAsStringAsync());
         using var badPolicy = await http.PutAsync("v1/policies/acme", new StringContent("{\"policy\":\"" + Marker + "\"}"));

@@ -19,6 +19,12 @@ internal static class ImageMetadata
     private const byte KindFile = 1;
     private const byte KindDirectory = 2;
 
+    /// <summary>Shortest record of the root: kind, parent, name length (0).</summary>
+    private const int MinRootRecordLength = 1 + 4 + 1;
+
+    /// <summary>Shortest record of any other node: a directory with a one-byte name.</summary>
+    private const int MinRecordLength = 1 + 4 + 1 + 1;
+
     /// <summary>Longest record: kind, parent, name length, name, size.</summary>
     private const int MaxRecordLength = 1 + 4 + 1 + ImageLayout.MaxNameBytes + 8;
 
@@ -76,7 +82,8 @@ internal static class ImageMetadata
 
     /// <summary>
     /// Reads the metadata length from the plaintext of metadata block 0, checking the preamble. The result is at
-    /// least <see cref="PreambleLength"/> and at most what <paramref name="blockCount"/> blocks can hold.
+    /// least what the declared node count needs (so no allocation sized by that count exceeds a small multiple of the
+    /// metadata) and at most what <paramref name="blockCount"/> blocks can hold.
     /// </summary>
     public static long ReadLength(ReadOnlySpan<byte> block0, long blockCount)
     {
@@ -92,7 +99,10 @@ internal static class ImageMetadata
             throw Inconsistent($"node count {nodes} is out of range");
         }
 
-        if (length < PreambleLength || length > (ulong)(PreambleLength + ((long)nodes * MaxRecordLength))
+        // Every record takes room (the root at least 6 bytes, every other node at least 7), so a node count the length
+        // cannot hold is refused here, before anything is sized by it.
+        if (length < (ulong)(PreambleLength + MinRootRecordLength + ((long)(nodes - 1) * MinRecordLength))
+            || length > (ulong)(PreambleLength + ((long)nodes * MaxRecordLength))
             || (long)ImageLayout.BlocksFor((long)length) > blockCount
             || ImageLayout.BlocksFor((long)length) * ImageLayout.BlockSize > Array.MaxLength)
         {

@@ -91,6 +91,22 @@ public sealed class ImageMetadataTests
         Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, BlockCount - 1, out _));
     }
 
+    [Fact]
+    public void A_node_count_the_metadata_length_cannot_hold_is_refused_before_anything_is_sized_by_it()
+    {
+        // Found by fuzzing (fuzz/crashes/image-metadata): a one-block metadata declaring a million nodes made the
+        // decoder allocate tens of MiB of node tables before reading the first record.
+        var metadata = ImageMetadata.Encode([Entry(string.Empty, 0, true, 0)], out var length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(metadata.AsSpan(4), 1_000_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<IntegrityViolationException>(() => ImageMetadata.Decode(metadata, 1, 1, out _));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains($"metadata length {length} is out of range", error.Message, StringComparison.Ordinal);
+        Assert.InRange(allocated, 0, 1L << 20);
+    }
+
     private static SourceEntry Entry(string name, int parent, bool directory, long size) =>
         new(name, Encoding.UTF8.GetBytes(name), parent, directory, size, "/nowhere/" + name, name, 0);
 }

@@ -1,0 +1,3 @@
+using Carapace.Fuzz;
+
+return Cli.Run(args);
