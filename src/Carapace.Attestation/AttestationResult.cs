@@ -45,6 +45,13 @@ public sealed class AttestationResult
     /// <summary>For RA-TLS and Nitro: the DER SubjectPublicKeyInfo the evidence is bound to; empty otherwise.</summary>
     public ReadOnlyMemory<byte> PublicKey { get; private init; }
 
+    /// <summary>
+    /// For RA-TLS certificates carrying TDX or SEV-SNP evidence issued for a workload inside the confidential VM: the
+    /// workload's Carapace measurement (function measurement or KMS identity) that the report data bind
+    /// (<see cref="Tee.WorkloadBinding"/>); empty otherwise. <see cref="Measurement"/> is then the VM's launch measurement.
+    /// </summary>
+    public ReadOnlyMemory<byte> Workload { get; private init; }
+
     /// <summary>The TCB status, when evaluated.</summary>
     public TcbStatus TcbStatus { get; private init; }
 
@@ -88,6 +95,7 @@ public sealed class AttestationResult
             SecurityVersion = claims.SecurityVersion,
             ReportData = claims.ReportData,
             PublicKey = claims.PublicKey,
+            Workload = claims.Workload,
             TcbStatus = claims.TcbStatus,
             Advisories = claims.Advisories,
             Claims = claims.Claims,

@@ -32,16 +32,15 @@ public sealed class EvidenceVerifiers
     /// <summary>
     /// Every verifier Carapace has: Intel SGX and TDX DCAP quotes, AMD SEV-SNP reports, AWS Nitro documents,
     /// simulation evidence (accepted only with trusted simulation quoting keys in the options), and RA-TLS
-    /// certificates carrying SGX or TDX quotes or simulation evidence (the latter again only for trusted simulation
-    /// quoting keys, and marked insecure).
+    /// certificates carrying SGX or TDX quotes, SEV-SNP reports or simulation evidence (the latter again only for
+    /// trusted simulation quoting keys, and marked insecure).
     /// </summary>
     public static EvidenceVerifiers CreateDefault()
     {
-        IEvidenceVerifier[] quotes = [new Dcap.SgxQuoteVerifier(), new Dcap.TdxQuoteVerifier(), new Simulation.SimulatedEvidenceVerifier()];
+        IEvidenceVerifier[] quotes = [new Dcap.SgxQuoteVerifier(), new Dcap.TdxQuoteVerifier(), new Snp.SnpReportVerifier(), new Simulation.SimulatedEvidenceVerifier()];
         return new EvidenceVerifiers(
         [
             .. quotes,
-            new Snp.SnpReportVerifier(),
             new Nitro.NitroDocumentVerifier(),
             new RaTls.RaTlsVerifier(new EvidenceVerifiers(quotes)),
         ]);

@@ -30,6 +30,9 @@ public sealed class VerifiedClaims
     /// <summary>See <see cref="AttestationResult.PublicKey"/>.</summary>
     public ReadOnlyMemory<byte> PublicKey { get; init; }
 
+    /// <summary>See <see cref="AttestationResult.Workload"/>.</summary>
+    public ReadOnlyMemory<byte> Workload { get; init; }
+
     /// <summary>See <see cref="AttestationResult.TcbStatus"/>.</summary>
     public TcbStatus TcbStatus { get; init; }
 

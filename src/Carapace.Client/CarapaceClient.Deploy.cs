@@ -108,7 +108,7 @@ public sealed partial class CarapaceClient
         Expansion? expansion = null;
         await UpdatePolicyAsync(p =>
         {
-            var expanded = PolicyEdits.Expand(p, name, measurement, secrets, out var added);
+            var expanded = PolicyEdits.Expand(p, name, measurement, secrets, out var added, Tee.Kind);
             expansion = added;
             return expanded;
         }, cancellationToken).ConfigureAwait(false);
@@ -157,7 +157,7 @@ public sealed partial class CarapaceClient
             {
                 // Narrowed only while the gateway still has this deploy's version: a later deploy of the same name narrows to its own.
                 version = await UpdatePolicyAsync(async (p, t) => await IsStillStoredAsync(stored, t).ConfigureAwait(false)
-                    ? PolicyEdits.Contract(p, name, measurement, secrets) : null, cleanup.Token).ConfigureAwait(false);
+                    ? PolicyEdits.Contract(p, name, measurement, secrets, Tee.Kind) : null, cleanup.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -210,7 +210,7 @@ public sealed partial class CarapaceClient
 
         try
         {
-            await UpdatePolicyAsync(p => PolicyEdits.Rollback(p, name, measurement, expansion), cleanup.Token).ConfigureAwait(false);
+            await UpdatePolicyAsync(p => PolicyEdits.Rollback(p, name, measurement, expansion, Tee.Kind), cleanup.Token).ConfigureAwait(false);
         }
         catch (Exception undo)
         {

@@ -39,7 +39,7 @@ public sealed partial class CarapaceClient
                 KmsPolicy policy;
                 if (current is null)
                 {
-                    policy = PolicyEdits.Initial(ns, new PolicyPrincipal { Id = ownerId, PublicKey = owner.PublicKeyBase64 }, client);
+                    policy = PolicyEdits.Initial(ns, new PolicyPrincipal { Id = ownerId, PublicKey = owner.PublicKeyBase64 }, client, Tee);
                 }
                 else
                 {
@@ -50,7 +50,7 @@ public sealed partial class CarapaceClient
                             + $"{string.Join(", ", policy.Owners.Select(o => o.Id))}); use an owner's key, or ask an owner to add this one");
                     }
 
-                    if (!policy.AllowSimulation)
+                    if (!policy.AllowSimulation && Tee.IsSimulated)
                     {
                         throw new CarapaceClientException($"namespace '{ns}' policy v{policy.Version} refuses simulation evidence, and this platform's "
                             + "enclaves are simulated; an owner must set \"allowSimulation\": true ('carapace policy set') to run confidential actions here");

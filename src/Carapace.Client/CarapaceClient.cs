@@ -5,6 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Carapace.Attestation;
+using Carapace.Attestation.Tee;
 using Carapace.Client.Deployment;
 using Carapace.Client.Gateway;
 using Carapace.Client.Invocation;
@@ -47,6 +49,7 @@ public sealed partial class CarapaceClient : IAsyncDisposable
     private readonly List<ChainSession> _retired = [];
     private KmsClient? _kms;
     private byte[] _quotingKey = [];
+    private TeeSettings? _tee;
     private string? _namespace;
     private byte[]? _runtimeIdentity;
 
@@ -70,6 +73,36 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(profile);
         options ??= new CarapaceClientOptions();
         return new CarapaceClient(profile, GatewayClient.Create(profile, options.GatewayTimeout), options);
+    }
+
+    /// <summary>
+    /// The TEE the platform's KMS and enclaves run in, from the profile's TEE configuration (<c>teeConfig</c>):
+    /// simulation when it names none. It says how the KMS and receipts are checked and which rules a deploy writes.
+    /// </summary>
+    /// <exception cref="CarapaceClientException">The profile's TEE configuration cannot be read or has problems.</exception>
+    public TeeSettings Tee
+    {
+        get
+        {
+            if (_tee is { } known)
+            {
+                return known;
+            }
+
+            if (_profile.TeeConfigPath is not { } path)
+            {
+                return _tee = TeeSettings.Simulation;
+            }
+
+            try
+            {
+                return _tee = TeeSettings.Load(path);
+            }
+            catch (TeeConfigurationException e)
+            {
+                throw new CarapaceClientException($"the profile {_profile.Source} names the TEE configuration {path}, which cannot be used: {e.Message}", e);
+            }
+        }
     }
 
     /// <summary>The namespace's name (what <c>_</c> stands for, asked of the gateway when the profile does not say).</summary>
@@ -143,7 +176,7 @@ public sealed partial class CarapaceClient : IAsyncDisposable
             }
 
             _quotingKey = quotingKey;
-            return _kms = new KmsClient(url, KmsServerTrust.Simulation(quotingKey));
+            return _kms = new KmsClient(url, KmsServerTrust.For(Tee, quotingKey));
         }
         finally
         {
@@ -161,6 +194,14 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         await GetKmsAsync(cancellationToken).ConfigureAwait(false);
         return _quotingKey;
     }
+
+    /// <summary>
+    /// What receipts are verified against: the platform's simulation quoting key, or, on confidential VMs, the roots
+    /// and collateral of the TEE configuration (call after <see cref="GetKmsAsync"/>).
+    /// </summary>
+    public VerificationOptions ReceiptOptions() => Tee.IsSimulated
+        ? new VerificationOptions { SimulationQuotingKeys = [_quotingKey] }
+        : new VerificationOptions { Roots = Tee.Trust.Roots, DcapCollateral = Tee.Trust.DcapCollateral, SnpCollateral = Tee.Trust.SnpCollateral };
 
     /// <summary>Invokes chain (action) <paramref name="name"/> with <paramref name="input"/> and waits for its verified output.</summary>
     /// <exception cref="InvocationException">The platform refused or the function failed, or the output or receipts do not hold.</exception>
@@ -341,7 +382,7 @@ public sealed partial class CarapaceClient : IAsyncDisposable
     {
         var verified = options.VerifyReceipts
             ? ReceiptCheck.Verify(receipts, session.Keys.Namespace, session.Policy, session.Chain, requestId, inputHash, SHA256.HashData(outputEnvelope),
-                _quotingKey, activationId)
+                ReceiptOptions(), Tee, activationId)
             : [];
         OpenedEnvelope opened;
         try

@@ -7,7 +7,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Carapace.Attestation;
 using Carapace.Attestation.RaTls;
-using Carapace.Attestation.Simulation;
+using Carapace.Attestation.Tee;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Client.Api;
 using Carapace.Kms.Client.Release;
@@ -42,11 +42,11 @@ public static class KmsClientWarmUp
     /// <exception cref="InvalidOperationException">A step did not end as it does in a real release (a bug).</exception>
     public static async Task RunAsync(CancellationToken cancellationToken = default)
     {
-        using var quoting = SimulatedQuotingService.CreateEphemeral();
-        var kmsMeasurement = RandomNumberGenerator.GetBytes(SimulatedEvidenceIssuer.MeasurementSize);
-        var functionMeasurement = RandomNumberGenerator.GetBytes(SimulatedEvidenceIssuer.MeasurementSize);
+        using var throwaway = TeeBackend.EphemeralSimulation();
+        var kmsMeasurement = RandomNumberGenerator.GetBytes(WorkloadBinding.WorkloadSize);
+        var functionMeasurement = RandomNumberGenerator.GetBytes(WorkloadBinding.WorkloadSize);
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var serverCertificate = await RaTlsCertificateFactory.CreateAsync(serverKey, new SimulatedEvidenceIssuer(quoting, kmsMeasurement),
+        using var serverCertificate = await RaTlsCertificateFactory.CreateAsync(serverKey, throwaway.IssuerFor(kmsMeasurement),
             RandomNumberGenerator.GetBytes(32), Name, TimeSpan.FromMinutes(5), cancellationToken: cancellationToken).ConfigureAwait(false);
 
         // The nonce a real release starts with arrives as JSON.
@@ -54,14 +54,14 @@ public static class KmsClientWarmUp
             new NonceResponse(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), DateTimeOffset.UtcNow.AddMinutes(1)), KmsJson.Default.NonceResponse),
             KmsJson.Default.NonceResponse)!;
         using var clientKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var clientCertificate = await RaTlsCertificateFactory.CreateAsync(clientKey, new SimulatedEvidenceIssuer(quoting, functionMeasurement),
+        using var clientCertificate = await RaTlsCertificateFactory.CreateAsync(clientKey, throwaway.IssuerFor(functionMeasurement),
             Convert.FromBase64String(nonce.Nonce!), "carapace-enclave", KmsClient.ReleaseCertificateValidity, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
 
         var trust = new KmsServerTrust
         {
             AllowSimulation = true,
-            SimulationQuotingKeys = [quoting.PublicKey],
+            SimulationQuotingKeys = [throwaway.SimulationQuotingKey],
             ExpectedMeasurement = kmsMeasurement,
         };
         var verifier = new KmsServerVerifier(s_endpoint, trust);

@@ -54,6 +54,8 @@ internal sealed class KmsServerVerifier(Uri endpoint, KmsServerTrust trust)
         {
             TimeProvider = trust.TimeProvider,
             Roots = trust.Roots,
+            DcapCollateral = trust.DcapCollateral,
+            SnpCollateral = trust.SnpCollateral,
             SimulationQuotingKeys = trust.AllowSimulation ? trust.SimulationQuotingKeys : [],
         });
         if (result.Failure is { } failure)
@@ -69,7 +71,14 @@ internal sealed class KmsServerVerifier(Uri endpoint, KmsServerTrust trust)
             return $"the KMS at {endpoint} presented simulation evidence, which this client does not accept (simulation is not allowed)";
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(result.Measurement.Span, trust.ExpectedMeasurement.Span))
+        if (result.Inner is { Kind: EvidenceKind.Tdx or EvidenceKind.SevSnp } vm)
+        {
+            if (CheckVm(result, vm) is { } problem)
+            {
+                return problem;
+            }
+        }
+        else if (!CryptographicOperations.FixedTimeEquals(result.Measurement.Span, trust.ExpectedMeasurement.Span))
         {
             return $"the KMS at {endpoint} presented evidence that did not verify: it runs measurement {Convert.ToHexStringLower(result.Measurement.Span)}, "
                 + $"not the expected KMS measurement {Convert.ToHexStringLower(trust.ExpectedMeasurement.Span)} (another build of the KMS, or not a KMS)";
@@ -82,5 +91,28 @@ internal sealed class KmsServerVerifier(Uri endpoint, KmsServerTrust trust)
 
         _verified = result;
         return null;
+    }
+
+    /// <summary>A KMS in a confidential VM: not a debug VM, a trusted image on an accepted TCB, running this KMS (the bound workload).</summary>
+    private string? CheckVm(AttestationResult result, AttestationResult vm)
+    {
+        if (result.Debug)
+        {
+            return $"the KMS at {endpoint} runs in a debug {EvidenceKinds.Name(vm.Kind)} VM, whose memory its host can read; a KMS is never trusted there";
+        }
+
+        if (result.Workload.IsEmpty)
+        {
+            return $"the KMS at {endpoint} presented {EvidenceKinds.Name(vm.Kind)} evidence that binds no Carapace workload, so it does not say a KMS runs in that VM";
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(result.Workload.Span, trust.ExpectedMeasurement.Span))
+        {
+            return $"the KMS at {endpoint} presented evidence that did not verify: it runs measurement {Convert.ToHexStringLower(result.Workload.Span)}, "
+                + $"not the expected KMS measurement {Convert.ToHexStringLower(trust.ExpectedMeasurement.Span)} (another build of the KMS, or not a KMS)";
+        }
+
+        var verdict = Attestation.Tee.ConfidentialVm.Evaluate(trust.ConfidentialVms, vm);
+        return verdict.Accepted ? null : $"the KMS at {endpoint} runs in a confidential VM this client does not trust: {verdict.Message}";
     }
 }

@@ -22,6 +22,13 @@ public sealed class KmsOptions
     /// </summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> SimulationQuotingKeys { get; init; } = [];
 
+    /// <summary>
+    /// What enclaves' hardware evidence (TDX, SEV-SNP) is checked against: the vendor roots built into Carapace unless a
+    /// test PKI is named explicitly, and Intel collateral (without which no TDX platform's TCB can be judged, so no
+    /// policy's confidential VM accepts it). Default: the built-in roots and no collateral.
+    /// </summary>
+    public Attestation.Tee.EvidenceTrust Trust { get; init; } = Attestation.Tee.EvidenceTrust.Default;
+
     /// <summary>Every problem with these settings; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -43,6 +50,11 @@ public sealed class KmsOptions
         if (NonceLifetime <= TimeSpan.Zero || NonceLifetime > TimeSpan.FromHours(1))
         {
             errors.Add($"KmsOptions.NonceLifetime must be more than zero and at most one hour (it is {NonceLifetime})");
+        }
+
+        if (Trust is null)
+        {
+            errors.Add("KmsOptions.Trust must not be null (use EvidenceTrust.Default)");
         }
 
         if (SimulationQuotingKeys is null)

@@ -35,6 +35,7 @@ public sealed class KmsService : IDisposable
     private readonly SecretWrites _writes;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<ReadOnlyMemory<byte>> _simulationKeys;
+    private readonly Attestation.Tee.EvidenceTrust _trust;
     private readonly EvidenceVerifiers _verifiers = EvidenceVerifiers.CreateDefault();
     private bool _disposed;
 
@@ -54,6 +55,7 @@ public sealed class KmsService : IDisposable
         var directory = Path.Combine(Path.GetFullPath(options.DataDirectory), "kms");
         _time = options.TimeProvider;
         _simulationKeys = [.. options.SimulationQuotingKeys.Select(k => (ReadOnlyMemory<byte>)k.ToArray())];
+        _trust = options.Trust;
         _master = KmsMasterKey.OpenSimulated(options.DataDirectory);
         try
         {
@@ -239,8 +241,9 @@ public sealed class KmsService : IDisposable
     /// Releases what <paramref name="function"/> of <paramref name="ns"/> is entitled to, to the enclave that presented
     /// <paramref name="certificate"/> (DER) as its TLS client certificate: the attested-TLS release. The nonce is read
     /// from the certificate's claims and used up first, whatever the outcome; the certificate is verified with the
-    /// default verifiers at the KMS's time — trusting <see cref="KmsOptions.SimulationQuotingKeys"/> only when the
-    /// namespace's policy sets <c>allowSimulation</c> — and then bound and decided as in <see cref="Release"/>.
+    /// default verifiers at the KMS's time against <see cref="KmsOptions.Trust"/> (roots, collateral) — trusting
+    /// <see cref="KmsOptions.SimulationQuotingKeys"/> only when the namespace's policy sets <c>allowSimulation</c> — and
+    /// then bound and decided as in <see cref="Release"/>.
     /// Every outcome is audited.
     /// </summary>
     /// <param name="ns">The namespace.</param>
@@ -272,6 +275,9 @@ public sealed class KmsService : IDisposable
         var result = unreadable ?? _verifiers.Verify(EvidenceKind.RaTls, certificate, new VerificationOptions
         {
             TimeProvider = _time,
+            Roots = _trust.Roots,
+            DcapCollateral = _trust.DcapCollateral,
+            SnpCollateral = _trust.SnpCollateral,
             SimulationQuotingKeys = policy is { AllowSimulation: true } ? _simulationKeys : [],
         });
         var nonce = evidence is null ? ReadOnlySpan<byte>.Empty : evidence.Nonce.Span;
@@ -287,6 +293,12 @@ public sealed class KmsService : IDisposable
                 throw new KmsDeniedException(KmsDenialReason.SimulationNotAllowed,
                     $"attestation rejected: function '{function}' presented simulation evidence (no hardware protection) "
                     + $"and the policy of namespace '{ns}' does not set allowSimulation");
+            }
+            else if (evidence?.QuoteKind == EvidenceKind.Simulation && _simulationKeys.Count == 0 && policy?.FindFunction(function) is not null)
+            {
+                throw new KmsDeniedException(KmsDenialReason.SimulationNotAllowed,
+                    $"attestation rejected: function '{function}' presented simulation evidence (no hardware protection), and this KMS "
+                    + "trusts no simulation quoting key: it runs in a TEE and accepts hardware evidence only, whatever a policy says");
             }
         }
         catch (KmsDeniedException e)

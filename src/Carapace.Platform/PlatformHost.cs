@@ -1,3 +1,4 @@
+using Carapace.Attestation.Tee;
 using Carapace.Controller.Activations;
 using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
@@ -103,6 +104,8 @@ public sealed class PlatformHost : IAsyncDisposable
             {
                 EnclavePath = options.EnclavePath ?? Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
                 PlatformKeyPath = Path.Combine(options.SimulationDirectory, "platform.key"),
+                Tee = TeeKinds.Name(options.Tee.Kind),
+                TeeConfigPath = options.Tee.Source,
                 Diagnostics = (pid, line) => PlatformLog.Enclave(logger, pid, line),
             };
             launch.Validate();

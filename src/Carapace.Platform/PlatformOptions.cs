@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Carapace.Attestation.Tee;
 using Carapace.Controller.Scheduling;
 using Carapace.Gateway;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,12 @@ public sealed class PlatformOptions
     /// <summary>Where the platform logs (metadata only).</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
+    /// <summary>
+    /// The TEE the enclaves run in and the configuration they read (<c>--tee</c>, <c>tee.json</c>): simulation by default;
+    /// for tdx and snp the settings must come from a file (<see cref="TeeSettings.Source"/>), which every enclave is given.
+    /// </summary>
+    public TeeSettings Tee { get; init; } = TeeSettings.Simulation;
+
     /// <summary>The simulated platform's folder (platform key, quoting key): <c>&lt;data dir&gt;/sim</c>.</summary>
     public string SimulationDirectory => Path.Combine(DataDirectory, "sim");
 
@@ -89,6 +96,15 @@ public sealed class PlatformOptions
         if (MaxInvocationsPerEnclave < 1)
         {
             problems.Add($"MaxInvocationsPerEnclave {MaxInvocationsPerEnclave} is below 1.");
+        }
+
+        if (Tee is null)
+        {
+            problems.Add("Tee is null; use TeeSettings.Simulation for simulated enclaves.");
+        }
+        else if (!Tee.IsSimulated && Tee.Source is null)
+        {
+            problems.Add($"Tee is {TeeKinds.Name(Tee.Kind)} but names no configuration file; enclaves read theirs from TeeSettings.Load(path).");
         }
 
         return problems;

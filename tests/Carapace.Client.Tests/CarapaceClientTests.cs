@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Attestation.Tee;
 using Carapace.Client.Deployment;
 using Carapace.Client.Invocation;
 using Carapace.Client.Profiles;
@@ -137,15 +138,15 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         var swapped = new[] { result.Receipts[1], result.Receipts[0] };
 
         var altered = Assert.Throws<InvocationException>(() =>
-            ReceiptCheck.Verify([.. flipped.Select(f => (ReadOnlyMemory<byte>)f)], "guest", policy, chain, result.RequestId, input, output, quoting, "x"));
+            ReceiptCheck.Verify([.. flipped.Select(f => (ReadOnlyMemory<byte>)f)], "guest", policy, chain, result.RequestId, input, output, Sim(quoting), TeeSettings.Simulation, "x"));
         var reordered = Assert.Throws<InvocationException>(() =>
-            ReceiptCheck.Verify(swapped, "guest", policy, chain, result.RequestId, input, output, quoting, "x"));
+            ReceiptCheck.Verify(swapped, "guest", policy, chain, result.RequestId, input, output, Sim(quoting), TeeSettings.Simulation, "x"));
         var missing = Assert.Throws<InvocationException>(() =>
-            ReceiptCheck.Verify([result.Receipts[0]], "guest", policy, chain, result.RequestId, input, output, quoting, "x"));
+            ReceiptCheck.Verify([result.Receipts[0]], "guest", policy, chain, result.RequestId, input, output, Sim(quoting), TeeSettings.Simulation, "x"));
         var otherKey = Assert.Throws<InvocationException>(() =>
-            ReceiptCheck.Verify(result.Receipts, "guest", policy, chain, result.RequestId, input, output, ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo(), "x"));
+            ReceiptCheck.Verify(result.Receipts, "guest", policy, chain, result.RequestId, input, output, Sim(ECDsa.Create(ECCurve.NamedCurves.nistP256).ExportSubjectPublicKeyInfo()), TeeSettings.Simulation, "x"));
         var otherOutput = Assert.Throws<InvocationException>(() =>
-            ReceiptCheck.Verify(result.Receipts, "guest", policy, chain, result.RequestId, input, new byte[32], quoting, "x"));
+            ReceiptCheck.Verify(result.Receipts, "guest", policy, chain, result.RequestId, input, new byte[32], Sim(quoting), TeeSettings.Simulation, "x"));
 
         Assert.All([altered, reordered, missing, otherKey, otherOutput], e => Assert.Equal(InvocationFailure.ReceiptsInvalid, e.Failure));
         Assert.Contains("receipt 2 does not verify", altered.Message, StringComparison.Ordinal);
@@ -352,6 +353,8 @@ public sealed class CarapaceClientTests : IAsyncLifetime
 
     private async Task<DeployResult> DeployExampleAsync(string name) =>
         await _client.DeployAsync(name, await File.ReadAllBytesAsync(RepoPaths.Example(name)), new DeployOptions { MemoryMiB = 128, TimeoutMs = 5_000 });
+
+    private static Carapace.Attestation.VerificationOptions Sim(ReadOnlyMemory<byte> quotingKey) => new() { SimulationQuotingKeys = [quotingKey] };
 
     /// <summary><paramref name="profile"/> with another KMS and namespace.</summary>
     private static PlatformProfile Variant(PlatformProfile profile, PlatformKms? kms, string ns) => new()

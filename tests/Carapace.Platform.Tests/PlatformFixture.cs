@@ -15,6 +15,7 @@ using Carapace.Gateway.Auth;
 using Carapace.Kms.Client;
 using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Platform.Tests;
 
@@ -66,7 +67,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "carapace-platform-tests", Guid.NewGuid().ToString("N"));
         var sim = Path.Combine(root, "sim");
         Directory.CreateDirectory(sim);
-        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
+        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, Tee = TeeBackend.Simulation(sim) });
         var quoting = SimulatedQuotingService.OpenOrCreate(sim);
         var certificate = SelfSigned();
         var advertisement = new KmsAdvertisement(kms.Endpoint, Carapace.Kms.Client.KmsIdentity.MeasurementHex, kms.QuotingKey);

@@ -12,6 +12,7 @@ using Carapace.Kms.Server;
 using Carapace.Protocol;
 using Carapace.Worker.Enclaves;
 using Carapace.Worker.Pools;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Worker.Tests;
 
@@ -33,7 +34,7 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
         _kms = await KmsServer.StartAsync(new KmsServerOptions
         {
             DataDirectory = Path.Combine(_harness.Root, "kms"),
-            SimulationDirectory = _harness.Root,
+            Tee = TeeBackend.Simulation(_harness.Root),
         });
         _quoting = SimulatedQuotingService.OpenOrCreate(_harness.Root);
     }
@@ -182,7 +183,7 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
         // A KMS of this very build, but attested by a quoting key the enclave does not trust: after its warm-up (which
         // trusted a throwaway key for a throwaway stand-in) the cell still trusts only its platform's quoting key.
         var elsewhere = Path.Combine(_harness.Root, "elsewhere");
-        await using var impostor = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = Path.Combine(elsewhere, "kms"), SimulationDirectory = elsewhere });
+        await using var impostor = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = Path.Combine(elsewhere, "kms"), Tee = TeeBackend.Simulation(elsewhere) });
         var module = await File.ReadAllBytesAsync(RepoPaths.Example("hello"));
         var manifest = new FunctionManifest { Name = "hello" };
         await using var cells = new StemCellPool(_harness.Launch, size: 1);

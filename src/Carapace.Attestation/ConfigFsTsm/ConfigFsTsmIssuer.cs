@@ -25,6 +25,14 @@ public sealed class ConfigFsTsmIssuer : IEvidenceIssuer
     /// <summary>How many fresh entries a request tries before giving up on concurrent writers.</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>
+    /// How long a new entry may take to show its <c>provider</c> attribute. configfs creates an entry's attributes
+    /// with the directory, so on a kernel the first look finds it; the bound only matters for a user-space
+    /// implementation of the same interface (such as the tests' imitation tree), which populates the entry after it
+    /// sees the directory appear.
+    /// </summary>
+    public static readonly TimeSpan EntryReadyTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>The largest <c>outblob</c> or <c>auxblob</c> accepted.</summary>
     private const int BlobLimit = 1024 * 1024;
 
@@ -71,11 +79,17 @@ public sealed class ConfigFsTsmIssuer : IEvidenceIssuer
     /// <summary>True when <paramref name="root"/> (by default <see cref="DefaultRoot"/>) exists, i.e. the kernel offers configfs-tsm reports.</summary>
     public static bool IsAvailable(string? root = null) => Directory.Exists(root ?? DefaultRoot);
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Issues evidence over <paramref name="reportData"/>: the TDX quote; or the SEV-SNP report followed by the
+    /// provider's certificate table (<c>auxblob</c>, which holds the VCEK) when it returned one, the form
+    /// <see cref="Snp.SnpReportVerifier"/> reads without separate collateral.
+    /// </summary>
     public async ValueTask<Evidence> IssueAsync(ReadOnlyMemory<byte> reportData, CancellationToken cancellationToken = default)
     {
         var report = await GetReportAsync(reportData, cancellationToken).ConfigureAwait(false);
-        return new Evidence(report.Kind, report.OutBlob);
+        return report.Kind == EvidenceKind.SevSnp && report.AuxBlob.Length > 0
+            ? new Evidence(report.Kind, (byte[])[.. report.OutBlob.Span, .. report.AuxBlob.Span])
+            : new Evidence(report.Kind, report.OutBlob);
     }
 
     /// <summary>
@@ -191,13 +205,28 @@ public sealed class ConfigFsTsmIssuer : IEvidenceIssuer
         try
         {
             _files.CreateEntry(entry);
-            return entry;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new AttestationException(AttestationFailureReason.NoHardware,
                 $"cannot create a configfs-tsm report entry in {_root} ({e.Message}); requesting reports needs root or write access to that directory");
         }
+
+        var provider = Path.Combine(entry, "provider");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!_files.Exists(provider))
+        {
+            if (waited.Elapsed > EntryReadyTimeout)
+            {
+                RemoveEntry(entry);
+                throw new AttestationException(AttestationFailureReason.NoHardware,
+                    $"the configfs-tsm report entry {entry} shows no 'provider' attribute {EntryReadyTimeout.TotalSeconds:0} s after it was made: {_root} is not a TSM report interface");
+            }
+
+            Thread.Sleep(1);
+        }
+
+        return entry;
     }
 
     private void RemoveEntry(string entry)

@@ -9,7 +9,7 @@ namespace Carapace.Attestation.RaTls;
 /// An RA-TLS certificate (PEM or DER) and the attestation evidence it carries: the CCC interoperable format
 /// (<c>tcg-dice-tagged-evidence</c>, 2.23.133.5.4.9), Gramine's legacy quote extension (1.2.840.113741.1337.6) and,
 /// recognised only, Open Enclave's extensions. Parsing checks structure; <see cref="CheckValidity"/>,
-/// <see cref="VerifySignature"/> and <see cref="RaTlsEvidence.CheckBinding"/> do the checks.
+/// <see cref="VerifySignature"/> and <see cref="RaTlsEvidence.CheckBinding(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> do the checks.
 /// </summary>
 public sealed class RaTlsCertificate
 {

@@ -9,8 +9,10 @@ namespace Carapace.Attestation.RaTls;
 /// <c>tcg-dice-tagged-evidence</c> (2.23.133.5.4.9) holds the CBOR <c>tag([evidence, claims-buffer])</c>. The claims
 /// buffer is the CBOR map <c>{"pubkey-hash": h'[1, SHA-256(SubjectPublicKeyInfo)]', "nonce": bstr}</c> and the
 /// evidence binds report data <c>SHA-256(claims-buffer) ‖ 32 zero bytes</c> — exactly what
-/// <see cref="RaTlsEvidence.CheckBinding"/> verifies. Intel SGX/TDX quotes use tag <see cref="RaTlsEvidence.IntelQuoteTag"/>;
-/// Carapace simulation evidence (insecure) uses the private tag <see cref="RaTlsEvidence.SimulationEvidenceTag"/>.
+/// <see cref="RaTlsEvidence.CheckBinding(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> verifies (an issuer for a workload in a
+/// confidential VM wraps them with <see cref="Tee.WorkloadBinding"/>). Intel SGX/TDX quotes use tag
+/// <see cref="RaTlsEvidence.IntelQuoteTag"/>; AMD SEV-SNP reports the private tag <see cref="RaTlsEvidence.SnpReportTag"/>;
+/// Carapace simulation evidence (insecure) the private tag <see cref="RaTlsEvidence.SimulationEvidenceTag"/>.
 /// </summary>
 /// <remarks>
 /// The <c>pubkey-hash</c> value is the CBOR hash entry wrapped in a byte string, as the CCC document specifies
@@ -39,7 +41,7 @@ public static class RaTlsCertificateFactory
     /// <param name="timeProvider">The clock; the system clock by default.</param>
     /// <param name="cancellationToken">Cancels the evidence request.</param>
     /// <exception cref="ArgumentException">The key is not P-256, the nonce is too long, the validity is not positive, or the
-    /// issuer produces a kind of evidence that has no CCC tag (only SGX, TDX and simulation do).</exception>
+    /// issuer produces a kind of evidence that has no tag (only SGX, TDX, SEV-SNP and simulation do).</exception>
     /// <exception cref="AttestationException">The issuer cannot produce evidence (for example no TEE hardware).</exception>
     public static async Task<X509Certificate2> CreateAsync(
         ECDsa key,
@@ -118,7 +120,7 @@ public static class RaTlsCertificateFactory
     }
 
     /// <summary>The non-critical <c>tcg-dice-tagged-evidence</c> extension holding <c>tag([evidence, claims-buffer])</c>.</summary>
-    /// <exception cref="ArgumentException">The evidence kind has no CCC tag (only SGX, TDX and simulation do).</exception>
+    /// <exception cref="ArgumentException">The evidence kind has no tag (only SGX, TDX, SEV-SNP and simulation do).</exception>
     public static X509Extension EvidenceExtension(Evidence evidence, ReadOnlySpan<byte> claimsBuffer)
     {
         ArgumentNullException.ThrowIfNull(evidence);
@@ -134,8 +136,9 @@ public static class RaTlsCertificateFactory
     private static ulong TagFor(EvidenceKind kind) => kind switch
     {
         EvidenceKind.Sgx or EvidenceKind.Tdx => RaTlsEvidence.IntelQuoteTag,
+        EvidenceKind.SevSnp => RaTlsEvidence.SnpReportTag,
         EvidenceKind.Simulation => RaTlsEvidence.SimulationEvidenceTag,
         _ => throw new ArgumentException(
-            $"{EvidenceKinds.Name(kind)} evidence cannot be carried in a CCC RA-TLS certificate by Carapace (only sgx, tdx and sim)", nameof(kind)),
+            $"{EvidenceKinds.Name(kind)} evidence cannot be carried in a CCC RA-TLS certificate by Carapace (only sgx, tdx, snp and sim)", nameof(kind)),
     };
 }

@@ -20,6 +20,13 @@ public sealed class RaTlsEvidence
     /// </summary>
     public const ulong SimulationEvidenceTag = 60100;
 
+    /// <summary>
+    /// CBOR tag of an <b>AMD SEV-SNP attestation report</b> (1184 bytes, optionally followed by the certificate table
+    /// of an extended report, which carries the VCEK) in the CCC format's place of a quote: a Carapace-private,
+    /// unregistered tag, since the CCC document names no SEV-SNP format.
+    /// </summary>
+    public const ulong SnpReportTag = 60101;
+
     private const int BoundHashSize = 32;
 
     private RaTlsEvidence(RaTlsEvidenceFormat format, string oid)
@@ -34,7 +41,7 @@ public sealed class RaTlsEvidence
     /// <summary>The extension's object identifier, as written in the certificate.</summary>
     public string Oid { get; }
 
-    /// <summary>The evidence itself (an Intel quote, or Carapace simulation evidence, for the supported formats; the raw extension value otherwise).</summary>
+    /// <summary>The evidence itself (an Intel quote, an SEV-SNP report, or Carapace simulation evidence, for the supported formats; the raw extension value otherwise).</summary>
     public ReadOnlyMemory<byte> Evidence { get; private init; }
 
     /// <summary>For <see cref="RaTlsEvidenceFormat.TcgDiceTaggedEvidence"/>: the claims buffer (CBOR map) whose SHA-256 the quote binds; empty otherwise.</summary>
@@ -45,7 +52,8 @@ public sealed class RaTlsEvidence
 
     /// <summary>
     /// The kind of evidence in <see cref="Evidence"/>: read from the quote header for tag <see cref="IntelQuoteTag"/>,
-    /// <see cref="EvidenceKind.Simulation"/> for tag <see cref="SimulationEvidenceTag"/>; null when not recognised.
+    /// <see cref="EvidenceKind.Simulation"/> for tag <see cref="SimulationEvidenceTag"/>, <see cref="EvidenceKind.SevSnp"/>
+    /// for tag <see cref="SnpReportTag"/>; null when not recognised.
     /// </summary>
     public EvidenceKind? QuoteKind { get; private init; }
 
@@ -62,7 +70,16 @@ public sealed class RaTlsEvidence
     /// the key; for Gramine's legacy format, REPORTDATA[0..32] = SHA-256(key). Comparisons are constant-time.
     /// Throws <see cref="AttestationException"/> (<see cref="AttestationFailureReason.ReportDataMismatch"/>) otherwise.
     /// </summary>
-    public void CheckBinding(ReadOnlySpan<byte> reportData, ReadOnlySpan<byte> subjectPublicKeyInfo)
+    public void CheckBinding(ReadOnlySpan<byte> reportData, ReadOnlySpan<byte> subjectPublicKeyInfo) =>
+        CheckBinding(reportData, subjectPublicKeyInfo, allowWorkload: false);
+
+    /// <summary>
+    /// Like <see cref="CheckBinding(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, and, when <paramref name="allowWorkload"/>
+    /// is set (evidence of a VM-wide TEE: TDX, SEV-SNP), also accepts Carapace's workload binding
+    /// (<see cref="Tee.WorkloadBinding"/>) of <c>SHA-256(claims buffer) ‖ 32 zero bytes</c> in the CCC format. Returns
+    /// the workload measurement so bound, or empty for the plain binding.
+    /// </summary>
+    public ReadOnlyMemory<byte> CheckBinding(ReadOnlySpan<byte> reportData, ReadOnlySpan<byte> subjectPublicKeyInfo, bool allowWorkload)
     {
         if (Unsupported is not null)
         {
@@ -79,10 +96,14 @@ public sealed class RaTlsEvidence
         if (Format == RaTlsEvidenceFormat.TcgDiceTaggedEvidence)
         {
             SHA256.HashData(ClaimsBuffer.Span, bound);
-            if (!CryptographicOperations.FixedTimeEquals(bound, reportData[..BoundHashSize]))
+            byte[] workload = [];
+            if (!CryptographicOperations.FixedTimeEquals(bound, reportData[..BoundHashSize])
+                && !(allowWorkload && Tee.WorkloadBinding.TryOpen(reportData, RaTlsCertificateFactory.ReportDataFor(ClaimsBuffer.Span), out workload)))
             {
                 throw new AttestationException(AttestationFailureReason.ReportDataMismatch,
-                    "the quote's REPORTDATA[0..32] is not SHA-256 of the certificate's claims buffer: the claims (public key hash, nonce) were not produced by the attested enclave");
+                    allowWorkload
+                        ? "the evidence's report data bind neither SHA-256 of the certificate's claims buffer nor a Carapace workload with it: the claims (public key hash, nonce) were not produced by the attested code"
+                        : "the quote's REPORTDATA[0..32] is not SHA-256 of the certificate's claims buffer: the claims (public key hash, nonce) were not produced by the attested enclave");
             }
 
             var keyHash = PublicKeyHashAlgorithm.Name switch
@@ -97,7 +118,7 @@ public sealed class RaTlsEvidence
                     "the claims buffer's pubkey-hash is not the hash of the certificate's public key: the attested enclave vouches for another key");
             }
 
-            return;
+            return workload;
         }
 
         SHA256.HashData(subjectPublicKeyInfo, bound);
@@ -106,6 +127,8 @@ public sealed class RaTlsEvidence
             throw new AttestationException(AttestationFailureReason.ReportDataMismatch,
                 "the quote's REPORTDATA[0..32] is not SHA-256 of the certificate's public key: the attested enclave vouches for another key");
         }
+
+        return ReadOnlyMemory<byte>.Empty;
     }
 
     /// <summary>Reads a <c>tcg-dice-tagged-evidence</c> extension value (CBOR, no DER wrapper).</summary>
@@ -120,14 +143,14 @@ public sealed class RaTlsEvidence
             }
 
             var tag = (ulong)reader.ReadTag();
-            if (tag is not (IntelQuoteTag or SimulationEvidenceTag))
+            if (tag is not (IntelQuoteTag or SimulationEvidenceTag or SnpReportTag))
             {
                 return new RaTlsEvidence(RaTlsEvidenceFormat.TcgDiceTaggedEvidence, oid)
                 {
                     Evidence = value,
                     Unsupported = tag is 60001 or 60002
                         ? $"the RA-TLS evidence is an SGX/TDX local report (CBOR tag {tag}), which only another enclave on the same machine can verify; it needs a quote (tag {IntelQuoteTag})"
-                        : $"the RA-TLS evidence format with CBOR tag {tag} is not supported (Carapace verifies Intel quotes, tag {IntelQuoteTag}, and its own simulation evidence, tag {SimulationEvidenceTag})",
+                        : $"the RA-TLS evidence format with CBOR tag {tag} is not supported (Carapace verifies Intel quotes, tag {IntelQuoteTag}, SEV-SNP reports, tag {SnpReportTag}, and its own simulation evidence, tag {SimulationEvidenceTag})",
                 };
             }
 
@@ -150,7 +173,12 @@ public sealed class RaTlsEvidence
                 Evidence = quote,
                 ClaimsBuffer = claims,
                 Nonce = nonce,
-                QuoteKind = tag == SimulationEvidenceTag ? EvidenceKind.Simulation : EvidenceDetector.IntelQuoteKind(quote),
+                QuoteKind = tag switch
+                {
+                    SimulationEvidenceTag => EvidenceKind.Simulation,
+                    SnpReportTag => EvidenceKind.SevSnp,
+                    _ => EvidenceDetector.IntelQuoteKind(quote),
+                },
                 PublicKeyHashAlgorithm = algorithm,
                 PublicKeyHash = hash,
             };

@@ -2,9 +2,11 @@ namespace Carapace.Attestation.RaTls;
 
 /// <summary>
 /// Verifies an RA-TLS certificate (PEM or DER): the certificate is within its validity and self-signed, the
-/// evidence it carries is verified by the inner verifier for its kind (SGX or TDX quote, or Carapace simulation
-/// evidence, which the inner registry accepts only for trusted simulation quoting keys) and binds the certificate's
-/// public key (see <see cref="RaTlsEvidence.CheckBinding"/>). The result carries the inner result's measurements,
+/// evidence it carries is verified by the inner verifier for its kind (SGX or TDX quote, SEV-SNP report, or Carapace
+/// simulation evidence, which the inner registry accepts only for trusted simulation quoting keys) and binds the
+/// certificate's public key (see <see cref="RaTlsEvidence.CheckBinding(ReadOnlySpan{byte}, ReadOnlySpan{byte}, bool)"/>;
+/// TDX and SEV-SNP evidence may bind it through Carapace's <see cref="Tee.WorkloadBinding"/>, whose workload becomes
+/// <see cref="AttestationResult.Workload"/>). The result carries the inner result's measurements,
 /// <see cref="AttestationResult.PublicKey"/> = the certificate's SubjectPublicKeyInfo and
 /// <see cref="AttestationResult.Inner"/> = the quote's own result.
 /// </summary>
@@ -47,6 +49,10 @@ public sealed class RaTlsVerifier : EvidenceVerifier
         var quoteKind = chosen.QuoteKind
             ?? throw new AttestationException(AttestationFailureReason.UnsupportedVersion,
                 $"the evidence in extension {chosen.Oid} is not an Intel SGX or TDX quote Carapace recognises (quote version, TEE type or body type)");
+        if (quoteKind == EvidenceKind.SevSnp && chosen.Format != RaTlsEvidenceFormat.TcgDiceTaggedEvidence)
+        {
+            throw new AttestationException(AttestationFailureReason.UnsupportedVersion, "SEV-SNP reports are read from the CCC format only");
+        }
 
         var innerOptions = new VerificationOptions
         {
@@ -69,7 +75,9 @@ public sealed class RaTlsVerifier : EvidenceVerifier
                 $"the verifier for {EvidenceKinds.Name(quoteKind)} quotes returned a {EvidenceKinds.Name(inner.Kind)} result");
         }
 
-        chosen.CheckBinding(inner.ReportData.Span, certificate.SubjectPublicKeyInfo.Span);
+        // A VM-wide TEE measures the VM, not the code that asked: Carapace binds that code's measurement too (workload).
+        var workload = chosen.CheckBinding(inner.ReportData.Span, certificate.SubjectPublicKeyInfo.Span,
+            allowWorkload: quoteKind is EvidenceKind.Tdx or EvidenceKind.SevSnp);
 
         var claims = new List<Claim>
         {
@@ -80,6 +88,11 @@ public sealed class RaTlsVerifier : EvidenceVerifier
         if (!chosen.Nonce.IsEmpty)
         {
             claims.Add(Claim.Of("nonce", chosen.Nonce.Span));
+        }
+
+        if (!workload.IsEmpty)
+        {
+            claims.Add(Claim.Of("workload", workload.Span));
         }
 
         claims.Add(Claim.Group(EvidenceKinds.Name(inner.Kind), inner.Claims));
@@ -95,6 +108,7 @@ public sealed class RaTlsVerifier : EvidenceVerifier
             SecurityVersion = inner.SecurityVersion,
             ReportData = inner.ReportData,
             PublicKey = certificate.SubjectPublicKeyInfo,
+            Workload = workload,
             TcbStatus = inner.TcbStatus,
             Advisories = inner.Advisories,
             Claims = claims,

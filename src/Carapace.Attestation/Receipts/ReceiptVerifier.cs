@@ -8,9 +8,12 @@ namespace Carapace.Attestation.Receipts;
 /// over "carapace receipt v1" ‖ body verifies with the key the body names (<see cref="ReceiptFailureReason.BadSignature"/>);
 /// the evidence verifies under the caller's options, e.g. <see cref="VerificationOptions.SimulationQuotingKeys"/> for
 /// simulation evidence (<see cref="ReceiptFailureReason.EvidenceNotVerified"/>); its report data is
-/// <see cref="ReceiptSigner.ReportDataFor"/> of that key (<see cref="ReceiptFailureReason.KeyNotBound"/>); and its
-/// measurement is the receipt's (<see cref="ReceiptFailureReason.MeasurementMismatch"/>). Never throws for bad input.
-/// Whether the measurement is one the caller expects is the caller's policy (see <see cref="ReceiptChain"/>).
+/// <see cref="ReceiptSigner.ReportDataFor"/> of that key (<see cref="ReceiptFailureReason.KeyNotBound"/>) — for TDX and
+/// SEV-SNP evidence also when wrapped in Carapace's <see cref="Tee.WorkloadBinding"/>; and its measurement (for TDX and
+/// SEV-SNP evidence: the bound workload) is the receipt's (<see cref="ReceiptFailureReason.MeasurementMismatch"/>).
+/// Never throws for bad input. Whether the measurement — and, on a confidential VM, the VM's launch measurement and TCB
+/// in <see cref="ReceiptVerification"/>'s attestation result — is one the caller expects is the caller's policy (see
+/// <see cref="ReceiptChain"/>).
 /// </summary>
 public static class ReceiptVerifier
 {
@@ -60,16 +63,21 @@ public static class ReceiptVerifier
                 $"the receipt's {EvidenceKinds.Name(parsed.Evidence.Kind)} evidence did not verify ({attestation.Failure})", attestation);
         }
 
-        if (!ReportData.Matches(attestation.ReportData.Span, ReceiptSigner.ReportDataFor(parsed.SigningKey.Span)))
+        var expected = ReceiptSigner.ReportDataFor(parsed.SigningKey.Span);
+        var vmWide = attestation.Kind is EvidenceKind.Tdx or EvidenceKind.SevSnp;
+        byte[] workload = [];
+        if (!ReportData.Matches(attestation.ReportData.Span, expected) && !(vmWide && Tee.WorkloadBinding.TryOpen(attestation.ReportData.Span, expected, out workload)))
         {
             return ReceiptVerification.Failure(ReceiptFailureReason.KeyNotBound,
                 $"the receipt's evidence does not bind its signing key {KeyId(parsed.SigningKey.Span)}: the receipt was signed by a key the attested enclave never held", attestation);
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(attestation.Measurement.Span, parsed.Measurement.Span))
+        // In a confidential VM the evidence measures the VM; the enclave's own measurement is the workload it binds.
+        var proven = workload.Length > 0 ? workload : attestation.Measurement.Span;
+        if (!CryptographicOperations.FixedTimeEquals(proven, parsed.Measurement.Span))
         {
             return ReceiptVerification.Failure(ReceiptFailureReason.MeasurementMismatch,
-                $"the receipt names measurement {Convert.ToHexStringLower(parsed.Measurement.Span)} but its evidence proves {Convert.ToHexStringLower(attestation.Measurement.Span)}", attestation);
+                $"the receipt names measurement {Convert.ToHexStringLower(parsed.Measurement.Span)} but its evidence proves {Convert.ToHexStringLower(proven)}", attestation);
         }
 
         return ReceiptVerification.Success(parsed, attestation);

@@ -9,8 +9,10 @@ namespace Carapace.Attestation.Snp;
 /// 0x000–0x29F, and the chain VCEK → ASK → ARK (RSA-PSS with SHA-384) to a pinned ARK at the verification time.
 /// </summary>
 /// <remarks>
-/// <para>The VCEK comes from <see cref="VerificationOptions.SnpCollateral"/>; without it nothing can be checked
-/// and the report is rejected. When the caller supplies no ASK, the built-in SEV-Milan and SEV-Genoa ASKs are used;
+/// <para>The VCEK comes from the certificate table that may follow the report in the evidence (an extended report:
+/// configfs-tsm's <c>auxblob</c>, see <see cref="SnpCertificateTable"/>), else from
+/// <see cref="VerificationOptions.SnpCollateral"/>; without either nothing can be checked and the report is rejected.
+/// A VCEK from the evidence is trusted exactly as far as its chain to a pinned ARK. When the caller supplies no ASK, the built-in SEV-Milan and SEV-Genoa ASKs are used;
 /// an ARK passed as an intermediate is ignored, because only the pinned roots are trusted.</para>
 /// <para>The chain is checked by <see cref="CertificateChains.Verify"/>: .NET on Linux builds it with OpenSSL, which
 /// verifies the RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48) signatures of ARK, ASK and VCEK and accepts the VCEK's
@@ -31,9 +33,10 @@ public sealed class SnpReportVerifier : EvidenceVerifier
     /// <inheritdoc />
     protected override VerifiedClaims VerifyCore(ReadOnlyMemory<byte> evidence, VerificationOptions options)
     {
-        var report = SnpReport.Parse(evidence.Span);
+        var (reportBytes, table) = Split(evidence);
+        var report = SnpReport.Parse(reportBytes.Span);
         RequireVcekSigned(report);
-        var collateral = options.SnpCollateral
+        var collateral = FromTable(table) ?? options.SnpCollateral
             ?? throw new AttestationException(AttestationFailureReason.CollateralMismatch, NeedsVcek);
         var vcek = VcekCertificate.Read(collateral.Vcek);
         RequireMatchingVcek(report, vcek);
@@ -64,6 +67,30 @@ public sealed class SnpReportVerifier : EvidenceVerifier
             ValidFrom = chain.ValidFrom,
             ValidUntil = chain.ValidUntil,
         };
+    }
+
+    /// <summary>
+    /// A binary report followed by more bytes carries the certificate table of an extended report request (configfs-tsm's
+    /// <c>auxblob</c>) after it; anything else is the report alone (binary or hex text).
+    /// </summary>
+    private static (ReadOnlyMemory<byte> Report, ReadOnlyMemory<byte> Table) Split(ReadOnlyMemory<byte> evidence)
+    {
+        var span = evidence.Span;
+        return span.Length > SnpReport.Size && System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(span) is 2 or 3 or 5
+            ? (evidence[..SnpReport.Size], evidence[SnpReport.Size..])
+            : (evidence, ReadOnlyMemory<byte>.Empty);
+    }
+
+    /// <summary>The VCEK (and ASK) the evidence carries, which then takes the place of collateral; null when it carries none.</summary>
+    private static SnpCollateral? FromTable(ReadOnlyMemory<byte> table)
+    {
+        if (table.IsEmpty)
+        {
+            return null;
+        }
+
+        var (vcek, ask) = SnpCertificateTable.Read(table.Span);
+        return new SnpCollateral(vcek, ask is null ? null : [ask]);
     }
 
     private static void RequireVcekSigned(SnpReport report)

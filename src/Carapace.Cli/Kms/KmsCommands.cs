@@ -51,39 +51,51 @@ internal static class KmsCommands
             Description = "Also stop when standard input closes: for a KMS started by another process (as 'carapace up' does) through a pipe, " +
                 "so that it never outlives that process, even one that was killed.",
         };
+        var tee = new TeeOptions();
         var command = new Command("start",
-            "Run the KMS in the foreground until Ctrl-C or SIGTERM. It listens on HTTPS with an RA-TLS certificate (SIMULATION evidence of " +
-            "this build's KMS measurement, signed by $CARAPACE_HOME/sim/quoting.key) and records its address in <DIR>/kms/endpoint.json " +
-            "for the other commands.")
+            "Run the KMS in the foreground until Ctrl-C or SIGTERM. It listens on HTTPS with an RA-TLS certificate over evidence of this " +
+            "build's KMS measurement (with --tee sim, SIMULATION evidence signed by $CARAPACE_HOME/sim/quoting.key; with --tee tdx|snp, a " +
+            "TDX quote or SEV-SNP report of this confidential VM binding it) and records its address in <DIR>/kms/endpoint.json for the other commands.")
         {
             dataDir, port, address, withParent,
         };
+        tee.AddTo(command);
         Examples.Set(command,
             "carapace kms start",
             "carapace kms start --data-dir /srv/carapace --port 7443",
+            "carapace kms start --tee tdx --tee-config /etc/carapace/tee.json",
             "carapace kms start --port 0 &   # then: carapace policy set acme.json --sign alice.key");
         command.SetKmsHandler(async (parse, cancel) =>
         {
             var directory = Path.GetFullPath(KmsConnection.DataDirectory(parse, dataDir));
+            var settings = tee.Resolve(parse, directory);
             using var service = new ForegroundService(cancel, watchStandardInput: parse.GetValue(withParent));
             var loggers = service.Loggers;
 
-            Console.Error.WriteLine(KmsConnection.Banner);
+            if (settings.IsSimulated)
+            {
+                Console.Error.WriteLine(KmsConnection.Banner);
+            }
+
             var server = await KmsServer.StartAsync(new KmsServerOptions
             {
                 DataDirectory = directory,
                 Address = IPAddress.Parse(parse.GetRequiredValue(address)),
                 Port = parse.GetValue(port),
-                SimulationDirectory = KmsConnection.SimulationDirectory,
+                Tee = TeeOptions.Open(settings, KmsConnection.SimulationDirectory),
+                Trust = settings.Trust,
                 LoggerFactory = loggers,
             }, cancel).ConfigureAwait(false);
             var endpointFile = EndpointFile.PathIn(directory);
             await using (server.ConfigureAwait(false))
             {
-                new EndpointFile(server.Endpoint, KmsIdentity.MeasurementHex, server.QuotingKey.ToArray()).Write(endpointFile);
+                new EndpointFile(server.Endpoint, KmsIdentity.MeasurementHex, server.QuotingKey.ToArray(), Carapace.Attestation.Tee.TeeKinds.Name(settings.Kind), settings.Source)
+                    .Write(endpointFile);
                 Console.Out.WriteLine($"KMS listening on {server.Endpoint}");
                 Console.Out.WriteLine($"measurement: {KmsIdentity.MeasurementHex}");
-                Console.Out.WriteLine($"quoting key: {Carapace.Attestation.Simulation.SimulatedQuotingService.ComputeKeyId(server.QuotingKey.Span)} (simulation, {KmsConnection.SimulationDirectory})");
+                Console.Out.WriteLine(settings.IsSimulated
+                    ? $"quoting key: {Carapace.Attestation.Simulation.SimulatedQuotingService.ComputeKeyId(server.QuotingKey.Span)} (simulation, {KmsConnection.SimulationDirectory})"
+                    : $"tee: {settings.Describe()}");
                 Console.Out.WriteLine($"endpoint file: {endpointFile}");
                 await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 await service.WaitAsync().ConfigureAwait(false);

@@ -13,7 +13,8 @@ namespace Carapace.Cli.Kms;
 /// The options that say which KMS a client command talks to, and the client they make: <c>--kms URL</c> with the
 /// simulation quoting key from <c>--quoting-key FILE</c> (default: this user's <c>$CARAPACE_HOME/sim/quoting.key</c>),
 /// or else the KMS recorded in <c>&lt;--data-dir&gt;/kms/endpoint.json</c> (default data dir <c>$CARAPACE_HOME</c>)
-/// with the quoting key recorded there. The KMS must attest this build's KMS measurement either way.
+/// with the quoting key recorded there — or, for a KMS in a TDX or SEV-SNP confidential VM, the TEE configuration it
+/// was started with (trusted VM images, roots, collateral). The KMS must attest this build's KMS measurement either way.
 /// </summary>
 internal sealed class KmsConnection
 {
@@ -77,6 +78,11 @@ internal sealed class KmsConnection
             }
 
             var recorded = EndpointFile.Read(EndpointFile.PathIn(DataDirectory(parse, _dataDir)));
+            if (recorded.Tee != "sim")
+            {
+                return new KmsClient(recorded.Url, recorded.Trust());
+            }
+
             endpoint = recorded.Url;
             quotingKey = recorded.QuotingKey;
         }

@@ -1,4 +1,5 @@
 using System.Net;
+using Carapace.Attestation.Tee;
 using Carapace.Cli.Infrastructure;
 using Carapace.Client.Profiles;
 using Carapace.Gateway;
@@ -27,15 +28,19 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
     private bool _stopped;
 
     private EmbeddedPlatform(string directory, PlatformCertificateAuthority authority, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate,
-        KmsSupervisor kms, PlatformHost host, PlatformProfile profile)
+        KmsSupervisor kms, PlatformHost host, PlatformProfile profile, TeeSettings tee)
     {
         _directory = directory;
+        Tee = tee;
         _authority = authority;
         _certificate = certificate;
         Kms = kms;
         Host = host;
         _profile = profile;
     }
+
+    /// <summary>The TEE the KMS and the enclaves run in.</summary>
+    public TeeSettings Tee { get; }
 
     /// <summary>The KMS child's supervisor (its <see cref="KmsSupervisor.Health"/> says where the KMS is now).</summary>
     public KmsSupervisor Kms { get; }
@@ -54,9 +59,15 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the platform over <paramref name="directory"/>; the KMS and the enclaves run in the TEE of
+    /// <paramref name="tee"/> (simulation when null), and clients are told its configuration in <c>platform.json</c>.
+    /// </summary>
     public static async Task<EmbeddedPlatform> StartAsync(string directory, IPAddress address, int port, string ns, int stemCells,
-        ILoggerFactory loggers, Action<string> kmsDiagnostics, CancellationToken cancellationToken, KmsSupervisionOptions? supervision = null)
+        ILoggerFactory loggers, Action<string> kmsDiagnostics, CancellationToken cancellationToken, KmsSupervisionOptions? supervision = null,
+        TeeSettings? tee = null)
     {
+        tee ??= TeeSettings.Simulation;
         Envelope.Keys.KeyFile.CreatePrivateDirectory(directory);
         PlatformCertificateAuthority authority;
         try
@@ -74,12 +85,12 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         try
         {
             certificate = authority.IssueServerCertificate(address.Equals(IPAddress.Any) || address.Equals(IPAddress.Loopback) ? [] : [address.ToString()]);
-            kms = await KmsChildProcess.StartAsync(directory, 0, kmsDiagnostics, cancellationToken).ConfigureAwait(false);
+            kms = await KmsChildProcess.StartAsync(directory, 0, kmsDiagnostics, cancellationToken, tee).ConfigureAwait(false);
             using (var owner = LoadOrCreateKey(Path.Combine(directory, "owner.key")))
             using (var client = LoadOrCreateKey(Path.Combine(directory, "client.key")))
-            using (var kmsClient = new KmsClient(kms.Endpoint.Url, KmsServerTrust.Simulation(kms.Endpoint.QuotingKey)))
+            using (var kmsClient = new KmsClient(kms.Endpoint.Url, KmsServerTrust.For(tee, kms.Endpoint.QuotingKey)))
             {
-                await EnsurePolicyAsync(kmsClient, ns, owner, client, cancellationToken).ConfigureAwait(false);
+                await EnsurePolicyAsync(kmsClient, ns, owner, client, tee, cancellationToken).ConfigureAwait(false);
             }
 
             var health = new KmsHealth(kms.Advertisement, supervision);
@@ -93,12 +104,13 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
                 KmsHealth = health,
                 StemCells = stemCells,
                 LoggerFactory = loggers,
+                Tee = tee,
             }, cancellationToken).ConfigureAwait(false);
-            var profile = ProfileOf(host, authority, ns, ReuseOrCreateCredential(directory, host, ns), kms.Advertisement);
+            var profile = ProfileOf(host, authority, ns, ReuseOrCreateCredential(directory, host, ns), kms.Advertisement, tee);
             profile.Save(directory);
-            var supervisor = new KmsSupervisor(kms, (kmsPort, cancel) => LaunchAsync(directory, kmsPort, kmsDiagnostics, cancel), health,
-                loggers.CreateLogger("Carapace.Kms.Supervisor"));
-            var platform = new EmbeddedPlatform(directory, authority, certificate, supervisor, host, PlatformProfile.Load(directory));
+            var supervisor = new KmsSupervisor(kms, (kmsPort, cancel) => LaunchAsync(directory, kmsPort, kmsDiagnostics, tee, cancel), health,
+                loggers.CreateLogger("Carapace.Kms.Supervisor"), tee: tee);
+            var platform = new EmbeddedPlatform(directory, authority, certificate, supervisor, host, PlatformProfile.Load(directory), tee);
             supervisor.Moved += platform.KmsMoved;
             supervisor.Start();
             return platform;
@@ -121,10 +133,10 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         }
     }
 
-    private static async Task<ISupervisedKms> LaunchAsync(string directory, int port, Action<string> diagnostics, CancellationToken cancellationToken) =>
-        await KmsChildProcess.StartAsync(directory, port, diagnostics, cancellationToken).ConfigureAwait(false);
+    private static async Task<ISupervisedKms> LaunchAsync(string directory, int port, Action<string> diagnostics, TeeSettings tee, CancellationToken cancellationToken) =>
+        await KmsChildProcess.StartAsync(directory, port, diagnostics, cancellationToken, tee).ConfigureAwait(false);
 
-    private static PlatformProfile ProfileOf(PlatformHost host, PlatformCertificateAuthority authority, string ns, string auth, KmsAdvertisement kms) => new()
+    private static PlatformProfile ProfileOf(PlatformHost host, PlatformCertificateAuthority authority, string ns, string auth, KmsAdvertisement kms, TeeSettings tee) => new()
     {
         Gateway = host.Endpoint,
         CaFingerprint = authority.Fingerprint,
@@ -135,6 +147,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         OwnerId = "owner",
         ClientKey = "client.key",
         ClientId = "cli",
+        TeeConfig = tee.Source,
     };
 
     /// <summary>A restarted KMS listens on another port: clients that read <c>platform.json</c> learn it there.</summary>
@@ -142,7 +155,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
     {
         lock (_profileLock)
         {
-            var profile = ProfileOf(Host, _authority, _profile.Namespace, _profile.Auth, kms);
+            var profile = ProfileOf(Host, _authority, _profile.Namespace, _profile.Auth, kms, Tee);
             profile.Save(_directory);
             _profile = PlatformProfile.Load(_directory);
         }
@@ -180,10 +193,10 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
 
     /// <summary>
     /// Gives a namespace that has no policy yet its first one: this data directory's owner key as the single owner
-    /// (1 of 1), its client key as the one client, simulation evidence allowed (there is no TEE here), no functions.
-    /// An existing policy is left as its owners made it.
+    /// (1 of 1), its client key as the one client, no functions, and either simulation evidence allowed (simulation) or
+    /// the confidential VM images of the TEE configuration trusted (tdx, snp). An existing policy is left as its owners made it.
     /// </summary>
-    private static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, CancellationToken cancellationToken)
+    private static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, TeeSettings tee, CancellationToken cancellationToken)
     {
         if (await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false) is not null)
         {
@@ -196,9 +209,10 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
             Version = 1,
             Owners = [new PolicyPrincipal { Id = "owner", PublicKey = owner.PublicKeyBase64 }],
             Approvals = 1,
-            AllowSimulation = true,
+            AllowSimulation = tee.IsSimulated,
             Functions = [],
             Clients = [new PolicyPrincipal { Id = "cli", PublicKey = client.PublicKeyBase64 }],
+            ConfidentialVms = tee.IsSimulated ? [] : tee.Vms,
         };
         var signed = PolicySigner.AddSignature(new SignedPolicy { PolicyText = policy.ToJson() }, "owner", owner);
         await kms.SetPolicyAsync(signed.ToJson(), cancellationToken).ConfigureAwait(false);

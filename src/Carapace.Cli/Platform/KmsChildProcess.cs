@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Carapace.Attestation.Tee;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
 using Carapace.Gateway;
@@ -10,9 +11,9 @@ namespace Carapace.Cli.Platform;
 
 /// <summary>
 /// The platform's KMS as a child process (<c>carapace kms start</c>): like an enclave, it is its own process, so the
-/// host process running gateway, controller and worker never holds a secret's plaintext. It shares the data
-/// directory's simulated quoting key (<c>CARAPACE_HOME</c> is set to the data directory) and announces its endpoint
-/// on stdout. Stopped with SIGTERM, which it handles by finishing its requests; it also stops when the pipe to its
+/// host process running gateway, controller and worker never holds a secret's plaintext. It runs in the platform's
+/// TEE (in simulation it shares the data directory's simulated quoting key: <c>CARAPACE_HOME</c> is set to the data
+/// directory) and announces its endpoint on stdout. Stopped with SIGTERM, which it handles by finishing its requests; it also stops when the pipe to its
 /// standard input closes (<c>--with-parent</c>), so it never outlives this process, even a killed one. The platform's
 /// <see cref="KmsSupervisor"/> watches it (<see cref="Exited"/>) and restarts it on the same port.
 /// </summary>
@@ -41,10 +42,15 @@ internal sealed class KmsChildProcess : ISupervisedKms
     /// <summary>The child's process id.</summary>
     public int ProcessId => _process.Id;
 
-    /// <summary>Starts the KMS for <paramref name="dataDirectory"/> on <paramref name="port"/> (0: a free one) and waits until it listens.</summary>
+    /// <summary>
+    /// Starts the KMS for <paramref name="dataDirectory"/> on <paramref name="port"/> (0: a free one) in the TEE of
+    /// <paramref name="tee"/> (passed on as <c>--tee</c> and <c>--tee-config</c>) and waits until it listens.
+    /// </summary>
     /// <exception cref="CliFailure">It did not start; the message carries its last error lines.</exception>
-    public static async Task<KmsChildProcess> StartAsync(string dataDirectory, int port, Action<string> diagnostics, CancellationToken cancellationToken)
+    public static async Task<KmsChildProcess> StartAsync(string dataDirectory, int port, Action<string> diagnostics, CancellationToken cancellationToken,
+        TeeSettings? tee = null)
     {
+        tee ??= TeeSettings.Simulation;
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
@@ -53,9 +59,16 @@ internal sealed class KmsChildProcess : ISupervisedKms
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(KmsChildProcess).Assembly.Location);
-        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", port.ToString(CultureInfo.InvariantCulture), "--with-parent" })
+        foreach (var argument in new[] { "kms", "start", "--data-dir", dataDirectory, "--port", port.ToString(CultureInfo.InvariantCulture), "--with-parent",
+            "--tee", TeeKinds.Name(tee.Kind) })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (tee.Source is { } config)
+        {
+            start.ArgumentList.Add("--tee-config");
+            start.ArgumentList.Add(config);
         }
 
         start.Environment["CARAPACE_HOME"] = dataDirectory;

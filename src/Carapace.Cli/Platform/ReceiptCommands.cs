@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
+using Carapace.Attestation.Tee;
 using Carapace.Cli.Infrastructure;
 
 namespace Carapace.Cli.Platform;
@@ -23,9 +24,9 @@ internal static class ReceiptCommands
         var file = new Argument<string>("FILE") { Description = "The receipts: a JSON array of base64 receipts (as 'carapace invoke --receipt' writes), or one raw receipt." };
         var connection = new PlatformConnection();
         var command = new Command("verify",
-            "Verify receipts offline: each one's signature, its evidence (against the platform's simulation quoting key, from the profile) and that " +
-            "the evidence binds the signing key and the measurement; then whether they link into one run of a chain. Prints what each receipt " +
-            "states; exits 1 when any check fails.")
+            "Verify receipts offline: each one's signature, its evidence (against the platform's simulation quoting key, from the profile; on a " +
+            "confidential VM platform against the roots, collateral and trusted VM images of its TEE configuration) and that the evidence binds " +
+            "the signing key and the measurement; then whether they link into one run of a chain. Prints what each receipt states; exits 1 when any check fails.")
         {
             file,
         };
@@ -35,7 +36,9 @@ internal static class ReceiptCommands
         {
             var receipts = Read(parse.GetRequiredValue(file));
             await using var client = connection.Connect(parse);
-            var options = new VerificationOptions { SimulationQuotingKeys = [await client.GetQuotingKeyAsync(cancel).ConfigureAwait(false)] };
+            await client.GetKmsAsync(cancel).ConfigureAwait(false);
+            var tee = client.Tee;
+            var options = client.ReceiptOptions();
             var verified = new List<Receipt>();
             var failed = 0;
             for (var i = 0; i < receipts.Count; i++)
@@ -45,6 +48,13 @@ internal static class ReceiptCommands
                 {
                     failed++;
                     Console.Out.WriteLine($"receipt {i + 1}: NOT VERIFIED ({verification})");
+                    continue;
+                }
+
+                if (!tee.IsSimulated && VmProblem(tee, verification.Attestation!) is { } problem)
+                {
+                    failed++;
+                    Console.Out.WriteLine($"receipt {i + 1}: NOT VERIFIED (it ran in a confidential VM the TEE configuration does not trust: {problem})");
                     continue;
                 }
 
@@ -69,7 +79,8 @@ internal static class ReceiptCommands
                 throw new CliFailure($"{failed} check(s) failed in {receipts.Count} receipt(s)");
             }
 
-            Console.Error.WriteLine($"{receipts.Count} receipt{(receipts.Count == 1 ? "" : "s")} verified (SIMULATION evidence: no hardware protection)");
+            Console.Error.WriteLine($"{receipts.Count} receipt{(receipts.Count == 1 ? "" : "s")} verified"
+                + (tee.IsSimulated ? " (SIMULATION evidence: no hardware protection)" : $" ({TeeKinds.Name(tee.Kind)} evidence from trusted VM images)"));
             return ExitCodes.Ok;
         });
         return command;
@@ -92,6 +103,22 @@ internal static class ReceiptCommands
             $"  time         {r.Start.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}Z .. {r.End.UtcDateTime:HH:mm:ss.ffffff}Z (run {r.WallMicroseconds / 1000.0:0.000} ms)"));
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  resources    fuel {r.Fuel}, memory {r.MemoryBytes} bytes"));
         o.WriteLine($"  evidence     {evidence.Kind}{(evidence.Insecure ? " (insecure: no hardware protection)" : "")}");
+        if (evidence.Kind is EvidenceKind.Tdx or EvidenceKind.SevSnp)
+        {
+            o.WriteLine($"  vm           launch measurement {Hex(evidence.Measurement)}, TCB {evidence.TcbStatus}");
+        }
+    }
+
+    /// <summary>Why the VM of a receipt's hardware evidence is not trusted (debug, or not an image of the configuration), or null.</summary>
+    private static string? VmProblem(TeeSettings tee, AttestationResult evidence)
+    {
+        if (evidence.Debug)
+        {
+            return "it is a debug VM";
+        }
+
+        var verdict = ConfidentialVm.Evaluate(tee.Vms, evidence);
+        return verdict.Accepted ? null : verdict.Message;
     }
 
     /// <summary>The receipts in <paramref name="path"/>: a JSON array of base64 strings, or one raw CBOR receipt.</summary>

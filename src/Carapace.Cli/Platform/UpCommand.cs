@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Carapace.Attestation.Tee;
 using Carapace.Cli.Infrastructure;
 using Carapace.Cli.Kms;
 using Carapace.Client.Profiles;
@@ -30,14 +31,17 @@ internal static class UpCommand
         var ns = new Option<string>("--namespace") { Description = $"The namespace to create and print credentials for. Default: {DefaultNamespace}.", HelpName = "NAME", DefaultValueFactory = _ => DefaultNamespace };
         var stemCells = new Option<int>("--stem-cells") { Description = "Prewarmed enclave processes kept ready for cold starts. Default: 2.", HelpName = "N", DefaultValueFactory = _ => 2 };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request and enclave diagnostic line (metadata only)." };
+        var tee = new TeeOptions();
         var command = new Command("up", "Run the embedded Carapace platform (gateway, controller, KMS, worker) in the foreground until Ctrl-C.")
         {
             dataDir, port, address, ns, stemCells, verbose,
         };
+        tee.AddTo(command);
         Examples.Set(command,
             "carapace up",
             "carapace up --data-dir /tmp/carapace --port 0",
-            "carapace up --port 8443 --stem-cells 4");
+            "carapace up --port 8443 --stem-cells 4",
+            "carapace up --tee tdx --tee-config /etc/carapace/tee.json   # inside an Intel TDX confidential VM");
         command.SetHandler(async (parse, cancel) =>
         {
             var directory = Path.GetFullPath(KmsConnection.DataDirectory(parse, dataDir));
@@ -52,18 +56,29 @@ internal static class UpCommand
                 throw new CliFailure($"--port {portValue} is outside 0..65535", ExitCodes.Usage);
             }
 
-            return await RunAsync(directory, ip, portValue, parse.GetRequiredValue(ns), parse.GetValue(stemCells), parse.GetValue(verbose), cancel).ConfigureAwait(false);
+            // The TEE is chosen once, before anything starts: an unusable one ends here with what to do.
+            var settings = tee.Resolve(parse, directory);
+            TeeOptions.Probe(settings);
+            return await RunAsync(directory, ip, portValue, parse.GetRequiredValue(ns), parse.GetValue(stemCells), parse.GetValue(verbose), settings, cancel)
+                .ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string directory, IPAddress address, int port, string ns, int stemCells, bool verbose, CancellationToken cancel)
+    private static async Task<int> RunAsync(string directory, IPAddress address, int port, string ns, int stemCells, bool verbose, TeeSettings tee,
+        CancellationToken cancel)
     {
         KeyFile.CreatePrivateDirectory(directory);
         using var service = new ForegroundService(cancel, verbose ? LogLevel.Debug : LogLevel.Information);
-        await Console.Error.WriteLineAsync(
-            "WARNING: SIMULATION MODE — enclaves are plain processes and attestation is signed by a software key; the operator of this machine can read everything. Never use it in production.")
+        await Console.Error.WriteLineAsync(tee.IsSimulated
+            ? "WARNING: SIMULATION MODE — enclaves are plain processes and attestation is signed by a software key; the operator of this machine can read everything. Never use it in production."
+            : $"TEE: {tee.Describe()} — this whole confidential VM image is trusted; the host and hypervisor outside it are not.")
             .ConfigureAwait(false);
+        if (tee.Trust.HasCustomRoots)
+        {
+            await Console.Error.WriteLineAsync("WARNING: the TEE configuration replaces the vendors' root certificates (a test PKI); evidence it accepts proves nothing about real hardware.")
+                .ConfigureAwait(false);
+        }
 
         await using var platform = await EmbeddedPlatform.StartAsync(directory, address, port, ns, stemCells, service.Loggers, line =>
         {
@@ -71,7 +86,7 @@ internal static class UpCommand
             {
                 Console.Error.WriteLine("kms: " + line);
             }
-        }, service.Stopping).ConfigureAwait(false);
+        }, service.Stopping, tee: tee).ConfigureAwait(false);
         var host = platform.Host;
         var auth = platform.Profile.Auth;
         var kms = platform.Kms.Health.Advertisement;
@@ -81,7 +96,8 @@ internal static class UpCommand
         Console.Out.WriteLine($"  namespace   {ns}");
         Console.Out.WriteLine($"  auth        {auth}");
         Console.Out.WriteLine($"  TLS CA      {platform.Profile.CaFingerprint} ({PlatformCertificateAuthority.CertificatePathIn(directory)})");
-        Console.Out.WriteLine($"  KMS         {kms.Url} (measurement {kms.Measurement[..16]}…, simulation; supervised: restarted if it dies)");
+        Console.Out.WriteLine($"  KMS         {kms.Url} (measurement {kms.Measurement[..16]}…, {(tee.IsSimulated ? "simulation" : TeeKinds.Name(tee.Kind))}; supervised: restarted if it dies)");
+        Console.Out.WriteLine($"  TEE         {tee.Describe()}");
         Console.Out.WriteLine($"  profile     {PlatformProfile.PathIn(directory)}");
         if (host.AbandonedSteps > 0)
         {

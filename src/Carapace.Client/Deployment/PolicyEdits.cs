@@ -1,4 +1,5 @@
 using Carapace.Attestation;
+using Carapace.Attestation.Tee;
 using Carapace.Functions;
 using Carapace.Kms.Client.Policy;
 
@@ -10,30 +11,42 @@ namespace Carapace.Client.Deployment;
 /// </summary>
 internal static class PolicyEdits
 {
-    /// <summary>A first policy for a namespace: one owner, who alone approves the next version, and the client.</summary>
-    public static KmsPolicy Initial(string ns, PolicyPrincipal owner, PolicyPrincipal? client) => new()
+    /// <summary>
+    /// A first policy for a namespace: one owner, who alone approves the next version, and the client; on a simulated
+    /// platform simulation is allowed, on a confidential VM platform the VM images of its TEE configuration are trusted.
+    /// </summary>
+    public static KmsPolicy Initial(string ns, PolicyPrincipal owner, PolicyPrincipal? client, TeeSettings? tee = null) => new()
     {
         Namespace = ns,
         Version = 0,
         Owners = [owner],
         Approvals = 1,
-        AllowSimulation = true,
+        AllowSimulation = tee?.IsSimulated ?? true,
         Functions = [],
         Clients = client is null ? [] : [client],
+        ConfidentialVms = tee is { IsSimulated: false } ? tee.Vms : [],
     };
 
     /// <summary>
-    /// Function <paramref name="name"/> accepts exactly the simulation measurement <paramref name="measurementHex"/>
-    /// and is granted <paramref name="secrets"/> (declared when new); chain <paramref name="name"/> is the one step
-    /// <paramref name="name"/>.
+    /// The rule a platform in <paramref name="tee"/> needs for function measurement <paramref name="measurementHex"/>:
+    /// a simulation hash rule, or a workload rule of the confidential VM's kind.
     /// </summary>
-    public static KmsPolicy WithFunction(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets)
+    public static MeasurementRule RuleFor(TeeKind tee, string measurementHex) => tee == TeeKind.Simulation
+        ? new MeasurementRule { Kind = EvidenceKind.Simulation, Hash = measurementHex }
+        : new MeasurementRule { Kind = TeeKinds.EvidenceOf(tee), Workload = measurementHex };
+
+    /// <summary>
+    /// Function <paramref name="name"/> accepts exactly the measurement <paramref name="measurementHex"/> (as the
+    /// platform's TEE <paramref name="tee"/> presents it, see <see cref="RuleFor"/>) and is granted
+    /// <paramref name="secrets"/> (declared when new); chain <paramref name="name"/> is the one step <paramref name="name"/>.
+    /// </summary>
+    public static KmsPolicy WithFunction(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets, TeeKind tee = TeeKind.Simulation)
     {
         var existing = policy.FindFunction(name);
         var function = new PolicyFunction
         {
             Name = name,
-            Measurements = [SimulationRule(measurementHex)],
+            Measurements = [RuleFor(tee, measurementHex)],
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
             AllowDebug = existing?.AllowDebug ?? false,
         };
@@ -52,10 +65,11 @@ internal static class PolicyEdits
     /// new function gets its one-step chain <paramref name="name"/>. Whatever runs now, the previous action or the one
     /// about to be stored, gets its keys. <paramref name="expansion"/> records what was added, for <see cref="Rollback"/>.
     /// </summary>
-    public static KmsPolicy Expand(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets, out Expansion expansion)
+    public static KmsPolicy Expand(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets, out Expansion expansion,
+        TeeKind tee = TeeKind.Simulation)
     {
         var existing = policy.FindFunction(name);
-        var rule = SimulationRule(measurementHex);
+        var rule = RuleFor(tee, measurementHex);
         var measurements = existing?.Measurements ?? [];
         var measurementAdded = !measurements.Any(m => SameRule(m, rule));
         var granted = existing?.Secrets ?? [];
@@ -86,9 +100,9 @@ internal static class PolicyEdits
     /// the image-key secrets of the function's earlier images (<c>image-key.NAME.ID</c>) that no function is granted
     /// any more are no longer declared.
     /// </summary>
-    public static KmsPolicy Contract(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets)
+    public static KmsPolicy Contract(KmsPolicy policy, string name, string measurementHex, IReadOnlyList<string> secrets, TeeKind tee = TeeKind.Simulation)
     {
-        var contracted = WithFunction(policy, name, measurementHex, secrets);
+        var contracted = WithFunction(policy, name, measurementHex, secrets, tee);
         var imagePrefix = ActionManifest.ImageKeySecretOf(name) + ".";
         return contracted with
         {
@@ -101,14 +115,14 @@ internal static class PolicyEdits
     /// chain it added (and only those, so a concurrent deploy's additions stay). A function left with no measurement
     /// (it was new) is removed with every chain that names it.
     /// </summary>
-    public static KmsPolicy Rollback(KmsPolicy policy, string name, string measurementHex, Expansion expansion)
+    public static KmsPolicy Rollback(KmsPolicy policy, string name, string measurementHex, Expansion expansion, TeeKind tee = TeeKind.Simulation)
     {
         if (policy.FindFunction(name) is not { } function)
         {
             return policy;
         }
 
-        var rule = SimulationRule(measurementHex);
+        var rule = RuleFor(tee, measurementHex);
         var measurements = expansion.MeasurementAdded ? [.. function.Measurements.Where(m => !SameRule(m, rule))] : function.Measurements;
         KmsPolicy rolled;
         if (measurements.Count == 0)
@@ -189,8 +203,6 @@ internal static class PolicyEdits
     /// <summary>The policy with <paramref name="client"/> among its clients (unchanged when a client of that id is there).</summary>
     public static KmsPolicy WithClient(KmsPolicy policy, PolicyPrincipal client) =>
         policy.Clients.Any(c => c.Id == client.Id) ? policy : policy with { Clients = [.. policy.Clients, client] };
-
-    private static MeasurementRule SimulationRule(string measurementHex) => new() { Kind = EvidenceKind.Simulation, Hash = measurementHex };
 
     private static bool SameRule(MeasurementRule a, MeasurementRule b) => string.Equals(a.ToString(), b.ToString(), StringComparison.OrdinalIgnoreCase);
 

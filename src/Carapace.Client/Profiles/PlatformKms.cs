@@ -5,5 +5,8 @@ namespace Carapace.Client.Profiles;
 /// </summary>
 /// <param name="Url">The KMS's attested-TLS base address.</param>
 /// <param name="Measurement">The KMS measurement the client expects, as written by <c>carapace up</c>.</param>
-/// <param name="QuotingKey">The (simulated) quoting key that signs the KMS's evidence, as written by <c>carapace up</c>.</param>
+/// <param name="QuotingKey">
+/// The (simulated) quoting key that signs the KMS's evidence, as written by <c>carapace up</c> (base64); empty for a KMS in
+/// a confidential VM, which is trusted by the TEE configuration the profile names instead.
+/// </param>
 public sealed record PlatformKms(string Url, string Measurement, string QuotingKey);

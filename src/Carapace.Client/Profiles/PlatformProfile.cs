@@ -65,6 +65,12 @@ public sealed class PlatformProfile
     /// <summary>The client's id in the namespace policy.</summary>
     public string? ClientId { get; init; }
 
+    /// <summary>
+    /// The TEE configuration the platform runs with (<c>tee.json</c>: its TEE, trusted VM images, roots, collateral),
+    /// relative to the data directory or absolute; null for a simulated platform.
+    /// </summary>
+    public string? TeeConfig { get; init; }
+
     /// <summary>The data directory the profile belongs to (key paths are relative to it). Not stored in the file.</summary>
     public string? DataDirectory { get; init; }
 
@@ -79,6 +85,9 @@ public sealed class PlatformProfile
 
     /// <summary>The client key's full path, or null when the profile names none.</summary>
     public string? ClientKeyPath => Resolve(ClientKey);
+
+    /// <summary>The TEE configuration's full path, or null for a simulated platform.</summary>
+    public string? TeeConfigPath => Resolve(TeeConfig);
 
     /// <summary>The default data directory: <c>$CARAPACE_HOME</c>, or <c>~/.carapace</c>.</summary>
     public static string DefaultDataDirectory => CarapaceHome.Directory;
@@ -245,7 +254,10 @@ public sealed class PlatformProfile
                 json.WriteStartObject("kms");
                 json.WriteString("url", kms.Url);
                 json.WriteString("measurement", kms.Measurement);
-                json.WriteString("quotingKey", kms.QuotingKey);
+                if (kms.QuotingKey.Length > 0)
+                {
+                    json.WriteString("quotingKey", kms.QuotingKey);
+                }
                 json.WriteEndObject();
             }
 
@@ -253,6 +265,7 @@ public sealed class PlatformProfile
             WriteOptional(json, "ownerId", OwnerId);
             WriteOptional(json, "clientKey", ClientKey);
             WriteOptional(json, "clientId", ClientId);
+            WriteOptional(json, "teeConfig", TeeConfig);
             json.WriteEndObject();
         }
 
@@ -337,10 +350,14 @@ public sealed class PlatformProfile
                     problems.Add("'kms' must be an object with 'url', 'measurement' and 'quotingKey'.");
                 }
                 else if (String(kmsJson, "url", true, problems, "kms.") is { } url
-                         && String(kmsJson, "measurement", true, problems, "kms.") is { } measurement
-                         && String(kmsJson, "quotingKey", true, problems, "kms.") is { } quotingKey)
+                         && String(kmsJson, "measurement", true, problems, "kms.") is { } measurement)
                 {
-                    kms = new PlatformKms(url, measurement, quotingKey);
+                    // A KMS in a confidential VM has no simulation quoting key: it is trusted by the TEE configuration.
+                    var simulated = !root.TryGetProperty("teeConfig", out var tee) || tee.ValueKind == JsonValueKind.Null;
+                    if ((simulated ? String(kmsJson, "quotingKey", true, problems, "kms.") : OptionalQuotingKey(kmsJson, problems)) is { } quotingKey)
+                    {
+                        kms = new PlatformKms(url, measurement, quotingKey);
+                    }
                 }
             }
 
@@ -355,6 +372,7 @@ public sealed class PlatformProfile
                 OwnerId = String(root, "ownerId", false, problems),
                 ClientKey = String(root, "clientKey", false, problems),
                 ClientId = String(root, "clientId", false, problems),
+                TeeConfig = String(root, "teeConfig", false, problems),
                 DataDirectory = dataDirectory,
                 CaCertificatePath = CaCertificatePathIn(dataDirectory),
                 Source = path,
@@ -367,6 +385,23 @@ public sealed class PlatformProfile
 
             return profile;
         }
+    }
+
+    /// <summary><c>kms.quotingKey</c> of a hardware platform: absent or empty (none), else a string.</summary>
+    private static string? OptionalQuotingKey(JsonElement kms, List<string> problems)
+    {
+        if (!kms.TryGetProperty("quotingKey", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return "";
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            problems.Add("'kms.quotingKey' must be a string.");
+            return null;
+        }
+
+        return value.GetString();
     }
 
     private static string? String(JsonElement parent, string name, bool required, List<string> problems, string prefix = "")

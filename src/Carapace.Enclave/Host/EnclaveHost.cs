@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Carapace.Attestation.Tee;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
 using Carapace.Enclave.Runtime;
@@ -28,20 +29,23 @@ internal sealed class EnclaveHost : IDisposable
     private readonly EnclaveSession _session = new();
     private readonly EpochTicker _ticker = new();
     private readonly KmsAttestor _kms;
+    private readonly TeeBackend _tee;
     private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
     private readonly Task _kmsWarmUp;
     private LoadedFunction? _function;
     private bool _fatal;
 
-    public EnclaveHost(string runtimeDirectory, string platformKeyPath)
+    /// <summary>Starts the enclave's runtime; it takes ownership of <paramref name="tee"/>, the backend its evidence comes from.</summary>
+    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings)
     {
         // The KMS client warm-up shares nothing with the rest, so it overlaps the runtime hash and the engine set-up.
         _kmsWarmUp = Warmup.StartKmsClient();
+        _tee = tee;
         // The KMS this runtime trusts is part of its identity: one measurement serves both.
         var kmsMeasurement = KmsIdentity.Compute(runtimeDirectory);
         _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory, kmsMeasurement);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
-        _kms = new KmsAttestor(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory, kmsMeasurement);
+        _kms = new KmsAttestor(tee, settings, kmsMeasurement);
         EngineFor(fuel: false);
     }
 
@@ -61,7 +65,7 @@ internal sealed class EnclaveHost : IDisposable
         Warmup.Run(this);
         _kmsWarmUp.GetAwaiter().GetResult();
         using var link = new HostLink(channel, OpenLane(lanePath));
-        var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: true, Lane: link.HasLane);
+        var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: _tee.IsSimulated, Lane: link.HasLane);
         channel.Write(MessageType.Ready, ready.Encode());
         while (true)
         {
@@ -139,6 +143,7 @@ internal sealed class EnclaveHost : IDisposable
 
         _session.Dispose();
         _platform.Dispose();
+        _tee.Dispose();
     }
 
     /// <summary>Serves one request; every expected failure becomes a failure message.</summary>

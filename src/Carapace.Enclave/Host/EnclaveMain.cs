@@ -1,3 +1,4 @@
+using Carapace.Attestation.Tee;
 using Carapace.Enclave.Runtime;
 using Microsoft.Win32.SafeHandles;
 
@@ -20,11 +21,21 @@ internal static class EnclaveMain
         var platformKey = SimulatedPlatform.DefaultPath;
         string? lane = null;
         int? parent = null;
+        string? tee = null;
+        string? teeConfig = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--platform-key" && i + 1 < args.Length)
             {
                 platformKey = args[++i];
+            }
+            else if (args[i] == "--tee" && i + 1 < args.Length)
+            {
+                tee = args[++i];
+            }
+            else if (args[i] == "--tee-config" && i + 1 < args.Length)
+            {
+                teeConfig = args[++i];
             }
             else if (args[i] == "--parent" && i + 1 < args.Length && int.TryParse(args[i + 1], out var pid) && pid > 1)
             {
@@ -52,7 +63,11 @@ internal static class EnclaveMain
 
         try
         {
-            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey);
+            // The TEE is chosen once, here: an unknown name, a bad configuration or missing hardware ends the enclave
+            // before it is ready, never with simulation in place of what was asked.
+            var settings = ResolveTee(tee, teeConfig);
+            var backend = settings.OpenBackend(Path.GetDirectoryName(Path.GetFullPath(platformKey)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
+            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey, backend, settings);
             s_host = host;
             try
             {
@@ -63,10 +78,27 @@ internal static class EnclaveMain
                 s_host = null;
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Envelope.Keys.KeyFileException or TeeConfigurationException)
         {
             Console.Error.WriteLine("carapace-enclave: cannot start: " + e.Message);
             return 1;
         }
+    }
+
+    /// <summary><c>--tee</c> (default sim) and, for tdx and snp, the TEE configuration it needs (<c>--tee-config</c>), which must say the same.</summary>
+    private static TeeSettings ResolveTee(string? tee, string? config)
+    {
+        var kind = tee is null ? TeeKind.Simulation : TeeKinds.Parse(tee);
+        if (config is null)
+        {
+            return kind == TeeKind.Simulation
+                ? TeeSettings.Simulation
+                : throw new TeeConfigurationException([$"--tee {tee} needs --tee-config FILE (the worker passes the platform's TEE configuration)"]);
+        }
+
+        var settings = TeeSettings.Load(config);
+        return settings.Kind == kind
+            ? settings
+            : throw new TeeConfigurationException([$"--tee {TeeKinds.Name(kind)}, but {config} says \"tee\": \"{TeeKinds.Name(settings.Kind)}\""]);
     }
 }

@@ -1,6 +1,6 @@
 using Carapace.Attestation;
 using Carapace.Attestation.Receipts;
-using Carapace.Attestation.Simulation;
+using Carapace.Attestation.Tee;
 using Carapace.Kms.Client;
 using Carapace.Kms.Client.Release;
 using Carapace.Protocol;
@@ -11,18 +11,19 @@ namespace Carapace.Enclave.Host;
 /// The enclave's side of attested key release: it proves its measurement to the KMS with evidence over a fresh key
 /// and the KMS's nonce (an RA-TLS client certificate), after checking the KMS's own RA-TLS evidence against the KMS
 /// measurement of this very Carapace build, and receives the keys and secrets its policy grants, encrypted to that
-/// fresh key. It also makes the enclave's receipt key, with evidence from the same quoting service. In this environment
-/// the evidence is simulation evidence from the platform's simulated quoting service (the key beside the platform key),
-/// and the KMS is trusted only with that same quoting key and only when it attests <paramref name="kmsMeasurement"/>, the
-/// KMS measurement the runtime identity covers.
+/// fresh key. It also makes the enclave's receipt key, with evidence from the same backend. The backend is the one the
+/// enclave was started with (<c>--tee</c>): in simulation, the platform's simulated quoting key (beside the platform
+/// key), with the KMS trusted only with that same key; in a TDX or SEV-SNP confidential VM, hardware evidence binding
+/// the function measurement, with the KMS trusted only in a VM image of the TEE configuration. Either way the KMS must
+/// attest <paramref name="kmsMeasurement"/>, the KMS measurement the runtime identity covers.
 /// </summary>
-internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurement)
+internal sealed class KmsAttestor(TeeBackend tee, TeeSettings settings, byte[] kmsMeasurement)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// Fetches what <paramref name="function"/> of <paramref name="ns"/> is entitled to and makes the receipt signer for
-    /// <paramref name="measurement"/>, both with evidence from one opening of the quoting key; throws
+    /// <paramref name="measurement"/>, both with evidence from the enclave's backend; throws
     /// <see cref="SpecializationException"/> when either fails. The caller disposes both.
     /// </summary>
     public (Entitlement Entitlement, ReceiptSigner Receipts) Attest(string endpoint, string ns, string function, byte[] measurement)
@@ -32,9 +33,8 @@ internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurem
             throw new SpecializationException($"the KMS endpoint '{endpoint}' is not an https URL");
         }
 
-        using var quoting = OpenQuotingService();
-        var issuer = new SimulatedEvidenceIssuer(quoting, measurement);
-        var entitlement = Release(uri, ns, function, quoting, issuer);
+        var issuer = tee.IssuerFor(measurement);
+        var entitlement = Release(uri, ns, function, KmsServerTrust.For(settings, tee.SimulationQuotingKey, kmsMeasurement), issuer);
         try
         {
             return (entitlement, CreateReceiptSigner(issuer));
@@ -57,14 +57,8 @@ internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurem
         KmsClientWarmUp.RunAsync(deadline.Token).GetAwaiter().GetResult();
     }
 
-    private Entitlement Release(Uri uri, string ns, string function, SimulatedQuotingService quoting, SimulatedEvidenceIssuer issuer)
+    private static Entitlement Release(Uri uri, string ns, string function, KmsServerTrust trust, IEvidenceIssuer issuer)
     {
-        var trust = new KmsServerTrust
-        {
-            AllowSimulation = true,
-            SimulationQuotingKeys = [quoting.PublicKey],
-            ExpectedMeasurement = kmsMeasurement,
-        };
         using var client = new KmsClient(uri, trust);
         using var deadline = new CancellationTokenSource(Timeout);
         try
@@ -94,6 +88,11 @@ internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurem
         {
             throw new SpecializationException("the KMS could not be trusted: " + e.Message);
         }
+        catch (AttestationException e)
+        {
+            // This enclave's own evidence could not be made (the TEE refused, or returned a report for other data).
+            throw new SpecializationException($"cannot attest this enclave ({EvidenceKinds.Name(issuer.Kind)}): {e.Message}");
+        }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
         {
             throw new SpecializationException($"the KMS is unavailable: the KMS at {uri} could not be reached ({e.GetType().Name}: {e.Message})",
@@ -102,7 +101,7 @@ internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurem
     }
 
     /// <summary>A fresh receipt key with evidence from <paramref name="issuer"/> binding it.</summary>
-    private static ReceiptSigner CreateReceiptSigner(SimulatedEvidenceIssuer issuer)
+    private static ReceiptSigner CreateReceiptSigner(IEvidenceIssuer issuer)
     {
         try
         {
@@ -111,18 +110,6 @@ internal sealed class KmsAttestor(string simulationDirectory, byte[] kmsMeasurem
         catch (AttestationException e)
         {
             throw new SpecializationException("cannot attest the receipt key: " + e.Message);
-        }
-    }
-
-    private SimulatedQuotingService OpenQuotingService()
-    {
-        try
-        {
-            return SimulatedQuotingService.OpenOrCreate(simulationDirectory);
-        }
-        catch (Envelope.Keys.KeyFileException e)
-        {
-            throw new SpecializationException("cannot open the simulated quoting key: " + e.Message);
         }
     }
 }

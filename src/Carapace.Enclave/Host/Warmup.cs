@@ -1,5 +1,5 @@
 using Carapace.Attestation.Receipts;
-using Carapace.Attestation.Simulation;
+using Carapace.Attestation.Tee;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
@@ -110,8 +110,8 @@ internal static class Warmup
     /// <summary>Makes a receipt signer with a throwaway quoting key and signs the warm-up invocation's receipt, as a KMS-mode function does.</summary>
     private static void SignReceipt(byte[] measurement, byte[] sealedInput, ResultMessage result)
     {
-        using var quoting = SimulatedQuotingService.CreateEphemeral();
-        var signer = ReceiptSigner.CreateAsync(new SimulatedEvidenceIssuer(quoting, measurement)).AsTask().GetAwaiter().GetResult();
+        using var throwaway = TeeBackend.EphemeralSimulation();
+        var signer = ReceiptSigner.CreateAsync(throwaway.IssuerFor(measurement)).AsTask().GetAwaiter().GetResult();
         using var receipts = new InvocationReceipts("warm-up", "warm-up", measurement, signer);
         var receipt = receipts.Issue(EnvelopeHeader.Parse(sealedInput).Metadata, sealedInput, result.Output.Span, result.Log.Span,
             result.Status, result.ExitCode, receipts.Clock.GetUtcNow(), result.Usage);

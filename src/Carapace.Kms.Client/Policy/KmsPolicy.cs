@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Carapace.Attestation;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Kms.Client.Policy;
 
@@ -38,6 +39,13 @@ public sealed record KmsPolicy
 
     /// <summary>The clients allowed to use this namespace.</summary>
     public IReadOnlyList<PolicyPrincipal> Clients { get; init; } = [];
+
+    /// <summary>
+    /// The confidential VM images (Intel TDX, AMD SEV-SNP) trusted to run this namespace's functions, with the TCB each
+    /// must have; a workload rule of a function matches only evidence from one of them. Empty (the default, and what
+    /// policies written before confidential VMs say) trusts none. Written to JSON only when not empty.
+    /// </summary>
+    public IReadOnlyList<ConfidentialVm> ConfidentialVms { get; init; } = [];
 
     /// <summary>
     /// Parses policy JSON strictly (unknown fields, duplicate fields, wrong types and missing fields are errors) and
@@ -120,6 +128,10 @@ public sealed record KmsPolicy
                     {
                         w.WriteString("hash", m.Hash);
                     }
+                    else if (m.Workload is not null)
+                    {
+                        w.WriteString("workload", m.Workload);
+                    }
                     else
                     {
                         w.WriteString("signer", m.Signer);
@@ -162,6 +174,17 @@ public sealed record KmsPolicy
 
             w.WriteEndArray();
             WritePrincipals(w, "clients", Clients);
+            if (ConfidentialVms.Count > 0)
+            {
+                w.WriteStartArray("confidentialVms");
+                foreach (var vm in ConfidentialVms)
+                {
+                    vm.WriteTo(w);
+                }
+
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 

@@ -4,8 +4,10 @@ namespace Carapace.Kms.Client.Policy;
 
 /// <summary>
 /// One accepted identity for a function's code: either an exact measurement <see cref="Hash"/> of evidence of
-/// <see cref="Kind"/>, or (SGX only) a signer rule — MRSIGNER equal to <see cref="Signer"/>, ISVPRODID equal to
-/// <see cref="ProductId"/> and ISVSVN at least <see cref="MinSvn"/>.
+/// <see cref="Kind"/>; or (SGX only) a signer rule — MRSIGNER equal to <see cref="Signer"/>, ISVPRODID equal to
+/// <see cref="ProductId"/> and ISVSVN at least <see cref="MinSvn"/>; or (TDX and SEV-SNP only) a workload rule — the
+/// Carapace function measurement <see cref="Workload"/> bound in the report data of evidence from a confidential VM
+/// the policy trusts (<see cref="KmsPolicy.ConfidentialVms"/>).
 /// </summary>
 public sealed record MeasurementRule
 {
@@ -24,8 +26,14 @@ public sealed record MeasurementRule
     /// <summary>The lowest accepted ISVSVN, for a signer rule.</summary>
     public uint? MinSvn { get; init; }
 
-    /// <summary>True for a signer rule, false for a hash rule.</summary>
-    public bool IsSignerRule => Hash is null;
+    /// <summary>The Carapace function measurement in hex (32 bytes), for a workload rule (kinds tdx and snp).</summary>
+    public string? Workload { get; init; }
+
+    /// <summary>True for a signer rule.</summary>
+    public bool IsSignerRule => Signer is not null;
+
+    /// <summary>True for a workload rule.</summary>
+    public bool IsWorkloadRule => Workload is not null;
 
     /// <summary>The byte length of a measurement of <paramref name="kind"/>.</summary>
     public static int HashLength(EvidenceKind kind) => kind is EvidenceKind.Simulation or EvidenceKind.Sgx ? 32 : 48;
@@ -33,5 +41,5 @@ public sealed record MeasurementRule
     /// <inheritdoc />
     public override string ToString() => IsSignerRule
         ? $"{EvidenceKinds.Name(Kind)} signer {Signer} product {ProductId} svn>={MinSvn}"
-        : $"{EvidenceKinds.Name(Kind)} {Hash}";
+        : IsWorkloadRule ? $"{EvidenceKinds.Name(Kind)} workload {Workload}" : $"{EvidenceKinds.Name(Kind)} {Hash}";
 }

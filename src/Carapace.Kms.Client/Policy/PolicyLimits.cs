@@ -35,6 +35,9 @@ public static class PolicyLimits
     /// <summary>The most steps of all chains together (each step's function receives three edge keys per position).</summary>
     public const int MaxTotalChainSteps = 4096;
 
+    /// <summary>The most trusted confidential VM images (each compared with a release's evidence).</summary>
+    public const int MaxConfidentialVms = 64;
+
     /// <summary>Every count of <paramref name="policy"/> over its limit, one sentence each; empty when all fit.</summary>
     internal static List<string> Check(KmsPolicy policy)
     {
@@ -44,6 +47,7 @@ public static class PolicyLimits
         Count(errors, "$.functions", "functions", policy.Functions.Count, MaxFunctions);
         Count(errors, "$.secrets", "secrets", policy.Secrets.Count, MaxSecrets);
         Count(errors, "$.chains", "chains", policy.Chains.Count, MaxChains);
+        Count(errors, "$.confidentialVms", "confidential VM images", policy.ConfidentialVms.Count, MaxConfidentialVms);
         for (var i = 0; i < policy.Functions.Count; i++)
         {
             var function = policy.Functions[i];

@@ -12,6 +12,9 @@ internal static class PolicyReader
     /// <summary>The largest policy text accepted, in UTF-8 bytes.</summary>
     public const int MaxBytes = 1 << 20;
 
+    /// <summary>The shapes a measurement rule may take, for messages.</summary>
+    internal const string Shapes = "exactly one of 'hash', 'workload', or 'signer' with 'productId' and 'minSvn'";
+
     private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 16 };
     private static readonly System.Text.UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -63,7 +66,7 @@ internal static class PolicyReader
     private static KmsPolicy? Read(JsonDocument document, List<string> errors)
     {
         var root = JsonFields.Open(document.RootElement, "$", errors,
-            "namespace", "version", "owners", "approvals", "allowSimulation", "functions", "secrets", "chains", "clients");
+            "namespace", "version", "owners", "approvals", "allowSimulation", "functions", "secrets", "chains", "clients", "confidentialVms");
         if (root is null)
         {
             return null;
@@ -80,6 +83,8 @@ internal static class PolicyReader
             Secrets = root.Array("secrets", required: false).Select(s => Secret(s.Item, s.Path, errors)).OfType<PolicySecret>().ToList(),
             Chains = root.Array("chains", required: false).Select(c => Chain(c.Item, c.Path, errors)).OfType<PolicyChain>().ToList(),
             Clients = Principals(root, "clients", required: false, errors),
+            ConfidentialVms = root.Array("confidentialVms", required: false)
+                .Select(v => Attestation.Tee.ConfidentialVm.Read(v.Item, v.Path, errors)).OfType<Attestation.Tee.ConfidentialVm>().ToList(),
         };
         return errors.Count == 0 ? policy : null;
     }
@@ -118,7 +123,7 @@ internal static class PolicyReader
 
     private static MeasurementRule? Rule(JsonElement element, string path, List<string> errors)
     {
-        var fields = JsonFields.Open(element, path, errors, "kind", "hash", "signer", "productId", "minSvn");
+        var fields = JsonFields.Open(element, path, errors, "kind", "hash", "signer", "productId", "minSvn", "workload");
         if (fields is null)
         {
             return null;
@@ -139,20 +144,23 @@ internal static class PolicyReader
         }
 
         var signerFields = fields.Has("signer") || fields.Has("productId") || fields.Has("minSvn");
-        if (fields.Has("hash"))
+        if (fields.Has("hash") || fields.Has("workload"))
         {
-            if (signerFields)
+            var field = fields.Has("hash") ? "hash" : "workload";
+            if (signerFields || (fields.Has("hash") && fields.Has("workload")))
             {
-                fields.Error("hash", "a rule has either 'hash' or 'signer', 'productId' and 'minSvn', not both");
+                fields.Error(field, Shapes);
             }
 
-            var hash = fields.RequiredString("hash");
-            return kind is { } k && hash is not null ? new MeasurementRule { Kind = k, Hash = hash } : null;
+            var value = fields.RequiredString(field);
+            return kind is { } k && value is not null
+                ? field == "hash" ? new MeasurementRule { Kind = k, Hash = value } : new MeasurementRule { Kind = k, Workload = value }
+                : null;
         }
 
         if (!signerFields)
         {
-            errors.Add($"{path}: a rule needs either 'hash' or 'signer', 'productId' and 'minSvn'");
+            errors.Add($"{path}: a rule needs {Shapes}");
             return null;
         }
 

@@ -4,8 +4,9 @@ namespace Carapace.Kms.Client.Policy;
 
 /// <summary>
 /// Checks a well-formed policy for consistency and reports every problem at once: names, duplicates, approvals
-/// (1 ≤ k ≤ n), owner and client keys, measurement rules (kind, hex length, signer rules only for SGX), secrets granted
-/// but not declared, chain steps naming unknown functions. A policy over one of the <see cref="PolicyLimits"/> is
+/// (1 ≤ k ≤ n), owner and client keys, measurement rules (kind, hex length, signer rules only for SGX, workload rules
+/// only for TDX and SEV-SNP with a trusted VM image of their kind), trusted confidential VMs, secrets granted but not
+/// declared, chain steps naming unknown functions. A policy over one of the <see cref="PolicyLimits"/> is
 /// reported by its counts alone, before any per-entry work.
 /// </summary>
 internal static class PolicyValidator
@@ -50,6 +51,19 @@ internal static class PolicyValidator
         for (var i = 0; i < policy.Functions.Count; i++)
         {
             Function(policy, policy.Functions[i], $"$.functions[{i}]", secrets, errors);
+        }
+
+        for (var i = 0; i < policy.ConfidentialVms.Count; i++)
+        {
+            var vm = policy.ConfidentialVms[i];
+            errors.AddRange(vm.Validate($"$.confidentialVms[{i}]"));
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(policy.ConfidentialVms[j].ToString(), vm.ToString(), StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"$.confidentialVms[{i}]: the same VM rule as $.confidentialVms[{j}]");
+                }
+            }
         }
 
         Unique(policy.Chains.Select(c => c.Name), "chains", "chain", errors);
@@ -123,15 +137,30 @@ internal static class PolicyValidator
             errors.Add($"{path}: a sim rule can never match while allowSimulation is false; remove it or set allowSimulation (insecure)");
         }
 
-        if (rule.Hash is not null == (rule.Signer is not null))
+        if ((rule.Hash is not null ? 1 : 0) + (rule.Signer is not null ? 1 : 0) + (rule.Workload is not null ? 1 : 0) != 1)
         {
-            errors.Add($"{path}: a rule has either 'hash' or 'signer', 'productId' and 'minSvn'");
+            errors.Add($"{path}: a rule has {PolicyReader.Shapes}");
             return;
         }
 
         if (rule.Hash is not null)
         {
             Hex(rule.Hash, MeasurementRule.HashLength(kind), $"{path}.hash", $"a {kindName} measurement", errors);
+            return;
+        }
+
+        if (rule.Workload is not null)
+        {
+            if (kind is not (EvidenceKind.Tdx or EvidenceKind.SevSnp))
+            {
+                errors.Add($"{path}: workload rules are for tdx and snp (a function inside a confidential VM); {kindName} evidence measures the code itself, use 'hash'");
+            }
+            else if (!policy.ConfidentialVms.Any(vm => vm.Kind == kind))
+            {
+                errors.Add($"{path}: a {kindName} workload rule can never match while confidentialVms names no {kindName} VM image; add the trusted image under $.confidentialVms");
+            }
+
+            Hex(rule.Workload, 32, $"{path}.workload", "a Carapace function measurement", errors);
             return;
         }
 

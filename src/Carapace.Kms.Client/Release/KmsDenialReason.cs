@@ -56,4 +56,10 @@ public enum KmsDenialReason
 
     /// <summary>A signed request's time is further from the KMS's clock than the allowed skew (a stale or replayed request).</summary>
     StaleSignature,
+
+    /// <summary>The evidence comes from a confidential VM whose launch measurement (or an RTMR) is not one the policy trusts.</summary>
+    UntrustedVm,
+
+    /// <summary>The evidence comes from a trusted confidential VM image on a platform whose TCB the policy does not accept.</summary>
+    TcbNotAccepted,
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Carapace.Attestation;
+using Carapace.Attestation.Tee;
 using Carapace.Envelope.Keys;
 using Carapace.Kms.Audit;
 using Carapace.Kms.Client.Audit;
@@ -19,8 +20,11 @@ namespace Carapace.Kms.Release;
 /// <remarks>
 /// Checks, in order: the namespace has a policy; it names the function; the evidence verified (for RA-TLS: its inner
 /// evidence, whose kind and claims are then used); simulation evidence only with <c>allowSimulation</c>; debug enclaves
-/// only with the function's <c>allowDebug</c>; the measurement matches a rule of the evidence's kind — an exact hash
-/// (compared in constant time) or, for SGX, MRSIGNER + ISVPRODID + ISVSVN ≥ minSvn; every granted secret has a value.
+/// (and debug VMs) only with the function's <c>allowDebug</c>; for TDX or SEV-SNP evidence that binds a workload (a
+/// function inside a confidential VM): the VM is one of the policy's <c>confidentialVms</c> (launch measurement, RTMRs)
+/// on an accepted TCB, and the bound function measurement matches a workload rule; otherwise the measurement matches a
+/// rule of the evidence's kind — an exact hash (compared in constant time) or, for SGX, MRSIGNER + ISVPRODID + ISVSVN ≥
+/// minSvn; every granted secret has a value.
 /// Edge keys: for each chain in which the function is step <c>i</c> (1-based), the keys of edges <c>i-1 → i</c>
 /// (input), <c>i → i+1</c> (output) and <c>i → 0</c> (its log, back to the client), derived with <see cref="MasterKey.Derive"/> from the namespace's chain master key
 /// (HKDF of the KMS master key with info <c>carapace/kms/chain-master/v1 ‖ namespace</c>).
@@ -108,14 +112,31 @@ public sealed class KeyReleaseService
                 + $"the policy of namespace '{ns}' does not set allowDebug for it");
         }
 
-        if (!rules.Measurements.Any(rule => Matches(rule, evidence)))
+        string? launchMeasurement = null;
+        if (!result.Workload.IsEmpty && evidence.Kind is EvidenceKind.Tdx or EvidenceKind.SevSnp)
         {
-            var kinds = rules.Measurements.Select(r => EvidenceKinds.Name(r.Kind)).Distinct().ToList();
-            var hint = kinds.Contains(EvidenceKinds.Name(evidence.Kind))
-                ? $"no {EvidenceKinds.Name(evidence.Kind)} rule of policy v{policy.Version} matches it"
-                : $"the evidence is {EvidenceKinds.Name(evidence.Kind)} but policy v{policy.Version} accepts only {string.Join(", ", kinds)} evidence for it";
+            // A function in a confidential VM: the VM must be a trusted image on a current platform, and the function
+            // measurement its evidence binds must be one of the function's workload rules.
+            var verdict = ConfidentialVm.Evaluate(policy.ConfidentialVms, evidence);
+            if (!verdict.Accepted)
+            {
+                throw new KmsDeniedException(verdict.Refusal == VmRefusal.TcbNotAccepted ? KmsDenialReason.TcbNotAccepted : KmsDenialReason.UntrustedVm,
+                    $"attestation rejected: function '{function}' runs in a confidential VM that policy v{policy.Version} of namespace '{ns}' does not trust: {verdict.Message}");
+            }
+
+            launchMeasurement = measurement;
+            measurement = Convert.ToHexStringLower(result.Workload.Span);
+            if (!rules.Measurements.Any(rule => rule.IsWorkloadRule && rule.Kind == evidence.Kind
+                && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(rule.Workload!), result.Workload.Span)))
+            {
+                throw new KmsDeniedException(KmsDenialReason.NotInPolicy,
+                    $"attestation rejected: measurement {measurement} of function '{function}' is not in policy of namespace '{ns}' ({Hint(rules, evidence.Kind, policy.Version, workload: true)})");
+            }
+        }
+        else if (!rules.Measurements.Any(rule => Matches(rule, evidence)))
+        {
             throw new KmsDeniedException(KmsDenialReason.NotInPolicy,
-                $"attestation rejected: measurement {measurement} of function '{function}' is not in policy of namespace '{ns}' ({hint})");
+                $"attestation rejected: measurement {measurement} of function '{function}' is not in policy of namespace '{ns}' ({Hint(rules, evidence.Kind, policy.Version, workload: false)})");
         }
 
         var secrets = new List<SecretValue>();
@@ -146,6 +167,7 @@ public sealed class KeyReleaseService
                 .Add("policyVersion", policy.Version.ToString(System.Globalization.CultureInfo.InvariantCulture))
                 .Add("evidence", KindLabel(result, evidence))
                 .Add("measurement", measurement)
+                .Add("launchMeasurement", launchMeasurement)
                 .Add("secrets", secrets.Select(s => $"{s.Name} v{s.Version}"))
                 .Add("edgeKeys", keys.Select(k => $"{k.ChainId} {k.FromStep}->{k.ToStep} {k.Id}")));
             return entitlement;
@@ -158,9 +180,21 @@ public sealed class KeyReleaseService
         }
     }
 
+    private static string Hint(PolicyFunction rules, EvidenceKind kind, ulong version, bool workload)
+    {
+        var kinds = rules.Measurements.Where(r => r.IsWorkloadRule == workload).Select(r => EvidenceKinds.Name(r.Kind)).Distinct().ToList();
+        var name = EvidenceKinds.Name(kind);
+        var shape = workload ? $"{name} workload rule" : $"{name} rule";
+        return kinds.Contains(name)
+            ? $"no {shape} of policy v{version} matches it"
+            : kinds.Count == 0
+                ? $"the evidence is {name}{(workload ? " from a confidential VM" : "")} but policy v{version} has no {(workload ? "workload" : "hash or signer")} rule for it"
+                : $"the evidence is {name} but policy v{version} accepts only {string.Join(", ", kinds)} evidence for it";
+    }
+
     private static bool Matches(MeasurementRule rule, AttestationResult evidence)
     {
-        if (rule.Kind != evidence.Kind)
+        if (rule.Kind != evidence.Kind || rule.IsWorkloadRule)
         {
             return false;
         }

@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Carapace.Attestation.RaTls;
-using Carapace.Attestation.Simulation;
+using Carapace.Attestation.Tee;
 using Carapace.Kms.Client;
 using Carapace.Kms.Client.Api;
 using Microsoft.AspNetCore.Builder;
@@ -24,28 +24,29 @@ namespace Carapace.Kms.Server;
 /// policy or secret, and enclaves prove what code they run (with an RA-TLS client certificate) before they get keys.
 /// </summary>
 /// <remarks>
-/// The KMS runs as its own enclave in the design. Today that enclave is simulated: at start it makes a fresh P-256 TLS
-/// key that never leaves memory and an RA-TLS certificate carrying <b>simulation</b> evidence of
-/// <see cref="KmsIdentity.Measurement"/>, signed by the simulated quoting key in
-/// <see cref="KmsServerOptions.SimulationDirectory"/>; it logs a loud warning saying so. The same quoting key is the one
-/// whose simulation evidence from enclaves the KMS accepts, for namespaces whose policy sets <c>allowSimulation</c>.
+/// At start the KMS makes a fresh P-256 TLS key that never leaves memory and an RA-TLS certificate carrying evidence of
+/// <see cref="KmsIdentity.Measurement"/> from the backend it was given (<see cref="KmsServerOptions.Tee"/>): on an Intel
+/// TDX or AMD SEV-SNP confidential VM a quote or report that binds the KMS identity as its workload
+/// (<see cref="WorkloadBinding"/>); in simulation, evidence signed by the simulated quoting key, with a loud warning. The
+/// simulation quoting key is also the one whose evidence from enclaves the KMS accepts, for namespaces whose policy sets
+/// <c>allowSimulation</c>; a KMS on hardware accepts no simulation evidence.
 /// </remarks>
 public sealed class KmsServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly KmsService _kms;
-    private readonly SimulatedQuotingService _quoting;
+    private readonly TeeBackend _tee;
     private readonly ECDsa _tlsKey;
     private readonly X509Certificate2 _tlsCertificate;
     private readonly ILogger _logger;
     private bool _stopped;
     private bool _disposed;
 
-    private KmsServer(WebApplication app, KmsService kms, SimulatedQuotingService quoting, ECDsa tlsKey, X509Certificate2 tlsCertificate, ILogger logger, Uri endpoint)
+    private KmsServer(WebApplication app, KmsService kms, TeeBackend tee, ECDsa tlsKey, X509Certificate2 tlsCertificate, ILogger logger, Uri endpoint)
     {
         _app = app;
         _kms = kms;
-        _quoting = quoting;
+        _tee = tee;
         _tlsKey = tlsKey;
         _tlsCertificate = tlsCertificate;
         _logger = logger;
@@ -62,11 +63,17 @@ public sealed class KmsServer : IAsyncDisposable
     /// <summary>The measurement the KMS attests: <see cref="KmsIdentity.Measurement"/>.</summary>
     public ReadOnlyMemory<byte> Measurement => KmsIdentity.Measurement;
 
-    /// <summary>The simulated quoting key (DER SubjectPublicKeyInfo) that signs the KMS's evidence; clients must trust it explicitly.</summary>
-    public ReadOnlyMemory<byte> QuotingKey => _quoting.PublicKey;
+    /// <summary>
+    /// The simulated quoting key (DER SubjectPublicKeyInfo) that signs the KMS's evidence, which clients must trust
+    /// explicitly; empty when the KMS runs on hardware.
+    /// </summary>
+    public ReadOnlyMemory<byte> QuotingKey => _tee.SimulationQuotingKey;
 
-    /// <summary>True: the KMS's evidence is simulation evidence and its master key is not hardware-sealed.</summary>
-    public bool IsSimulated => true;
+    /// <summary>The TEE the KMS runs in.</summary>
+    public TeeKind Tee => _tee.Kind;
+
+    /// <summary>True when the KMS's evidence is simulation evidence.</summary>
+    public bool IsSimulated => _tee.IsSimulated;
 
     /// <summary>The KMS behind the API (for tests and for embedding).</summary>
     internal KmsService Service => _kms;
@@ -76,7 +83,7 @@ public sealed class KmsServer : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     /// <exception cref="KmsKeyFileException">The KMS master key file is unreadable, too widely readable or damaged.</exception>
-    /// <exception cref="Envelope.Keys.KeyFileException">The simulated quoting key file is unreadable or damaged.</exception>
+    /// <exception cref="Attestation.AttestationException">The backend cannot issue the KMS's evidence.</exception>
     /// <exception cref="IOException">The address and port cannot be bound.</exception>
     public static async Task<KmsServer> StartAsync(KmsServerOptions options, CancellationToken cancellationToken = default)
     {
@@ -88,7 +95,7 @@ public sealed class KmsServer : IAsyncDisposable
         }
 
         var logger = options.LoggerFactory.CreateLogger("Carapace.Kms");
-        var quoting = SimulatedQuotingService.OpenOrCreate(options.SimulationDirectory);
+        var tee = options.Tee;
         KmsService? kms = null;
         ECDsa? tlsKey = null;
         X509Certificate2? certificate = null;
@@ -99,10 +106,11 @@ public sealed class KmsServer : IAsyncDisposable
             {
                 DataDirectory = options.DataDirectory,
                 TimeProvider = options.TimeProvider,
-                SimulationQuotingKeys = [quoting.PublicKey],
+                SimulationQuotingKeys = tee.IsSimulated ? [tee.SimulationQuotingKey] : [],
+                Trust = options.Trust,
             });
             tlsKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var issuer = new SimulatedEvidenceIssuer(quoting, KmsIdentity.Measurement, options.TimeProvider);
+            var issuer = tee.IssuerFor(KmsIdentity.Measurement);
             certificate = await RaTlsCertificateFactory.CreateAsync(tlsKey, issuer, ReadOnlyMemory<byte>.Empty, "carapace-kms",
                 options.CertificateValidity, options.TimeProvider, cancellationToken).ConfigureAwait(false);
 
@@ -117,8 +125,21 @@ public sealed class KmsServer : IAsyncDisposable
             }
 
             var endpoint = EndpointOf(app, options.Address);
-            var server = new KmsServer(app, kms, quoting, tlsKey, certificate, logger, endpoint);
-            KmsServerLog.Simulation(logger, quoting.KeyId, Path.GetFullPath(options.SimulationDirectory));
+            var server = new KmsServer(app, kms, tee, tlsKey, certificate, logger, endpoint);
+            if (tee.IsSimulated)
+            {
+                KmsServerLog.Simulation(logger, tee.Description);
+            }
+            else
+            {
+                KmsServerLog.Hardware(logger, TeeKinds.Name(tee.Kind), tee.Description);
+            }
+
+            if (options.Trust.HasCustomRoots)
+            {
+                KmsServerLog.CustomRoots(logger);
+            }
+
             if (kms.Warning is { } warning)
             {
                 KmsServerLog.MasterKeyWarning(logger, warning);
@@ -137,7 +158,7 @@ public sealed class KmsServer : IAsyncDisposable
             certificate?.Dispose();
             tlsKey?.Dispose();
             kms?.Dispose();
-            quoting.Dispose();
+            tee.Dispose();
             throw;
         }
     }
@@ -173,7 +194,7 @@ public sealed class KmsServer : IAsyncDisposable
             Certificate.Dispose();
             _tlsKey.Dispose();
             _kms.Dispose();
-            _quoting.Dispose();
+            _tee.Dispose();
         }
     }
 

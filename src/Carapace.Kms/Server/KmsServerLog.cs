@@ -12,9 +12,9 @@ internal static partial class KmsServerLog
     public static partial void Started(ILogger logger, Uri endpoint, string measurement);
 
     [LoggerMessage(2, LogLevel.Warning,
-        "SIMULATION: this KMS attests itself with simulation evidence signed by the software quoting key {QuotingKeyId} in {Directory}; "
+        "SIMULATION: this KMS attests itself with {Backend}; "
         + "it has no hardware protection: anyone with access to this host can read its keys and forge its evidence. Never use it in production.")]
-    public static partial void Simulation(ILogger logger, string quotingKeyId, string directory);
+    public static partial void Simulation(ILogger logger, string backend);
 
     [LoggerMessage(3, LogLevel.Warning, "{Warning}")]
     public static partial void MasterKeyWarning(ILogger logger, string warning);
@@ -47,6 +47,13 @@ internal static partial class KmsServerLog
     [LoggerMessage(12, LogLevel.Information,
         "client keys of chain '{Chain}' of namespace '{Namespace}' ({Steps} step(s), policy v{PolicyVersion}) released to client '{Client}'")]
     public static partial void ClientKeysReleased(ILogger logger, string @namespace, string chain, int steps, ulong policyVersion, string client);
+
+    [LoggerMessage(14, LogLevel.Information, "the KMS runs in {Tee} and attests itself with {Backend}")]
+    public static partial void Hardware(ILogger logger, string tee, string backend);
+
+    [LoggerMessage(15, LogLevel.Warning,
+        "the KMS checks enclaves' hardware evidence against roots that are NOT the vendors' built-in ones (a test PKI was configured); never do this in production")]
+    public static partial void CustomRoots(ILogger logger);
 
     [LoggerMessage(13, LogLevel.Warning, "client keys of chain '{Chain}' of namespace '{Namespace}' denied ({Status}, {Reason}): {Message}")]
     public static partial void ClientKeysDenied(ILogger logger, string @namespace, string chain, int status, string reason, string message);

@@ -1,4 +1,5 @@
 using System.Net;
+using Carapace.Attestation.Tee;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,11 +18,16 @@ public sealed class KmsServerOptions
     public int Port { get; init; }
 
     /// <summary>
-    /// The folder of the simulated quoting key that signs the KMS's own (simulation) evidence and whose evidence from
-    /// enclaves on this machine the KMS accepts for namespaces with <c>allowSimulation</c>. Default:
-    /// <c>$CARAPACE_HOME/sim</c> (<c>~/.carapace/sim</c>), the folder the simulated enclaves of this user use.
+    /// Where the KMS's own evidence comes from, chosen by whoever starts it (<c>--tee</c>); the server takes ownership and
+    /// disposes it. With simulation (<see cref="TeeBackend.Simulation(string, TimeProvider?)"/>, the quoting key in
+    /// <c>$CARAPACE_HOME/sim</c> shared with the simulated enclaves of this user) the same key is the one whose evidence
+    /// from enclaves the KMS accepts for namespaces with <c>allowSimulation</c>; on hardware (TDX, SEV-SNP) the KMS
+    /// accepts no simulation evidence at all, whatever a policy says.
     /// </summary>
-    public string SimulationDirectory { get; init; } = DefaultSimulationDirectory;
+    public required TeeBackend Tee { get; init; }
+
+    /// <summary>What enclaves' hardware evidence is checked against (roots, collateral). Default: the built-in vendor roots, no collateral.</summary>
+    public EvidenceTrust Trust { get; init; } = EvidenceTrust.Default;
 
     /// <summary>How long the KMS's RA-TLS server certificate is valid from start-up. Default 30 days; 1 minute to 1 year.</summary>
     public TimeSpan CertificateValidity { get; init; } = TimeSpan.FromDays(30);
@@ -54,9 +60,14 @@ public sealed class KmsServerOptions
             errors.Add($"KmsServerOptions.Port must be 0 (any free port) to 65535 (it is {Port})");
         }
 
-        if (string.IsNullOrWhiteSpace(SimulationDirectory))
+        if (Tee is null)
         {
-            errors.Add("KmsServerOptions.SimulationDirectory is required: the folder of the simulated quoting key");
+            errors.Add("KmsServerOptions.Tee is required: the backend the KMS's own evidence comes from (TeeBackend.Simulation or TeeBackend.Hardware)");
+        }
+
+        if (Trust is null)
+        {
+            errors.Add("KmsServerOptions.Trust must not be null (use EvidenceTrust.Default)");
         }
 
         if (CertificateValidity < TimeSpan.FromMinutes(1) || CertificateValidity > TimeSpan.FromDays(366))

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Carapace.Gateway;
+using Carapace.Attestation.Tee;
 using Carapace.Kms.Client;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,7 @@ public sealed class KmsSupervisor : IAsyncDisposable
     private readonly KmsLauncher _launch;
     private readonly KmsHealth _health;
     private readonly ILogger _logger;
+    private readonly TeeSettings _tee;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private ISupervisedKms _current;
@@ -31,7 +33,7 @@ public sealed class KmsSupervisor : IAsyncDisposable
     private bool _stopped;
 
     /// <summary>Supervises <paramref name="running"/> (up, as <paramref name="health"/> says), restarting it with <paramref name="launch"/>.</summary>
-    public KmsSupervisor(ISupervisedKms running, KmsLauncher launch, KmsHealth health, ILogger logger, TimeProvider? time = null)
+    public KmsSupervisor(ISupervisedKms running, KmsLauncher launch, KmsHealth health, ILogger logger, TimeProvider? time = null, TeeSettings? tee = null)
     {
         ArgumentNullException.ThrowIfNull(running);
         ArgumentNullException.ThrowIfNull(launch);
@@ -42,6 +44,7 @@ public sealed class KmsSupervisor : IAsyncDisposable
         _health = health;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _tee = tee ?? TeeSettings.Simulation;
     }
 
     /// <summary>Raised (on the supervisor's loop) after a restart that moved the KMS to a new address.</summary>
@@ -179,7 +182,7 @@ public sealed class KmsSupervisor : IAsyncDisposable
     {
         var options = _health.Options;
         var advertisement = kms.Advertisement;
-        using var client = new KmsClient(advertisement.Url, KmsServerTrust.Simulation(advertisement.QuotingKey));
+        using var client = new KmsClient(advertisement.Url, KmsServerTrust.For(_tee, advertisement.QuotingKey));
         var exited = kms.Exited;
         var failures = 0;
         while (true)

@@ -11,6 +11,16 @@ public sealed class EnclaveLaunchOptions
     /// <summary>The simulated platform key file the enclaves use (null: their default under ~/.carapace).</summary>
     public string? PlatformKeyPath { get; init; }
 
+    /// <summary>
+    /// The TEE the enclaves run in, passed to each as <c>--tee</c>: <c>sim</c> (the default), or <c>tdx</c> / <c>snp</c>
+    /// when this worker runs inside a confidential VM. The worker only passes the choice on; an enclave that cannot use
+    /// the TEE exits before it is ready.
+    /// </summary>
+    public string Tee { get; init; } = "sim";
+
+    /// <summary>The TEE configuration file passed to each enclave as <c>--tee-config</c>; required for tdx and snp.</summary>
+    public string? TeeConfigPath { get; init; }
+
     /// <summary>How long an enclave may take to report ready.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -37,6 +47,15 @@ public sealed class EnclaveLaunchOptions
         if (!File.Exists(EnclavePath))
         {
             problems.Add($"the enclave program {EnclavePath} does not exist");
+        }
+
+        if (Tee is not ("sim" or "tdx" or "snp"))
+        {
+            problems.Add($"the TEE must be sim, tdx or snp, not '{Tee}'");
+        }
+        else if (Tee != "sim" && (TeeConfigPath is null || !File.Exists(TeeConfigPath)))
+        {
+            problems.Add($"enclaves in {Tee} need the TEE configuration file (TeeConfigPath{(TeeConfigPath is null ? " is not set" : $" {TeeConfigPath} does not exist")})");
         }
 
         if (StartTimeout <= TimeSpan.Zero)

@@ -86,6 +86,14 @@ public sealed class EnclaveProcess : IAsyncDisposable
             start.ArgumentList.Add(options.PlatformKeyPath);
         }
 
+        start.ArgumentList.Add("--tee");
+        start.ArgumentList.Add(options.Tee);
+        if (options.TeeConfigPath is not null)
+        {
+            start.ArgumentList.Add("--tee-config");
+            start.ArgumentList.Add(options.TeeConfigPath);
+        }
+
         SharedLane? lane = null;
         if (options.LaneCapacity > 0)
         {
@@ -120,11 +128,17 @@ public sealed class EnclaveProcess : IAsyncDisposable
         }
 
         var pid = process.Id;
+        string? cannotStart = null;
         var stderr = Task.Run(async () =>
         {
             string? line;
             while ((line = await process.StandardError.ReadLineAsync().ConfigureAwait(false)) is not null)
             {
+                if (line.StartsWith(CannotStartPrefix, StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref cannotStart, line[CannotStartPrefix.Length..].Trim());
+                }
+
                 options.Diagnostics?.Invoke(pid, line);
             }
         }, CancellationToken.None);
@@ -136,11 +150,16 @@ public sealed class EnclaveProcess : IAsyncDisposable
             var frame = await channel.ReadAsync(timeout.Token).ConfigureAwait(false);
             if (frame is not { Type: MessageType.Ready } ready)
             {
-                throw new EnclaveException(
-                    frame is { Type: MessageType.Failure } f
-                        ? "the enclave failed to start: " + FailureMessage.Decode(f.Body).Message
-                        : $"the enclave process exited before it was ready (exit code {ExitCodeOf(process)})",
-                    enclaveLost: true);
+                if (frame is { Type: MessageType.Failure } f)
+                {
+                    throw new EnclaveException("the enclave failed to start: " + FailureMessage.Decode(f.Body).Message, enclaveLost: true);
+                }
+
+                // An enclave that refuses to start (its TEE missing or misconfigured) says why on stderr: pass that on.
+                await WaitQuietlyAsync(stderr, StderrDrain).ConfigureAwait(false);
+                var why = Volatile.Read(ref cannotStart);
+                throw new EnclaveException($"the enclave process exited before it was ready (exit code {ExitCodeOf(process)})"
+                    + (why is null ? "" : ": " + why), enclaveLost: true);
             }
 
             var message = ReadyMessage.Decode(ready.Body);
@@ -518,6 +537,24 @@ public sealed class EnclaveProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             Kill(_process);
+        }
+    }
+
+    /// <summary>How an enclave that refuses to start begins the stderr line that says why (see the enclave's <c>EnclaveMain</c>).</summary>
+    private const string CannotStartPrefix = "carapace-enclave: cannot start:";
+
+    /// <summary>How long an enclave that exited before ready is given to finish writing its stderr.</summary>
+    private static readonly TimeSpan StderrDrain = TimeSpan.FromSeconds(2);
+
+    private static async Task WaitQuietlyAsync(Task task, TimeSpan bound)
+    {
+        try
+        {
+            await task.WaitAsync(bound).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Whatever it had said is passed on; a reason is a courtesy, not a condition of reporting the failure.
         }
     }
 

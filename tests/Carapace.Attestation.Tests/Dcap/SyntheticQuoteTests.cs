@@ -1,5 +1,5 @@
 using Carapace.Attestation.Dcap;
-using static Carapace.Attestation.Tests.Dcap.SyntheticQuote;
+using static Carapace.Tests.FakeTee.SyntheticQuote;
 
 namespace Carapace.Attestation.Tests.Dcap;
 

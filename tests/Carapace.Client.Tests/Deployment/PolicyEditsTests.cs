@@ -1,4 +1,5 @@
 using Carapace.Attestation;
+using Carapace.Attestation.Tee;
 using Carapace.Client.Deployment;
 using Carapace.Kms.Client.Policy;
 
@@ -112,6 +113,29 @@ public sealed class PolicyEditsTests
         Assert.Equal(["hello"], PolicyEdits.RestoreChain(changed, "pipeline", ["hello", "hello"], before).FindChain("pipeline")!.Steps);
         Assert.Null(PolicyEdits.RestoreChain(changed, "pipeline", ["hello", "hello"], before: null).FindChain("pipeline"));
         Assert.Equal(["hello", "hello"], PolicyEdits.RestoreChain(changed, "pipeline", ["hello"], before).FindChain("pipeline")!.Steps);
+    }
+
+    [Fact]
+    public void On_a_confidential_VM_platform_the_first_policy_trusts_its_VM_images_and_deploys_write_workload_rules()
+    {
+        using var owner = OwnerKey.Generate();
+        var tee = new TeeSettings
+        {
+            Kind = TeeKind.Tdx,
+            Vms = [new ConfidentialVm { Kind = EvidenceKind.Tdx, LaunchMeasurement = new string('7', 96) }],
+        };
+
+        var initial = PolicyEdits.Initial("guest", new PolicyPrincipal { Id = "owner", PublicKey = owner.PublicKeyBase64 }, null, tee) with { Version = 1 };
+        var deployed = PolicyEdits.Expand(initial, "hello", New, [], out var expansion, TeeKind.Tdx);
+        var rolledBack = PolicyEdits.Rollback(deployed, "hello", New, expansion, TeeKind.Tdx);
+
+        Assert.False(initial.AllowSimulation);
+        Assert.Equal(new string('7', 96), Assert.Single(initial.ConfidentialVms).LaunchMeasurement);
+        var rule = Assert.Single(deployed.FindFunction("hello")!.Measurements);
+        Assert.Equal((EvidenceKind.Tdx, New, null), (rule.Kind, rule.Workload, rule.Hash));
+        Assert.Empty(deployed.Validate());
+        Assert.Null(rolledBack.FindFunction("hello"));
+        Assert.True(PolicyEdits.Initial("guest", new PolicyPrincipal { Id = "owner", PublicKey = owner.PublicKeyBase64 }, null, TeeSettings.Simulation).AllowSimulation);
     }
 
     private static KmsPolicy WithHello(string measurement, string[] secrets) =>

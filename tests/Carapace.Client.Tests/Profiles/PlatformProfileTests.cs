@@ -103,6 +103,37 @@ public sealed class PlatformProfileTests : IDisposable
     }
 
     [Fact]
+    public void A_confidential_VM_platform_s_profile_names_its_TEE_configuration_and_no_quoting_key()
+    {
+        var profile = Full();
+        new PlatformProfile
+        {
+            Gateway = profile.Gateway,
+            CaFingerprint = profile.CaFingerprint,
+            Namespace = profile.Namespace,
+            Auth = profile.Auth,
+            Kms = new PlatformKms("https://127.0.0.1:9443/", "ab", ""),
+            TeeConfig = "tee.json",
+        }.Save(_dataDir);
+        var path = PlatformProfile.PathIn(_dataDir);
+
+        using (var json = JsonDocument.Parse(File.ReadAllBytes(path)))
+        {
+            Assert.Equal(["url", "measurement"], json.RootElement.GetProperty("kms").EnumerateObject().Select(p => p.Name));
+            Assert.Equal("tee.json", json.RootElement.GetProperty("teeConfig").GetString());
+        }
+
+        var loaded = PlatformProfile.Load(_dataDir);
+        Assert.Equal(new PlatformKms("https://127.0.0.1:9443/", "ab", ""), loaded.Kms);
+        Assert.Equal(Path.Combine(Path.GetFullPath(_dataDir), "tee.json"), loaded.TeeConfigPath);
+
+        // A simulated platform's KMS is only trusted by its quoting key: a profile without one is damaged.
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"teeConfig\": \"tee.json\"", "\"clientId\": \"cli\"", StringComparison.Ordinal));
+        var error = Assert.Throws<PlatformProfileException>(() => PlatformProfile.Load(_dataDir));
+        Assert.Contains("'kms.quotingKey' is missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToString_never_shows_the_key()
     {
         var text = Full().ToString();

@@ -7,6 +7,7 @@ using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
 using Carapace.Platform;
 using Microsoft.Data.Sqlite;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Client.Tests.Support;
 
@@ -52,7 +53,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         var root = Path.Combine(Path.GetTempPath(), "carapace-client-tests", Guid.NewGuid().ToString("N"));
         var sim = Path.Combine(root, "sim");
         Directory.CreateDirectory(sim);
-        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, SimulationDirectory = sim });
+        var kms = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = root, Tee = TeeBackend.Simulation(sim) });
         var ca = PlatformCertificateAuthority.LoadOrCreate(root);
         var host = await PlatformHost.StartAsync(new PlatformOptions
         {
@@ -122,7 +123,7 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         Kms = await KmsServer.StartAsync(new KmsServerOptions
         {
             DataDirectory = Root,
-            SimulationDirectory = Path.Combine(Root, "sim"),
+            Tee = TeeBackend.Simulation(Path.Combine(Root, "sim")),
             Port = Kms.Endpoint.Port,
         });
         KmsStopped = false;

@@ -188,7 +188,7 @@ public sealed class PolicyParseTests : IDisposable
         var json = Valid();
         json["functions"]![0]!["measurements"] = JsonNode.Parse("[{\"kind\": \"sgx\"}]");
 
-        Assert.Contains("$.functions[0].measurements[0]: a rule needs either 'hash' or 'signer', 'productId' and 'minSvn'", Rejects(json).Errors);
+        Assert.Contains("$.functions[0].measurements[0]: a rule needs exactly one of 'hash', 'workload', or 'signer' with 'productId' and 'minSvn'", Rejects(json).Errors);
     }
 
     [Fact]
@@ -197,7 +197,7 @@ public sealed class PolicyParseTests : IDisposable
         var json = Valid();
         json["functions"]![0]!["measurements"]![0]!["signer"] = Policies.SgxSigner;
 
-        Assert.Contains(Rejects(json).Errors, m => m.Contains("either 'hash' or 'signer'", StringComparison.Ordinal));
+        Assert.Contains("$.functions[0].measurements[0].hash: exactly one of 'hash', 'workload', or 'signer' with 'productId' and 'minSvn'", Rejects(json).Errors);
     }
 
     [Fact]

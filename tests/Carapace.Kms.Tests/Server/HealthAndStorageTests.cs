@@ -5,6 +5,7 @@ using Carapace.Kms.Client;
 using Carapace.Kms.Server;
 using Carapace.Kms.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Kms.Tests.Server;
 
@@ -36,7 +37,7 @@ public sealed class HealthAndStorageTests
         using var log = new LogCapture();
         KmsRequestException? refused = null;
         int version;
-        await using (var server = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = disk.Path, SimulationDirectory = sim, LoggerFactory = log }))
+        await using (var server = await KmsServer.StartAsync(new KmsServerOptions { DataDirectory = disk.Path, Tee = TeeBackend.Simulation(sim), LoggerFactory = log }))
         using (var client = new KmsClient(server.Endpoint, KmsServerTrust.Simulation(server.QuotingKey)))
         using (var quoting = SimulatedQuotingService.OpenOrCreate(sim))
         {

@@ -4,6 +4,7 @@ using Carapace.Attestation;
 using Carapace.Kms.Client.Api;
 using Carapace.Kms.Server;
 using Carapace.Kms.Tests.Support;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Kms.Tests.Server;
 
@@ -78,14 +79,14 @@ public sealed class WireFormatTests : IDisposable
     [Fact]
     public async Task Bad_server_options_are_reported_all_at_once()
     {
-        var options = new KmsServerOptions { DataDirectory = "", Port = 70000, SimulationDirectory = " ", CertificateValidity = TimeSpan.Zero };
+        var options = new KmsServerOptions { DataDirectory = "", Port = 70000, Tee = null!, CertificateValidity = TimeSpan.Zero };
 
         var error = await Assert.ThrowsAsync<ArgumentException>(() => KmsServer.StartAsync(options));
 
         Assert.Equal(4, options.Validate().Count);
         Assert.Contains("DataDirectory", error.Message, StringComparison.Ordinal);
         Assert.Contains("Port", error.Message, StringComparison.Ordinal);
-        Assert.Contains("SimulationDirectory", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Tee is required", error.Message, StringComparison.Ordinal);
         Assert.Contains("CertificateValidity", error.Message, StringComparison.Ordinal);
     }
 
@@ -98,7 +99,7 @@ public sealed class WireFormatTests : IDisposable
         var error = await Assert.ThrowsAsync<IOException>(() => KmsServer.StartAsync(new KmsServerOptions
         {
             DataDirectory = dir.Path,
-            SimulationDirectory = System.IO.Path.Combine(dir.Path, "sim"),
+            Tee = TeeBackend.Simulation(System.IO.Path.Combine(dir.Path, "sim")),
             Port = first.Server.Endpoint.Port,
         }));
 

@@ -6,6 +6,7 @@ using Carapace.Attestation.Simulation;
 using Carapace.Kms.Client;
 using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Server;
+using Carapace.Attestation.Tee;
 
 namespace Carapace.Kms.Tests.Support;
 
@@ -44,7 +45,7 @@ internal sealed class ServerFixture : IAsyncDisposable
         var server = await KmsServer.StartAsync(new KmsServerOptions
         {
             DataDirectory = dir.Path,
-            SimulationDirectory = SimulationDirectory(dir),
+            Tee = TeeBackend.Simulation(SimulationDirectory(dir)),
             LoggerFactory = logs,
             TimeProvider = time ?? TimeProvider.System,
         });

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Carapace.Attestation.Snp;
 
-namespace Carapace.Attestation.Tests.Snp;
+using Carapace.Attestation;
+
+namespace Carapace.Tests.FakeTee;
 
 /// <summary>
 /// A test-only imitation of AMD's ARK → ASK → VCEK hierarchy (RSA-PSS SHA-384 CAs, a P-384 VCEK with serial 0 and
@@ -12,8 +14,8 @@ namespace Carapace.Attestation.Tests.Snp;
 /// </summary>
 internal sealed class FakeAmdChain : IDisposable
 {
-    private static readonly DateTimeOffset _notBefore = Vectors.Utc("2023-01-01T00:00:00Z");
-    private static readonly DateTimeOffset _notAfter = Vectors.Utc("2030-01-01T00:00:00Z");
+    private static readonly DateTimeOffset _notBefore = FakeTeeTime.Utc("2023-01-01T00:00:00Z");
+    private static readonly DateTimeOffset _notAfter = FakeTeeTime.Utc("2030-01-01T00:00:00Z");
 
     // RSA key generation is slow; every imitation chain shares two keys (the names still differ per product).
     private static readonly Lazy<RSA> _arkKey = new(() => RSA.Create(2048));
@@ -53,7 +55,7 @@ internal sealed class FakeAmdChain : IDisposable
     /// <summary>Options that trust only this chain's ARK.</summary>
     public VerificationOptions Options(DateTimeOffset? at = null) => new()
     {
-        At = at ?? Vectors.Utc("2024-01-15T00:00:00Z"),
+        At = at ?? FakeTeeTime.Utc("2024-01-15T00:00:00Z"),
         Roots = TrustAnchors.Custom([Ark]),
         SnpCollateral = new SnpCollateral(Vcek, [Ask]),
     };

@@ -4,7 +4,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
-namespace Carapace.Attestation.Tests.Dcap;
+using Carapace.Attestation;
+
+namespace Carapace.Tests.FakeTee;
 
 /// <summary>
 /// Builds correctly signed DCAP quotes (any version and body type) and collateral on a <see cref="TestPki"/>, so the
@@ -13,7 +15,7 @@ namespace Carapace.Attestation.Tests.Dcap;
 /// </summary>
 internal sealed class SyntheticQuote
 {
-    public static readonly DateTimeOffset Time = Vectors.Utc("2030-01-01T00:00:00Z");
+    public static readonly DateTimeOffset Time = FakeTeeTime.Utc("2030-01-01T00:00:00Z");
     public static readonly byte[] QeMrSigner = Enumerable.Repeat((byte)0x8c, 32).ToArray();
     public static readonly byte[] SgxComponents = [11, 11, 2, 2, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     public const ushort PceSvn = 13;
@@ -143,7 +145,7 @@ internal sealed class SyntheticQuote
         return [.. signed, .. U32((uint)signatureData.Count), .. signatureData];
     }
 
-    /// <summary>Collateral for quotes of <paramref name="pki"/>, valid 2029..2031, signed by its TCB signing key.</summary>
+    /// <summary>Collateral for quotes of <paramref name="pki"/>, valid 2029..2031 (or <paramref name="issued"/>..<paramref name="nextUpdate"/>), signed by its TCB signing key.</summary>
     public static DcapCollateral Collateral(
         TestPki pki,
         bool tdx = false,
@@ -152,10 +154,12 @@ internal sealed class SyntheticQuote
         object? tdxModuleIdentities = null,
         byte[]? qeMrSigner = null,
         byte[]? pckCrl = null,
-        byte[]? rootCrl = null)
+        byte[]? rootCrl = null,
+        DateTimeOffset? issued = null,
+        DateTimeOffset? nextUpdate = null)
     {
-        var from = Vectors.Utc("2029-06-01T00:00:00Z");
-        var until = Vectors.Utc("2031-06-01T00:00:00Z");
+        var from = issued ?? FakeTeeTime.Utc("2029-06-01T00:00:00Z");
+        var until = nextUpdate ?? FakeTeeTime.Utc("2031-06-01T00:00:00Z");
         var tcbInfo = new Dictionary<string, object>
         {
             ["id"] = tdx ? "TDX" : "SGX",

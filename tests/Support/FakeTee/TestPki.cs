@@ -2,7 +2,9 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Carapace.Attestation.Tests.Dcap;
+using Carapace.Attestation;
+
+namespace Carapace.Tests.FakeTee;
 
 /// <summary>
 /// A throw-away Intel-shaped PKI for synthetic quotes: a root CA, a PCK CA, a PCK certificate with an SGX extension,
@@ -10,8 +12,8 @@ namespace Carapace.Attestation.Tests.Dcap;
 /// </summary>
 internal sealed class TestPki : IDisposable
 {
-    public static readonly DateTimeOffset NotBefore = Vectors.Utc("2020-01-01T00:00:00Z");
-    public static readonly DateTimeOffset NotAfter = Vectors.Utc("2040-01-01T00:00:00Z");
+    public static readonly DateTimeOffset NotBefore = FakeTeeTime.Utc("2020-01-01T00:00:00Z");
+    public static readonly DateTimeOffset NotAfter = FakeTeeTime.Utc("2040-01-01T00:00:00Z");
     public static readonly byte[] Fmspc = [0x00, 0x90, 0x6e, 0xa1, 0x00, 0x00];
     public static readonly byte[] PceId = [0x00, 0x00];
 
