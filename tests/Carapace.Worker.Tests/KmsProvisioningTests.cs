@@ -267,7 +267,7 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
     private KmsClient Client() => new(_kms!.Endpoint, KmsServerTrust.Simulation(_kms.QuotingKey));
 
     private static byte[] Expected(byte[] module, FunctionManifest manifest) =>
-        Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());
+        Measurement.Compute(ReferenceValues.Load().RuntimeIdentityValue, SHA256.HashData(module), manifest.Encode());
 
     private KmsPolicy Policy(byte[] measurement, string? secret = null) => new()
     {

@@ -42,8 +42,8 @@ internal sealed class EnclaveHost : IDisposable
         _kmsWarmUp = Warmup.StartKmsClient();
         _tee = tee;
         // The KMS this runtime trusts is part of its identity: one measurement serves both.
-        var kmsMeasurement = KmsIdentity.Compute(runtimeDirectory);
-        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory, kmsMeasurement);
+        var kmsMeasurement = RuntimeFiles.KmsMeasurement(runtimeDirectory);
+        _runtimeIdentity = RuntimeFiles.Identity(runtimeDirectory, kmsMeasurement);
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
         _kms = new KmsAttestor(tee, settings, kmsMeasurement);
         EngineFor(fuel: false);

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using Carapace.Functions;
+using Carapace.Kms.Client;
+
+namespace Carapace.Enclave.Host;
+
+/// <summary>
+/// What this enclave process measures about itself: the files it maps from disk for its code and the KMS measurement it
+/// trusts. The native enclave (the only one the platform runs) hashes its own executable and the libwasmtime.so beside
+/// it, and trusts the KMS measurement built into it (<see cref="TrustedKms"/>). The JIT build of the same program exists
+/// for benchmark comparisons only: it hashes its entry assembly in place of the executable and computes the KMS
+/// measurement from the files beside it, so its identity matches no reference value and no KMS policy accepts it.
+/// </summary>
+internal static class RuntimeFiles
+{
+    /// <summary>Whether this process is the native (NativeAOT) enclave.</summary>
+    public static bool IsNative => !RuntimeFeature.IsDynamicCodeSupported;
+
+    /// <summary>The KMS measurement this enclave trusts.</summary>
+    /// <exception cref="InvalidOperationException">A native enclave built without one (not through the Carapace build).</exception>
+    public static byte[] KmsMeasurement(string directory)
+    {
+        if (TrustedKms.MeasurementHex is { Length: 64 } hex)
+        {
+            return Convert.FromHexString(hex);
+        }
+
+        return IsNative
+            ? throw new InvalidOperationException("this native enclave was built without the KMS measurement it trusts; build it through the Carapace build (dotnet build Carapace.slnx), which publishes it")
+            : KmsIdentity.Compute(directory);
+    }
+
+    /// <summary>The runtime identity of this process (see <see cref="RuntimeIdentity"/>).</summary>
+    public static byte[] Identity(string directory, byte[] kmsMeasurement)
+    {
+        if (IsNative)
+        {
+            var executable = Environment.ProcessPath ?? Path.Combine(directory, RuntimeIdentity.Executable);
+            return RuntimeIdentity.Compute([executable, Path.Combine(directory, RuntimeIdentity.WasmtimeLibrary)], kmsMeasurement);
+        }
+
+        return RuntimeIdentity.Compute(
+            [Path.Combine(directory, "Carapace.Enclave.dll"), Path.Combine(directory, "runtimes", "linux-x64", "native", RuntimeIdentity.WasmtimeLibrary)],
+            kmsMeasurement);
+    }
+}
