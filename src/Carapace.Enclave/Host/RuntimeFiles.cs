@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Carapace.Functions;
 using Carapace.Kms.Client;
 
@@ -13,22 +12,16 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal static class RuntimeFiles
 {
-    /// <summary>Whether this process is the native (NativeAOT) enclave.</summary>
-    public static bool IsNative => !RuntimeFeature.IsDynamicCodeSupported;
+    /// <summary>
+    /// Whether this process is the native enclave: the Carapace build compiles the trusted KMS measurement into the
+    /// native publish, and only into it (the project refuses a RID-specific build without one). (Not
+    /// RuntimeFeature.IsDynamicCodeSupported: PublishAot makes that false in the JIT build's configuration too.)
+    /// </summary>
+    public static bool IsNative => TrustedKms.MeasurementHex is not null;
 
-    /// <summary>The KMS measurement this enclave trusts.</summary>
-    /// <exception cref="InvalidOperationException">A native enclave built without one (not through the Carapace build).</exception>
-    public static byte[] KmsMeasurement(string directory)
-    {
-        if (TrustedKms.MeasurementHex is { Length: 64 } hex)
-        {
-            return Convert.FromHexString(hex);
-        }
-
-        return IsNative
-            ? throw new InvalidOperationException("this native enclave was built without the KMS measurement it trusts; build it through the Carapace build (dotnet build Carapace.slnx), which publishes it")
-            : KmsIdentity.Compute(directory);
-    }
+    /// <summary>The KMS measurement this enclave trusts: built in, or for the JIT build computed from the KMS files beside it.</summary>
+    public static byte[] KmsMeasurement(string directory) =>
+        TrustedKms.MeasurementHex is { } hex ? Convert.FromHexString(hex) : KmsIdentity.Compute(directory);
 
     /// <summary>The runtime identity of this process (see <see cref="RuntimeIdentity"/>).</summary>
     public static byte[] Identity(string directory, byte[] kmsMeasurement)
