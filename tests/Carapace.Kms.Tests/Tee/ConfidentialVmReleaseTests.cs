@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
-using Carapace.Attestation;
 using Carapace.Attestation.ConfigFsTsm;
 using Carapace.Attestation.Tee;
+using Carapace.Attestation;
+using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Release;
 using Carapace.Kms.Client;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
