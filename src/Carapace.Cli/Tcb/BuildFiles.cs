@@ -35,7 +35,7 @@ internal sealed class BuildFiles
     /// <exception cref="CliFailure">The directory does not exist, holds no .deps.json, or one is malformed.</exception>
     public static BuildFiles Load(string directory)
     {
-        var full = Path.GetFullPath(directory);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
         var manifests = System.IO.Directory.Exists(full) ? System.IO.Directory.GetFiles(full, "*.deps.json").Order(StringComparer.Ordinal).ToList() : [];
         if (manifests.Count == 0)
         {

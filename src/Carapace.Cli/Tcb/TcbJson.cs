@@ -23,6 +23,12 @@ internal static class TcbJson
         w.WriteNumber("share", Round(tcb.Share(tcb.Enclave.Lines)));
         w.WriteNumber("goal", TrustedBase.EnclaveGoal);
         w.WriteBoolean("met", tcb.Share(tcb.Enclave.Lines) <= TrustedBase.EnclaveGoal);
+        var own = tcb.Enclave.Projects.Single(p => p.Name == tcb.Enclave.Program);
+        w.WriteStartObject("program");
+        w.WriteString("name", own.Name);
+        w.WriteNumber("lines", own.Lines);
+        w.WriteNumber("share", Round(tcb.Share(own.Lines)));
+        w.WriteEndObject();
         w.WriteEndObject();
 
         w.WriteStartArray("components");

@@ -78,6 +78,11 @@ internal static class TcbText
             }
         }
 
+        if (component.ThirdParty.Count > 0)
+        {
+            Row(table, "  third-party code", "", "", "", Bytes(component.ThirdParty.Sum(p => p.Bytes)));
+        }
+
         foreach (var framework in component.Frameworks)
         {
             Row(table, $"  shared framework: {framework}", "", "", "(part of the .NET installation, not counted)");

@@ -35,6 +35,8 @@ public sealed class TcbCommandTests : CliFixture
         Assert.Equal(100, headline.GetProperty("lines").GetInt32());
         Assert.Equal(0.25, headline.GetProperty("goal").GetDouble());
         Assert.False(headline.GetProperty("met").GetBoolean()); // 25.6 % > 25 %
+        Assert.Equal("Carapace.Enclave", headline.GetProperty("program").GetProperty("name").GetString());
+        Assert.Equal(20, headline.GetProperty("program").GetProperty("lines").GetInt32());
 
         var kms = Component(json, "kms");
         Assert.Equal(["Carapace.Kms", "Carapace.Envelope"], Names(kms.GetProperty("projects")));
@@ -101,7 +103,9 @@ public sealed class TcbCommandTests : CliFixture
         Assert.Equal(["Carapace.Enclave", "Carapace.Functions", "Carapace.Envelope", "Carapace.Extra"], Names(enclave.GetProperty("projects")));
         Assert.Equal(110, enclave.GetProperty("lines").GetInt32());
         Assert.DoesNotContain("Carapace.Extra", Names(after.GetProperty("untrusted").GetProperty("projects")));
-        Assert.Equal(Names(before.GetProperty("trusted").GetProperty("projects")).Append("Carapace.Extra").Order(), Names(after.GetProperty("trusted").GetProperty("projects")).Order());
+        Assert.Equal(
+            Strings(before.GetProperty("trusted").GetProperty("projects")).Append("Carapace.Extra").Order(),
+            Strings(after.GetProperty("trusted").GetProperty("projects")).Order());
     }
 
     [Fact]
@@ -180,6 +184,8 @@ public sealed class TcbCommandTests : CliFixture
 
     private static JsonElement Component(JsonElement json, string name) =>
         json.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+
+    private static IEnumerable<string?> Strings(JsonElement array) => array.EnumerateArray().Select(p => p.GetString());
 
     private static IEnumerable<string?> Names(JsonElement projects) => projects.EnumerateArray().Select(p => p.GetProperty("name").GetString());
 
