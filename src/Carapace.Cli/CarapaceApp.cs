@@ -35,6 +35,7 @@ internal static class CarapaceApp
         root.Add(Platform.ActionCommands.Build());
         root.Add(Platform.ReceiptCommands.Build());
         root.Add(BenchCommands.Build());
+        root.Add(Tcb.TcbCommand.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",
             "echo 'hello' | carapace seal --key ns.key --meta team=blue > msg.env",

@@ -15,6 +15,7 @@ public sealed class HelpTests : CliFixture
     [InlineData("pack")]
     [InlineData("measure")]
     [InlineData("status")]
+    [InlineData("tcb")]
     public async Task Every_command_has_help_with_examples(params string[] command)
     {
         var result = await Run(null, [.. command, "--help"]);

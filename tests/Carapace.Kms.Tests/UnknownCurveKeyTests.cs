@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Carapace.Kms.Client.Api;
 using Carapace.Kms.Client.Policy;
+using Carapace.Kms.Client.Secrets;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Tests.Support;
 
@@ -53,5 +54,24 @@ public sealed class UnknownCurveKeyTests : IDisposable
         var forged = sealedRelease with { EphemeralKey = Convert.ToBase64String(UnknownCurveKey(ephemeral)) };
 
         Assert.Throws<CryptographicException>(() => ReleaseSealing.Open(enclave, "acme", "f", forged));
+    }
+
+    [Fact]
+    public void A_sealed_secret_value_whose_ephemeral_key_names_an_unknown_curve_does_not_open()
+    {
+        using var kms = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var sealedValue = SealedSecretValue.Seal(kms.ExportSubjectPublicKeyInfo(), "acme", "db-password", 1, [1, 2, 3]);
+        using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+        var forged = sealedValue with { EphemeralKey = UnknownCurveKey(ephemeral) };
+
+        Assert.Throws<CryptographicException>(() => forged.Open(kms, "acme", "db-password", 1));
+    }
+
+    [Fact]
+    public void A_secret_cannot_be_sealed_to_a_kms_key_naming_an_unknown_curve()
+    {
+        using var kms = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
+
+        Assert.Throws<CryptographicException>(() => SealedSecretValue.Seal(UnknownCurveKey(kms), "acme", "db-password", 1, [1, 2, 3]));
     }
 }

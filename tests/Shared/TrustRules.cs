@@ -30,6 +30,8 @@ internal static class TrustRules
         "Carapace.Attestation.Simulation.SimulatedQuotingService",
         "Carapace.Attestation.Simulation.SimulatedEvidenceIssuer",
         "Carapace.Attestation.ConfigFsTsm.ConfigFsTsmIssuer",
+        "Carapace.Attestation.Tee.TeeBackend",
+        "Carapace.Attestation.Tee.WorkloadEvidenceIssuer",
         "Carapace.Attestation.RaTls.RaTlsCertificateFactory",
         "Carapace.Attestation.Receipts.ReceiptSigner",
         "Carapace.Envelope.Keys.EdgeKey",

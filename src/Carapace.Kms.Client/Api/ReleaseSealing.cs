@@ -15,17 +15,16 @@ internal static class ReleaseSealing
 {
     public const int NonceSize = 12;
     public const int TagSize = 16;
-    private const string P256Oid = "1.2.840.10045.3.1.7";
     private static readonly byte[] s_label = Encoding.ASCII.GetBytes("carapace/kms/release/v1");
 
     /// <summary>Seals <paramref name="plaintext"/> for the holder of <paramref name="enclaveKey"/> (a P-256 SubjectPublicKeyInfo).</summary>
     /// <exception cref="CryptographicException">The key is not a P-256 public key.</exception>
     public static ReleaseResponse Seal(ReadOnlySpan<byte> enclaveKey, string ns, string function, ReadOnlySpan<byte> plaintext)
     {
-        using var recipient = ImportP256(enclaveKey);
+        using var recipient = Ecies.ImportP256(enclaveKey);
         using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var ephemeralKey = ephemeral.ExportSubjectPublicKeyInfo();
-        var key = DeriveKey(ephemeral, recipient.PublicKey, ephemeralKey, enclaveKey);
+        var key = Ecies.DeriveKey(ephemeral, recipient.PublicKey, s_label, ephemeralKey, enclaveKey);
         try
         {
             var nonce = RandomNumberGenerator.GetBytes(NonceSize);
@@ -53,8 +52,8 @@ internal static class ReleaseSealing
             throw new CryptographicException("the sealed release has a nonce or ciphertext of the wrong length");
         }
 
-        using var sender = ImportP256(ephemeralKey);
-        var key = DeriveKey(enclave, sender.PublicKey, ephemeralKey, enclave.ExportSubjectPublicKeyInfo());
+        using var sender = Ecies.ImportP256(ephemeralKey);
+        var key = Ecies.DeriveKey(enclave, sender.PublicKey, s_label, ephemeralKey, enclave.ExportSubjectPublicKeyInfo());
         var plaintext = new byte[sealedBytes.Length - TagSize];
         try
         {
@@ -73,48 +72,6 @@ internal static class ReleaseSealing
         }
     }
 
-    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey peer, ReadOnlySpan<byte> ephemeralKey, ReadOnlySpan<byte> enclaveKey)
-    {
-        var shared = own.DeriveRawSecretAgreement(peer);
-        var info = new byte[s_label.Length + ephemeralKey.Length + enclaveKey.Length];
-        s_label.CopyTo(info, 0);
-        ephemeralKey.CopyTo(info.AsSpan(s_label.Length));
-        enclaveKey.CopyTo(info.AsSpan(s_label.Length + ephemeralKey.Length));
-        try
-        {
-            return HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, 32, salt: [], info);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(shared);
-        }
-    }
-
-    private static ECDiffieHellman ImportP256(ReadOnlySpan<byte> subjectPublicKeyInfo)
-    {
-        var key = ECDiffieHellman.Create();
-        try
-        {
-            key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
-            if (read != subjectPublicKeyInfo.Length || key.ExportParameters(false).Curve.Oid?.Value != P256Oid)
-            {
-                throw new CryptographicException("the key is not a P-256 SubjectPublicKeyInfo");
-            }
-
-            return key;
-        }
-        catch (PlatformNotSupportedException)
-        {
-            // An EC key naming a curve OpenSSL does not know is as wrong as any other non-P-256 key.
-            key.Dispose();
-            throw new CryptographicException("the key is not a P-256 SubjectPublicKeyInfo");
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-    }
 
     private static byte[] AssociatedData(string ns, string function)
     {

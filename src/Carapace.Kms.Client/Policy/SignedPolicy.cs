@@ -61,17 +61,7 @@ public sealed record SignedPolicy
     {
         var root = JsonFields.Open(document.RootElement, "$", errors, "policy", "signatures");
         var text = root?.RequiredString("policy");
-        var signatures = new List<PolicySignature>();
-        foreach (var (item, path) in root?.Array("signatures", required: true) ?? [])
-        {
-            var fields = JsonFields.Open(item, path, errors, "owner", "signature");
-            var owner = fields?.RequiredString("owner");
-            var signature = fields?.RequiredString("signature");
-            if (owner is not null && signature is not null)
-            {
-                signatures.Add(new PolicySignature(owner, signature));
-            }
-        }
+        var signatures = PolicySignature.ReadAll(root, errors);
 
         if (errors.Count > 0 || text is null)
         {
@@ -89,16 +79,7 @@ public sealed record SignedPolicy
         {
             w.WriteStartObject();
             w.WriteString("policy", PolicyText);
-            w.WriteStartArray("signatures");
-            foreach (var s in Signatures)
-            {
-                w.WriteStartObject();
-                w.WriteString("owner", s.Owner);
-                w.WriteString("signature", s.Signature);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            PolicySignature.WriteAll(w, Signatures);
             w.WriteEndObject();
         }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Carapace.Kms.Client.Api;
 
 namespace Carapace.Kms.Client.Secrets;
 
@@ -20,7 +21,6 @@ public sealed record SealedSecretValue
     /// <summary>The AES-GCM tag length.</summary>
     public const int TagSize = 16;
 
-    private const string P256Oid = "1.2.840.10045.3.1.7";
     private static readonly byte[] s_keyLabel = Encoding.ASCII.GetBytes("carapace/kms/sealed-secret/v1");
     private static readonly byte[] s_hashLabel = Encoding.ASCII.GetBytes("carapace/kms/sealed-secret-hash/v1");
 
@@ -45,10 +45,10 @@ public sealed record SealedSecretValue
     {
         ArgumentNullException.ThrowIfNull(ns);
         ArgumentNullException.ThrowIfNull(secret);
-        using var recipient = ImportP256(kmsPublicKey);
+        using var recipient = Ecies.ImportP256(kmsPublicKey);
         using var ephemeral = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         var ephemeralKey = ephemeral.ExportSubjectPublicKeyInfo();
-        var key = DeriveKey(ephemeral, recipient.PublicKey, ephemeralKey, kmsPublicKey);
+        var key = Ecies.DeriveKey(ephemeral, recipient.PublicKey, s_keyLabel, ephemeralKey, kmsPublicKey);
         try
         {
             var nonce = RandomNumberGenerator.GetBytes(NonceSize);
@@ -74,8 +74,8 @@ public sealed record SealedSecretValue
             throw new CryptographicException("the sealed value has a nonce or ciphertext of the wrong length");
         }
 
-        using var sender = ImportP256(EphemeralKey.Span);
-        var key = DeriveKey(kmsKey, sender.PublicKey, EphemeralKey.Span, kmsKey.ExportSubjectPublicKeyInfo());
+        using var sender = Ecies.ImportP256(EphemeralKey.Span);
+        var key = Ecies.DeriveKey(kmsKey, sender.PublicKey, s_keyLabel, EphemeralKey.Span, kmsKey.ExportSubjectPublicKeyInfo());
         var plaintext = new byte[Ciphertext.Length - TagSize];
         try
         {
@@ -121,42 +121,6 @@ public sealed record SealedSecretValue
         hash.AppendData(field);
     }
 
-    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellmanPublicKey peer, ReadOnlySpan<byte> ephemeralKey, ReadOnlySpan<byte> kmsKey)
-    {
-        var shared = own.DeriveRawSecretAgreement(peer);
-        var info = new byte[s_keyLabel.Length + ephemeralKey.Length + kmsKey.Length];
-        s_keyLabel.CopyTo(info, 0);
-        ephemeralKey.CopyTo(info.AsSpan(s_keyLabel.Length));
-        kmsKey.CopyTo(info.AsSpan(s_keyLabel.Length + ephemeralKey.Length));
-        try
-        {
-            return HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, 32, salt: [], info);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(shared);
-        }
-    }
-
-    private static ECDiffieHellman ImportP256(ReadOnlySpan<byte> subjectPublicKeyInfo)
-    {
-        var key = ECDiffieHellman.Create();
-        try
-        {
-            key.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out var read);
-            if (read != subjectPublicKeyInfo.Length || key.ExportParameters(false).Curve.Oid?.Value != P256Oid)
-            {
-                throw new CryptographicException("the key is not a P-256 SubjectPublicKeyInfo");
-            }
-
-            return key;
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
-        }
-    }
 
     private static byte[] AssociatedData(string ns, string secret, long version)
     {

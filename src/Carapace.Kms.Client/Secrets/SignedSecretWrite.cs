@@ -117,16 +117,7 @@ public sealed record SignedSecretWrite
                 w.WriteEndObject();
             }
 
-            w.WriteStartArray("signatures");
-            foreach (var s in Signatures)
-            {
-                w.WriteStartObject();
-                w.WriteString("owner", s.Owner);
-                w.WriteString("signature", s.Signature);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            PolicySignature.WriteAll(w, Signatures);
             w.WriteEndObject();
         }
 
@@ -153,17 +144,7 @@ public sealed record SignedSecretWrite
             sealedValue = ReadSealed(element.GetProperty("sealedValue"), errors);
         }
 
-        var signatures = new List<PolicySignature>();
-        foreach (var (item, path) in root?.Array("signatures", required: true) ?? [])
-        {
-            var fields = JsonFields.Open(item, path, errors, "owner", "signature");
-            var owner = fields?.RequiredString("owner");
-            var signature = fields?.RequiredString("signature");
-            if (owner is not null && signature is not null)
-            {
-                signatures.Add(new PolicySignature(owner, signature));
-            }
-        }
+        var signatures = PolicySignature.ReadAll(root, errors);
 
         if (errors.Count > 0 || write is null)
         {

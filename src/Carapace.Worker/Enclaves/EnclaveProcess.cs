@@ -163,7 +163,9 @@ public sealed class EnclaveProcess : IAsyncDisposable
                 }
 
                 // An enclave that refuses to start (its TEE missing or misconfigured) says why on stderr: pass that on.
-                await WaitQuietlyAsync(stderr, StderrDrain).ConfigureAwait(false);
+                // Its pipes close as it exits, a moment before the runtime has reaped it: wait for both, bounded, so
+                // the exit code is the real one and not "still running".
+                await WaitQuietlyAsync(Task.WhenAll(stderr, process.WaitForExitAsync(CancellationToken.None)), StderrDrain).ConfigureAwait(false);
                 var why = Volatile.Read(ref cannotStart);
                 throw new EnclaveException($"the enclave process exited before it was ready (exit code {ExitCodeOf(process)})"
                     + (why is null ? "" : ": " + why), enclaveLost: true);
@@ -550,8 +552,8 @@ public sealed class EnclaveProcess : IAsyncDisposable
     /// <summary>How an enclave that refuses to start begins the stderr line that says why (see the enclave's <c>EnclaveMain</c>).</summary>
     private const string CannotStartPrefix = "carapace-enclave: cannot start:";
 
-    /// <summary>How long an enclave that exited before ready is given to finish writing its stderr.</summary>
-    private static readonly TimeSpan StderrDrain = TimeSpan.FromSeconds(2);
+    /// <summary>How long an enclave that exited before ready is given to finish writing its stderr and be reaped.</summary>
+    private static readonly TimeSpan StderrDrain = TimeSpan.FromSeconds(5);
 
     private static async Task WaitQuietlyAsync(Task task, TimeSpan bound)
     {

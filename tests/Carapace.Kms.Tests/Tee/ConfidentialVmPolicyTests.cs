@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Carapace.Attestation;
 using Carapace.Attestation.Tee;
+using Carapace.Attestation;
 using Carapace.Kms.Client.Policy;
 using Carapace.Kms.Policy;
 using Carapace.Kms.Tests.Support;

@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
-using Carapace.Attestation;
 using Carapace.Attestation.Tee;
-using Carapace.Kms.Client;
+using Carapace.Attestation;
 using Carapace.Kms.Client.Policy;
-using Carapace.Kms.Policy;
 using Carapace.Kms.Client.Release;
+using Carapace.Kms.Client;
+using Carapace.Kms.Policy;
 using Carapace.Kms.Release;
 using Carapace.Kms.Server;
 using Carapace.Kms.Tests.Support;
