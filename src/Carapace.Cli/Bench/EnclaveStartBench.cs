@@ -18,25 +18,59 @@ internal static class EnclaveStartBench
 {
     private const int Starts = 5;
 
-    /// <summary>Spawn → ready p50 and idle RSS of <paramref name="launch"/>'s enclave.</summary>
-    public static async Task<(double StartMicros, long IdleRssBytes)> StartAndMemoryAsync(EnclaveLaunchOptions launch, CancellationToken cancel)
+    /// <summary>
+    /// Spawn → ready p50 and idle RSS of <paramref name="launch"/>'s enclave, and the enclave's own account of where
+    /// the last start's time went (its <c>CARAPACE_ENCLAVE_START_TIMINGS</c> line), when it gives one.
+    /// </summary>
+    public static async Task<(double StartMicros, long IdleRssBytes, string? Phases)> StartAndMemoryAsync(EnclaveLaunchOptions launch, CancellationToken cancel)
     {
-        var starts = new List<double>();
-        long rss = 0;
-        for (var i = 0; i < Starts; i++)
+        const string Variable = "CARAPACE_ENCLAVE_START_TIMINGS";
+        const string Prefix = "carapace-enclave: start: ";
+        string? phases = null;
+        var traced = new EnclaveLaunchOptions
         {
-            var watch = Stopwatch.StartNew();
-            await using var enclave = await EnclaveProcess.StartAsync(launch, cancel).ConfigureAwait(false);
-            starts.Add(watch.Elapsed.TotalMicroseconds);
-            if (i == Starts - 1)
+            EnclavePath = launch.EnclavePath,
+            PlatformKeyPath = launch.PlatformKeyPath,
+            Tee = launch.Tee,
+            TeeConfigPath = launch.TeeConfigPath,
+            StartTimeout = launch.StartTimeout,
+            LaneCapacity = launch.LaneCapacity,
+            AnswerPoll = launch.AnswerPoll,
+            Diagnostics = (pid, line) =>
             {
-                // Idle as a stem cell waits in the pool, after its start-up work has settled.
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancel).ConfigureAwait(false);
-                rss = ResidentBytes(enclave.ProcessId);
-            }
-        }
+                if (line.StartsWith(Prefix, StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref phases, line[Prefix.Length..]);
+                }
 
-        return (new Latencies(starts).P50, rss);
+                launch.Diagnostics?.Invoke(pid, line);
+            },
+        };
+        var before = Environment.GetEnvironmentVariable(Variable);
+        Environment.SetEnvironmentVariable(Variable, "1");
+        try
+        {
+            var starts = new List<double>();
+            long rss = 0;
+            for (var i = 0; i < Starts; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await using var enclave = await EnclaveProcess.StartAsync(traced, cancel).ConfigureAwait(false);
+                starts.Add(watch.Elapsed.TotalMicroseconds);
+                if (i == Starts - 1)
+                {
+                    // Idle as a stem cell waits in the pool, after its start-up work has settled.
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), cancel).ConfigureAwait(false);
+                    rss = ResidentBytes(enclave.ProcessId);
+                }
+            }
+
+            return (new Latencies(starts).P50, rss, Volatile.Read(ref phases));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Variable, before);
+        }
     }
 
     /// <summary>

@@ -42,8 +42,13 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
             var cache = new ModuleCacheStore(Path.Combine(home, "cache"));
 
             progress("enclave process start (native)");
-            var (start, rss) = await EnclaveStartBench.StartAndMemoryAsync(launch, cancel).ConfigureAwait(false);
+            var (start, rss, phases) = await EnclaveStartBench.StartAndMemoryAsync(launch, cancel).ConfigureAwait(false);
             Add("enclave process cold start (spawn → ready), p50", Ms(start));
+            if (phases is not null)
+            {
+                Add("  where the last start went (the enclave's own timings)", phases);
+            }
+
             Add("idle stem cell, resident memory", EnclaveStartBench.MiB(rss));
 
             // The JIT build of the same program, for comparison (it ships beside the CLI; the platform never runs it).
@@ -51,7 +56,7 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
             if (File.Exists(jit))
             {
                 progress("enclave process start (JIT, for comparison)");
-                var (jitStart, jitRss) = await EnclaveStartBench.StartAndMemoryAsync(
+                var (jitStart, jitRss, _) = await EnclaveStartBench.StartAndMemoryAsync(
                     new EnclaveLaunchOptions { EnclavePath = jit, PlatformKeyPath = launch.PlatformKeyPath }, cancel).ConfigureAwait(false);
                 Add("  JIT build of the enclave: spawn → ready, p50", Ms(jitStart));
                 Add("  JIT build of the enclave: idle resident memory", EnclaveStartBench.MiB(jitRss));

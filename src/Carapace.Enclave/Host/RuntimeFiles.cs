@@ -23,17 +23,15 @@ internal static class RuntimeFiles
     public static byte[] KmsMeasurement(string directory) =>
         TrustedKms.MeasurementHex is { } hex ? Convert.FromHexString(hex) : KmsIdentity.Compute(directory);
 
-    /// <summary>The runtime identity of this process (see <see cref="RuntimeIdentity"/>).</summary>
-    public static byte[] Identity(string directory, byte[] kmsMeasurement)
+    /// <summary>
+    /// The runtime identity of this process (see <see cref="RuntimeIdentity"/>); the file hashes come from
+    /// <paramref name="hashCache"/> when it holds them for these file versions (<see cref="RuntimeHashCache"/>).
+    /// </summary>
+    public static byte[] Identity(string directory, byte[] kmsMeasurement, string hashCache)
     {
-        if (IsNative)
-        {
-            var executable = Environment.ProcessPath ?? Path.Combine(directory, RuntimeIdentity.Executable);
-            return RuntimeIdentity.Compute([executable, Path.Combine(directory, RuntimeIdentity.WasmtimeLibrary)], kmsMeasurement);
-        }
-
-        return RuntimeIdentity.Compute(
-            [Path.Combine(directory, "Carapace.Enclave.dll"), Path.Combine(directory, "runtimes", "linux-x64", "native", RuntimeIdentity.WasmtimeLibrary)],
-            kmsMeasurement);
+        string[] files = IsNative
+            ? [Environment.ProcessPath ?? Path.Combine(directory, RuntimeIdentity.Executable), Path.Combine(directory, RuntimeIdentity.WasmtimeLibrary)]
+            : [Path.Combine(directory, "Carapace.Enclave.dll"), Path.Combine(directory, "runtimes", "linux-x64", "native", RuntimeIdentity.WasmtimeLibrary)];
+        return RuntimeIdentity.FromFileHashes(RuntimeHashCache.HashFiles(files, hashCache), kmsMeasurement);
     }
 }
