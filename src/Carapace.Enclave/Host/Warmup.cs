@@ -12,8 +12,9 @@ namespace Carapace.Enclave.Host;
 /// <summary>
 /// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
 /// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
-/// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
-/// critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
+/// encoding), then unloads it. The first-use costs (Wasmtime's first compile and instantiation, OpenSSL's set-up of
+/// each algorithm, and under the JIT build the compilation of the code itself) are then paid while the cell waits in the
+/// pool, not on a request's critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
 /// the cache artifact the first produced, so loading a cached module is warm too. For KMS mode it also signs a receipt with a
 /// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs the trusted steps of one attested release
 /// in process (RA-TLS certificates, a TLS handshake between two in-process streams, a sealed release opened): the TLS,
