@@ -624,11 +624,11 @@ public sealed partial class CarapaceClient : IAsyncDisposable
 
         try
         {
-            return _runtimeIdentity = RuntimeIdentity.Compute(_options.RuntimeDirectory);
+            return _runtimeIdentity = ReferenceValues.Load(_options.ReferenceValuesPath).RuntimeIdentityValue;
         }
-        catch (FileNotFoundException e)
+        catch (ReferenceValuesException e)
         {
-            throw new CarapaceClientException($"cannot compute measurements: {e.Message}; the enclave runtime ships with carapace", e);
+            throw new CarapaceClientException($"cannot compute measurements: {e.Message}", e);
         }
     }
 

@@ -4,10 +4,11 @@ namespace Carapace.Client;
 public sealed class CarapaceClientOptions
 {
     /// <summary>
-    /// The folder with the enclave runtime files (Carapace.Enclave.dll and the assemblies it loads) whose identity
-    /// enters every measurement. Default: this program's own folder, which ships them.
+    /// The reference-values file whose runtime identity enters every measurement this client computes (deploy, policy,
+    /// verification). Null: <see cref="Functions.ReferenceValues.Resolve(string?)"/> — the <c>CARAPACE_REFERENCE_VALUES</c>
+    /// environment variable, else <c>enclave/reference-values.json</c> beside this program, written by the build.
     /// </summary>
-    public string RuntimeDirectory { get; init; } = AppContext.BaseDirectory;
+    public string? ReferenceValuesPath { get; init; }
 
     /// <summary>How long one gateway request may take.</summary>
     public TimeSpan GatewayTimeout { get; init; } = Gateway.GatewayClientOptions.DefaultTimeout;

@@ -1,67 +1,118 @@
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
-using Carapace.Kms.Client;
 
 namespace Carapace.Functions;
 
 /// <summary>
-/// The identity of the enclave runtime: SHA-256 over exactly the assemblies the enclave program consists of
-/// (<see cref="Assemblies"/>: Carapace.Enclave.dll, the Carapace libraries it loads and the Wasmtime binding), the
-/// Wasmtime version, the engine settings and the measurement of the KMS the runtime trusts. In simulation the enclave
-/// hashes its files at start; hardware would measure the loaded image instead. <c>carapace measure</c> computes the same
-/// value from the same files, so a measurement can be predicted before deployment.
+/// The identity of the enclave runtime (format <see cref="Label"/>): SHA-256 over the label, then, for each file the
+/// enclave process maps from disk for its code (<see cref="Files"/>: the native executable and libwasmtime.so), its name
+/// and its SHA-256, then the engine settings (<see cref="EngineSettings.Description"/>) and the measurement of the KMS
+/// the runtime trusts. In simulation the enclave hashes its own two files at start; hardware would measure the loaded
+/// image instead. The build writes the same value into the reference values beside the native enclave
+/// (<see cref="ReferenceValues"/>), which clients, <c>deploy</c>, <c>measure</c> and policy writers take it from.
 /// </summary>
 /// <remarks>
-/// The KMS server is not part of the enclave program (the enclave never loads Carapace.Kms.dll), but which KMS an
-/// enclave releases its keys from is part of what it does: it accepts only a KMS attesting <see cref="KmsIdentity"/>'s
-/// measurement of the same build, computed from the KMS files beside the runtime. That measurement is hashed in as the
-/// last input, so an enclave made to trust another KMS is another runtime, and the policies that name this one refuse it.
+/// The KMS server is not part of the enclave program, but which KMS an enclave releases its keys from is part of what it
+/// does: the native enclave carries the KMS measurement of its build in its own binary and accepts only a KMS attesting
+/// that one. The measurement is hashed in as the last input as well, so that the identity states it in the clear: an
+/// enclave built to trust another KMS is another runtime, and the policies that name this one refuse it.
 /// </remarks>
 public static class RuntimeIdentity
 {
+    /// <summary>The format label hashed first; a change of what is hashed or how changes the version.</summary>
+    public const string Label = "carapace runtime v3";
+
+    /// <summary>The name of the native enclave executable.</summary>
+    public const string Executable = "Carapace.Enclave";
+
+    /// <summary>The name of the Wasmtime library the executable loads.</summary>
+    public const string WasmtimeLibrary = "libwasmtime.so";
+
+    /// <summary>The files hashed, in order: every file the enclave process maps from disk for its own code.</summary>
+    public static readonly IReadOnlyList<string> Files = [Executable, WasmtimeLibrary];
+
     /// <summary>
-    /// The assemblies whose bytes make up the runtime, in hashing order: the enclave program and the Carapace closure of
-    /// its references, then the Wasmtime binding (the enclave's tests check that this is exactly that closure).
+    /// Computes the identity of the native runtime whose files are in <paramref name="directory"/> and that trusts the
+    /// KMS measuring <paramref name="kmsMeasurement"/>.
     /// </summary>
-    public static readonly IReadOnlyList<string> Assemblies =
-    [
-        "Carapace.Enclave.dll", "Carapace.Functions.dll", "Carapace.Kms.Client.dll", "Carapace.Attestation.dll", "Carapace.Envelope.dll",
-        "Carapace.Protocol.dll", "Wasmtime.Dotnet.dll",
-    ];
-
-    /// <summary>Computes the identity of the runtime whose files (and the files of the KMS it trusts) are in <paramref name="directory"/>.</summary>
-    /// <exception cref="FileNotFoundException">A runtime or KMS file is missing.</exception>
-    public static byte[] Compute(string directory) => Compute(directory, KmsIdentity.Compute(directory));
-
-    /// <summary>Computes the identity of the runtime whose files are in <paramref name="directory"/> and that trusts the KMS measuring <paramref name="kmsMeasurement"/>.</summary>
     /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
     public static byte[] Compute(string directory, ReadOnlySpan<byte> kmsMeasurement)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.ASCII.GetBytes("carapace runtime v2\n"));
-        foreach (var name in Assemblies)
-        {
-            var path = Path.Combine(directory, name);
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException($"enclave runtime file {name} is missing from {directory}", path);
-            }
+        return Compute([Path.Combine(directory, Executable), Path.Combine(directory, WasmtimeLibrary)], kmsMeasurement);
+    }
 
-            using var file = File.OpenRead(path);
-            sha.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
-            sha.AppendData(SHA256.HashData(file));
+    /// <summary>Computes the identity from the paths of the <see cref="Files"/>, in that order.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
+    public static byte[] Compute(IReadOnlyList<string> paths, ReadOnlySpan<byte> kmsMeasurement) =>
+        FromFileHashes(HashFiles(paths), kmsMeasurement);
+
+    /// <summary>The SHA-256 of each of <paramref name="paths"/> (the <see cref="Files"/>, in order), hashed in parallel.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing; the message names it.</exception>
+    public static byte[][] HashFiles(IReadOnlyList<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count != Files.Count)
+        {
+            throw new ArgumentException($"the runtime identity hashes {Files.Count} files ({string.Join(", ", Files)})", nameof(paths));
         }
 
-        sha.AppendData(Encoding.UTF8.GetBytes("wasmtime " + WasmtimeVersion + "\n"));
-        sha.AppendData(Encoding.UTF8.GetBytes(EngineSettings.Description + "\n"));
+        foreach (var path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw new FileNotFoundException($"the enclave runtime file {path} is missing", path);
+            }
+        }
+
+        // Two files of a few MiB to tens of MiB: one on another thread, the largest here.
+        var hashes = new byte[paths.Count][];
+        var others = Task.Run(() => hashes[0] = HashFile(paths[0]));
+        for (var i = 1; i < paths.Count; i++)
+        {
+            hashes[i] = HashFile(paths[i]);
+        }
+
+        others.GetAwaiter().GetResult();
+        return hashes;
+    }
+
+    /// <summary>Computes the identity from the SHA-256 of each of the <see cref="Files"/>, in that order, with this build's engine settings.</summary>
+    public static byte[] FromFileHashes(IReadOnlyList<byte[]> fileHashes, ReadOnlySpan<byte> kmsMeasurement) =>
+        FromFileHashes(fileHashes, kmsMeasurement, EngineSettings.Description);
+
+    /// <summary>Computes the identity from the SHA-256 of each of the <see cref="Files"/> and the given engine settings.</summary>
+    public static byte[] FromFileHashes(IReadOnlyList<byte[]> fileHashes, ReadOnlySpan<byte> kmsMeasurement, string engineSettings)
+    {
+        ArgumentNullException.ThrowIfNull(engineSettings);
+        ArgumentNullException.ThrowIfNull(fileHashes);
+        if (fileHashes.Count != Files.Count || fileHashes.Any(h => h is not { Length: 32 }))
+        {
+            throw new ArgumentException($"the runtime identity needs the SHA-256 of each of {string.Join(", ", Files)}", nameof(fileHashes));
+        }
+
+        if (kmsMeasurement.Length != 32)
+        {
+            throw new ArgumentException("the KMS measurement is a SHA-256 value (32 bytes)", nameof(kmsMeasurement));
+        }
+
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.ASCII.GetBytes(Label + "\n"));
+        for (var i = 0; i < Files.Count; i++)
+        {
+            sha.AppendData(Encoding.ASCII.GetBytes(Files[i] + "\n"));
+            sha.AppendData(fileHashes[i]);
+        }
+
+        sha.AppendData(Encoding.UTF8.GetBytes("engine " + engineSettings + "\n"));
         sha.AppendData(Encoding.ASCII.GetBytes("kms " + Convert.ToHexStringLower(kmsMeasurement) + "\n"));
         return sha.GetHashAndReset();
     }
 
-    /// <summary>The Wasmtime .NET binding's informational version.</summary>
-    public static string WasmtimeVersion =>
-        typeof(Wasmtime.Engine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
-        ?? typeof(Wasmtime.Engine).Assembly.GetName().Version?.ToString() ?? "unknown";
+    /// <summary>The SHA-256 of one file.</summary>
+    public static byte[] HashFile(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        return SHA256.HashData(file);
+    }
 }

@@ -27,15 +27,11 @@ public static class KmsIdentity
     private static readonly Lazy<byte[]> s_measurement = new(() => Compute(Directory));
 
     /// <summary>
-    /// The folder of this build's KMS files: the one this assembly was loaded from, which is where a KMS process loads
-    /// its own assemblies from, and where the CLI, the platform and an enclave find theirs.
+    /// The folder of this build's KMS files: the application's base folder, which is where a KMS process (<c>carapace
+    /// kms start</c>) loads its own assemblies from, and where the CLI, the platform and the tests find theirs. (Not the
+    /// native enclave's folder: the enclave carries the KMS measurement it trusts in its own binary.)
     /// </summary>
-    /// <exception cref="InvalidOperationException">This assembly was not loaded from a file (single-file or in-memory loading).</exception>
-    public static string Directory =>
-        typeof(KmsIdentity).Assembly.Location is { Length: > 0 } path
-            ? Path.GetDirectoryName(path)!
-            : throw new InvalidOperationException(
-                "the KMS measurement needs the KMS's assemblies as files, but Carapace.Kms.Client was loaded from memory (single-file publishing is not supported)");
+    public static string Directory => AppContext.BaseDirectory;
 
     /// <summary>The 32-byte measurement of this build's KMS (<see cref="Compute"/> over <see cref="Directory"/>).</summary>
     /// <exception cref="FileNotFoundException">A KMS file is missing from <see cref="Directory"/>.</exception>

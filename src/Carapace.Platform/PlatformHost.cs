@@ -102,7 +102,7 @@ public sealed class PlatformHost : IAsyncDisposable
             Directory.CreateDirectory(options.SimulationDirectory);
             var launch = new EnclaveLaunchOptions
             {
-                EnclavePath = options.EnclavePath ?? Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
+                EnclavePath = options.EnclavePath ?? EnclaveLaunchOptions.DefaultEnclavePath,
                 PlatformKeyPath = Path.Combine(options.SimulationDirectory, "platform.key"),
                 Tee = TeeKinds.Name(options.Tee.Kind),
                 TeeConfigPath = options.Tee.Source,

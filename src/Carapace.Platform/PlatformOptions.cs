@@ -49,7 +49,7 @@ public sealed class PlatformOptions
     /// <summary>The largest invocation body (default 16 MiB).</summary>
     public long MaxInvocationBytes { get; init; } = 16L * 1024 * 1024;
 
-    /// <summary>The enclave program; default: beside the running application.</summary>
+    /// <summary>The native enclave executable; default: <c>enclave/Carapace.Enclave</c> beside the running application (<see cref="Worker.Enclaves.EnclaveLaunchOptions.DefaultEnclavePath"/>).</summary>
     public string? EnclavePath { get; init; }
 
     /// <summary>Where the platform logs (metadata only).</summary>

@@ -41,7 +41,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         var deployed = await _client.DeployAsync("hello", module, new DeployOptions { MemoryMiB = 128, TimeoutMs = 5_000 },
             new SyncProgress<DeployProgress>(p => stages.Add(p.Stage)));
 
-        var expected = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module),
+        var expected = Measurement.Compute(ReferenceValues.Load().RuntimeIdentityValue, SHA256.HashData(module),
             ActionManifest.For("hello", 128, 5_000).Encode());
         Assert.Equal(Convert.ToHexStringLower(expected), deployed.Measurement);
         Assert.Equal([DeployStage.Measuring, DeployStage.UpdatingPolicy, DeployStage.Uploading, DeployStage.Finishing, DeployStage.Done], stages.Distinct());
@@ -83,7 +83,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
 
         Assert.Equal("sealed hello\n", Encoding.UTF8.GetString(output.Output));
         var reference = ActionMeasurement.ImageReferenceOf(image);
-        var expected = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module),
+        var expected = Measurement.Compute(ReferenceValues.Load().RuntimeIdentityValue, SHA256.HashData(module),
             ActionManifest.For("reader", 128, 5_000, image: reference).Encode());
         Assert.Equal(Convert.ToHexStringLower(expected), deployed.Measurement);
         Assert.Contains(DeployStage.StoringImageKey, stages);

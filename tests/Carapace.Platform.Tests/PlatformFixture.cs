@@ -160,7 +160,7 @@ internal sealed class PlatformFixture : IAsyncDisposable
         if (confidential && publishPolicy)
         {
             var manifest = ActionManifest.For(name, memoryMiB, timeoutMs, env, ImageReferenceOf(image));
-            var measurement = Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());
+            var measurement = Measurement.Compute(ReferenceValues.Load().RuntimeIdentityValue, SHA256.HashData(module), manifest.Encode());
             _functions.RemoveAll(f => f.Name == name);
             _functions.Add(new PolicyFunction
             {

@@ -17,8 +17,64 @@ public sealed class EnclaveStartTests : IDisposable
         Assert.True(enclave.Ready.Simulation);
         Assert.Equal(65, enclave.Ready.SessionPublicKey.Length);
         Assert.Equal(0x04, enclave.Ready.SessionPublicKey.Span[0]);
-        Assert.Equal(RuntimeIdentity.Compute(AppContext.BaseDirectory), enclave.Ready.RuntimeIdentity.ToArray());
+        Assert.Equal(ReferenceValues.Load().RuntimeIdentityValue, enclave.Ready.RuntimeIdentity.ToArray());
         Assert.Equal(enclave.ProcessId, enclave.Ready.ProcessId);
+    }
+
+    [Fact]
+    public async Task The_enclave_maps_no_code_of_its_own_but_the_native_executable_and_libwasmtime()
+    {
+        await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
+        var executable = Path.GetFullPath(_h.Launch.EnclavePath);
+        var wasmtime = Path.Combine(Path.GetDirectoryName(executable)!, "libwasmtime.so");
+
+        // Every file mapped into the process (field 6 of /proc/PID/maps), and those mapped executable (perms "r-xp").
+        var mappings = File.ReadAllLines($"/proc/{enclave.ProcessId}/maps")
+            .Select(line => line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries))
+            .Where(fields => fields.Length == 6 && fields[5].StartsWith('/'))
+            .Select(fields => (Perms: fields[1], Path: fields[5].Trim()))
+            .ToList();
+        var code = mappings.Where(m => m.Perms.Contains('x', StringComparison.Ordinal)).Select(m => m.Path).ToHashSet();
+
+        Assert.Contains(executable, code);
+        Assert.Contains(wasmtime, code);
+        Assert.All(code.Except([executable, wasmtime]), path =>
+            Assert.True(path.StartsWith("/usr/lib/", StringComparison.Ordinal) || path.StartsWith("/lib/", StringComparison.Ordinal)
+                || path.StartsWith("/lib64/", StringComparison.Ordinal) || path.StartsWith("/usr/lib64/", StringComparison.Ordinal),
+                $"the enclave maps {path} as code, which is neither its executable, libwasmtime.so nor a system library"));
+
+        // No managed assembly, .NET runtime or other Carapace file is mapped at all, code or data.
+        Assert.All(mappings, m =>
+        {
+            Assert.False(m.Path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase), $"the enclave maps the assembly {m.Path}");
+            Assert.DoesNotContain("dotnet", m.Path, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("Microsoft.NETCore.App", m.Path, StringComparison.Ordinal);
+            Assert.True(m.Path == executable || !Path.GetFileName(m.Path).StartsWith("Carapace", StringComparison.Ordinal), $"the enclave maps {m.Path}");
+        });
+    }
+
+    [Fact]
+    public async Task An_enclave_is_started_with_an_empty_root_store()
+    {
+        await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
+
+        // It trusts no certificate authority (the KMS is checked by its evidence), so it is given none to load.
+        var environment = File.ReadAllText($"/proc/{enclave.ProcessId}/environ").Split('\0');
+        Assert.Contains("SSL_CERT_FILE=/dev/null", environment);
+        Assert.Contains("SSL_CERT_DIR=", environment);
+    }
+
+    [Fact]
+    public void The_default_enclave_is_the_native_executable_and_a_missing_one_says_how_to_build_it()
+    {
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave"), new EnclaveLaunchOptions().EnclavePath);
+        Assert.False(new EnclaveLaunchOptions().IsJitEnclave);
+        Assert.True(File.Exists(new EnclaveLaunchOptions().EnclavePath));
+
+        var error = Assert.Throws<ArgumentException>(() => new EnclaveLaunchOptions { EnclavePath = Path.Combine(_h.Root, "enclave", "Carapace.Enclave") }.Validate());
+
+        Assert.Contains("native enclave", error.Message, StringComparison.Ordinal);
+        Assert.Contains("dotnet build Carapace.slnx", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

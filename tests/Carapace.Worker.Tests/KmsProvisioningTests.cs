@@ -100,11 +100,12 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.Equal(InvocationStatus.Completed, outcome.Result.Status);
         var pid = outcome.EnclaveProcessId;
 
-        // The enclave has warmed up, released its keys from the KMS over attested TLS and run: every assembly it ever
-        // needs is mapped by now. The KMS server's files lie beside it (its measurement is part of the runtime's), unused.
+        // The enclave has warmed up, released its keys from the KMS over attested TLS and run: all the code it ever needs
+        // is mapped by now, and it is the native executable (the KMS client compiled in) and libwasmtime.so — no assembly.
         var mapped = ProcFs.MappedFiles(pid).Select(Path.GetFileName).ToHashSet();
-        Assert.Contains("Carapace.Kms.Client.dll", mapped);
-        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "Carapace.Kms.dll")));
+        Assert.Contains("Carapace.Enclave", mapped);
+        Assert.Contains("libwasmtime.so", mapped);
+        Assert.DoesNotContain(mapped, name => name!.EndsWith(".dll", StringComparison.Ordinal));
         var forbidden = mapped.Where(name => name is "Carapace.Kms.dll" or "libe_sqlite3.so"
                 || name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
                 || name.StartsWith("Microsoft.Data.Sqlite", StringComparison.Ordinal)
@@ -267,7 +268,7 @@ public sealed class KmsProvisioningTests(Xunit.Abstractions.ITestOutputHelper ou
     private KmsClient Client() => new(_kms!.Endpoint, KmsServerTrust.Simulation(_kms.QuotingKey));
 
     private static byte[] Expected(byte[] module, FunctionManifest manifest) =>
-        Measurement.Compute(RuntimeIdentity.Compute(AppContext.BaseDirectory), SHA256.HashData(module), manifest.Encode());
+        Measurement.Compute(ReferenceValues.Load().RuntimeIdentityValue, SHA256.HashData(module), manifest.Encode());
 
     private KmsPolicy Policy(byte[] measurement, string? secret = null) => new()
     {

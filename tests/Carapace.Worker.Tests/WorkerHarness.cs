@@ -16,7 +16,6 @@ internal sealed class WorkerHarness : IDisposable
         Directory.CreateDirectory(Root);
         Launch = new EnclaveLaunchOptions
         {
-            EnclavePath = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
             PlatformKeyPath = Path.Combine(Root, "platform.key"),
             Diagnostics = (pid, line) => Diagnostics.Add($"{pid}: {line}"),
         };

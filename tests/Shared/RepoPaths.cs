@@ -18,6 +18,9 @@ internal static class RepoPaths
 
     public static string Root => s_root.Value;
 
+    /// <summary>The native enclave the build copied beside the tests (build/NativeEnclave.targets), as the platform runs it.</summary>
+    public static string NativeEnclave => Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave");
+
     /// <summary>A compiled example module, built by examples/build.sh (./test.sh runs it).</summary>
     public static string Example(string name)
     {

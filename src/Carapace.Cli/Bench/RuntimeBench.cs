@@ -12,7 +12,8 @@ using Carapace.Worker.Pools;
 namespace Carapace.Cli.Bench;
 
 /// <summary>
-/// <c>carapace bench runtime</c>: measures, in one run, enclave process start, stem-cell specialisation, warm
+/// <c>carapace bench runtime</c>: measures, in one run, native enclave process start and idle memory (next to the JIT
+/// build's), a cold invocation with no stem cell, stem-cell specialisation, warm
 /// invocation latency through the worker, compile vs cache-hit load, the same work in-process without an enclave,
 /// and the host-call rate of Carapace's WASI against Wasmtime's built-in WASI.
 /// </summary>
@@ -37,23 +38,29 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
         Directory.CreateDirectory(home);
         try
         {
-            var launch = new EnclaveLaunchOptions
-            {
-                EnclavePath = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
-                PlatformKeyPath = Path.Combine(home, "platform.key"),
-            };
+            var launch = new EnclaveLaunchOptions { PlatformKeyPath = Path.Combine(home, "platform.key") };
             var cache = new ModuleCacheStore(Path.Combine(home, "cache"));
 
-            progress("enclave process start");
-            var starts = new List<double>();
-            for (var i = 0; i < 5; i++)
+            progress("enclave process start (native)");
+            var (start, rss, phases) = await EnclaveStartBench.StartAndMemoryAsync(launch, cancel).ConfigureAwait(false);
+            Add("enclave process cold start (spawn → ready), p50", Ms(start));
+            if (phases is not null)
             {
-                var watch = Stopwatch.StartNew();
-                await using var enclave = await EnclaveProcess.StartAsync(launch, cancel).ConfigureAwait(false);
-                starts.Add(watch.Elapsed.TotalMicroseconds);
+                Add("  where the last start went (the enclave's own timings)", phases);
             }
 
-            Add("enclave process cold start (spawn → ready), p50", Ms(new Latencies(starts).P50));
+            Add("idle stem cell, resident memory", EnclaveStartBench.MiB(rss));
+
+            // The JIT build of the same program, for comparison (it ships beside the CLI; the platform never runs it).
+            var jit = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll");
+            if (File.Exists(jit))
+            {
+                progress("enclave process start (JIT, for comparison)");
+                var (jitStart, jitRss, _) = await EnclaveStartBench.StartAndMemoryAsync(
+                    new EnclaveLaunchOptions { EnclavePath = jit, PlatformKeyPath = launch.PlatformKeyPath }, cancel).ConfigureAwait(false);
+                Add("  JIT build of the enclave: spawn → ready, p50", Ms(jitStart));
+                Add("  JIT build of the enclave: idle resident memory", EnclaveStartBench.MiB(jitRss));
+            }
 
             using var plan = ProvisioningPlan.Create(hello, new FunctionManifest { Name = "hello" });
             await using var cells = new StemCellPool(launch, size: 2);
@@ -75,6 +82,10 @@ internal sealed class RuntimeBench(string examples, int invocations, Action<stri
             var specialiseP50 = new Latencies(specialise).P50;
             Add("module load: cache hit (authenticated deserialize)", Ms(new Latencies(loads).P50));
             Add("stem-cell specialisation + first run (cached module), p50", Ms(specialiseP50));
+
+            progress("cold invocation (no stem cell)");
+            Add("cold invocation, no stem cell (spawn + specialise cached module + run), p50",
+                Ms(await EnclaveStartBench.ColdInvocationAsync(launch, hello, plan, cache, cancel).ConfigureAwait(false)));
 
             progress("warm invocations");
             await using var pool = new FunctionPool(cells, Definition(hello, plan), cache);

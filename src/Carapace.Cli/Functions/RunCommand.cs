@@ -57,11 +57,10 @@ internal static class RunCommand
             var (wasm, functionManifest, image) = inputs.Load(parse);
             var imagePath = inputs.ImagePath(parse);
             var key = image is null ? null : ImageKeySource.ForRunning(parse.GetValue(masterKey), parse.GetValue(imageKey), imagePath!, image.ImageId.Span);
-            using var plan = ProvisioningPlan.Create(wasm, functionManifest, key);
+            using var plan = ProvisioningPlan.Create(wasm, functionManifest, key, runtimeIdentity: ReferenceValuesOption.Load(path: null).RuntimeIdentityValue);
             var cache = new ModuleCacheStore(parse.GetValue(cacheDir) ?? DefaultCacheDirectory());
             var launch = new EnclaveLaunchOptions
             {
-                EnclavePath = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"),
                 Diagnostics = (pid, line) => Console.Error.WriteLine($"carapace: enclave {pid}: {line}"),
             };
 

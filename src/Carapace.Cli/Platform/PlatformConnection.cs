@@ -7,7 +7,8 @@ namespace Carapace.Cli.Platform;
 
 /// <summary>
 /// How a client command finds the platform: <c>--data-dir DIR</c> (its <c>platform.json</c>, written by
-/// <c>carapace up</c>), or else <c>CARAPACE_URL</c> + <c>CARAPACE_AUTH</c>, or else <c>$CARAPACE_HOME</c> (~/.carapace).
+/// <c>carapace up</c>), or else <c>CARAPACE_URL</c> + <c>CARAPACE_AUTH</c>, or else <c>$CARAPACE_HOME</c> (~/.carapace);
+/// and which reference values its measurements start from (<c>--reference-values</c>).
 /// </summary>
 internal sealed class PlatformConnection
 {
@@ -18,11 +19,18 @@ internal sealed class PlatformConnection
         HelpName = "DIR",
     };
 
-    public void AddTo(Command command) => command.Add(_dataDir);
+    private readonly Option<string?> _referenceValues = ReferenceValuesOption.Create();
+
+    public void AddTo(Command command)
+    {
+        command.Add(_dataDir);
+        command.Add(_referenceValues);
+    }
 
     /// <summary>The profile the options and environment name.</summary>
     public PlatformProfile Profile(ParseResult parse) => PlatformProfile.Resolve(parse.GetValue(_dataDir));
 
     /// <summary>A client of the chosen platform.</summary>
-    public CarapaceClient Connect(ParseResult parse) => CarapaceClient.Create(Profile(parse));
+    public CarapaceClient Connect(ParseResult parse) =>
+        CarapaceClient.Create(Profile(parse), new CarapaceClientOptions { ReferenceValuesPath = parse.GetValue(_referenceValues) });
 }

@@ -13,7 +13,7 @@ namespace Carapace.Client.Deployment;
 public static class ActionMeasurement
 {
     /// <summary>The measurement of action <paramref name="name"/>.</summary>
-    /// <param name="runtimeIdentity">The enclave runtime's identity (<see cref="RuntimeIdentity.Compute(string)"/>).</param>
+    /// <param name="runtimeIdentity">The enclave runtime's identity (from the reference values, <see cref="ReferenceValues"/>).</param>
     /// <param name="name">The action's name (without namespace).</param>
     /// <param name="module">The WebAssembly module.</param>
     /// <param name="memoryMiB">The action's memory limit as stored.</param>

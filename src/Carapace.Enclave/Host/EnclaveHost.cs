@@ -35,19 +35,36 @@ internal sealed class EnclaveHost : IDisposable
     private LoadedFunction? _function;
     private bool _fatal;
 
-    /// <summary>Starts the enclave's runtime; it takes ownership of <paramref name="tee"/>, the backend its evidence comes from.</summary>
-    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings)
+    /// <summary>
+    /// Starts the enclave's runtime; it takes ownership of <paramref name="tee"/>, the backend its evidence comes from.
+    /// <paramref name="engine"/> is the engine without fuel being made on another thread (<see cref="PrepareEngine"/>) and
+    /// <paramref name="kmsWarmUp"/> the KMS client warm-up (<see cref="Warmup.StartKmsClient"/>), both started first
+    /// thing by the program so that they overlap the TEE, the runtime identity and the keys.
+    /// </summary>
+    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings, Task<(Engine Engine, Linker Linker)> engine, Task kmsWarmUp)
     {
-        // The KMS client warm-up shares nothing with the rest, so it overlaps the runtime hash and the engine set-up.
-        _kmsWarmUp = Warmup.StartKmsClient();
+        ArgumentNullException.ThrowIfNull(engine);
+        _kmsWarmUp = kmsWarmUp;
         _tee = tee;
         // The KMS this runtime trusts is part of its identity: one measurement serves both.
-        var kmsMeasurement = KmsIdentity.Compute(runtimeDirectory);
-        _runtimeIdentity = RuntimeIdentity.Compute(runtimeDirectory, kmsMeasurement);
+        var kmsMeasurement = RuntimeFiles.KmsMeasurement(runtimeDirectory);
+        _runtimeIdentity = RuntimeFiles.Identity(runtimeDirectory, kmsMeasurement,
+            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? ".", "runtime-hashes"));
+        StartTimings.Mark("identity");
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
         _kms = new KmsAttestor(tee, settings, kmsMeasurement);
-        EngineFor(fuel: false);
+        StartTimings.Mark("platform key");
+        var (prepared, linker) = engine.GetAwaiter().GetResult();
+        AddEngine(fuel: false, prepared, linker);
+        StartTimings.Mark("engine (rest)");
     }
+
+    /// <summary>
+    /// Makes the engine and linker for functions without fuel (the usual case) on a thread of its own: loading
+    /// libwasmtime.so and defining the WASI imports is a good part of a cell's start, and needs nothing else.
+    /// </summary>
+    public static Task<(Engine Engine, Linker Linker)> PrepareEngine() =>
+        Task.Factory.StartNew(() => NewEngine(fuel: false), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     public byte[] RuntimeIdentityValue => _runtimeIdentity;
 
@@ -63,10 +80,14 @@ internal sealed class EnclaveHost : IDisposable
     {
         using var channel = new FrameChannel(fromHost, toHost, reuseReadBuffer: true);
         Warmup.Run(this);
+        StartTimings.Mark("warm-up");
         _kmsWarmUp.GetAwaiter().GetResult();
+        StartTimings.Mark("kms warm-up (rest)");
         using var link = new HostLink(channel, OpenLane(lanePath));
         var ready = new ReadyMessage(ReadyMessage.CurrentVersion, _runtimeIdentity, _session.PublicKey, Environment.ProcessId, Simulation: _tee.IsSimulated, Lane: link.HasLane);
         channel.Write(MessageType.Ready, ready.Encode());
+        StartTimings.Mark("ready");
+        StartTimings.Report();
         while (true)
         {
             Frame? frame;
@@ -364,15 +385,27 @@ internal sealed class EnclaveHost : IDisposable
     {
         if (!_engines.TryGetValue(fuel, out var entry))
         {
-            var engine = EngineSettings.CreateEngine(fuel);
-            var linker = new Linker(engine);
-            WasiPreview1.Define(linker);
-            var cache = new ModuleCache(_platform.DeriveSealingKey("module cache", _runtimeIdentity), _runtimeIdentity, EngineSettings.CacheDescription(fuel));
-            _ticker.Add(engine);
-            entry = (engine, linker, cache);
-            _engines[fuel] = entry;
+            var (engine, linker) = NewEngine(fuel);
+            entry = AddEngine(fuel, engine, linker);
         }
 
+        return entry;
+    }
+
+    private static (Engine Engine, Linker Linker) NewEngine(bool fuel)
+    {
+        var engine = EngineSettings.CreateEngine(fuel);
+        var linker = new Linker(engine);
+        WasiPreview1.Define(linker);
+        return (engine, linker);
+    }
+
+    private (Engine Engine, Linker Linker, ModuleCache Cache) AddEngine(bool fuel, Engine engine, Linker linker)
+    {
+        var cache = new ModuleCache(_platform.DeriveSealingKey("module cache", _runtimeIdentity), _runtimeIdentity, EngineSettings.CacheDescription(fuel));
+        _ticker.Add(engine);
+        var entry = (engine, linker, cache);
+        _engines[fuel] = entry;
         return entry;
     }
 

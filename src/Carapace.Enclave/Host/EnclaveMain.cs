@@ -12,6 +12,7 @@ internal static class EnclaveMain
 
     public static int Run(string[] args)
     {
+        StartTimings.Begin();
         // The protocol owns standard output: anything else printed by accident goes to stderr. The channel reads and
         // writes file descriptors 0 and 1 directly (unbuffered, blocking), not through Console's streams, whose async
         // calls hop through the thread pool.
@@ -61,13 +62,18 @@ internal static class EnclaveMain
             ParentWatch.Start(worker, () => s_host?.Wipe());
         }
 
+        // Work that needs nothing from the rest starts first, on threads of its own: the engine (loading Wasmtime) and
+        // the KMS client warm-up overlap the TEE, the runtime identity and the keys.
+        var engine = EnclaveHost.PrepareEngine();
+        var kmsWarmUp = Warmup.StartKmsClient();
         try
         {
             // The TEE is chosen once, here: an unknown name, a bad configuration or missing hardware ends the enclave
             // before it is ready, never with simulation in place of what was asked.
             var settings = ResolveTee(tee, teeConfig);
             var backend = settings.OpenBackend(Path.GetDirectoryName(Path.GetFullPath(platformKey)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
-            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey, backend, settings);
+            StartTimings.Mark("tee");
+            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey, backend, settings, engine, kmsWarmUp);
             s_host = host;
             try
             {

@@ -12,8 +12,9 @@ namespace Carapace.Enclave.Host;
 /// <summary>
 /// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
 /// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
-/// encoding), then unloads it. The JIT work then happens while the cell waits in the pool, not on a request's
-/// critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
+/// encoding), then unloads it. The first-use costs (Wasmtime's first compile and instantiation, OpenSSL's set-up of
+/// each algorithm, and under the JIT build the compilation of the code itself) are then paid while the cell waits in the
+/// pool, not on a request's critical path, so specialising a cell costs a module load and one run. It does so twice, the second time from
 /// the cache artifact the first produced, so loading a cached module is warm too. For KMS mode it also signs a receipt with a
 /// throwaway receipt key and, in parallel (<see cref="StartKmsClient"/>), runs the trusted steps of one attested release
 /// in process (RA-TLS certificates, a TLS handshake between two in-process streams, a sealed release opened): the TLS,
@@ -22,18 +23,35 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal static class Warmup
 {
-    private const string EchoWat = """
-        (module
-          (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
-          (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-          (memory (export "memory") 1)
-          (func (export "_start")
-            (i32.store (i32.const 0) (i32.const 64))
-            (i32.store (i32.const 4) (i32.const 1024))
-            (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
-            (i32.store (i32.const 4) (i32.load (i32.const 8)))
-            (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
-        """;
+    /// <summary>
+    /// The echo function, as WebAssembly binary (no custom sections), so that warming up needs no text parser:
+    /// <code>
+    /// (module
+    ///   (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+    ///   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    ///   (memory (export "memory") 1)
+    ///   (func (export "_start")
+    ///     (i32.store (i32.const 0) (i32.const 64))
+    ///     (i32.store (i32.const 4) (i32.const 1024))
+    ///     (drop (call $fd_read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+    ///     (i32.store (i32.const 4) (i32.load (i32.const 8)))
+    ///     (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+    /// </code>
+    /// </summary>
+    internal static ReadOnlySpan<byte> EchoModule =>
+    [
+        0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x02, 0x60, 0x04, 0x7f, 0x7f, 0x7f,
+        0x7f, 0x01, 0x7f, 0x60, 0x00, 0x00, 0x02, 0x44, 0x02, 0x16, 0x77, 0x61, 0x73, 0x69, 0x5f, 0x73,
+        0x6e, 0x61, 0x70, 0x73, 0x68, 0x6f, 0x74, 0x5f, 0x70, 0x72, 0x65, 0x76, 0x69, 0x65, 0x77, 0x31,
+        0x07, 0x66, 0x64, 0x5f, 0x72, 0x65, 0x61, 0x64, 0x00, 0x00, 0x16, 0x77, 0x61, 0x73, 0x69, 0x5f,
+        0x73, 0x6e, 0x61, 0x70, 0x73, 0x68, 0x6f, 0x74, 0x5f, 0x70, 0x72, 0x65, 0x76, 0x69, 0x65, 0x77,
+        0x31, 0x08, 0x66, 0x64, 0x5f, 0x77, 0x72, 0x69, 0x74, 0x65, 0x00, 0x00, 0x03, 0x02, 0x01, 0x01,
+        0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x13, 0x02, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02,
+        0x00, 0x06, 0x5f, 0x73, 0x74, 0x61, 0x72, 0x74, 0x00, 0x02, 0x0a, 0x34, 0x01, 0x32, 0x00, 0x41,
+        0x00, 0x41, 0xc0, 0x00, 0x36, 0x02, 0x00, 0x41, 0x04, 0x41, 0x80, 0x08, 0x36, 0x02, 0x00, 0x41,
+        0x00, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, 0x00, 0x1a, 0x41, 0x04, 0x41, 0x08, 0x28, 0x02,
+        0x00, 0x36, 0x02, 0x00, 0x41, 0x01, 0x41, 0x00, 0x41, 0x01, 0x41, 0x08, 0x10, 0x01, 0x1a, 0x0b,
+    ];
 
     /// <summary>
     /// Starts the KMS client warm-up on the thread pool. The task never fails: when the warm-up cannot run here, the
@@ -53,7 +71,7 @@ internal static class Warmup
 
     public static void Run(EnclaveHost host)
     {
-        var module = Wasmtime.Module.ConvertText(EchoWat);
+        var module = EchoModule.ToArray();
 
         // Twice: compiled from the module, then loaded from the cache artifact that produced, as a cached function is.
         var artifact = SpecializeAndEcho(host, module, ReadOnlyMemory<byte>.Empty, signReceipt: true);

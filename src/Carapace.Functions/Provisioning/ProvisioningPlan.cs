@@ -53,18 +53,19 @@ public sealed class ProvisioningPlan : IDisposable
     public byte[] RuntimeIdentityValue { get; private init; } = [];
 
     /// <summary>
-    /// Plans a function. The measurement uses the runtime files in <paramref name="runtimeDirectory"/> (default: beside
-    /// the running application, where the enclave program is shipped). The function is step 1 of the one-step chain
+    /// Plans a function. The measurement starts from <paramref name="runtimeIdentity"/> (default: the runtime identity in
+    /// this build's reference values, <see cref="ReferenceValues.Load"/>). The function is step 1 of the one-step chain
     /// <paramref name="chainId"/>.
     /// </summary>
+    /// <exception cref="ReferenceValuesException">No runtime identity was given and the reference values are missing or malformed.</exception>
     public static ProvisioningPlan Create(
-        ReadOnlySpan<byte> module, FunctionManifest manifest, byte[]? imageKey = null, IReadOnlyDictionary<string, byte[]>? secrets = null, string? runtimeDirectory = null,
+        ReadOnlySpan<byte> module, FunctionManifest manifest, byte[]? imageKey = null, IReadOnlyDictionary<string, byte[]>? secrets = null, byte[]? runtimeIdentity = null,
         string chainId = DefaultChain)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var encoded = manifest.Encode();
         var moduleHash = SHA256.HashData(module);
-        var runtime = RuntimeIdentity.Compute(runtimeDirectory ?? AppContext.BaseDirectory);
+        var runtime = runtimeIdentity ?? ReferenceValues.Load().RuntimeIdentityValue;
         var measurement = Functions.Measurement.Compute(runtime, moduleHash, encoded);
         return new ProvisioningPlan(MasterKey.Generate(), encoded, moduleHash, measurement, imageKey, secrets ?? new Dictionary<string, byte[]>(), chainId)
         {

@@ -5,8 +5,18 @@ namespace Carapace.Worker.Enclaves;
 /// <summary>How to start enclave processes.</summary>
 public sealed class EnclaveLaunchOptions
 {
-    /// <summary>The enclave program (Carapace.Enclave.dll). Default: beside the running application.</summary>
-    public string EnclavePath { get; init; } = Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll");
+    /// <summary>The native enclave executable the Carapace build publishes into <c>enclave/</c> beside a Carapace program.</summary>
+    public static string DefaultEnclavePath => Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave");
+
+    /// <summary>
+    /// The enclave program: the native executable (default <see cref="DefaultEnclavePath"/>), started directly. A path
+    /// ending in <c>.dll</c> is the JIT build of the same program, started with <c>dotnet</c>; it exists for benchmark
+    /// comparisons only (its runtime identity matches no reference value, so no KMS policy accepts it).
+    /// </summary>
+    public string EnclavePath { get; init; } = DefaultEnclavePath;
+
+    /// <summary>Whether <see cref="EnclavePath"/> is the JIT build (a .dll run by <c>dotnet</c>) rather than the native executable.</summary>
+    public bool IsJitEnclave => EnclavePath.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The simulated platform key file the enclaves use (null: their default under ~/.carapace).</summary>
     public string? PlatformKeyPath { get; init; }
@@ -46,7 +56,9 @@ public sealed class EnclaveLaunchOptions
         var problems = new List<string>();
         if (!File.Exists(EnclavePath))
         {
-            problems.Add($"the enclave program {EnclavePath} does not exist");
+            problems.Add(IsJitEnclave
+                ? $"the enclave program {EnclavePath} does not exist"
+                : $"the native enclave {EnclavePath} does not exist: the Carapace build publishes it into enclave/ beside each Carapace program (dotnet build Carapace.slnx -c Release, or ./carapace, which builds into .build/cli)");
         }
 
         if (Tee is not ("sim" or "tdx" or "snp"))

@@ -40,7 +40,7 @@ public sealed class EnclaveLifetimeTests : IDisposable
         var enclave = -1;
         try
         {
-            enclave = await ProcFs.WaitForChildAsync(run.Id, "Carapace.Enclave.dll", TimeSpan.FromSeconds(60));
+            enclave = await ProcFs.WaitForChildAsync(run.Id, "enclave/Carapace.Enclave", TimeSpan.FromSeconds(60));
 
             // The guest spins on the enclave's main thread: once that thread has used seconds of CPU (start-up and
             // specialisation take a fraction of one), the function is running and the thread is not reading its pipe.

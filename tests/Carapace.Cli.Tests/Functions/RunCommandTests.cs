@@ -82,6 +82,34 @@ public sealed partial class RunCommandTests : CliFixture
     }
 
     [Fact]
+    public async Task Measure_takes_the_runtime_identity_from_the_reference_values_it_is_given()
+    {
+        var shipped = Path.Combine(AppContext.BaseDirectory, "enclave", "reference-values.json");
+        var json = await Run(null, "measure", RepoPaths.Example("hello"), "--json");
+        var explicitly = await Run(null, "measure", RepoPaths.Example("hello"), "--json", "--reference-values", shipped);
+
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        Assert.Equal(json.StdoutText, explicitly.StdoutText);
+        var runtime = System.Text.Json.JsonDocument.Parse(json.StdoutText).RootElement.GetProperty("runtime").GetString();
+        Assert.Equal(System.Text.Json.JsonDocument.Parse(File.ReadAllText(shipped)).RootElement.GetProperty("runtimeIdentity").GetString(), runtime);
+    }
+
+    [Fact]
+    public async Task Missing_or_malformed_reference_values_are_one_clear_error_line()
+    {
+        var missing = await Run(null, "measure", RepoPaths.Example("hello"), "--reference-values", Dir.File("none.json"));
+        var bad = Dir.File("bad.json");
+        await File.WriteAllTextAsync(bad, """{"format": "carapace reference values v1"}""");
+        var malformed = await Run(null, "measure", RepoPaths.Example("hello"), "--reference-values", bad);
+
+        Assert.Equal(3, missing.ExitCode);
+        Assert.Contains("do not exist", Assert.Single(missing.StderrLines), StringComparison.Ordinal);
+        Assert.Equal(3, malformed.ExitCode);
+        Assert.Contains("runtimeIdentity is missing", Assert.Single(malformed.StderrLines), StringComparison.Ordinal);
+        Assert.Empty(malformed.Stdout);
+    }
+
+    [Fact]
     public async Task A_missing_module_is_a_clear_error()
     {
         var result = await Run(null, "run", Dir.File("nope.wasm"));

@@ -20,7 +20,7 @@ public sealed class ParentWatchTests : IDisposable
     {
         // No --parent: the parent at start is the one watched (a worker always passes its own id).
         using var shell = StartUnderShell(passParent: false);
-        var enclave = await ProcFs.WaitForChildAsync(shell.Id, "Carapace.Enclave.dll", TimeSpan.FromSeconds(30));
+        var enclave = await ProcFs.WaitForChildAsync(shell.Id, "enclave/Carapace.Enclave", TimeSpan.FromSeconds(30));
         try
         {
             // The Ready frame: the enclave is started and idle, blocked reading the pipe the test still holds open.
@@ -43,7 +43,7 @@ public sealed class ParentWatchTests : IDisposable
     public async Task An_enclave_whose_parent_is_killed_while_it_starts_ends_too()
     {
         using var shell = StartUnderShell(passParent: true);
-        var enclave = await ProcFs.WaitForChildAsync(shell.Id, "Carapace.Enclave.dll", TimeSpan.FromSeconds(30));
+        var enclave = await ProcFs.WaitForChildAsync(shell.Id, "enclave/Carapace.Enclave", TimeSpan.FromSeconds(30));
         try
         {
             shell.Kill();
@@ -71,8 +71,8 @@ public sealed class ParentWatchTests : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add($"exec 3<&0; dotnet \"$0\" --platform-key \"$1\" {(passParent ? "--parent $$" : "")} <&3 3<&- & wait");
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Carapace.Enclave.dll"));
+        start.ArgumentList.Add($"exec 3<&0; \"$0\" --platform-key \"$1\" {(passParent ? "--parent $$" : "")} <&3 3<&- & wait");
+        start.ArgumentList.Add(RepoPaths.NativeEnclave);
         start.ArgumentList.Add(Path.Combine(_dir, "sim", "platform.key"));
         start.Environment["CARAPACE_HOME"] = _dir;
         start.Environment["DOTNET_NOLOGO"] = "1";

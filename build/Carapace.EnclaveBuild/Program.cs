@@ -1,0 +1,3 @@
+using Carapace.EnclaveBuild;
+
+return BuildSteps.Run(args);
