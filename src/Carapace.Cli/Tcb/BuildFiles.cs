@@ -90,6 +90,13 @@ internal sealed class BuildFiles
         return [.. packages.OrderBy(p => p.Package, StringComparer.OrdinalIgnoreCase)];
     }
 
+    /// <summary>
+    /// The native enclave beside the program (<c>enclave/</c>): its executable and libwasmtime.so, the two files its
+    /// runtime identity hashes (sizes null when this build lacks them).
+    /// </summary>
+    public IReadOnlyList<BuildFile> NativeEnclave() =>
+        [.. Carapace.Functions.RuntimeIdentity.Files.Select(name => File("enclave/" + name))];
+
     private BuildFile File(string relative)
     {
         var info = new FileInfo(Path.Combine(Directory, relative));

@@ -102,6 +102,16 @@ internal static class TcbJson
         }
 
         w.WriteEndArray();
+        w.WriteStartArray("runs");
+        foreach (var file in component.Runs)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", file.Path);
+            WriteBytes(w, "bytes", file.Bytes);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("thirdParty");
         foreach (var package in component.ThirdParty)
         {

@@ -83,6 +83,16 @@ internal static class TcbText
             Row(table, "  third-party code", "", "", "", Bytes(component.ThirdParty.Sum(p => p.Bytes)));
         }
 
+        if (component.Runs.Count > 0)
+        {
+            var label = "  what runs: compiled ahead of time";
+            foreach (var file in component.Runs)
+            {
+                Row(table, label, "", "", file.Path, Bytes(file.Bytes));
+                label = "";
+            }
+        }
+
         foreach (var framework in component.Frameworks)
         {
             Row(table, $"  shared framework: {framework}", "", "", "(part of the .NET installation, not counted)");

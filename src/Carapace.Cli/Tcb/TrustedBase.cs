@@ -17,6 +17,10 @@ internal sealed record ProjectPart(string Name, int Files, int Lines, BuildFile?
 /// <param name="Projects">Whole projects the component contains (for the edge: the trusted libraries its project links).</param>
 /// <param name="ThirdParty">The packages it loads, with their files on this platform.</param>
 /// <param name="Frameworks">Shared frameworks it references (not counted).</param>
+/// <param name="Runs">
+/// For a program shipped compiled ahead of time (the enclave): the files that actually run, into which its assemblies,
+/// their third-party libraries and the .NET runtime are compiled; empty otherwise or without a build.
+/// </param>
 internal sealed record Component(
     string Name,
     string Title,
@@ -25,7 +29,8 @@ internal sealed record Component(
     IReadOnlyList<SourceFile> Files,
     IReadOnlyList<ProjectPart> Projects,
     IReadOnlyList<ThirdParty> ThirdParty,
-    IReadOnlyList<string> Frameworks)
+    IReadOnlyList<string> Frameworks,
+    IReadOnlyList<BuildFile> Runs)
 {
     /// <summary>Lines of Carapace code in the component.</summary>
     public int Lines => Files.Sum(f => f.Lines) + Projects.Sum(p => p.Lines);
@@ -51,7 +56,9 @@ internal sealed class TrustedBase
     public const string Counted =
         "lines: non-blank lines of the .cs files of each project under src/ (bin/ and obj/ excluded) that are not only " +
         "comments (// and /* */; string literals are code); bytes: the built assembly files, and apart from them the " +
-        "third-party files each component loads on this platform; the .NET runtime and shared frameworks are not counted";
+        "third-party files each component loads on this platform; the .NET runtime and shared frameworks are not counted; " +
+        "what runs of the enclave: the native executable and libwasmtime.so its runtime identity hashes, into which its " +
+        "assemblies, their libraries and the .NET runtime are compiled ahead of time";
 
     private const string EnclaveProject = "Carapace.Enclave";
     private const string KmsProject = "Carapace.Kms";
@@ -122,7 +129,8 @@ internal sealed class TrustedBase
         return new Component(
             name, title, project, process, [], parts,
             build?.Packages(assemblies) ?? [],
-            [.. closure.SelectMany(n => source.Projects[n].Frameworks).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]);
+            [.. closure.SelectMany(n => source.Projects[n].Frameworks).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)],
+            project == EnclaveProject && build is not null ? build.NativeEnclave() : []);
     }
 
     /// <summary>
@@ -151,7 +159,7 @@ internal sealed class TrustedBase
         return new Component(
             "gateway-edge", "the gateway's plaintext edge", GatewayProject,
             "inside the up process; trusted with confidential: false actions only",
-            files, [.. libraries.Select(n => Part(source, build, n))], [], []);
+            files, [.. libraries.Select(n => Part(source, build, n))], [], [], []);
     }
 
     private static ProjectPart Part(SourceTree source, BuildFiles? build, string name)

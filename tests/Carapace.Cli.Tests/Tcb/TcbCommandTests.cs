@@ -80,6 +80,12 @@ public sealed class TcbCommandTests : CliFixture
             wasmtime.GetProperty("files").EnumerateArray().Select(f => (f.GetProperty("path").GetString(), f.GetProperty("bytes").GetInt64())));
         Assert.Equal(54_000, wasmtime.GetProperty("bytes").GetInt64()); // the other platform's library beside it is not counted
 
+        // No native enclave in this build: what would run is named, its size unknown, not zero.
+        Assert.Equal(
+            [("enclave/Carapace.Enclave", JsonValueKind.Null), ("enclave/libwasmtime.so", JsonValueKind.Null)],
+            enclave.GetProperty("runs").EnumerateArray().Select(f => (f.GetProperty("path").GetString(), f.GetProperty("bytes").ValueKind)));
+        Assert.Empty(Component(json, "kms").GetProperty("runs").EnumerateArray());
+
         // The KMS's assembly is not in this build: its size is unknown, not zero.
         var kms = Component(json, "kms");
         Assert.Equal(JsonValueKind.Null, kms.GetProperty("projects")[0].GetProperty("bytes").ValueKind);
@@ -173,6 +179,16 @@ public sealed class TcbCommandTests : CliFixture
         var wasmtime = enclave.GetProperty("thirdParty").EnumerateArray().Single(p => p.GetProperty("package").GetString() == "Wasmtime");
         Assert.Contains(wasmtime.GetProperty("files").EnumerateArray(), f => f.GetProperty("path").GetString()!.EndsWith("libwasmtime.so", StringComparison.Ordinal));
         Assert.InRange(json.GetProperty("enclave").GetProperty("share").GetDouble(), 0.01, 0.99);
+
+        // What runs is the native enclave beside the program, the same two files the reference values hash.
+        var runs = enclave.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(["enclave/Carapace.Enclave", "enclave/libwasmtime.so"], runs.Select(f => f.GetProperty("path").GetString()));
+        var native = Path.Combine(json.GetProperty("build").GetString()!, "enclave");
+        Assert.Equal(new FileInfo(Path.Combine(native, "Carapace.Enclave")).Length, runs[0].GetProperty("bytes").GetInt64());
+        Assert.Equal(new FileInfo(Path.Combine(native, "libwasmtime.so")).Length, runs[1].GetProperty("bytes").GetInt64());
+        Assert.Equal(
+            Carapace.Functions.ReferenceValues.Load(Path.Combine(native, Carapace.Functions.ReferenceValues.FileName)).FileHashes[0],
+            Carapace.Functions.RuntimeIdentity.HashFile(Path.Combine(native, "Carapace.Enclave")));
     }
 
     private async Task<JsonElement> TcbJsonAsync(FixtureTree tree)
