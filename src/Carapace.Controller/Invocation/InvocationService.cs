@@ -232,6 +232,7 @@ public sealed partial class InvocationService : IAsyncDisposable
             RequestId = header.RequestId,
             ChainId = plan.Chain,
             Step = plan.IsSequence ? null : 1,
+            Topmost = plan.IsSequence ? true : null,
         };
         if (plan.IsSequence)
         {

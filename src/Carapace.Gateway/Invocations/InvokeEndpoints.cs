@@ -223,13 +223,12 @@ internal sealed class InvokeEndpoints(
             return null;
         }
 
-        // As OpenWhisk: the action's default parameters, overridden by the request's.
-        foreach (var parameter in action.Parameters)
+        // As OpenWhisk: the action's default parameters under the request's; for a sequence, the sequence's, and then
+        // its first component's own under those.
+        PlaintextBridge.WithDefaults(parameters, action.Parameters);
+        if (!ReferenceEquals(first, action))
         {
-            if (!parameters.ContainsKey(parameter.Key))
-            {
-                parameters[parameter.Key] = JsonNode.Parse(parameter.Value.GetRawText());
-            }
+            PlaintextBridge.WithDefaults(parameters, first.Parameters);
         }
 
         try
