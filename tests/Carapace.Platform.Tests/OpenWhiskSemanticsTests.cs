@@ -172,6 +172,47 @@ public sealed partial class OpenWhiskSemanticsTests : IAsyncLifetime
         Assert.True(Annotation(activation, "timeout").GetBoolean());
     }
 
+    [Fact]
+    public async Task A_result_over_the_limit_is_openwhisks_application_error()
+    {
+        await DeployEchoAsync("big");
+        var text = new string('x', 1024 * 1024);
+
+        using var response = await InvokeAsync("big", $$"""{"text":"{{text}}"}""", resultOnly: true);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("The action produced a response that exceeded the allowed length: 1048587 > 1048576 bytes.",
+            (await JsonAsync(response)).GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_sequences_limits_name_its_largest_components_memory()
+    {
+        await DeployEchoAsync("small");
+        await _platform.DeployAsync("large", "hello", confidential: false, memoryMiB: 384);
+        await _platform.ChainAsync("mixed", confidential: false, "small", "large");
+
+        using var response = await InvokeAsync("mixed", "{}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var limits = Annotation(await JsonAsync(response), "limits");
+        Assert.Equal(384, limits.GetProperty("memory").GetInt32());
+        Assert.Equal(10, limits.GetProperty("logs").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_blocking_invocation_past_its_timeout_parameter_turns_into_a_202_with_the_activation_id()
+    {
+        await _platform.DeployAsync("slow", "spin", confidential: false, timeoutMs: 3_000);
+
+        using var response = await _client.PostAsync("api/v1/namespaces/_/actions/slow?blocking=true&timeout=200",
+            new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await JsonAsync(response)).GetProperty("activationId").GetString();
+        Assert.Matches("^[0-9a-f]{32}$", id);
+    }
+
     // OpenWhisk's invoker: the time padded to 30 characters, the stream, the line.
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z {3}stderr: ")]
     private static partial Regex LogLine();

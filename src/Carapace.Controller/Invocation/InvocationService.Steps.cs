@@ -141,8 +141,9 @@ public sealed partial class InvocationService
             var plain = action.Confidential ? null : _plaintext!.Open(action, result.Output, result.Log);
             if (plain is not null && Encoding.UTF8.GetByteCount(plain.Result.GetRawText()) is var size && size > ActivationOutcome.MaxPlainResultBytes)
             {
-                (status, error) = (ActivationStatus.DeveloperError,
-                    $"the action produced a result of {size} bytes; a result may have at most {ActivationOutcome.MaxPlainResultBytes} bytes");
+                // OpenWhisk's status and sentence for a response over the limit (without its truncated text).
+                (status, error) = (ActivationStatus.ApplicationError,
+                    $"The action produced a response that exceeded the allowed length: {size} > {ActivationOutcome.MaxPlainResultBytes} bytes.");
                 plain = plain with { Result = JsonSerializer.SerializeToElement(new { }) };
             }
 

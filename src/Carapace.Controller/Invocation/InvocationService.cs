@@ -226,7 +226,8 @@ public sealed partial class InvocationService : IAsyncDisposable
             Version = plan.Root.Version,
             Subject = request.Subject,
             Kind = plan.Root.Exec.Kind,
-            Limits = plan.Root.Limits,
+            // A sequence's memory is its largest component's, as OpenWhisk annotates it.
+            Limits = plan.IsSequence ? plan.Root.Limits with { MemoryMiB = plan.Steps.Max(s => s.Limits.MemoryMiB) } : plan.Root.Limits,
             Confidential = plan.Confidential,
             WaitTimeMs = waitTimeMs,
             RequestId = header.RequestId,

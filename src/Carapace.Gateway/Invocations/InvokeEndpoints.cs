@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Carapace.Gateway.Invocations;
 
 /// <summary>
-/// <c>POST /api/v1/namespaces/{ns}/actions/{name}</c> (<c>blocking</c>, <c>result</c>): OpenWhisk's action invocation.
+/// <c>POST /api/v1/namespaces/{ns}/actions/{name}</c> (<c>blocking</c>, <c>result</c>, <c>timeout</c>): OpenWhisk's action invocation.
 /// A confidential action takes and returns envelopes (<see cref="EnvelopeMediaType"/>) that only enclaves open; a
 /// plaintext action takes and returns JSON, sealed and opened for the enclave by the <see cref="IPlaintextBridge"/>.
 /// </summary>
@@ -53,7 +53,8 @@ internal sealed class InvokeEndpoints(
 
         string? error = null;
         if (!QueryArgs.TryBool(context.Request, "blocking", false, out var blocking, out error)
-            || !QueryArgs.TryBool(context.Request, "result", false, out var resultOnly, out error))
+            || !QueryArgs.TryBool(context.Request, "result", false, out var resultOnly, out error)
+            || !TryWait(context.Request, out var wait, out error))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
@@ -129,7 +130,7 @@ internal sealed class InvokeEndpoints(
         InvocationResult result;
         try
         {
-            result = await pending.Completion.WaitAsync(blockingWait, context.RequestAborted).ConfigureAwait(false);
+            result = await pending.Completion.WaitAsync(wait, context.RequestAborted).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -146,6 +147,33 @@ internal sealed class InvokeEndpoints(
         }
 
         await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// OpenWhisk's <c>timeout</c> of a blocking invocation: how many milliseconds (1 up to the gateway's blocking wait)
+    /// to wait before answering 202 with the activation id; the blocking wait when absent.
+    /// </summary>
+    private bool TryWait(HttpRequest request, out TimeSpan wait, out string? error)
+    {
+        wait = blockingWait;
+        error = null;
+        var text = request.Query["timeout"].ToString();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        var max = (long)blockingWait.TotalMilliseconds;
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            || ms <= 0 || ms > max)
+        {
+            // OpenWhisk's sentence.
+            error = $"Timeout must be number of milliseconds up to {max}.";
+            return false;
+        }
+
+        wait = TimeSpan.FromMilliseconds(ms);
+        return true;
     }
 
     private static Task WriteRejectionAsync(HttpContext context, InvocationRejectedException e) => e.Reason switch
