@@ -213,6 +213,15 @@ public sealed partial class OpenWhiskSemanticsTests : IAsyncLifetime
         Assert.Matches("^[0-9a-f]{32}$", id);
     }
 
+    [Fact]
+    public async Task A_running_platform_names_its_namespace_concurrency_in_the_limits()
+    {
+        var limits = JsonDocument.Parse(await _client.GetStringAsync("api/v1/namespaces/_/limits")).RootElement;
+
+        Assert.Equal(100, limits.GetProperty("concurrentInvocations").GetInt32());
+        Assert.Equal(100, limits.GetProperty("maxActionInstances").GetInt32());
+    }
+
     // OpenWhisk's invoker: the time padded to 30 characters, the stream, the line.
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z {3}stderr: ")]
     private static partial Regex LogLine();

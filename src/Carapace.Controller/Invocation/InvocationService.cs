@@ -55,6 +55,9 @@ public sealed partial class InvocationService : IAsyncDisposable
         _unrecorded = new UnrecordedOutcomes(activations);
     }
 
+    /// <summary>Invocations of one namespace that may run at once (OpenWhisk's <c>concurrentInvocations</c>).</summary>
+    public int PerNamespaceConcurrency => _admission.PerNamespaceConcurrency;
+
     /// <summary>Outcomes that could not be written (a full disk) and are waiting to be recorded.</summary>
     public int UnrecordedCount => _unrecorded.Count;
 

@@ -15,9 +15,50 @@ namespace Carapace.Gateway.Namespaces;
 /// route gives, newest first and at most <see cref="PageRequest.MaxLimit"/> per kind (the list routes page further). A
 /// kind the platform does not have is an empty list.
 /// </summary>
-internal sealed class NamespaceEndpoints(ActionRegistry registry)
+/// <remarks>
+/// Also <c>GET /api/v1/namespaces/{ns}/limits</c>: OpenWhisk's namespace limits with the values this platform enforces.
+/// There is no per-minute rate (admission is by concurrency and a bounded queue), so <c>invocationsPerMinute</c> and
+/// <c>firesPerMinute</c> are absent, as OpenWhisk leaves out what is not set.
+/// </remarks>
+internal sealed class NamespaceEndpoints(ActionRegistry registry, GatewayOptions options)
 {
-    public void Map(IEndpointRouteBuilder routes) => routes.MapGet("/api/v1/namespaces/{ns}", GetAsync);
+    public void Map(IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/v1/namespaces/{ns}", GetAsync);
+        routes.MapGet("/api/v1/namespaces/{ns}/limits", LimitsAsync);
+    }
+
+    private async Task LimitsAsync(HttpContext context)
+    {
+        if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is null)
+        {
+            return;
+        }
+
+        var limits = new JsonObject();
+        if (options.Invocations is { } invocations)
+        {
+            limits["concurrentInvocations"] = invocations.PerNamespaceConcurrency;
+        }
+
+        limits["minActionMemory"] = ActionLimits.MinMemoryMiB;
+        limits["maxActionMemory"] = ActionLimits.MaxMemoryMiB;
+        limits["minActionLogs"] = ActionLimits.LogsMb;
+        limits["maxActionLogs"] = ActionLimits.LogsMb;
+        limits["minActionTimeout"] = ActionLimits.MinTimeoutMs;
+        limits["maxActionTimeout"] = ActionLimits.MaxTimeoutMs;
+        limits["minActionConcurrency"] = ActionLimits.Concurrency;
+        limits["maxActionConcurrency"] = ActionLimits.Concurrency;
+        // OpenWhisk writes sizes as "<n> B|KB|MB|GB".
+        limits["maxParameterSize"] = $"{KeyValueRules.MaxBytes} B";
+        limits["maxPayloadSize"] = $"{options.MaxInvocationBytes} B";
+        if (options.Invocations is { } running)
+        {
+            limits["maxActionInstances"] = running.PerNamespaceConcurrency;
+        }
+
+        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, limits).ConfigureAwait(false);
+    }
 
     private async Task GetAsync(HttpContext context)
     {

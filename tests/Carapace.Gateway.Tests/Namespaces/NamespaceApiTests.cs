@@ -46,6 +46,28 @@ public sealed class NamespaceApiTests : IAsyncLifetime
     {
         using var response = await _client.GetAsync("api/v1/namespaces/bob");
         await GatewayFixture.AssertErrorAsync(response, HttpStatusCode.Forbidden);
+        using var limits = await _client.GetAsync("api/v1/namespaces/bob/limits");
+        await GatewayFixture.AssertErrorAsync(limits, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Limits_are_openwhisks_fields_with_the_values_this_platform_enforces()
+    {
+        using var response = await _client.GetAsync("api/v1/namespaces/_/limits");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var limits = await GatewayFixture.JsonAsync(response);
+        Assert.Equal(128, limits.GetProperty("minActionMemory").GetInt32());
+        Assert.Equal(512, limits.GetProperty("maxActionMemory").GetInt32());
+        Assert.Equal(100, limits.GetProperty("minActionTimeout").GetInt32());
+        Assert.Equal(300_000, limits.GetProperty("maxActionTimeout").GetInt32());
+        Assert.Equal(10, limits.GetProperty("maxActionLogs").GetInt32());
+        Assert.Equal(1, limits.GetProperty("maxActionConcurrency").GetInt32());
+        Assert.Equal("1048576 B", limits.GetProperty("maxParameterSize").GetString());
+        Assert.Equal($"{16 * 1024 * 1024} B", limits.GetProperty("maxPayloadSize").GetString());
+        // No rate per minute is enforced, and this gateway runs nothing, so it names no concurrency.
+        Assert.False(limits.TryGetProperty("invocationsPerMinute", out _));
+        Assert.False(limits.TryGetProperty("concurrentInvocations", out _));
     }
 
     [Fact]
