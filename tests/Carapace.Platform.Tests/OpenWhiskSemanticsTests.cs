@@ -33,6 +33,7 @@ public sealed partial class OpenWhiskSemanticsTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadGateway, blocking.StatusCode);
         var activation = await JsonAsync(blocking);
+        Assert.Equal(activation.GetProperty("activationId").GetString(), blocking.Headers.GetValues("x-openwhisk-activation-id").Single());
         Assert.Equal(1, activation.GetProperty("statusCode").GetInt32());
         var response = activation.GetProperty("response");
         Assert.Equal("application error", response.GetProperty("status").GetString());
@@ -211,6 +212,13 @@ public sealed partial class OpenWhiskSemanticsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = (await JsonAsync(response)).GetProperty("activationId").GetString();
         Assert.Matches("^[0-9a-f]{32}$", id);
+        Assert.Equal(id, response.Headers.GetValues("x-openwhisk-activation-id").Single());
+
+        using var nonBlocking = await _client.PostAsync("api/v1/namespaces/_/actions/slow",
+            new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, nonBlocking.StatusCode);
+        Assert.Equal((await JsonAsync(nonBlocking)).GetProperty("activationId").GetString(),
+            nonBlocking.Headers.GetValues("x-openwhisk-activation-id").Single());
     }
 
     [Fact]

@@ -30,6 +30,9 @@ internal sealed class InvokeEndpoints(
     /// <summary>The response header with the activation id of a <c>result=true</c> response.</summary>
     public const string ActivationHeader = "Carapace-Activation-Id";
 
+    /// <summary>OpenWhisk's header with the activation id of an invocation's answer (blocking or not).</summary>
+    public const string OpenWhiskActivationHeader = "x-openwhisk-activation-id";
+
     /// <summary>The response header with the receipts, base64, comma-separated, in step order.</summary>
     public const string ReceiptsHeader = "Carapace-Receipts";
 
@@ -120,6 +123,7 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
+        context.Response.Headers[OpenWhiskActivationHeader] = pending.ActivationId.ToString();
         if (!blocking)
         {
             await JsonOutput.WriteAsync(context, StatusCodes.Status202Accepted,
