@@ -190,6 +190,7 @@ public sealed class GatewayHost : IAsyncDisposable
         new ActionEndpoints(registry, options.MaxRequestBytes, logger).Map(app);
         new InvokeEndpoints(activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         new ActivationEndpoints(activations).Map(app);
+        new Namespaces.NamespaceEndpoints(registry, options).Map(app);
         return app;
     }
 

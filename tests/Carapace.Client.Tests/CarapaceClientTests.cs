@@ -254,7 +254,7 @@ public sealed class CarapaceClientTests : IAsyncLifetime
         Assert.Equal((InvocationFailure.FunctionFailed, HttpStatusCode.BadGateway), (failed.Failure, failed.StatusCode));
         Assert.NotNull(failed.ActivationId);
         Assert.Equal("action developer error", timedOut.ActivationStatus);
-        Assert.Contains("timeout after 0.5 s", timedOut.Message, StringComparison.Ordinal);
+        Assert.Contains("The action exceeded its time limits of 500 milliseconds", timedOut.Message, StringComparison.Ordinal);
         Assert.Contains($"carapace activations get {timedOut.ActivationId}", timedOut.Message, StringComparison.Ordinal);
 
         var sealedOnly = await _client.Gateway.GetActivationLogsAsync(failed.ActivationId!);

@@ -74,7 +74,7 @@ public sealed class FailureTests
         Assert.True(root.GetProperty("end").GetInt64() >= root.GetProperty("start").GetInt64());
         Assert.Equal("action developer error", root.GetProperty("response").GetProperty("status").GetString());
         Assert.False(root.GetProperty("response").GetProperty("success").GetBoolean());
-        Assert.Equal("timeout after 0.5 s", root.GetProperty("response").GetProperty("result").GetProperty("error").GetString());
+        Assert.Equal("The action exceeded its time limits of 500 milliseconds.", root.GetProperty("response").GetProperty("result").GetProperty("error").GetString());
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public sealed class FailureTests
         Assert.Equal("true", next.Headers.GetValues("Carapace-Cold").Single());
         var nextResponse = await ResponseOfAsync(next);
         Assert.Equal("action developer error", nextResponse.GetProperty("status").GetString());
-        Assert.Equal("timeout after 3.0 s", nextResponse.GetProperty("result").GetProperty("error").GetString());
+        Assert.Equal("The action exceeded its time limits of 3000 milliseconds.", nextResponse.GetProperty("result").GetProperty("error").GetString());
     }
 
     [Fact]

@@ -246,7 +246,7 @@ public sealed class InvocationTests : IAsyncLifetime
         var activation = json.RootElement.GetProperty("response");
         Assert.Equal("action developer error", activation.GetProperty("status").GetString());
         Assert.False(activation.GetProperty("success").GetBoolean());
-        Assert.Contains("timeout after 0.5 s", activation.GetProperty("result").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("The action exceeded its time limits of 500 milliseconds.", activation.GetProperty("result").GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     private RequestId RequestId { get; set; }

@@ -39,6 +39,15 @@ public sealed record ActivationOutcome
     /// <summary>The signed receipts of the steps that ran (public: signed metadata and hashes, no data).</summary>
     public IReadOnlyList<ReadOnlyMemory<byte>> Receipts { get; init; } = [];
 
+    /// <summary>
+    /// For an action's activation: whether it ran past its time limit (OpenWhisk's <c>timeout</c> annotation); null
+    /// for a sequence's own activation and for outcomes the platform recorded without running the action.
+    /// </summary>
+    public bool? TimedOut { get; init; }
+
+    /// <summary>For a sequence's own activation: its components' activations, in the order they ran; else null.</summary>
+    public IReadOnlyList<ActivationId>? Components { get; init; }
+
     /// <summary>Milliseconds spent initialising a cold enclave (OpenWhisk's <c>initTime</c>); null for a warm start.</summary>
     public long? InitTimeMs { get; init; }
 }

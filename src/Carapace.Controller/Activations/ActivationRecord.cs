@@ -53,9 +53,18 @@ public sealed record ActivationRecord
     /// <summary>
     /// The annotations: <c>path</c>, <c>kind</c>, <c>limits</c>, <c>waitTime</c>, <c>initTime</c> (cold starts),
     /// <c>causedBy</c> (sequences), <c>confidential</c>, and Carapace's <c>carapace.chainId</c>,
-    /// <c>carapace.step</c>, <c>carapace.requestId</c>.
+    /// <c>carapace.step</c>, <c>carapace.requestId</c>, and <c>topmost</c> on a sequence's own activation.
     /// </summary>
     public required IReadOnlyList<KeyValue> Annotations { get; init; }
+
+    /// <summary>The activation of the sequence that ran this one as a component (OpenWhisk's <c>cause</c>); else null.</summary>
+    public ActivationId? Cause { get; init; }
+
+    /// <summary>
+    /// For a sequence's own activation, the activations of its components in the order they ran (OpenWhisk lists them
+    /// as the sequence's <c>logs</c>); null for any other activation.
+    /// </summary>
+    public IReadOnlyList<ActivationId>? Components { get; init; }
 
     /// <summary>True until the activation is completed.</summary>
     public bool IsPending => Response is null;

@@ -27,8 +27,17 @@ public sealed record ActivationStart
     /// <summary>Milliseconds the request waited before a worker took it (OpenWhisk's <c>waitTime</c>).</summary>
     public long WaitTimeMs { get; init; }
 
-    /// <summary><c>"sequence"</c> for the activation of a sequence as a whole (OpenWhisk's <c>causedBy</c>); else null.</summary>
+    /// <summary><c>"sequence"</c> for the activation of a sequence's component (OpenWhisk's <c>causedBy</c>); else null.</summary>
     public string? CausedBy { get; init; }
+
+    /// <summary>
+    /// For a sequence's own activation: true when it was invoked directly (OpenWhisk's <c>topmost</c> annotation);
+    /// null for an action's activation.
+    /// </summary>
+    public bool? Topmost { get; init; }
+
+    /// <summary>For a component of a sequence: the sequence's activation (OpenWhisk's <c>cause</c>); else null.</summary>
+    public ActivationId? Cause { get; init; }
 
     /// <summary>The request id of the envelope, when the invocation carries one.</summary>
     public RequestId? RequestId { get; init; }

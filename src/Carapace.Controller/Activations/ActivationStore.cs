@@ -43,6 +43,11 @@ public sealed partial class ActivationStore : IDisposable
             envelope      BLOB,
             receipts      TEXT NOT NULL
         ) STRICT;
+        CREATE TABLE IF NOT EXISTS activation_links (
+            activation_id TEXT PRIMARY KEY,
+            cause         TEXT,
+            components    TEXT
+        ) STRICT;
         CREATE TABLE IF NOT EXISTS steps (
             request_id    TEXT    NOT NULL,
             chain_id      TEXT    NOT NULL,
@@ -57,7 +62,11 @@ public sealed partial class ActivationStore : IDisposable
         """;
 
     private const string Columns =
-        "activation_id, namespace, name, version, subject, confidential, start_ms, end_ms, status, result, logs_size, logs_sha256, annotations";
+        "activation_id, namespace, name, version, subject, confidential, start_ms, end_ms, status, result, logs_size, logs_sha256, annotations, "
+        + "cause, components";
+
+    // Every activation with its links (the sequence that caused it, the components it ran), if it has any.
+    private const string Source = "activations LEFT JOIN activation_links USING (activation_id)";
 
     private readonly ControllerDatabase _db;
     private readonly TimeProvider _time;
@@ -83,10 +92,18 @@ public sealed partial class ActivationStore : IDisposable
         {
             KeyValue.Of("path", start.Action.Path),
             KeyValue.Of("kind", start.Kind),
-            KeyValue.Of("limits", new { memory = start.Limits.MemoryMiB, timeout = start.Limits.TimeoutMs }),
+            KeyValue.Of("limits", new
+            {
+                timeout = start.Limits.TimeoutMs, memory = start.Limits.MemoryMiB, logs = ActionLimits.LogsMb, concurrency = ActionLimits.Concurrency,
+            }),
             KeyValue.Of("waitTime", start.WaitTimeMs),
             KeyValue.Of("confidential", start.Confidential),
         };
+        if (start.Topmost is { } topmost)
+        {
+            annotations.Add(KeyValue.Of("topmost", topmost));
+        }
+
         if (start.CausedBy is not null)
         {
             annotations.Add(KeyValue.Of("causedBy", start.CausedBy));
@@ -117,6 +134,7 @@ public sealed partial class ActivationStore : IDisposable
             Confidential = start.Confidential,
             Start = _time.GetUtcNow(),
             Annotations = annotations,
+            Cause = start.Cause,
         };
 
         ControllerDatabase.Execute(connection, """
@@ -126,6 +144,12 @@ public sealed partial class ActivationStore : IDisposable
             ("$id", record.ActivationId.ToString()), ("$ns", record.Namespace), ("$name", record.Name), ("$version", record.Version),
             ("$subject", record.Subject), ("$confidential", record.Confidential ? 1 : 0), ("$start", record.Start.ToUnixTimeMilliseconds()),
             ("$annotations", KeyValue.Serialize(annotations)));
+        if (start.Cause is { } cause)
+        {
+            ControllerDatabase.Execute(connection, "INSERT INTO activation_links (activation_id, cause) VALUES ($id, $cause)",
+                ("$id", record.ActivationId.ToString()), ("$cause", cause.ToString()));
+        }
+
         return record;
     }
 
@@ -201,16 +225,20 @@ public sealed partial class ActivationStore : IDisposable
         return new ActivationOutput(envelope, [.. receipts.Select(Convert.FromBase64String)]);
     }
 
-    /// <summary>A page of a namespace's activations, newest first, optionally of one action only.</summary>
-    public IReadOnlyList<ActivationRecord> List(string @namespace, string? name, PageRequest page)
+    /// <summary>
+    /// A page of a namespace's activations, newest first, optionally of one action only and only those that started
+    /// in [<paramref name="since"/>, <paramref name="upto"/>] (both inclusive, as OpenWhisk's <c>since</c> and <c>upto</c>).
+    /// </summary>
+    public IReadOnlyList<ActivationRecord> List(string @namespace, string? name, PageRequest page,
+        DateTimeOffset? since = null, DateTimeOffset? upto = null)
     {
         using var connection = _db.Open();
         using var command = ControllerDatabase.Command(connection, $"""
-            SELECT {Columns} FROM activations
-            WHERE namespace = $ns AND ($name IS NULL OR name = $name)
+            SELECT {Columns} FROM {Source}
+            WHERE {Filter}
             ORDER BY start_ms DESC, seq DESC LIMIT $limit OFFSET $skip
             """,
-            ("$ns", @namespace), ("$name", name), ("$limit", page.Limit), ("$skip", page.Skip));
+            [.. FilterArguments(@namespace, name, since, upto), ("$limit", page.Limit), ("$skip", page.Skip)]);
         using var reader = command.ExecuteReader();
         var records = new List<ActivationRecord>();
         while (reader.Read())
@@ -220,6 +248,25 @@ public sealed partial class ActivationStore : IDisposable
 
         return records;
     }
+
+    /// <summary>
+    /// How many activations <see cref="List"/> would find past the first <paramref name="skip"/> without a page limit
+    /// (OpenWhisk's <c>count=true</c>).
+    /// </summary>
+    public long Count(string @namespace, string? name, int skip, DateTimeOffset? since = null, DateTimeOffset? upto = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, $"SELECT count(*) FROM activations WHERE {Filter}",
+            FilterArguments(@namespace, name, since, upto));
+        return Math.Max(0, (long)command.ExecuteScalar()! - skip);
+    }
+
+    private const string Filter =
+        "namespace = $ns AND ($name IS NULL OR name = $name) AND ($since IS NULL OR start_ms >= $since) AND ($upto IS NULL OR start_ms <= $upto)";
+
+    private static (string, object?)[] FilterArguments(string @namespace, string? name, DateTimeOffset? since, DateTimeOffset? upto) =>
+        [("$ns", @namespace), ("$name", name), ("$since", since?.ToUnixTimeMilliseconds()), ("$upto", upto?.ToUnixTimeMilliseconds())];
 
     /// <summary>Closes the pooled connections to the file.</summary>
     public void Dispose() => _db.Dispose();
@@ -263,6 +310,11 @@ public sealed partial class ActivationStore : IDisposable
         }
 
         var annotations = existing.Annotations.ToList();
+        if (outcome.TimedOut is { } timedOut)
+        {
+            annotations.Add(KeyValue.Of("timeout", timedOut));
+        }
+
         if (outcome.InitTimeMs is { } initTime)
         {
             annotations.Add(KeyValue.Of("initTime", initTime));
@@ -281,6 +333,15 @@ public sealed partial class ActivationStore : IDisposable
             ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_outputs (activation_id, envelope, receipts) VALUES ($id, $envelope, $receipts)",
                 ("$id", id.ToString()), ("$envelope", outcome.KeepSealedOutput ? outcome.SealedOutput?.ToArray() : null),
                 ("$receipts", JsonSerializer.Serialize(outcome.Receipts.Select(r => Convert.ToBase64String(r.Span)).ToArray(), Json.Options)));
+        }
+
+        if (outcome.Components is { } components)
+        {
+            ControllerDatabase.Execute(connection, """
+                INSERT INTO activation_links (activation_id, components) VALUES ($id, $components)
+                ON CONFLICT (activation_id) DO UPDATE SET components = excluded.components
+                """,
+                ("$id", id.ToString()), ("$components", JsonSerializer.Serialize(components.Select(c => c.ToString()).ToArray(), Json.Options)));
         }
 
         var end = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds());
@@ -314,7 +375,7 @@ public sealed partial class ActivationStore : IDisposable
 
     private static ActivationRecord? Read(SqliteConnection connection, ActivationId id)
     {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {Columns} FROM activations WHERE activation_id = $id",
+        using var command = ControllerDatabase.Command(connection, $"SELECT {Columns} FROM {Source} WHERE activation_id = $id",
             ("$id", id.ToString()));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRecord(reader) : null;
@@ -347,6 +408,9 @@ public sealed partial class ActivationStore : IDisposable
             Response = response,
             Logs = reader.IsDBNull(10) ? null : new BlobDigest(reader.GetInt64(10), reader.GetString(11)),
             Annotations = KeyValue.Deserialize(reader.GetString(12)),
+            Cause = reader.IsDBNull(13) ? null : ParseId(reader.GetString(13)),
+            Components = reader.IsDBNull(14) ? null
+                : [.. (JsonSerializer.Deserialize<string[]>(reader.GetString(14), Json.Options) ?? []).Select(ParseId)],
         };
     }
 

@@ -21,6 +21,9 @@ public sealed partial class InvocationService
         var receipts = new List<ReadOnlyMemory<byte>>(plan.Steps.Count);
         var stepActivations = new List<ActivationId>(plan.Steps.Count);
         var input = request.SealedInput;
+        // A plaintext step is a one-step chain of its own, re-sealed by the trusted edge: each gets a fresh request id,
+        // so that a sequence may run the same action twice (its enclaves accept a request id once).
+        var stepRequestId = requestId;
         ReadOnlyMemory<byte>? log = null;
         var cold = false;
         long initMicros = 0;
@@ -38,6 +41,7 @@ public sealed partial class InvocationService
                     Limits = action.Limits,
                     Confidential = action.Confidential,
                     CausedBy = "sequence",
+                    Cause = top.ActivationId,
                     RequestId = requestId,
                     ChainId = plan.Chain,
                     Step = i,
@@ -114,12 +118,12 @@ public sealed partial class InvocationService
                 log = result.Log;
             }
 
-            var (status, error) = StatusOf(result);
+            var (status, error) = StatusOf(result, action);
             if (status == ActivationStatus.Success)
             {
                 error = action.Confidential
                     ? Misaddressed(result.Output.Span, plan.Chain, requestId, i)
-                    : Misaddressed(result.Output.Span, ChainIdOf(action.Name), requestId, 1);
+                    : Misaddressed(result.Output.Span, ChainIdOf(action.Name), stepRequestId, 1);
                 if (error is not null)
                 {
                     status = ActivationStatus.ApplicationError;
@@ -137,9 +141,15 @@ public sealed partial class InvocationService
             var plain = action.Confidential ? null : _plaintext!.Open(action, result.Output, result.Log);
             if (plain is not null && Encoding.UTF8.GetByteCount(plain.Result.GetRawText()) is var size && size > ActivationOutcome.MaxPlainResultBytes)
             {
-                (status, error) = (ActivationStatus.DeveloperError,
-                    $"the action produced a result of {size} bytes; a result may have at most {ActivationOutcome.MaxPlainResultBytes} bytes");
+                // OpenWhisk's status and sentence for a response over the limit (without its truncated text).
+                (status, error) = (ActivationStatus.ApplicationError,
+                    $"The action produced a response that exceeded the allowed length: {size} > {ActivationOutcome.MaxPlainResultBytes} bytes.");
                 plain = plain with { Result = JsonSerializer.SerializeToElement(new { }) };
+            }
+
+            if (plain is not null)
+            {
+                (status, error, plain) = ApplicationErrorOf(status, error, plain, result);
             }
 
             plainResult = plain?.Result;
@@ -153,6 +163,7 @@ public sealed partial class InvocationService
                 SealedLogs = plain is not null ? plain.Logs : result.Log.Length > 0 ? result.Log : NoBytes,
                 Receipts = ReceiptOf(result).Length > 0 ? [ReceiptOf(result)] : [],
                 InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
+                TimedOut = result.Status == InvocationStatus.Timeout,
             };
             if (unaccepted)
             {
@@ -165,14 +176,22 @@ public sealed partial class InvocationService
 
             if (status != ActivationStatus.Success)
             {
-                var stepError = sequence ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
+                // A plaintext sequence ends with its failed component's response, as OpenWhisk's; a confidential one
+                // says which step failed (its result is sealed).
+                var stepError = sequence && plain is null ? $"step {i} ({action.Name}) failed: {error ?? status.ToWire()}" : error;
                 return Finish(top, activation, sequence, status, stepError, stepActivations, receipts, cold, initMicros,
-                    result.Output.Length > 0 && !sequence ? result.Output : NoBytes, log) with { PlainResult = plainResult };
+                    result.Output.Length > 0 && !sequence ? result.Output : NoBytes, log, plainResult) with { PlainResult = plainResult };
             }
 
-            input = action.Confidential || i == plan.Steps.Count
-                ? result.Output
-                : _plaintext!.Forward(action, plan.Steps[i], requestId, result.Output);
+            if (!action.Confidential && i < plan.Steps.Count)
+            {
+                stepRequestId = RequestId.New();
+                input = _plaintext!.Forward(action, plan.Steps[i], stepRequestId, result.Output);
+            }
+            else
+            {
+                input = result.Output;
+            }
         }
 
         if (sequence)
@@ -184,6 +203,7 @@ public sealed partial class InvocationService
                 PlainResult = plainResult,
                 Receipts = receipts,
                 InitTimeMs = cold ? initMicros / 1000 : null,
+                Components = stepActivations,
             });
         }
 
@@ -203,14 +223,14 @@ public sealed partial class InvocationService
 
     private InvocationResult Finish(ActivationRecord top, ActivationId step, bool sequence, ActivationStatus status, string? error,
         List<ActivationId> stepActivations, List<ReadOnlyMemory<byte>> receipts, bool cold, long initMicros,
-        ReadOnlyMemory<byte>? output = null, ReadOnlyMemory<byte>? log = null)
+        ReadOnlyMemory<byte>? output = null, ReadOnlyMemory<byte>? log = null, JsonElement? plainResult = null)
     {
         var outcome = new ActivationOutcome { Status = status, Error = error, Receipts = receipts, InitTimeMs = cold ? initMicros / 1000 : null };
         // The step's own activation is completed here only if nothing completed it yet (replay, lost enclave).
         _activations.Complete(step, outcome);
         if (sequence)
         {
-            _activations.Complete(top.ActivationId, outcome);
+            _activations.Complete(top.ActivationId, outcome with { PlainResult = plainResult, Components = stepActivations });
         }
 
         return new InvocationResult
@@ -252,14 +272,42 @@ public sealed partial class InvocationService
     }
 
     /// <summary>OpenWhisk's status for an enclave result, and the platform's message for a failure.</summary>
-    internal static (ActivationStatus Status, string? Error) StatusOf(ResultMessage result) => result.Status switch
+    internal static (ActivationStatus Status, string? Error) StatusOf(ResultMessage result, Registry.ActionRecord action) => result.Status switch
     {
         InvocationStatus.Completed when result.ExitCode == 0 => (ActivationStatus.Success, null),
-        InvocationStatus.Completed => (ActivationStatus.ApplicationError, $"the function exited with code {result.ExitCode}"),
+        InvocationStatus.Completed => (ActivationStatus.ApplicationError, ExitMessage(result.ExitCode)),
         InvocationStatus.InputRejected => (ActivationStatus.ApplicationError, result.Message),
         InvocationStatus.IntegrityViolation => (ActivationStatus.WhiskInternalError, result.Message),
+        // OpenWhisk's own sentence, which its clients and users look for.
+        InvocationStatus.Timeout => (ActivationStatus.DeveloperError, TimeoutMessage(action.Limits.TimeoutMs)),
         _ => (ActivationStatus.DeveloperError, result.Message),
     };
+
+    private static string ExitMessage(int exitCode) => $"the function exited with code {exitCode}";
+
+    /// <summary>OpenWhisk's message for an activation that ran past its time limit.</summary>
+    public static string TimeoutMessage(int timeoutMs) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The action exceeded its time limits of {timeoutMs} milliseconds.");
+
+    /// <summary>
+    /// OpenWhisk's rule for a plaintext result: an object with an <c>error</c> field is an application error whose
+    /// result is <c>{"error": that field}</c>, whether the function exited with 0 or (having printed it) with another
+    /// code; the platform's own message is then not put over it.
+    /// </summary>
+    private static (ActivationStatus, string?, PlaintextStep) ApplicationErrorOf(ActivationStatus status, string? error, PlaintextStep plain,
+        ResultMessage result)
+    {
+        // Only the function's own verdict: not an output that failed the platform's checks (misaddressed, too large).
+        var ranToEnd = result.Status == InvocationStatus.Completed
+            && (status == ActivationStatus.Success || (status == ActivationStatus.ApplicationError && error == ExitMessage(result.ExitCode)));
+        if (!ranToEnd || plain.Result.ValueKind != JsonValueKind.Object || !plain.Result.TryGetProperty("error", out var own))
+        {
+            return (status, error, plain);
+        }
+
+        var only = new System.Text.Json.Nodes.JsonObject { ["error"] = System.Text.Json.Nodes.JsonNode.Parse(own.GetRawText()) };
+        return (ActivationStatus.ApplicationError, null, plain with { Result = JsonSerializer.SerializeToElement(only) });
+    }
 
     // Null, typed: a bare null in a conditional with a ReadOnlyMemory<byte> would become an empty (non-null) memory.
     private static readonly ReadOnlyMemory<byte>? NoBytes = null;

@@ -55,6 +55,9 @@ public sealed partial class InvocationService : IAsyncDisposable
         _unrecorded = new UnrecordedOutcomes(activations);
     }
 
+    /// <summary>Invocations of one namespace that may run at once (OpenWhisk's <c>concurrentInvocations</c>).</summary>
+    public int PerNamespaceConcurrency => _admission.PerNamespaceConcurrency;
+
     /// <summary>Outcomes that could not be written (a full disk) and are waiting to be recorded.</summary>
     public int UnrecordedCount => _unrecorded.Count;
 
@@ -226,12 +229,14 @@ public sealed partial class InvocationService : IAsyncDisposable
             Version = plan.Root.Version,
             Subject = request.Subject,
             Kind = plan.Root.Exec.Kind,
-            Limits = plan.Root.Limits,
+            // A sequence's memory is its largest component's, as OpenWhisk annotates it.
+            Limits = plan.IsSequence ? plan.Root.Limits with { MemoryMiB = plan.Steps.Max(s => s.Limits.MemoryMiB) } : plan.Root.Limits,
             Confidential = plan.Confidential,
             WaitTimeMs = waitTimeMs,
             RequestId = header.RequestId,
             ChainId = plan.Chain,
             Step = plan.IsSequence ? null : 1,
+            Topmost = plan.IsSequence ? true : null,
         };
         if (plan.IsSequence)
         {

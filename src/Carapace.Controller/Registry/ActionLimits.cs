@@ -28,6 +28,15 @@ public sealed record ActionLimits(int MemoryMiB, int TimeoutMs)
     /// <summary>The time limit when none is given, in milliseconds.</summary>
     public const int DefaultTimeoutMs = 60_000;
 
+    /// <summary>
+    /// OpenWhisk's <c>limits.logs</c> (MB), the only value the platform has: a function's log is a sealed blob of
+    /// bounded size.
+    /// </summary>
+    public const int LogsMb = 10;
+
+    /// <summary>OpenWhisk's <c>limits.concurrency</c>, the only value the platform has: an enclave runs one activation at a time.</summary>
+    public const int Concurrency = 1;
+
     /// <summary>The limits of an action created without any.</summary>
     public static ActionLimits Default { get; } = new(DefaultMemoryMiB, DefaultTimeoutMs);
 

@@ -277,6 +277,15 @@ public sealed partial class ActionRegistry : IDisposable
         return records;
     }
 
+    /// <summary>How many actions a namespace has past the first <paramref name="skip"/> (OpenWhisk's <c>count=true</c>).</summary>
+    public long Count(string @namespace, int skip = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        using var connection = _db.Open();
+        using var command = ControllerDatabase.Command(connection, "SELECT count(*) FROM actions WHERE namespace = $ns", ("$ns", @namespace));
+        return Math.Max(0, (long)command.ExecuteScalar()! - skip);
+    }
+
     /// <summary>
     /// Deletes an action and, if no other action runs the same module, its module blob; returns the deleted action or
     /// null if it did not exist. Sequences that name it fail to resolve from then on, as in OpenWhisk.

@@ -33,6 +33,9 @@ public sealed class AdmissionQueue
         _maxQueuedBytes = options.MaxQueuedBytes;
     }
 
+    /// <summary>Invocations of one namespace that may run at once (<see cref="AdmissionOptions.PerNamespaceConcurrency"/>).</summary>
+    public int PerNamespaceConcurrency => _perNamespace;
+
     /// <summary>How many invocations wait across namespaces.</summary>
     public int QueuedCount
     {

@@ -33,9 +33,18 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
             return;
         }
 
-        if (!QueryArgs.TryPage(context.Request, out var page, out var error))
+        if (!QueryArgs.TryPage(context.Request, out var page, out var error)
+            || !QueryArgs.TryBool(context.Request, "count", false, out var count, out error))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (count)
+        {
+            // OpenWhisk's count: {"actions": N}, the actions past 'skip'.
+            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonObject { ["actions"] = registry.Count(ns, page.Skip) })
+                .ConfigureAwait(false);
             return;
         }
 

@@ -16,10 +16,10 @@ internal static class ActionRequest
     private const string NotText = "not valid Unicode (it escapes a lone surrogate such as '\\ud800').";
 
     /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
-    public const int LogsLimitMb = 10;
+    public const int LogsLimitMb = ActionLimits.LogsMb;
 
     /// <summary>The only <c>limits.concurrency</c>: one activation per enclave at a time.</summary>
-    public const int Concurrency = 1;
+    public const int Concurrency = ActionLimits.Concurrency;
 
     /// <summary>
     /// The definition in <paramref name="root"/>, or null with every problem in <paramref name="errors"/>. Never throws

@@ -9,7 +9,8 @@ using Microsoft.AspNetCore.Routing;
 namespace Carapace.Gateway.Activations;
 
 /// <summary>
-/// <c>/api/v1/namespaces/{ns}/activations</c>: list (<c>skip</c>, <c>limit</c>, <c>name</c>, <c>docs</c>), get one,
+/// <c>/api/v1/namespaces/{ns}/activations</c>: list (<c>skip</c>, <c>limit</c>, <c>name</c>, <c>docs</c>, <c>since</c>
+/// and <c>upto</c> in milliseconds since the epoch, both inclusive, or <c>count</c>), get one,
 /// its <c>/logs</c> and its <c>/result</c>, over the controller's <see cref="ActivationStore"/>. An activation of
 /// another namespace is reported as not existing.
 /// </summary>
@@ -36,9 +37,20 @@ internal sealed class ActivationEndpoints(ActivationStore store)
         string? error = null;
         var name = context.Request.Query["name"].ToString();
         if (!QueryArgs.TryPage(context.Request, out var page, out error)
-            || !QueryArgs.TryBool(context.Request, "docs", false, out var docs, out error))
+            || !QueryArgs.TryBool(context.Request, "docs", false, out var docs, out error)
+            || !QueryArgs.TryBool(context.Request, "count", false, out var count, out error)
+            || !QueryArgs.TryEpochMilliseconds(context.Request, "since", out var since, out error)
+            || !QueryArgs.TryEpochMilliseconds(context.Request, "upto", out var upto, out error))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return;
+        }
+
+        if (count && docs)
+        {
+            // OpenWhisk's sentence.
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, "The parameter 'docs' is not permitted with 'count'.")
+                .ConfigureAwait(false);
             return;
         }
 
@@ -49,7 +61,15 @@ internal sealed class ActivationEndpoints(ActivationStore store)
             return;
         }
 
-        var records = store.List(ns, name.Length > 0 ? name : null, page);
+        if (count)
+        {
+            // OpenWhisk's count: {"activations": N}, those the same filters list, past 'skip'.
+            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK,
+                new JsonObject { ["activations"] = store.Count(ns, name.Length > 0 ? name : null, page.Skip, since, upto) }).ConfigureAwait(false);
+            return;
+        }
+
+        var records = store.List(ns, name.Length > 0 ? name : null, page, since, upto);
         var list = new JsonArray([.. records.Select(r => (JsonNode)(docs
             ? ActivationJson.Full(r, r.Confidential ? null : store.GetSealedLogs(r.ActivationId))
             : ActivationJson.Summary(r)))]);

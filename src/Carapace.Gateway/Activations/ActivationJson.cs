@@ -36,6 +36,11 @@ internal static class ActivationJson
             ["activationId"] = record.ActivationId.ToString(),
             ["start"] = record.Start.ToUnixTimeMilliseconds(),
         };
+        if (record.Cause is { } cause)
+        {
+            json["cause"] = cause.ToString();
+        }
+
         if (record.End is { } end)
         {
             json["end"] = end.ToUnixTimeMilliseconds();
@@ -79,12 +84,19 @@ internal static class ActivationJson
     };
 
     /// <summary>
-    /// The <c>logs</c> array and, for a confidential activation with logs, <c>sealedLogs</c> {<c>size</c>,
+    /// The <c>logs</c> array (a sequence's: its components' activation ids) and, for a confidential activation with logs, <c>sealedLogs</c> {<c>size</c>,
     /// <c>sha256</c>, and on <c>/logs</c> the <c>envelope</c> itself, base64}: the sealed bytes are never decoded. A plaintext activation's log blob is UTF-8 text, one line
     /// per log line.
     /// </summary>
     public static IEnumerable<KeyValuePair<string, JsonNode?>> Logs(ActivationRecord record, byte[]? logBytes)
     {
+        if (record.Components is { } components)
+        {
+            // A sequence's logs are its components' activation ids, in order, as OpenWhisk's (public metadata).
+            yield return new("logs", new JsonArray([.. components.Select(c => (JsonNode)c.ToString())]));
+            yield break;
+        }
+
         if (record.Confidential)
         {
             yield return new("logs", new JsonArray());

@@ -46,6 +46,31 @@ internal static class QueryArgs
         return true;
     }
 
+    /// <summary>
+    /// An instant given as milliseconds since the Unix epoch (OpenWhisk's <c>since</c> and <c>upto</c>); null when the
+    /// parameter is absent.
+    /// </summary>
+    public static bool TryEpochMilliseconds(HttpRequest request, string name, out DateTimeOffset? value, out string? error)
+    {
+        value = null;
+        error = null;
+        var text = request.Query[name].ToString();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms)
+            || ms < DateTimeOffset.MinValue.ToUnixTimeMilliseconds() || ms > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            error = $"The value '{text}' of '{name}' is not a time: give milliseconds since the epoch (1970-01-01T00:00:00Z), e.g. 1700000000000.";
+            return false;
+        }
+
+        value = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        return true;
+    }
+
     public static bool TryPage(HttpRequest request, out PageRequest page, out string? error)
     {
         page = PageRequest.Default;

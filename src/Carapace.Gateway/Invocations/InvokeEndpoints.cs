@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Carapace.Gateway.Invocations;
 
 /// <summary>
-/// <c>POST /api/v1/namespaces/{ns}/actions/{name}</c> (<c>blocking</c>, <c>result</c>): OpenWhisk's action invocation.
+/// <c>POST /api/v1/namespaces/{ns}/actions/{name}</c> (<c>blocking</c>, <c>result</c>, <c>timeout</c>): OpenWhisk's action invocation.
 /// A confidential action takes and returns envelopes (<see cref="EnvelopeMediaType"/>) that only enclaves open; a
 /// plaintext action takes and returns JSON, sealed and opened for the enclave by the <see cref="IPlaintextBridge"/>.
 /// </summary>
@@ -29,6 +29,9 @@ internal sealed class InvokeEndpoints(
 
     /// <summary>The response header with the activation id of a <c>result=true</c> response.</summary>
     public const string ActivationHeader = "Carapace-Activation-Id";
+
+    /// <summary>OpenWhisk's header with the activation id of an invocation's answer (blocking or not).</summary>
+    public const string OpenWhiskActivationHeader = "x-openwhisk-activation-id";
 
     /// <summary>The response header with the receipts, base64, comma-separated, in step order.</summary>
     public const string ReceiptsHeader = "Carapace-Receipts";
@@ -53,7 +56,8 @@ internal sealed class InvokeEndpoints(
 
         string? error = null;
         if (!QueryArgs.TryBool(context.Request, "blocking", false, out var blocking, out error)
-            || !QueryArgs.TryBool(context.Request, "result", false, out var resultOnly, out error))
+            || !QueryArgs.TryBool(context.Request, "result", false, out var resultOnly, out error)
+            || !TryWait(context.Request, out var wait, out error))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
             return;
@@ -119,6 +123,7 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
+        context.Response.Headers[OpenWhiskActivationHeader] = pending.ActivationId.ToString();
         if (!blocking)
         {
             await JsonOutput.WriteAsync(context, StatusCodes.Status202Accepted,
@@ -129,7 +134,7 @@ internal sealed class InvokeEndpoints(
         InvocationResult result;
         try
         {
-            result = await pending.Completion.WaitAsync(blockingWait, context.RequestAborted).ConfigureAwait(false);
+            result = await pending.Completion.WaitAsync(wait, context.RequestAborted).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -146,6 +151,33 @@ internal sealed class InvokeEndpoints(
         }
 
         await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// OpenWhisk's <c>timeout</c> of a blocking invocation: how many milliseconds (1 up to the gateway's blocking wait)
+    /// to wait before answering 202 with the activation id; the blocking wait when absent.
+    /// </summary>
+    private bool TryWait(HttpRequest request, out TimeSpan wait, out string? error)
+    {
+        wait = blockingWait;
+        error = null;
+        var text = request.Query["timeout"].ToString();
+        if (text.Length == 0)
+        {
+            return true;
+        }
+
+        var max = (long)blockingWait.TotalMilliseconds;
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            || ms <= 0 || ms > max)
+        {
+            // OpenWhisk's sentence.
+            error = $"Timeout must be number of milliseconds up to {max}.";
+            return false;
+        }
+
+        wait = TimeSpan.FromMilliseconds(ms);
+        return true;
     }
 
     private static Task WriteRejectionAsync(HttpContext context, InvocationRejectedException e) => e.Reason switch
@@ -223,13 +255,12 @@ internal sealed class InvokeEndpoints(
             return null;
         }
 
-        // As OpenWhisk: the action's default parameters, overridden by the request's.
-        foreach (var parameter in action.Parameters)
+        // As OpenWhisk: the action's default parameters under the request's; for a sequence, the sequence's, and then
+        // its first component's own under those.
+        PlaintextBridge.WithDefaults(parameters, action.Parameters);
+        if (!ReferenceEquals(first, action))
         {
-            if (!parameters.ContainsKey(parameter.Key))
-            {
-                parameters[parameter.Key] = JsonNode.Parse(parameter.Value.GetRawText());
-            }
+            PlaintextBridge.WithDefaults(parameters, first.Parameters);
         }
 
         try

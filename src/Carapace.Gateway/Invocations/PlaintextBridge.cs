@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Carapace.Controller;
 using Carapace.Controller.Invocation;
 using Carapace.Controller.Registry;
 using Carapace.Envelope;
@@ -23,9 +25,17 @@ public sealed class PlaintextBridge : IPlaintextBridge, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<ProvisioningPlan>> _plans = new(StringComparer.Ordinal);
     private readonly Func<ActionRecord, byte[]> _module;
+    private readonly TimeProvider _time;
 
-    /// <summary>Creates the bridge; <paramref name="module"/> gives an action's WebAssembly module.</summary>
-    public PlaintextBridge(Func<ActionRecord, byte[]> module) => _module = module;
+    /// <summary>
+    /// Creates the bridge; <paramref name="module"/> gives an action's WebAssembly module, <paramref name="time"/> the
+    /// time stamped on log lines.
+    /// </summary>
+    public PlaintextBridge(Func<ActionRecord, byte[]> module, TimeProvider? time = null)
+    {
+        _module = module;
+        _time = time ?? TimeProvider.System;
+    }
 
     /// <summary>
     /// Makes (once per version) the keys of <paramref name="action"/> and returns how each of its enclaves is provisioned
@@ -54,7 +64,7 @@ public sealed class PlaintextBridge : IPlaintextBridge, IDisposable
             try
             {
                 using var log = EnvelopeOpener.Open(plan.Log, sealedLog.Span);
-                logs = log.Payload.ToArray();
+                logs = LogLines(log.Payload.Span, _time.GetUtcNow());
             }
             catch (EnvelopeException e)
             {
@@ -79,10 +89,35 @@ public sealed class PlaintextBridge : IPlaintextBridge, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// As OpenWhisk's sequences: the next step's input is the step's result object (<see cref="ResultOf"/>), with the
+    /// next action's default parameters under it.
+    /// </remarks>
     public byte[] Forward(ActionRecord from, ActionRecord to, RequestId requestId, ReadOnlyMemory<byte> sealedOutput)
     {
+        ArgumentNullException.ThrowIfNull(to);
         using var output = EnvelopeOpener.Open(PlanFor(from).Output, sealedOutput.Span);
-        return Seal(to, requestId, output.Payload.Span);
+        var input = JsonObject.Create(ResultOf(output.Payload.Span))!;
+        return Seal(to, requestId, JsonSerializer.SerializeToUtf8Bytes(WithDefaults(input, to.Parameters)));
+    }
+
+    /// <summary>
+    /// <paramref name="parameters"/> with each of <paramref name="defaults"/> it does not set: OpenWhisk's precedence,
+    /// the invocation's parameters over the action's own.
+    /// </summary>
+    public static JsonObject WithDefaults(JsonObject parameters, IEnumerable<KeyValue> defaults)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(defaults);
+        foreach (var parameter in defaults)
+        {
+            if (!parameters.ContainsKey(parameter.Key))
+            {
+                parameters[parameter.Key] = JsonNode.Parse(parameter.Value.GetRawText());
+            }
+        }
+
+        return parameters;
     }
 
     /// <summary>Zeroes every plan's keys.</summary>
@@ -116,6 +151,31 @@ public sealed class PlaintextBridge : IPlaintextBridge, IDisposable
         }
 
         return JsonSerializer.SerializeToElement(new { output = Encoding.UTF8.GetString(stdout) });
+    }
+
+    /// <summary>
+    /// A function's stderr as OpenWhisk's invoker records log lines: <c>&lt;ISO-8601 time, padded to 30&gt; stderr: &lt;line&gt;</c>,
+    /// one per line (stdout is the result, so every line is stderr). The time is <paramref name="at"/>, when the step's
+    /// log came back: the enclave returns a function's stderr whole at the end, so all lines of a step share it.
+    /// </summary>
+    internal static byte[] LogLines(ReadOnlySpan<byte> stderr, DateTimeOffset at)
+    {
+        var text = Encoding.UTF8.GetString(stderr);
+        if (text.Length == 0)
+        {
+            return [];
+        }
+
+        var stamp = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture).PadRight(30);
+        var lines = text.Split('\n');
+        var count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        var formatted = new StringBuilder(text.Length + (count * 40));
+        for (var i = 0; i < count; i++)
+        {
+            formatted.Append(stamp).Append(" stderr: ").Append(lines[i].TrimEnd('\r')).Append('\n');
+        }
+
+        return Encoding.UTF8.GetBytes(formatted.ToString());
     }
 
     /// <summary>The plan of <paramref name="action"/>'s version.</summary>
