@@ -106,6 +106,22 @@ public sealed partial class MemoryFileSystem
         }
     }
 
+    /// <summary>Sets the modification time of the node at <paramref name="path"/> to now (an overlay that changed a directory's entries through whiteouts says so).</summary>
+    internal Errno MarkModified(string path)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var e = Lookup(path, out var node);
+            if (e == Errno.Success)
+            {
+                node!.ModifiedNanoseconds = Now();
+            }
+
+            return e;
+        }
+    }
+
     /// <summary>The parent directory and name for a new entry at <paramref name="path"/>, which must not exist yet; checks the node limit.</summary>
     private Errno FreeEntry(string path, out MemoryDirectoryNode? dir, out string name)
     {

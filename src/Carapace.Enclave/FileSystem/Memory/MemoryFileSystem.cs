@@ -171,14 +171,14 @@ public sealed partial class MemoryFileSystem : IFileSystem, IDisposable
             MemoryFileNode file;
             if (dir!.Children.TryGetValue(name, out var existing))
             {
+                if ((flags & (OpenFlags.Create | OpenFlags.Exclusive)) == (OpenFlags.Create | OpenFlags.Exclusive) && existing is not MemoryDirectoryNode)
+                {
+                    return Errno.Exist;
+                }
+
                 if (existing is not MemoryFileNode f)
                 {
                     return existing is MemorySymlinkNode ? Errno.Loop : Errno.IsDir;
-                }
-
-                if ((flags & (OpenFlags.Create | OpenFlags.Exclusive)) == (OpenFlags.Create | OpenFlags.Exclusive))
-                {
-                    return Errno.Exist;
                 }
 
                 file = f;

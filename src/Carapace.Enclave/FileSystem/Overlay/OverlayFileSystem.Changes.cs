@@ -226,6 +226,12 @@ public sealed partial class OverlayFileSystem
 
         _whiteouts.RemoveWhere(w => w.StartsWith(path + "/", StringComparison.Ordinal));
         _whiteouts.Add(path);
+
+        // The parent lost an entry: it is modified, as it would be on any file system.
+        if (CopyUpDirectory(ParentOf(path)) == Errno.Success)
+        {
+            _upper.MarkModified(ParentOf(path));
+        }
     }
 
     /// <summary>Makes the directory <paramref name="path"/> and its whole visible subtree exist in the upper tree (before it is renamed).</summary>

@@ -310,10 +310,17 @@ public sealed partial class OverlayFileSystem : IFileSystem, IDisposable
             return e;
         }
 
+        var parent = _upper.Stat(ParentOf(path), out var parentTimes);
         e = _upper.CreateDirectory(path);
         if (e == Errno.Success && _lower.Stat(path, out var lower) == Errno.Success)
         {
             _upper.SetTimes(path, lower.AccessedNanoseconds, lower.ModifiedNanoseconds);
+        }
+
+        if (parent == Errno.Success)
+        {
+            // A copy-up changes nothing the guest did: the parent keeps its times.
+            _upper.SetTimes(ParentOf(path), parentTimes.AccessedNanoseconds, parentTimes.ModifiedNanoseconds);
         }
 
         return e;
@@ -334,7 +341,13 @@ public sealed partial class OverlayFileSystem : IFileSystem, IDisposable
             return e;
         }
 
+        var parent = _upper.Stat(ParentOf(path), out var parentTimes);
         e = _upper.Open(path, OpenFlags.Create | OpenFlags.Exclusive | OpenFlags.Write, out var target);
+        if (parent == Errno.Success)
+        {
+            _upper.SetTimes(ParentOf(path), parentTimes.AccessedNanoseconds, parentTimes.ModifiedNanoseconds);
+        }
+
         if (e != Errno.Success)
         {
             return e;
