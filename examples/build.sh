@@ -21,7 +21,7 @@ rustc="${RUSTC_WASI:-/usr/bin/rustc}"
 sysroot_flags=()
 [ -n "${WASI_SYSROOT:-}" ] && sysroot_flags=(--sysroot "$WASI_SYSROOT")
 
-c_examples=(hello wordcount sha256 readfile memhog spin escape marker hostcall args clock echo)
+c_examples=(hello wordcount sha256 readfile memhog spin escape marker hostcall args clock echo notes)
 rust_examples=(hello_rust)
 
 # Extra compiler/linker flags for the few sources that need wasi-libc's emulation

@@ -36,6 +36,7 @@ internal static class CarapaceApp
         root.Add(Platform.ReceiptCommands.Build());
         root.Add(BenchCommands.Build());
         root.Add(Tcb.TcbCommand.Build());
+        root.Add(Conformance.ConformanceCommand.Build());
         Examples.Set(root,
             "carapace key new --out ns.key",
             "echo 'hello' | carapace seal --key ns.key --meta team=blue > msg.env",

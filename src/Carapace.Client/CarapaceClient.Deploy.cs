@@ -70,7 +70,7 @@ public sealed partial class CarapaceClient
         var secrets = options.Secrets;
         if (options.Image is { } imageBytes)
         {
-            image = ActionMeasurement.ImageReferenceOf(imageBytes);
+            image = ActionMeasurement.ImageReferenceOf(imageBytes) with { MountPath = options.ImageMount ?? ImageReference.DefaultMountPath };
             var imageKeySecret = ActionManifest.ImageKeySecretOf(name, image);
             if (!PolicyNames.IsValid(imageKeySecret))
             {
@@ -85,7 +85,7 @@ public sealed partial class CarapaceClient
             // Explicit limits and environment (an empty one too), so the gateway stores exactly what is measured here.
             MemoryMiB = options.MemoryMiB,
             TimeoutMs = options.TimeoutMs,
-            Annotations = EnvironmentAnnotations(options.Env),
+            Annotations = EnvironmentAnnotations(options.Env, options.ImageMount),
             Confidential = options.Confidential,
             Image = options.Image,
             Overwrite = true,
@@ -238,7 +238,7 @@ public sealed partial class CarapaceClient
                 && exec.TryGetProperty("image", out var stored) && stored.ValueKind == JsonValueKind.Object)
             {
                 image = new ImageReference(Convert.FromHexString(stored.GetProperty("id").GetString() ?? ""),
-                    Convert.FromHexString(stored.GetProperty("root").GetString() ?? ""));
+                    Convert.FromHexString(stored.GetProperty("root").GetString() ?? ""), ActionMeasurement.MountOf(action.Annotations));
             }
 
             return Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), action.Name, module.Span, action.MemoryMiB, action.TimeoutMs,
@@ -250,9 +250,14 @@ public sealed partial class CarapaceClient
         }
     }
 
-    private static Dictionary<string, JsonNode?> EnvironmentAnnotations(IReadOnlyDictionary<string, string> env)
+    private static Dictionary<string, JsonNode?> EnvironmentAnnotations(IReadOnlyDictionary<string, string> env, string? mount)
     {
         var annotations = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (mount is not null && mount != ImageReference.DefaultMountPath)
+        {
+            annotations[ActionMount.Annotation] = JsonValue.Create(mount);
+        }
+
         if (env.Count > 0)
         {
             var json = new JsonObject();

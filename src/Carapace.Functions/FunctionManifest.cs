@@ -70,7 +70,7 @@ public sealed record FunctionManifest
     /// <summary>Whether the guest may read the wall-clock (realtime) time.</summary>
     public bool Realtime { get; init; } = true;
 
-    /// <summary>The shielded image mounted at /data, if any.</summary>
+    /// <summary>The shielded image, if any, mounted at its <see cref="ImageReference.MountPath"/> with a writable in-enclave overlay.</summary>
     public ImageReference? Image { get; init; }
 
     /// <summary>Checks the limits and names, listing every problem at once.</summary>
@@ -143,6 +143,15 @@ public sealed record FunctionManifest
             problems.Add("an image reference is a 16-byte id and a 32-byte root");
         }
 
+        if (Image is { } mounted && ImageReference.MountPathProblem(mounted.MountPath) is { } mountProblem)
+        {
+            problems.Add(mountProblem);
+        }
+        else if (Image is { MountPath: "/tmp" } && TmpBytes > 0)
+        {
+            problems.Add("the image cannot be mounted at /tmp while the function has a /tmp (give --tmp 0 or another mount path)");
+        }
+
         if (problems.Count > 0)
         {
             throw new ArgumentException("invalid function manifest: " + string.Join("; ", problems));
@@ -210,9 +219,17 @@ public sealed record FunctionManifest
         if (Image is { } image)
         {
             w.WriteTextString("image");
-            w.WriteStartArray(2);
+            // The mount path is written only when it is not the default, so manifests from before mount paths existed
+            // (all at /data) keep their encoding and measurement.
+            var defaultMount = image.MountPath == ImageReference.DefaultMountPath;
+            w.WriteStartArray(defaultMount ? 2 : 3);
             w.WriteByteString(image.Id.Span);
             w.WriteByteString(image.Root.Span);
+            if (!defaultMount)
+            {
+                w.WriteTextString(image.MountPath);
+            }
+
             w.WriteEndArray();
         }
 
@@ -315,12 +332,24 @@ public sealed record FunctionManifest
 
     private static ImageReference ReadImage(CborReader r)
     {
-        if (r.ReadStartArray() != 2)
+        var count = r.ReadStartArray();
+        if (count is not (2 or 3))
         {
-            throw new FormatException("an image reference is [id, root]");
+            throw new FormatException("an image reference is [id, root] or [id, root, mount path]");
         }
 
         var image = new ImageReference(r.ReadByteString(), r.ReadByteString());
+        if (count == 3)
+        {
+            var mount = r.ReadTextString();
+            if (mount == ImageReference.DefaultMountPath)
+            {
+                throw new FormatException("the default mount path is not written (the encoding would not be canonical)");
+            }
+
+            image = image with { MountPath = mount };
+        }
+
         r.ReadEndArray();
         return image;
     }

@@ -9,7 +9,12 @@ namespace Carapace.Cli.Functions;
 internal sealed class FunctionInputs
 {
     private readonly Argument<string> _module = new("MODULE.wasm") { Description = "A WebAssembly module targeting WASI preview 1 (wasm32-wasi)." };
-    private readonly Option<string?> _image = new("--image") { Description = "A shielded image (from 'carapace pack') mounted read-only at /data.", HelpName = "IMG" };
+    private readonly Option<string?> _image = new("--image")
+    {
+        Description = "A shielded image (from 'carapace pack') mounted at GUESTPATH (default /data; '/' gives the function the image as its " +
+            "whole file system), with a writable in-enclave overlay that is discarded after the invocation.",
+        HelpName = "IMG[:GUESTPATH]",
+    };
 
     public ManifestOptions Manifest { get; } = new();
 
@@ -20,7 +25,7 @@ internal sealed class FunctionInputs
         Manifest.AddTo(command);
     }
 
-    public string? ImagePath(ParseResult parse) => parse.GetValue(_image);
+    public string? ImagePath(ParseResult parse) => ImageMount.Parse(parse.GetValue(_image))?.Path;
 
     /// <summary>Reads the module (refused unless it is a command module Carapace runs), the image header (no key needed) and builds the manifest.</summary>
     public (byte[] Module, FunctionManifest Manifest, ImageHeader? Image) Load(ParseResult parse)
@@ -47,7 +52,7 @@ internal sealed class FunctionInputs
             }
         }
 
-        var image = header is null ? null : new ImageReference(header.ImageId, header.Root);
+        var image = header is null ? null : new ImageReference(header.ImageId, header.Root, ImageMount.Parse(parse.GetValue(_image))!.MountPath);
         return (module, Manifest.Build(parse, path, image), header);
     }
 }

@@ -60,8 +60,9 @@ internal static class DeployCommand
         };
         var image = new Option<string?>("--image")
         {
-            Description = "A file-system image (from 'carapace pack') mounted read-only at /data; its root is part of the measurement.",
-            HelpName = "IMG",
+            Description = "A file-system image (from 'carapace pack') mounted at GUESTPATH (default /data; '/' for the function's whole tree) " +
+                "with a writable in-enclave overlay discarded after each invocation; its root and the mount path are part of the measurement.",
+            HelpName = "IMG[:GUESTPATH]",
         };
         var imageKey = new Option<string?>("--image-key")
         {
@@ -87,12 +88,15 @@ internal static class DeployCommand
             "carapace deploy wc examples/out/wordcount.wasm --memory 128 --timeout 5000 --env MODE=fast",
             "carapace deploy signer signer.wasm --secret signing-key",
             "carapace deploy reader examples/out/readfile.wasm --image data.img",
+            "carapace deploy site server.wasm --image site.img:/",
             "carapace deploy shout examples/out/hello.wasm --plaintext");
         command.SetPlatformHandler(async (parse, cancel) =>
         {
-            var (imageBytes, key) = await ReadImageAsync(parse.GetValue(image), parse.GetValue(imageKey), cancel).ConfigureAwait(false);
+            var mount = ImageMount.Parse(parse.GetValue(image));
+            var (imageBytes, key) = await ReadImageAsync(mount?.Path, parse.GetValue(imageKey), cancel).ConfigureAwait(false);
             var options = new DeployOptions
             {
+                ImageMount = mount?.MountPath,
                 // A null array (and a bare null here) would convert to an empty, not an absent, ReadOnlyMemory.
                 Image = imageBytes is null ? default(ReadOnlyMemory<byte>?) : imageBytes,
                 ImageKey = key is null ? default(ReadOnlyMemory<byte>?) : key,

@@ -41,6 +41,16 @@ public static class ActionMeasurement
         }
     }
 
+    /// <summary>The mount path of an action's image (its <c>carapace.mount</c> annotation, else the default).</summary>
+    /// <exception cref="FormatException">The annotation is not a valid mount path.</exception>
+    public static string MountOf(IReadOnlyDictionary<string, JsonElement> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(annotations);
+        var problems = new List<string>();
+        return ActionMount.Parse(annotations.TryGetValue(ActionMount.Annotation, out var mount) ? mount : null, problems)
+            ?? throw new FormatException(string.Join(" ", problems));
+    }
+
     /// <summary>The <c>carapace.env</c> annotation of an action as pairs, in ordinal name order (empty when absent).</summary>
     /// <exception cref="FormatException">The annotation breaks the rules of <see cref="ActionEnvironment"/>.</exception>
     public static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(IReadOnlyDictionary<string, JsonElement> annotations)

@@ -41,6 +41,12 @@ public sealed class DeployOptions
     /// </summary>
     public ReadOnlyMemory<byte>? ImageKey { get; init; }
 
+    /// <summary>
+    /// Where the guest sees <see cref="Image"/> (the <c>carapace.mount</c> annotation, part of the measurement): an
+    /// absolute path, <c>/</c> for the whole tree; null for <see cref="ImageReference.DefaultMountPath"/>.
+    /// </summary>
+    public string? ImageMount { get; init; }
+
     /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -61,6 +67,18 @@ public sealed class DeployOptions
         if (!Confidential && Secrets?.Count > 0)
         {
             problems.Add("a plaintext action gets no secrets: secrets are released by the KMS only to attested confidential functions");
+        }
+
+        if (ImageMount is { } mount)
+        {
+            if (Image is null)
+            {
+                problems.Add("a mount path needs an image");
+            }
+            else if (ImageReference.MountPathProblem(mount) is { } mountProblem)
+            {
+                problems.Add(mountProblem);
+            }
         }
 
         if (Image is { } image)

@@ -8,4 +8,7 @@ public enum NodeKind
 
     /// <summary>A directory.</summary>
     Directory,
+
+    /// <summary>A symbolic link (its target is text, resolved by the WASI layer, never by a file system).</summary>
+    Symlink,
 }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Memory;
+using Carapace.Enclave.FileSystem.Overlay;
 using Carapace.Enclave.Wasi;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
@@ -19,8 +20,9 @@ namespace Carapace.Enclave.Host;
 /// <summary>
 /// One function loaded in this enclave: its module, manifest, edge keys, secrets and image. An invocation opens the
 /// sealed input, runs the guest under Carapace's WASI with its limits, seals stdout for the output edge and stderr for
-/// the log edge, and then zeroes everything the invocation touched: linear memory, /tmp, the plaintext buffers and
-/// the recently used stack. A function the KMS entitled also signs a receipt for every invocation whose input
+/// the log edge, and then zeroes everything the invocation touched: linear memory, /tmp, the image's overlay (all it
+/// wrote over the read-only image), the plaintext buffers and the recently used stack. Nothing written persists into
+/// the next invocation. A function the KMS entitled also signs a receipt for every invocation whose input
 /// header parsed, including refused ones.
 /// </summary>
 internal sealed class LoadedFunction : IDisposable
@@ -123,11 +125,17 @@ internal sealed class LoadedFunction : IDisposable
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
-        using var tmp = _manifest.TmpBytes > 0 ? new MemoryFileSystem(_manifest.TmpBytes) : null;
+        // Everything the invocation writes lives in enclave memory and is zeroed when these are disposed: /tmp and the
+        // image's overlay share one budget (the manifest's tmp size); the image itself is never written.
+        var scratch = new StorageQuota(_manifest.TmpBytes);
+        var clock = FileClock();
+        // An image mounted at '/' holds the guest's whole tree, /tmp included (writable through the overlay).
+        using var tmp = _manifest.TmpBytes > 0 && _manifest.Image?.MountPath != "/" ? new MemoryFileSystem(scratch, clock: clock) : null;
+        using var overlay = _image is null ? null : new OverlayFileSystem(_image, new MemoryFileSystem(scratch, clock: clock));
         var preopens = new List<(string, IFileSystem)>();
-        if (_image is not null)
+        if (overlay is not null)
         {
-            preopens.Add(("/data", _image));
+            preopens.Add((_manifest.Image!.MountPath, overlay));
         }
 
         if (tmp is not null)
@@ -282,6 +290,26 @@ internal sealed class LoadedFunction : IDisposable
         {
             return (InvocationStatus.Trap, 0, "guest trap: " + FirstLine(e.Message));
         }
+    }
+
+    /// <summary>
+    /// The times written files get: the wall clock at the function's clock resolution when it may read the wall clock
+    /// (so file times tell the guest nothing it could not read anyway), else none (0).
+    /// </summary>
+    private Func<ulong>? FileClock()
+    {
+        if (!_manifest.Realtime)
+        {
+            return null;
+        }
+
+        var resolution = (ulong)_manifest.ClockResolutionNanoseconds;
+        return () =>
+        {
+            var ticks = DateTimeOffset.UtcNow.UtcTicks - DateTime.UnixEpoch.Ticks;
+            var nanoseconds = ticks <= 0 ? 0 : (ulong)ticks * 100;
+            return nanoseconds - (nanoseconds % resolution);
+        };
     }
 
     /// <summary>Seals the guest's stdout or stderr, staged in the function's pinned buffer (zeroed after each use).</summary>

@@ -47,6 +47,8 @@ public enum Errno : ushort
     NotEmpty = 55,
     /// <summary>Not supported.</summary>
     NotSup = 58,
+    /// <summary>Not a socket.</summary>
+    NotSock = 57,
     /// <summary>Value too large to be stored in data type.</summary>
     Overflow = 61,
     /// <summary>Operation not permitted.</summary>

@@ -10,6 +10,13 @@ internal static class WasiAbi
     public const byte FileTypeCharacterDevice = 2;
     public const byte FileTypeDirectory = 3;
     public const byte FileTypeRegularFile = 4;
+    public const byte FileTypeSymbolicLink = 7;
+
+    // lookupflags
+    public const int LookupSymlinkFollow = 1 << 0;
+
+    /// <summary>Most symlinks one path resolution follows (as Linux's 40, rounded to WASI runtimes' 32).</summary>
+    public const int MaxSymlinkHops = 32;
 
     // fdflags
     public const ushort FdFlagAppend = 1 << 0;

@@ -224,17 +224,17 @@ public sealed partial class WasiContext
             switch (d.Kind)
             {
                 case DescriptorKind.Stdin:
-                    WriteFilestat(stat, 0, 0, WasiAbi.FileTypeRegularFile, (ulong)_stdin.Length, 0);
+                    WriteFilestat(stat, 0, 0, WasiAbi.FileTypeRegularFile, (ulong)_stdin.Length);
                     return Errno.Success;
                 case DescriptorKind.Stdout or DescriptorKind.Stderr:
-                    WriteFilestat(stat, 0, 0, WasiAbi.FileTypeUnknown, 0, 0);
+                    WriteFilestat(stat, 0, 0, WasiAbi.FileTypeUnknown, 0);
                     return Errno.Success;
                 case DescriptorKind.File:
-                    // The handle knows the length; the time comes from the node if the path still names the same file.
-                    var modified = d.FileSystem!.Stat(d.Path, out var now) == Errno.Success && now.Inode == d.Inode && now.Kind == NodeKind.File
-                        ? now.ModifiedNanoseconds
-                        : 0;
-                    WriteFilestat(stat, d.Device, d.Inode, WasiAbi.FileTypeRegularFile, (ulong)d.Handle!.Length, modified);
+                    // The handle knows the length; times and links come from the node if the path still names the same file.
+                    var current = d.FileSystem!.Stat(d.Path, out var now) == Errno.Success && now.Inode == d.Inode && now.Kind == NodeKind.File
+                        ? now
+                        : new NodeInfo(NodeKind.File, 0, d.Inode, 0);
+                    WriteFilestat(stat, d.Device, current with { Size = d.Handle!.Length });
                     return Errno.Success;
                 default:
                     var e = d.FileSystem!.Stat(d.Path, out var info);
@@ -547,20 +547,28 @@ public sealed partial class WasiContext
         _ => WasiAbi.FileTypeUnknown,
     };
 
-    private static void WriteFilestat(Span<byte> stat, ulong device, NodeInfo info) =>
-        WriteFilestat(stat, device, info.Inode, info.Kind == NodeKind.Directory ? WasiAbi.FileTypeDirectory : WasiAbi.FileTypeRegularFile,
-            info.Kind == NodeKind.Directory ? 0 : (ulong)info.Size, info.ModifiedNanoseconds);
+    private static byte FileTypeOf(NodeKind kind) => kind switch
+    {
+        NodeKind.Directory => WasiAbi.FileTypeDirectory,
+        NodeKind.Symlink => WasiAbi.FileTypeSymbolicLink,
+        _ => WasiAbi.FileTypeRegularFile,
+    };
 
-    private static void WriteFilestat(Span<byte> stat, ulong device, ulong inode, byte fileType, ulong size, ulong time)
+    private static void WriteFilestat(Span<byte> stat, ulong device, NodeInfo info) =>
+        WriteFilestat(stat, device, info.Inode, FileTypeOf(info.Kind), info.Kind == NodeKind.Directory ? 0 : (ulong)info.Size,
+            info.AccessedNanoseconds, info.ModifiedNanoseconds, info.LinkCount);
+
+    /// <summary>Writes a <c>filestat</c>; the status-change time is reported as the modification time (no file system keeps it apart).</summary>
+    private static void WriteFilestat(Span<byte> stat, ulong device, ulong inode, byte fileType, ulong size, ulong accessed = 0, ulong modified = 0, ulong links = 1)
     {
         stat.Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(stat, device);
         BinaryPrimitives.WriteUInt64LittleEndian(stat[8..], inode);
         stat[16] = fileType;
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[24..], 1); // nlink: no hard links exist
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[24..], links);
         BinaryPrimitives.WriteUInt64LittleEndian(stat[32..], size);
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[40..], time);
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[48..], time);
-        BinaryPrimitives.WriteUInt64LittleEndian(stat[56..], time);
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[40..], accessed);
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[48..], modified);
+        BinaryPrimitives.WriteUInt64LittleEndian(stat[56..], modified);
     }
 }

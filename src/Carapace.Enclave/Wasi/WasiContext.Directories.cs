@@ -153,7 +153,7 @@ public sealed partial class WasiContext
         {
             var child = children[i];
             listing[i + 2] = new ListingEntry(Encoding.UTF8.GetBytes(child.Name), child.Inode,
-                child.Kind == NodeKind.Directory ? WasiAbi.FileTypeDirectory : WasiAbi.FileTypeRegularFile);
+                FileTypeOf(child.Kind));
         }
 
         return Errno.Success;

@@ -6,10 +6,10 @@ namespace Carapace.Enclave.Wasi;
 // path_* calls: every path is resolved lexically inside the directory descriptor it is relative to (GuestPath).
 public sealed partial class WasiContext
 {
-    internal Errno PathOpen(Caller caller, int dirFd, int pathPtr, int pathLength, int openFlags, long rightsBase, int fdFlags, int resultPtr)
+    internal Errno PathOpen(Caller caller, int dirFd, int lookupFlags, int pathPtr, int pathLength, int openFlags, long rightsBase, int fdFlags, int resultPtr)
     {
         var m = Guest(caller);
-        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
+        var e = Resolve(m, dirFd, pathPtr, pathLength, Follows(lookupFlags), out var dir, out var path);
         if (e != Errno.Success)
         {
             return e;
@@ -51,6 +51,12 @@ public sealed partial class WasiContext
         {
             FileDescriptor opened;
             e = fs.Stat(path.Path, out var info);
+            if (e == Errno.Success && info.Kind == NodeKind.Symlink)
+            {
+                // Reached only without LOOKUP_SYMLINK_FOLLOW (O_NOFOLLOW): as POSIX, a symlink is not opened.
+                return directoryOnly || path.MustBeDirectory ? Errno.NotDir : Errno.Loop;
+            }
+
             if (e == Errno.Success && info.Kind == NodeKind.Directory)
             {
                 if (exclusive)
@@ -132,7 +138,8 @@ public sealed partial class WasiContext
                     Handle = handle,
                     Inode = inode,
                     Flags = (ushort)fdFlags,
-                    RightsBase = (WasiRights.FileCommon | (read ? WasiRights.FdRead : 0) | (write ? WasiRights.WriteAccess : 0)) & dir.RightsInheriting,
+                    RightsBase = (WasiRights.FileCommon | (read ? WasiRights.FdRead : 0) | (write ? WasiRights.WriteAccess : 0)
+                        | (fs.IsReadOnly ? 0 : WasiRights.FileWritableTree)) & dir.RightsInheriting,
                 };
             }
 
@@ -151,10 +158,10 @@ public sealed partial class WasiContext
         }
     }
 
-    internal Errno PathFilestatGet(Caller caller, int dirFd, int pathPtr, int pathLength, int resultPtr)
+    internal Errno PathFilestatGet(Caller caller, int dirFd, int lookupFlags, int pathPtr, int pathLength, int resultPtr)
     {
         var m = Guest(caller);
-        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
+        var e = Resolve(m, dirFd, pathPtr, pathLength, Follows(lookupFlags), out var dir, out var path);
         if (e != Errno.Success)
         {
             return e;
@@ -183,7 +190,7 @@ public sealed partial class WasiContext
 
     internal Errno PathCreateDirectory(Caller caller, int dirFd, int pathPtr, int pathLength)
     {
-        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, followLast: false, out var dir, out var path);
         if (e != Errno.Success)
         {
             return e;
@@ -213,7 +220,7 @@ public sealed partial class WasiContext
 
     internal Errno PathRemoveDirectory(Caller caller, int dirFd, int pathPtr, int pathLength)
     {
-        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, followLast: false, out var dir, out var path);
         if (e != Errno.Success)
         {
             return e;
@@ -248,7 +255,7 @@ public sealed partial class WasiContext
 
     internal Errno PathUnlinkFile(Caller caller, int dirFd, int pathPtr, int pathLength)
     {
-        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out var dir, out var path);
+        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, followLast: false, out var dir, out var path);
         if (e != Errno.Success)
         {
             return e;
@@ -294,13 +301,13 @@ public sealed partial class WasiContext
     internal Errno PathRename(Caller caller, int fromFd, int fromPtr, int fromLength, int toFd, int toPtr, int toLength)
     {
         var m = Guest(caller);
-        var e = Resolve(m, fromFd, fromPtr, fromLength, out var fromDir, out var from);
+        var e = Resolve(m, fromFd, fromPtr, fromLength, followLast: false, out var fromDir, out var from);
         if (e != Errno.Success)
         {
             return e;
         }
 
-        e = Resolve(m, toFd, toPtr, toLength, out var toDir, out var to);
+        e = Resolve(m, toFd, toPtr, toLength, followLast: false, out var toDir, out var to);
         if (e != Errno.Success)
         {
             return e;
@@ -351,74 +358,6 @@ public sealed partial class WasiContext
         }
     }
 
-    /// <summary>No symlinks exist: an existing path is not a link (<see cref="Errno.Inval"/>, as <c>readlink</c> says for a regular file).</summary>
-    internal Errno PathReadlink(Caller caller, int dirFd, int pathPtr, int pathLength, int bufferPtr, int bufferLength, int resultPtr)
-    {
-        var m = Guest(caller);
-        var e = Resolve(m, dirFd, pathPtr, pathLength, out var dir, out var path);
-        if (e != Errno.Success)
-        {
-            return e;
-        }
-
-        if (!m.Contains((uint)bufferPtr, (uint)bufferLength) || !m.Contains((uint)resultPtr, 4))
-        {
-            return Errno.Fault;
-        }
-
-        try
-        {
-            e = StatChecked(dir!.FileSystem!, path, out _);
-            return e == Errno.Success ? Errno.Inval : e;
-        }
-        catch (IntegrityViolationException ex)
-        {
-            return Violation(ex);
-        }
-    }
-
-    /// <summary>Hard links and symlinks are never granted (no <c>path_link_*</c>/<c>path_symlink</c> rights): <see cref="Errno.NotCapable"/>.</summary>
-    internal Errno PathLink(int fromFd, int toFd)
-    {
-        var e = DirectoryOrError(fromFd);
-        if (e == Errno.Success)
-        {
-            e = DirectoryOrError(toFd);
-        }
-
-        return e == Errno.Success ? Errno.NotCapable : e;
-    }
-
-    /// <inheritdoc cref="PathLink"/>
-    internal Errno PathSymlink(int dirFd)
-    {
-        var e = DirectoryOrError(dirFd);
-        return e == Errno.Success ? Errno.NotCapable : e;
-    }
-
-    /// <summary>Setting file times is never granted (no <c>*_filestat_set_times</c> rights): <see cref="Errno.NotCapable"/> after the usual checks.</summary>
-    internal Errno PathFilestatSetTimes(Caller caller, int dirFd, int pathPtr, int pathLength, int flags)
-    {
-        var e = Resolve(Guest(caller), dirFd, pathPtr, pathLength, out _, out _);
-        return e != Errno.Success ? e : ValidTimeFlags(flags) ? Errno.NotCapable : Errno.Inval;
-    }
-
-    /// <inheritdoc cref="PathFilestatSetTimes"/>
-    internal Errno FdFilestatSetTimes(int fd, int flags) =>
-        Fd(fd) is null ? Errno.BadF : ValidTimeFlags(flags) ? Errno.NotCapable : Errno.Inval;
-
-    private static bool ValidTimeFlags(int flags) =>
-        ((uint)flags & ~0xFu) == 0
-        && (flags & (WasiAbi.FstFlagAtim | WasiAbi.FstFlagAtimNow)) != (WasiAbi.FstFlagAtim | WasiAbi.FstFlagAtimNow)
-        && (flags & (WasiAbi.FstFlagMtim | WasiAbi.FstFlagMtimNow)) != (WasiAbi.FstFlagMtim | WasiAbi.FstFlagMtimNow);
-
-    private Errno DirectoryOrError(int fd) => Fd(fd)?.Kind switch
-    {
-        null => Errno.BadF,
-        DescriptorKind.Directory => Errno.Success,
-        _ => Errno.NotDir,
-    };
-
     /// <summary>Stat that honours a trailing '/' (a file named with one is <see cref="Errno.NotDir"/>).</summary>
     private static Errno StatChecked(IFileSystem fs, ResolvedPath path, out NodeInfo info)
     {
@@ -426,8 +365,10 @@ public sealed partial class WasiContext
         return e == Errno.Success && path.MustBeDirectory && info.Kind != NodeKind.Directory ? Errno.NotDir : e;
     }
 
-    /// <summary>Finds the directory descriptor and resolves the guest's path inside it.</summary>
-    private Errno Resolve(scoped in GuestMemory m, int dirFd, int pathPtr, int pathLength, out FileDescriptor? dir, out ResolvedPath path)
+    private static bool Follows(int lookupFlags) => (lookupFlags & WasiAbi.LookupSymlinkFollow) != 0;
+
+    /// <summary>Finds the directory descriptor and resolves the guest's path inside it (following symlinks on the way, and in the last segment if <paramref name="followLast"/>).</summary>
+    internal Errno Resolve(scoped in GuestMemory m, int dirFd, int pathPtr, int pathLength, bool followLast, out FileDescriptor? dir, out ResolvedPath path)
     {
         path = default;
         dir = Fd(dirFd);
@@ -446,7 +387,18 @@ public sealed partial class WasiContext
             return Errno.Fault;
         }
 
-        var e = GuestPath.Resolve(dir.Path, raw, out var resolved, out var mustBeDirectory, out var endsInDot);
+        Errno e;
+        string resolved;
+        bool mustBeDirectory, endsInDot;
+        try
+        {
+            e = GuestPath.Resolve(dir.FileSystem!, dir.Path, raw, followLast, out resolved, out mustBeDirectory, out endsInDot);
+        }
+        catch (IntegrityViolationException ex)
+        {
+            return Violation(ex);
+        }
+
         path = new ResolvedPath(resolved, mustBeDirectory, endsInDot);
         return e;
     }

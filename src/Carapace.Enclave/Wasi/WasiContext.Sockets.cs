@@ -4,6 +4,6 @@ namespace Carapace.Enclave.Wasi;
 // handed out.
 public sealed partial class WasiContext
 {
-    /// <summary><c>sock_accept</c>, <c>sock_recv</c>, <c>sock_send</c>, <c>sock_shutdown</c>: <see cref="Errno.NoSys"/>.</summary>
-    internal static Errno Socket() => Errno.NoSys;
+    /// <summary><c>sock_accept</c>, <c>sock_recv</c>, <c>sock_send</c>, <c>sock_shutdown</c>: <see cref="Errno.BadF"/> for a descriptor that is not open, else <see cref="Errno.NotSock"/>.</summary>
+    internal Errno Socket(int fd) => Fd(fd) is null ? Errno.BadF : Errno.NotSock;
 }

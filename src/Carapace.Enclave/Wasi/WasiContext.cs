@@ -29,12 +29,14 @@ namespace Carapace.Enclave.Wasi;
 /// only so does <c>open(O_WRONLY)</c> reach the check that refuses it with <see cref="Errno.RoFs"/> (as creating,
 /// truncating and every modifying path call are refused) instead of silently opening read-only.
 /// <c>fd_fdstat_set_rights</c> can only drop rights; a directory whose inheriting rights lost read or write access
-/// cannot open files with it (<see cref="Errno.NotCapable"/>). Links, symlinks and setting file times are never granted
-/// (<see cref="Errno.NotCapable"/>).</para>
-/// <para>Paths: resolved lexically inside the directory descriptor they are relative to ('.' and '..' segments,
-/// repeated '/'); absolute paths and '..' above that directory are <see cref="Errno.NotCapable"/>; an empty path is
-/// <see cref="Errno.NoEnt"/>; a trailing '/' requires a directory. No symlinks exist. A directory descriptor keeps the
-/// path it was opened with: renaming the directory afterwards leaves it pointing at the old path.</para>
+/// cannot open files with it (<see cref="Errno.NotCapable"/>). On a writable tree directories also have the link,
+/// symlink and set-times rights (and files <c>fd_filestat_set_times</c>); on a read-only tree those calls are
+/// <see cref="Errno.RoFs"/>.</para>
+/// <para>Paths: resolved segment by segment inside the directory descriptor they are relative to ('.' and '..'
+/// segments, repeated '/', symlinks followed as <see cref="GuestPath"/> describes); absolute paths and '..' above that
+/// directory are <see cref="Errno.NotCapable"/>; an empty path is <see cref="Errno.NoEnt"/>; a trailing '/' requires a
+/// directory. A directory descriptor keeps the path it was opened with: renaming the directory afterwards leaves it
+/// pointing at the old path.</para>
 /// <para>Integrity: an <see cref="IntegrityViolationException"/> from a file system makes the call return
 /// <see cref="Errno.Io"/> and is recorded in <see cref="IntegrityViolation"/>.</para>
 /// <para>Not thread-safe: one invocation runs on one thread.</para>

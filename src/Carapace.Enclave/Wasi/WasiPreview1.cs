@@ -12,10 +12,10 @@ namespace Carapace.Enclave.Wasi;
 /// Every guest pointer and length is checked (<see cref="Errno.Fault"/> when outside the memory). The only exception a
 /// function lets escape into Wasmtime on purpose is <see cref="WasiExitException"/> from <c>proc_exit</c>; a misused
 /// context (wrong store data, disposed) traps with an <see cref="InvalidOperationException"/> or
-/// <see cref="ObjectDisposedException"/>. Calls that cannot exist for a function: <c>sock_*</c> and <c>proc_raise</c>
-/// return <see cref="Errno.NoSys"/>; <c>path_link</c>, <c>path_symlink</c>, <c>fd_filestat_set_times</c> and
-/// <c>path_filestat_set_times</c> return <see cref="Errno.NotCapable"/> (those rights are never granted);
-/// <c>path_readlink</c> answers as for a path that is not a symlink (none exists).
+/// <see cref="ObjectDisposedException"/>. Calls that cannot exist for a function: <c>sock_*</c> return
+/// <see cref="Errno.BadF"/> for a descriptor that is not open and <see cref="Errno.NotSock"/> for any other (no socket
+/// is ever handed out); <c>proc_raise</c> returns <see cref="Errno.NoSys"/>. Links, symlinks and file times work on
+/// writable file systems (<c>/tmp</c>, an image's overlay) and return <see cref="Errno.RoFs"/> on read-only ones.
 /// </remarks>
 public static class WasiPreview1
 {
@@ -51,7 +51,7 @@ public static class WasiPreview1
         linker.DefineFunction(M, "fd_fdstat_set_rights", static (Caller c, int fd, long rightsBase, long rightsInheriting) => (int)Ctx(c).FdFdstatSetRights(fd, rightsBase, rightsInheriting));
         linker.DefineFunction(M, "fd_filestat_get", static (Caller c, int fd, int result) => (int)Ctx(c).FdFilestatGet(c, fd, result));
         linker.DefineFunction(M, "fd_filestat_set_size", static (Caller c, int fd, long size) => (int)Ctx(c).FdFilestatSetSize(fd, size));
-        linker.DefineFunction(M, "fd_filestat_set_times", static (Caller c, int fd, long atim, long mtim, int flags) => (int)Ctx(c).FdFilestatSetTimes(fd, flags));
+        linker.DefineFunction(M, "fd_filestat_set_times", static (Caller c, int fd, long atim, long mtim, int flags) => (int)Ctx(c).FdFilestatSetTimes(fd, atim, mtim, flags));
         linker.DefineFunction(M, "fd_pread", static (Caller c, int fd, int iovs, int iovsLength, long offset, int result) => (int)Ctx(c).FdPread(c, fd, iovs, iovsLength, offset, result));
         linker.DefineFunction(M, "fd_prestat_get", static (Caller c, int fd, int result) => (int)Ctx(c).FdPrestatGet(c, fd, result));
         linker.DefineFunction(M, "fd_prestat_dir_name", static (Caller c, int fd, int path, int pathLength) => (int)Ctx(c).FdPrestatDirName(c, fd, path, pathLength));
@@ -65,14 +65,14 @@ public static class WasiPreview1
         linker.DefineFunction(M, "fd_write", static (Caller c, int fd, int iovs, int iovsLength, int result) => (int)Ctx(c).FdWrite(c, fd, iovs, iovsLength, result));
 
         linker.DefineFunction(M, "path_create_directory", static (Caller c, int fd, int path, int pathLength) => (int)Ctx(c).PathCreateDirectory(c, fd, path, pathLength));
-        linker.DefineFunction(M, "path_filestat_get", static (Caller c, int fd, int flags, int path, int pathLength, int result) => (int)Ctx(c).PathFilestatGet(c, fd, path, pathLength, result));
-        linker.DefineFunction(M, "path_filestat_set_times", static (Caller c, int fd, int flags, int path, int pathLength, long atim, long mtim, int fstFlags) => (int)Ctx(c).PathFilestatSetTimes(c, fd, path, pathLength, fstFlags));
-        linker.DefineFunction(M, "path_link", static (Caller c, int fromFd, int fromFlags, int fromPath, int fromLength, int toFd, int toPath, int toLength) => (int)Ctx(c).PathLink(fromFd, toFd));
-        linker.DefineFunction(M, "path_open", static (Caller c, int fd, int dirFlags, int path, int pathLength, int openFlags, long rightsBase, long rightsInheriting, int fdFlags, int result) => (int)Ctx(c).PathOpen(c, fd, path, pathLength, openFlags, rightsBase, fdFlags, result));
+        linker.DefineFunction(M, "path_filestat_get", static (Caller c, int fd, int flags, int path, int pathLength, int result) => (int)Ctx(c).PathFilestatGet(c, fd, flags, path, pathLength, result));
+        linker.DefineFunction(M, "path_filestat_set_times", static (Caller c, int fd, int flags, int path, int pathLength, long atim, long mtim, int fstFlags) => (int)Ctx(c).PathFilestatSetTimes(c, fd, flags, path, pathLength, atim, mtim, fstFlags));
+        linker.DefineFunction(M, "path_link", static (Caller c, int fromFd, int fromFlags, int fromPath, int fromLength, int toFd, int toPath, int toLength) => (int)Ctx(c).PathLink(c, fromFd, fromFlags, fromPath, fromLength, toFd, toPath, toLength));
+        linker.DefineFunction(M, "path_open", static (Caller c, int fd, int dirFlags, int path, int pathLength, int openFlags, long rightsBase, long rightsInheriting, int fdFlags, int result) => (int)Ctx(c).PathOpen(c, fd, dirFlags, path, pathLength, openFlags, rightsBase, fdFlags, result));
         linker.DefineFunction(M, "path_readlink", static (Caller c, int fd, int path, int pathLength, int buf, int bufLength, int result) => (int)Ctx(c).PathReadlink(c, fd, path, pathLength, buf, bufLength, result));
         linker.DefineFunction(M, "path_remove_directory", static (Caller c, int fd, int path, int pathLength) => (int)Ctx(c).PathRemoveDirectory(c, fd, path, pathLength));
         linker.DefineFunction(M, "path_rename", static (Caller c, int fromFd, int fromPath, int fromLength, int toFd, int toPath, int toLength) => (int)Ctx(c).PathRename(c, fromFd, fromPath, fromLength, toFd, toPath, toLength));
-        linker.DefineFunction(M, "path_symlink", static (Caller c, int fromPath, int fromLength, int fd, int toPath, int toLength) => (int)Ctx(c).PathSymlink(fd));
+        linker.DefineFunction(M, "path_symlink", static (Caller c, int fromPath, int fromLength, int fd, int toPath, int toLength) => (int)Ctx(c).PathSymlink(c, fromPath, fromLength, fd, toPath, toLength));
         linker.DefineFunction(M, "path_unlink_file", static (Caller c, int fd, int path, int pathLength) => (int)Ctx(c).PathUnlinkFile(c, fd, path, pathLength));
 
         linker.DefineFunction(M, "poll_oneoff", static (Caller c, int subscriptions, int events, int count, int result) => (int)Ctx(c).PollOneoff(c, subscriptions, events, count, result));
@@ -81,10 +81,10 @@ public static class WasiPreview1
         linker.DefineFunction(M, "sched_yield", static (Caller c) => (int)Check(c, WasiContext.SchedYield()));
         linker.DefineFunction(M, "random_get", static (Caller c, int buf, int length) => (int)Ctx(c).RandomGet(c, buf, length));
 
-        linker.DefineFunction(M, "sock_accept", static (Caller c, int fd, int flags, int result) => (int)Check(c, WasiContext.Socket()));
-        linker.DefineFunction(M, "sock_recv", static (Caller c, int fd, int data, int dataLength, int flags, int lengthResult, int flagsResult) => (int)Check(c, WasiContext.Socket()));
-        linker.DefineFunction(M, "sock_send", static (Caller c, int fd, int data, int dataLength, int flags, int result) => (int)Check(c, WasiContext.Socket()));
-        linker.DefineFunction(M, "sock_shutdown", static (Caller c, int fd, int how) => (int)Check(c, WasiContext.Socket()));
+        linker.DefineFunction(M, "sock_accept", static (Caller c, int fd, int flags, int result) => (int)Ctx(c).Socket(fd));
+        linker.DefineFunction(M, "sock_recv", static (Caller c, int fd, int data, int dataLength, int flags, int lengthResult, int flagsResult) => (int)Ctx(c).Socket(fd));
+        linker.DefineFunction(M, "sock_send", static (Caller c, int fd, int data, int dataLength, int flags, int result) => (int)Ctx(c).Socket(fd));
+        linker.DefineFunction(M, "sock_shutdown", static (Caller c, int fd, int how) => (int)Ctx(c).Socket(fd));
     }
 
     private static WasiContext Ctx(Caller caller)

@@ -44,11 +44,14 @@ internal static class WasiRights
     public const ulong FileCommon = FdSeek | FdTell | FdFdstatSetFlags | FdSync | FdAdvise | FdFilestatGet | PollFdReadwrite;
 
     /// <summary>Directory operations on any file system.</summary>
-    public const ulong DirectoryRead = PathOpen | FdReaddir | PathFilestatGet | FdFilestatGet | FdSync;
+    public const ulong DirectoryRead = PathOpen | FdReaddir | PathReadlink | PathFilestatGet | FdFilestatGet | FdSync;
 
     /// <summary>Directory operations that modify the tree (writable file systems only).</summary>
     public const ulong DirectoryWrite = PathCreateDirectory | PathCreateFile | PathRenameSource | PathRenameTarget
-        | PathRemoveDirectory | PathUnlinkFile;
+        | PathRemoveDirectory | PathUnlinkFile | PathLinkSource | PathLinkTarget | PathSymlink | PathFilestatSetTimes | FdFilestatSetTimes;
+
+    /// <summary>What a regular file on a writable file system may do besides reading and writing its bytes.</summary>
+    public const ulong FileWritableTree = FdFilestatSetTimes;
 
     /// <summary>stdin: a read-only, seekable in-memory file.</summary>
     public const ulong Stdin = FdRead | FdSeek | FdTell | FdFdstatSetFlags | FdAdvise | FdFilestatGet | PollFdReadwrite;
@@ -57,7 +60,7 @@ internal static class WasiRights
     public const ulong Output = FdWrite | FdFdstatSetFlags | FdFilestatGet | PollFdReadwrite;
 
     /// <summary>All rights a regular file can have on a file system.</summary>
-    public static ulong File(bool writable) => FileCommon | FdRead | (writable ? WriteAccess : 0);
+    public static ulong File(bool writable) => FileCommon | FdRead | (writable ? WriteAccess | FileWritableTree : 0);
 
     /// <summary>
     /// The inheriting rights of a directory: its own kind of rights plus every file right, write access included even

@@ -10,7 +10,7 @@ public static class ActionFunctions
 {
     /// <summary>
     /// The manifest of <paramref name="action"/> (<see cref="ActionManifest.For"/> over its name, limits,
-    /// <c>carapace.env</c> annotation and image id and root).
+    /// <c>carapace.env</c> annotation, and image id, root and <c>carapace.mount</c> path).
     /// </summary>
     /// <exception cref="ActionNotRunnableException">
     /// The stored action makes no valid manifest (an environment or limits an older version stored unchecked); the
@@ -22,7 +22,16 @@ public static class ActionFunctions
         var environment = EnvironmentOf(action.Annotations);
         try
         {
-            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, ImageOf(action.Exec.Image));
+            var image = ImageOf(action.Exec.Image);
+            if (image is not null)
+            {
+                var problems = new List<string>();
+                var mount = ActionMount.Parse(action.Annotations.FirstOrDefault(a => a.Key == ActionMount.Annotation)?.Value, problems)
+                    ?? throw new ArgumentException(string.Join(" ", problems));
+                image = image with { MountPath = mount };
+            }
+
+            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, image);
         }
         catch (ArgumentException e)
         {

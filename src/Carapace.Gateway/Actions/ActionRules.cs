@@ -28,6 +28,15 @@ internal sealed class ActionRules : IActionValidator
             environment = ActionEnvironment.Parse(env.Value, problems);
         }
 
+        if (action.Annotations.FirstOrDefault(a => a.Key == ActionMount.Annotation) is { } mount)
+        {
+            ActionMount.Parse(mount.Value, problems);
+            if (action.Exec.Image is null)
+            {
+                problems.Add($"'{ActionMount.Annotation}' says where the action's image is mounted, but the action has no image ('exec.image').");
+            }
+        }
+
         if (action.Exec.IsSequence || environment is null)
         {
             return problems;

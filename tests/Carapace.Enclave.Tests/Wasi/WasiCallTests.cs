@@ -180,25 +180,75 @@ public sealed class WasiCallTests
     }
 
     [Fact]
-    public void Impossible_calls_return_ENOSYS_or_ENOTCAPABLE()
+    public void Socket_calls_return_ENOTSOCK_for_open_descriptors_and_EBADF_for_closed_ones()
     {
         using var tmp = new MemoryFileSystem(1024);
         using var probe = new WasiProbe(new WasiOptions { Preopens = [("/tmp", tmp)] });
-        Assert.Equal(Errno.NoSys, probe.Call("sock_accept", 3, 0, 100));
-        Assert.Equal(Errno.NoSys, probe.Call("sock_recv", 3, 100, 1, 0, 200, 204));
-        Assert.Equal(Errno.NoSys, probe.Call("sock_send", 3, 100, 1, 0, 200));
-        Assert.Equal(Errno.NoSys, probe.Call("sock_shutdown", 3, 2));
+        foreach (var fd in new[] { 0, 1, 2, 3 })
+        {
+            Assert.Equal(Errno.NotSock, probe.Call("sock_accept", fd, 0, 100));
+            Assert.Equal(Errno.NotSock, probe.Call("sock_recv", fd, 100, 1, 0, 200, 204));
+            Assert.Equal(Errno.NotSock, probe.Call("sock_send", fd, 100, 1, 0, 200));
+            Assert.Equal(Errno.NotSock, probe.Call("sock_shutdown", fd, 2));
+        }
+
+        foreach (var fd in new[] { 4, 9, -1, int.MaxValue })
+        {
+            Assert.Equal(Errno.BadF, probe.Call("sock_accept", fd, 0, 100));
+            Assert.Equal(Errno.BadF, probe.Call("sock_recv", fd, 100, 1, 0, 200, 204));
+            Assert.Equal(Errno.BadF, probe.Call("sock_send", fd, 100, 1, 0, 200));
+            Assert.Equal(Errno.BadF, probe.Call("sock_shutdown", fd, 2));
+        }
+    }
+
+    [Theory]
+    [InlineData(9)] // a descriptor that is not open
+    [InlineData(3)] // a preopened directory
+    [InlineData(1)] // stdout
+    public void Every_preview1_function_answers_with_an_errno_and_never_traps(int fd)
+    {
+        // The probe imports all 46 functions of wasi_snapshot_preview1.witx; each is called with the descriptor
+        // under test and pointers past the end of memory. Only proc_exit leaves (by design); everything else returns.
+        using var tmp = new MemoryFileSystem(1024);
+        using var probe = new WasiProbe(new WasiOptions { Preopens = [("/tmp", tmp)] });
+        var beyond = WasiProbe.MemorySize + 16;
+        Assert.Equal(46, WasiProbe.Signatures.Length);
+        foreach (var (name, parameters, returns) in WasiProbe.Signatures.Where(s => s.Name != "proc_exit"))
+        {
+            Assert.True(returns, name);
+            var types = parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var args = types.Select((t, i) => t == "i64" ? (ValueBox)0L : (ValueBox)(i == 0 ? fd : beyond)).ToArray();
+            var errno = probe.Call(name, args);
+            Assert.True(Enum.IsDefined(errno), $"{name}({fd}, …) returned {(int)errno}, not a WASI errno");
+        }
+    }
+
+    [Fact]
+    public void Calls_that_cannot_exist_return_an_errno()
+    {
+        using var probe = new WasiProbe(new WasiOptions());
         Assert.Equal(Errno.NoSys, probe.Call("proc_raise", 9));
         Assert.Equal(Errno.Success, probe.Call("sched_yield"));
+        Assert.Equal(Errno.NotCapable, probe.Call("fd_fdstat_set_rights", 1, -1L, -1L));
+        Assert.Equal(Errno.NotCapable, probe.Call("fd_filestat_set_times", 1, 0L, 0L, 2));
+        Assert.Equal(Errno.BadF, probe.Call("fd_filestat_set_times", 7, 0L, 0L, 2));
+    }
+
+    [Fact]
+    public void Links_symlinks_and_times_on_a_read_only_tree_are_EROFS()
+    {
+        var image = new ReadOnlyTestFileSystem([("f", "x")]);
+        using var probe = new WasiProbe(new WasiOptions { Preopens = [("/data", image)] });
         var name = probe.WriteText(500, "link");
-        Assert.Equal(Errno.NotCapable, probe.Call("path_symlink", 500, name, 3, 500, name));
-        Assert.Equal(Errno.NotCapable, probe.Call("path_link", 3, 0, 500, name, 3, 500, name));
-        Assert.Equal(Errno.BadF, probe.Call("path_link", 3, 0, 500, name, 8, 500, name));
-        Assert.Equal(Errno.NotCapable, probe.Call("fd_filestat_set_times", 3, 0L, 0L, 2));
+        var file = probe.WriteText(600, "f");
+        Assert.Equal(Errno.RoFs, probe.Call("path_symlink", 600, file, 3, 500, name));
+        Assert.Equal(Errno.RoFs, probe.Call("path_link", 3, 0, 600, file, 3, 500, name));
+        Assert.Equal(Errno.BadF, probe.Call("path_link", 3, 0, 600, file, 8, 500, name));
+        Assert.Equal(Errno.RoFs, probe.Call("fd_filestat_set_times", 3, 0L, 0L, 2));
         Assert.Equal(Errno.Inval, probe.Call("fd_filestat_set_times", 3, 0L, 0L, 3));
-        Assert.Equal(Errno.NotCapable, probe.Call("path_filestat_set_times", 3, 0, 500, name, 0L, 0L, 0));
-        Assert.Equal(Errno.NotCapable, probe.Call("fd_fdstat_set_rights", 3, -1L, -1L));
-        Assert.Equal(0, tmp.NodeCount);
+        Assert.Equal(Errno.RoFs, probe.Call("path_filestat_set_times", 3, 0, 600, file, 0L, 0L, 4));
+        Assert.Equal(Errno.NoEnt, probe.Call("path_filestat_set_times", 3, 0, 500, name, 0L, 0L, 4));
+        Assert.Equal(Errno.Inval, probe.Call("path_readlink", 3, 600, file, 700, 16, 720));
     }
 
     [Fact]

@@ -279,7 +279,7 @@ public sealed class WasiProgramTests
             openat(sub, .): OK
             openat(sub, /etc): ENOTCAPABLE
             symlink: ENOTCAPABLE
-            link: ENOTCAPABLE
+            link: EPERM
             readlink file: EINVAL
             readlink missing: ENOENT
             path_open(3, ".."): ENOTCAPABLE

@@ -67,6 +67,24 @@ public sealed class ActionValidationTests : IAsyncLifetime
         Assert.Null(Stored("env"));
     }
 
+    [Theory]
+    [InlineData("\"/srv\"", "the action has no image")]
+    [InlineData("\"srv\"", "must be absolute")]
+    [InlineData("\"/a/../b\"", "not normalised")]
+    [InlineData("7", "must be a string")]
+    public async Task A_carapace_mount_that_is_invalid_or_has_no_image_is_refused(string mount, string expected)
+    {
+        using var response = await _client.PutAsync(Actions + "mounted", Raw($$"""
+            {"exec": {"kind": "wasm:wasi", "code": "{{Convert.ToBase64String(Bodies.Module)}}"},
+             "annotations": [{"key": "carapace.mount", "value": {{mount}}}]}
+            """));
+
+        var error = await GatewayFixture.AssertErrorAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("'carapace.mount'", error, StringComparison.Ordinal);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Null(Stored("mounted"));
+    }
+
     [Fact]
     public async Task An_oversized_environment_is_refused()
     {

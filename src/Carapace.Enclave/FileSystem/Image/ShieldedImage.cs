@@ -203,6 +203,24 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
     /// <inheritdoc />
     public Errno Rename(string from, string to) => Errno.RoFs;
 
+    /// <inheritdoc />
+    public Errno Link(string from, string to) => Errno.RoFs;
+
+    /// <inheritdoc />
+    public Errno Symlink(string target, string path) => Errno.RoFs;
+
+    /// <inheritdoc />
+    public Errno ReadLink(string path, out string target)
+    {
+        // An image holds only files and directories (the packer refuses symlinks).
+        target = "";
+        var errno = Resolve(path, out _);
+        return errno == Errno.Success ? Errno.Inval : errno;
+    }
+
+    /// <inheritdoc />
+    public Errno SetTimes(string path, ulong? accessedNanoseconds, ulong? modifiedNanoseconds) => Errno.RoFs;
+
     /// <summary>Zeroes the key, the decrypted metadata and the block cache, and closes the image file if the image opened it.</summary>
     public void Dispose()
     {

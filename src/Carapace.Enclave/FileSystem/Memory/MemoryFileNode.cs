@@ -14,8 +14,11 @@ internal sealed class MemoryFileNode(ulong inode, ulong modified) : MemoryNode(i
     /// <summary>Open handles; an unlinked file keeps its bytes until the last one closes (POSIX semantics).</summary>
     public int OpenHandles { get; set; }
 
+    /// <summary>How many directory entries name this file (hard links).</summary>
+    public int Links { get; set; }
+
     /// <summary>Whether a directory entry names this file.</summary>
-    public bool Linked { get; set; }
+    public bool Linked => Links > 0;
 
     public override NodeKind Kind => NodeKind.File;
 }

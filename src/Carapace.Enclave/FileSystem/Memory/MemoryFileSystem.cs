@@ -12,17 +12,19 @@ namespace Carapace.Enclave.FileSystem.Memory;
 /// </summary>
 /// <remarks>
 /// <para>Limits: <see cref="MaxTotalBytes"/> bounds the sum of all file lengths (including removed files still held
-/// open); a write, truncate or extend past it fails with <see cref="Errno.NoSpc"/> and changes nothing.
+/// open), together with every other tree sharing the same <see cref="StorageQuota"/>; a write, truncate or extend
+/// past it fails with <see cref="Errno.NoSpc"/> and changes nothing.
 /// <see cref="MaxNodes"/> bounds the number of files and directories (the root excluded); creating one more also fails
 /// with <see cref="Errno.NoSpc"/> (as running out of inodes does on POSIX).</para>
 /// <para>Semantics follow POSIX: a removed file stays readable and writable through handles opened before; renaming a
 /// file over a file replaces it, a directory over an empty directory replaces it, a directory over a non-empty one fails
 /// with <see cref="Errno.NotEmpty"/>, a file over a directory with <see cref="Errno.IsDir"/>, a directory over a file
 /// with <see cref="Errno.NotDir"/>, and a directory into itself or below itself with <see cref="Errno.Inval"/>.
-/// The root cannot be removed or renamed (<see cref="Errno.Busy"/>).</para>
+/// The root cannot be removed or renamed (<see cref="Errno.Busy"/>). Hard links name one file from several entries
+/// (its bytes go when the last entry and the last handle do); symlinks only hold their target text.</para>
 /// <para>All members are thread-safe (one lock); one invocation normally uses an instance from one thread.</para>
 /// </remarks>
-public sealed class MemoryFileSystem : IFileSystem, IDisposable
+public sealed partial class MemoryFileSystem : IFileSystem, IDisposable
 {
     /// <summary>Default for the node limit.</summary>
     public const int DefaultMaxNodes = 4096;
@@ -31,6 +33,7 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
 
     private readonly Lock _gate = new();
     private readonly Func<ulong>? _clock;
+    private readonly StorageQuota _quota;
     private readonly HashSet<MemoryFileNode> _files = [];
     private MemoryDirectoryNode _root;
     private ulong _nextInode = RootInode + 1;
@@ -45,17 +48,26 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
     /// <param name="clock">Source of modification times, nanoseconds since the Unix epoch (pass the guest's view of
     /// the realtime clock, so that file times reveal nothing the guest could not read anyway); null records 0.</param>
     public MemoryFileSystem(long maxTotalBytes, int maxNodes = DefaultMaxNodes, Func<ulong>? clock = null)
+        : this(new StorageQuota(maxTotalBytes), maxNodes, clock)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(maxTotalBytes);
+    }
+
+    /// <summary>Creates an empty tree whose file bytes count against <paramref name="quota"/> (shared with other trees).</summary>
+    /// <param name="quota">The byte budget.</param>
+    /// <param name="maxNodes">Most files, directories and symlinks (besides the root) the tree may hold at once.</param>
+    /// <param name="clock">Source of times (see the other constructor).</param>
+    public MemoryFileSystem(StorageQuota quota, int maxNodes = DefaultMaxNodes, Func<ulong>? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(quota);
         ArgumentOutOfRangeException.ThrowIfNegative(maxNodes);
-        MaxTotalBytes = maxTotalBytes;
+        _quota = quota;
         MaxNodes = maxNodes;
         _clock = clock;
         _root = new MemoryDirectoryNode(RootInode, Now());
     }
 
-    /// <summary>Most bytes of file content the tree may hold.</summary>
-    public long MaxTotalBytes { get; }
+    /// <summary>Most bytes of file content the tree may hold (the limit of its quota).</summary>
+    public long MaxTotalBytes => _quota.MaxBytes;
 
     /// <summary>Most files and directories (besides the root) the tree may hold.</summary>
     public int MaxNodes { get; }
@@ -159,14 +171,14 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
             MemoryFileNode file;
             if (dir!.Children.TryGetValue(name, out var existing))
             {
-                if (existing is not MemoryFileNode f)
-                {
-                    return Errno.IsDir;
-                }
-
-                if ((flags & (OpenFlags.Create | OpenFlags.Exclusive)) == (OpenFlags.Create | OpenFlags.Exclusive))
+                if ((flags & (OpenFlags.Create | OpenFlags.Exclusive)) == (OpenFlags.Create | OpenFlags.Exclusive) && existing is not MemoryDirectoryNode)
                 {
                     return Errno.Exist;
+                }
+
+                if (existing is not MemoryFileNode f)
+                {
+                    return existing is MemorySymlinkNode ? Errno.Loop : Errno.IsDir;
                 }
 
                 file = f;
@@ -188,7 +200,7 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
                     return Errno.NoSpc;
                 }
 
-                file = new MemoryFileNode(_nextInode++, Now()) { Linked = true };
+                file = new MemoryFileNode(_nextInode++, Now()) { Links = 1 };
                 Attach(dir, name, file);
                 _files.Add(file);
             }
@@ -231,138 +243,6 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
         }
     }
 
-    /// <inheritdoc/>
-    public Errno Unlink(string path)
-    {
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            if (path.Length == 0)
-            {
-                return Errno.IsDir;
-            }
-
-            var e = LookupParent(path, out var dir, out var name);
-            if (e != Errno.Success)
-            {
-                return e;
-            }
-
-            if (!dir!.Children.TryGetValue(name, out var node))
-            {
-                return Errno.NoEnt;
-            }
-
-            if (node is not MemoryFileNode)
-            {
-                return Errno.IsDir;
-            }
-
-            Detach(dir, name);
-            return Errno.Success;
-        }
-    }
-
-    /// <inheritdoc/>
-    public Errno RemoveDirectory(string path)
-    {
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            if (path.Length == 0)
-            {
-                return Errno.Busy;
-            }
-
-            var e = LookupParent(path, out var dir, out var name);
-            if (e != Errno.Success)
-            {
-                return e;
-            }
-
-            if (!dir!.Children.TryGetValue(name, out var node))
-            {
-                return Errno.NoEnt;
-            }
-
-            if (node is not MemoryDirectoryNode victim)
-            {
-                return Errno.NotDir;
-            }
-
-            if (victim.Children.Count != 0)
-            {
-                return Errno.NotEmpty;
-            }
-
-            Detach(dir, name);
-            return Errno.Success;
-        }
-    }
-
-    /// <inheritdoc/>
-    public Errno Rename(string from, string to)
-    {
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            if (from.Length == 0 || to.Length == 0)
-            {
-                return Errno.Busy;
-            }
-
-            var e = LookupParent(from, out var fromDir, out var fromName);
-            if (e != Errno.Success)
-            {
-                return e;
-            }
-
-            if (!fromDir!.Children.TryGetValue(fromName, out var source))
-            {
-                return Errno.NoEnt;
-            }
-
-            e = LookupParent(to, out var toDir, out var toName);
-            if (e != Errno.Success)
-            {
-                return e;
-            }
-
-            if (source is MemoryDirectoryNode sourceDir && sourceDir.Contains(toDir!))
-            {
-                return Errno.Inval;
-            }
-
-            if (toDir!.Children.TryGetValue(toName, out var target))
-            {
-                if (ReferenceEquals(target, source))
-                {
-                    return Errno.Success;
-                }
-
-                switch (source, target)
-                {
-                    case (MemoryFileNode, MemoryDirectoryNode):
-                        return Errno.IsDir;
-                    case (MemoryDirectoryNode, MemoryFileNode):
-                        return Errno.NotDir;
-                    case (MemoryDirectoryNode, MemoryDirectoryNode { Children.Count: > 0 }):
-                        return Errno.NotEmpty;
-                }
-
-                Detach(toDir, toName);
-            }
-
-            fromDir.Children.Remove(fromName);
-            toDir.Children.Add(toName, source);
-            source.Parent = toDir;
-            var now = Now();
-            fromDir.ModifiedNanoseconds = now;
-            toDir.ModifiedNanoseconds = now;
-            return Errno.Success;
-        }
-    }
-
     /// <summary>Zeroes every byte of every file (also files removed but still open) and empties the tree; handles opened before fail with <see cref="Errno.BadF"/> afterwards.</summary>
     public void Wipe()
     {
@@ -373,11 +253,12 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
                 Retire(file.Data);
                 file.Data = [];
                 file.Length = 0;
-                file.Linked = false;
+                file.Links = 0;
             }
 
             _files.Clear();
             _root = new MemoryDirectoryNode(RootInode, Now());
+            _quota.Release(_usedBytes);
             _usedBytes = 0;
             _nodeCount = 0;
             _nextInode = RootInode + 1;
@@ -404,122 +285,12 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
         }
     }
 
-    internal long GetLength(MemoryFileHandle handle)
-    {
-        lock (_gate)
-        {
-            return IsStale(handle) ? 0 : handle.Node.Length;
-        }
-    }
-
-    internal Errno ReadFile(MemoryFileHandle handle, long offset, Span<byte> destination, out int read)
-    {
-        lock (_gate)
-        {
-            read = 0;
-            if (IsStale(handle))
-            {
-                return Errno.BadF;
-            }
-
-            if (offset < 0)
-            {
-                return Errno.Inval;
-            }
-
-            var file = handle.Node;
-            if (offset >= file.Length)
-            {
-                return Errno.Success;
-            }
-
-            read = (int)Math.Min(destination.Length, file.Length - offset);
-            file.Data.AsSpan((int)offset, read).CopyTo(destination);
-            return Errno.Success;
-        }
-    }
-
-    internal Errno WriteFile(MemoryFileHandle handle, long offset, ReadOnlySpan<byte> source)
-    {
-        lock (_gate)
-        {
-            if (IsStale(handle) || !handle.Writable)
-            {
-                return Errno.BadF;
-            }
-
-            if (offset < 0)
-            {
-                return Errno.Inval;
-            }
-
-            if (source.IsEmpty)
-            {
-                return Errno.Success;
-            }
-
-            var file = handle.Node;
-            if (offset > Array.MaxLength - source.Length)
-            {
-                return Errno.FBig;
-            }
-
-            var end = offset + source.Length;
-            if (end > file.Length)
-            {
-                var e = Resize(file, end);
-                if (e != Errno.Success)
-                {
-                    return e;
-                }
-            }
-
-            source.CopyTo(file.Data.AsSpan((int)offset));
-            file.ModifiedNanoseconds = Now();
-            return Errno.Success;
-        }
-    }
-
-    internal Errno SetFileLength(MemoryFileHandle handle, long length)
-    {
-        lock (_gate)
-        {
-            if (IsStale(handle) || !handle.Writable)
-            {
-                return Errno.BadF;
-            }
-
-            if (length < 0)
-            {
-                return Errno.Inval;
-            }
-
-            var e = Resize(handle.Node, length);
-            if (e == Errno.Success)
-            {
-                handle.Node.ModifiedNanoseconds = Now();
-            }
-
-            return e;
-        }
-    }
-
-    internal void Close(MemoryFileHandle handle)
-    {
-        lock (_gate)
-        {
-            if (handle.Generation != _generation)
-            {
-                return; // wiped since: nothing left to release
-            }
-
-            handle.Node.OpenHandles--;
-            ReleaseIfUnused(handle.Node);
-        }
-    }
-
     private static NodeInfo Describe(MemoryNode node) =>
-        new(node.Kind, node is MemoryFileNode f ? f.Length : 0, node.Inode, node.ModifiedNanoseconds);
+        new(node.Kind, node switch { MemoryFileNode f => f.Length, MemorySymlinkNode l => System.Text.Encoding.UTF8.GetByteCount(l.Target), _ => 0 }, node.Inode, node.ModifiedNanoseconds)
+        {
+            AccessedNanoseconds = node.AccessedNanoseconds,
+            LinkCount = node is MemoryFileNode { Links: > 1 } linked ? (ulong)linked.Links : 1,
+        };
 
     private bool IsStale(MemoryFileHandle handle) => handle.Closed || handle.Generation != _generation;
 
@@ -527,71 +298,11 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Sets a file's length: checks the limits, zero-fills growth (the buffer's tail is zero by invariant) and zeroes a cut-off tail.</summary>
-    private Errno Resize(MemoryFileNode file, long length)
-    {
-        if (length > Array.MaxLength)
-        {
-            return Errno.FBig;
-        }
-
-        var old = file.Length;
-        if (length > old)
-        {
-            var growth = length - old;
-            if (growth > MaxTotalBytes - _usedBytes)
-            {
-                return Errno.NoSpc;
-            }
-
-            if (length > file.Data.Length)
-            {
-                // Grow geometrically, but never past what the quota could still let this file reach.
-                var reachable = Math.Min(old + (MaxTotalBytes - _usedBytes), Array.MaxLength);
-                var capacity = Math.Clamp(Math.Max(file.Data.Length * 2L, 256), length, reachable);
-                var grown = GC.AllocateArray<byte>((int)capacity, pinned: true);
-                file.Data.AsSpan(0, (int)old).CopyTo(grown);
-                Retire(file.Data);
-                file.Data = grown;
-            }
-
-            _usedBytes += growth;
-        }
-        else if (length < old)
-        {
-            if (length == 0)
-            {
-                Retire(file.Data);
-                file.Data = [];
-            }
-            else
-            {
-                CryptographicOperations.ZeroMemory(file.Data.AsSpan((int)length, (int)(old - length)));
-            }
-
-            _usedBytes -= old - length;
-        }
-
-        file.Length = length;
-        return Errno.Success;
-    }
-
-    private void Retire(byte[] buffer)
-    {
-        if (buffer.Length == 0)
-        {
-            return;
-        }
-
-        CryptographicOperations.ZeroMemory(buffer);
-        BufferRetired?.Invoke(buffer);
-    }
-
     private void Attach(MemoryDirectoryNode dir, string name, MemoryNode node)
     {
         dir.Children.Add(name, node);
         node.Parent = dir;
-        dir.ModifiedNanoseconds = node.ModifiedNanoseconds;
+        dir.ModifiedNanoseconds = Now();
         _nodeCount++;
     }
 
@@ -605,23 +316,9 @@ public sealed class MemoryFileSystem : IFileSystem, IDisposable
         _nodeCount--;
         if (node is MemoryFileNode file)
         {
-            file.Linked = false;
+            file.Links--;
             ReleaseIfUnused(file);
         }
-    }
-
-    private void ReleaseIfUnused(MemoryFileNode file)
-    {
-        if (file.Linked || file.OpenHandles > 0)
-        {
-            return;
-        }
-
-        Retire(file.Data);
-        file.Data = [];
-        _usedBytes -= file.Length;
-        file.Length = 0;
-        _files.Remove(file);
     }
 
     private Errno Lookup(string path, out MemoryNode? node)

@@ -102,6 +102,19 @@ internal sealed class ReadOnlyTestFileSystem : IFileSystem
 
     public Errno Rename(string from, string to) => Errno.RoFs;
 
+    public Errno Link(string from, string to) => Errno.RoFs;
+
+    public Errno Symlink(string target, string path) => Errno.RoFs;
+
+    public Errno ReadLink(string path, out string target)
+    {
+        target = "";
+        var e = Stat(path, out _);
+        return e == Errno.Success ? Errno.Inval : e;
+    }
+
+    public Errno SetTimes(string path, ulong? accessedNanoseconds, ulong? modifiedNanoseconds) => Errno.RoFs;
+
     private static ulong Inode(string path) => (ulong)(uint)StringComparer.Ordinal.GetHashCode(path) + 2;
 
     private bool ParentIsFile(string path)
