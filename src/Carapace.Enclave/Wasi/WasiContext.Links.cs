@@ -118,23 +118,10 @@ public sealed partial class WasiContext
     /// <summary><c>path_link</c>: a second name for a file in the same file system (<see cref="Errno.XDev"/> across file systems).</summary>
     internal Errno PathLink(Caller caller, int fromFd, int lookupFlags, int fromPtr, int fromLength, int toFd, int toPtr, int toLength)
     {
-        var m = Guest(caller);
-        var e = Resolve(m, fromFd, fromPtr, fromLength, Follows(lookupFlags), out var fromDir, out var from);
+        var e = ResolveBoth(Guest(caller), fromFd, fromPtr, fromLength, Follows(lookupFlags), toFd, toPtr, toLength, out var fs, out var from, out var to);
         if (e != Errno.Success)
         {
             return e;
-        }
-
-        e = Resolve(m, toFd, toPtr, toLength, followLast: false, out var toDir, out var to);
-        if (e != Errno.Success)
-        {
-            return e;
-        }
-
-        var fs = fromDir!.FileSystem!;
-        if (!ReferenceEquals(fs, toDir!.FileSystem))
-        {
-            return Errno.XDev;
         }
 
         try

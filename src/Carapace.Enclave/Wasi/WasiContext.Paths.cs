@@ -300,23 +300,10 @@ public sealed partial class WasiContext
 
     internal Errno PathRename(Caller caller, int fromFd, int fromPtr, int fromLength, int toFd, int toPtr, int toLength)
     {
-        var m = Guest(caller);
-        var e = Resolve(m, fromFd, fromPtr, fromLength, followLast: false, out var fromDir, out var from);
+        var e = ResolveBoth(Guest(caller), fromFd, fromPtr, fromLength, followFrom: false, toFd, toPtr, toLength, out var fs, out var from, out var to);
         if (e != Errno.Success)
         {
             return e;
-        }
-
-        e = Resolve(m, toFd, toPtr, toLength, followLast: false, out var toDir, out var to);
-        if (e != Errno.Success)
-        {
-            return e;
-        }
-
-        var fs = fromDir!.FileSystem!;
-        if (!ReferenceEquals(fs, toDir!.FileSystem))
-        {
-            return Errno.XDev;
         }
 
         if (from.EndsInDot || to.EndsInDot)
@@ -366,6 +353,31 @@ public sealed partial class WasiContext
     }
 
     private static bool Follows(int lookupFlags) => (lookupFlags & WasiAbi.LookupSymlinkFollow) != 0;
+
+    /// <summary>
+    /// Resolves the two paths of a rename or link (the new name's last component never followed); both must be in one
+    /// file system, <see cref="Errno.XDev"/> otherwise.
+    /// </summary>
+    private Errno ResolveBoth(scoped in GuestMemory m, int fromFd, int fromPtr, int fromLength, bool followFrom, int toFd, int toPtr, int toLength,
+        out IFileSystem fs, out ResolvedPath from, out ResolvedPath to)
+    {
+        fs = null!;
+        to = default;
+        var e = Resolve(m, fromFd, fromPtr, fromLength, followFrom, out var fromDir, out from);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        e = Resolve(m, toFd, toPtr, toLength, followLast: false, out var toDir, out to);
+        if (e != Errno.Success)
+        {
+            return e;
+        }
+
+        fs = fromDir!.FileSystem!;
+        return ReferenceEquals(fs, toDir!.FileSystem) ? Errno.Success : Errno.XDev;
+    }
 
     /// <summary>Finds the directory descriptor and resolves the guest's path inside it (following symlinks on the way, and in the last segment if <paramref name="followLast"/>).</summary>
     internal Errno Resolve(scoped in GuestMemory m, int dirFd, int pathPtr, int pathLength, bool followLast, out FileDescriptor? dir, out ResolvedPath path)
