@@ -86,7 +86,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Equal(1, span["carapace.controller.step"].GetTagItem("carapace.step"));
         Assert.Equal(false, span["carapace.worker.invoke"].GetTagItem("carapace.cold"));
         Assert.Equal(true, span["carapace.gateway.invoke"].GetTagItem("carapace.confidential"));
-        Assert.Equal(200, span["carapace.gateway.invoke"].GetTagItem("http.response.status_code"));
+        Assert.Equal(200, span["carapace.gateway.request"].GetTagItem("http.response.status_code"));
 
         // The metrics measured the same stages.
         var stages = _measurements.Select(m => m.Instrument + " " + m.Tags).ToList();

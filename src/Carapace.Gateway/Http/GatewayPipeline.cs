@@ -49,6 +49,7 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
                     ? ApiError.MethodNotAllowed : ApiError.ResourceDoesNotExist).ConfigureAwait(false);
             }
 
+            span.Activity?.SetTag("http.response.status_code", context.Response.StatusCode);
             if (context.Response.StatusCode >= 400)
             {
                 Refused(context, request);
