@@ -42,8 +42,11 @@ internal sealed class BaselineServer : IAsyncDisposable
     /// <summary>The address to POST to (the invoke path of an action named <c>baseline</c>).</summary>
     public Uri Endpoint { get; private set; } = null!;
 
-    /// <summary>Starts serving <paramref name="module"/> on a free loopback port.</summary>
-    public static async Task<BaselineServer> StartAsync(byte[] module, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts serving <paramref name="module"/> on a free loopback port, with <paramref name="runners"/> runners compiled
+    /// up front (one per concurrent client), so that no timed request pays for a compilation.
+    /// </summary>
+    public static async Task<BaselineServer> StartAsync(byte[] module, int runners, CancellationToken cancellationToken)
     {
         var certificate = CreateCertificate();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Carapace.Bench.Baseline" });
@@ -69,12 +72,16 @@ internal sealed class BaselineServer : IAsyncDisposable
         app.MapPost(Route, server.InvokeAsync);
         try
         {
+            for (var i = 0; i < runners; i++)
+            {
+                server._runners.Add(new DirectRunner(module));
+            }
+
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            await app.DisposeAsync().ConfigureAwait(false);
-            certificate.Dispose();
+            await server.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 

@@ -69,7 +69,7 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
     {
         await using var client = CarapaceClient.Create(profile);
         var hello = await File.ReadAllBytesAsync(Path.Combine(examples, "hello.wasm"), cancellationToken).ConfigureAwait(false);
-        await using var baseline = await BaselineServer.StartAsync(hello, cancellationToken).ConfigureAwait(false);
+        await using var baseline = await BaselineServer.StartAsync(hello, concurrencies.Max(), cancellationToken).ConfigureAwait(false);
         using var baselineClient = baseline.CreateClient();
         var wordcount = await File.ReadAllBytesAsync(Path.Combine(examples, "wordcount.wasm"), cancellationToken).ConfigureAwait(false);
         var sha256 = await File.ReadAllBytesAsync(Path.Combine(examples, "sha256.wasm"), cancellationToken).ConfigureAwait(false);
