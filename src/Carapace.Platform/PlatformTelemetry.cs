@@ -71,7 +71,9 @@ public sealed class PlatformTelemetry : IDisposable
         }
 
         var resource = ResourceBuilder.CreateDefault().AddService(ServiceName);
-        var traces = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource([.. Sources]);
+        // Every span of the components is kept, whatever their parent says: ASP.NET Core starts an unrecorded activity
+        // for each request when logging is on, and the SDK's default (parent-based) sampler would drop every child of it.
+        var traces = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).SetSampler(new AlwaysOnSampler()).AddSource([.. Sources]);
         var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter([.. Sources]);
         if (exporter == TelemetryExporter.Console)
         {

@@ -144,12 +144,18 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.Contains("absolute http or https URL", scheme.Message, StringComparison.Ordinal);
         Assert.Equal(["Carapace.Gateway", "Carapace.Controller", "Carapace.Worker"], PlatformTelemetry.Sources);
 
-        // The console exporter samples the components' sources while it runs.
+        // The exporter records the components' spans while it runs — also under the unrecorded activity ASP.NET Core
+        // starts for each request when logging is on (a parent-based sampler would drop them all).
         using (var console = PlatformTelemetry.Start(TelemetryExporter.Console))
         {
             Assert.NotNull(console);
             Assert.True(Gateway.GatewayTelemetry.Stages.Source.HasListeners());
             Assert.True(Worker.WorkerTelemetry.Stages.Source.HasListeners());
+            using var request = new Activity("Microsoft.AspNetCore.Hosting.HttpRequestIn").Start();
+            Assert.False(request.Recorded);
+            using var stage = Controller.ControllerTelemetry.Stages.Start("record");
+            Assert.True(stage.Activity is { Recorded: true }, "the stage's span is not recorded under an unrecorded parent");
+            Assert.Equal(request.TraceId, stage.Activity!.TraceId);
         }
 
         Assert.False(Controller.ControllerTelemetry.Stages.Source.HasListeners());
