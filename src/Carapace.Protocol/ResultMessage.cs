@@ -27,11 +27,14 @@ public sealed record ResultMessage(
     long InvocationId, InvocationStatus Status, int ExitCode, string Message, ReadOnlyMemory<byte> Output, ReadOnlyMemory<byte> Log, ResourceUsage Usage,
     ReadOnlyMemory<byte> Receipt = default, string? Reason = null)
 {
+    /// <summary>Where the time went inside the enclave (null when not reported, e.g. an input refused before the run); absent on the wire when null.</summary>
+    public EnclaveTimings? Timings { get; init; }
+
     /// <summary>Encodes the body.</summary>
     public byte[] Encode()
     {
         var w = new CborWriter(CborConformanceMode.Canonical, initialCapacity: Output.Length + Log.Length + Receipt.Length + 144);
-        w.WriteStartMap(Reason is null ? 11 : 12);
+        w.WriteStartMap(11 + (Reason is null ? 0 : 1) + (Timings is null ? 0 : 1));
         w.WriteTextString("id");
         w.WriteInt64(InvocationId);
         w.WriteTextString("log");
@@ -58,6 +61,17 @@ public sealed record ResultMessage(
         w.WriteTextString(Message);
         w.WriteTextString("receipt");
         w.WriteByteString(Receipt.Span);
+        if (Timings is { } timings)
+        {
+            w.WriteTextString("timings");
+            w.WriteStartArray(4);
+            w.WriteInt64(timings.OpenMicroseconds);
+            w.WriteInt64(timings.SealMicroseconds);
+            w.WriteInt64(timings.ReceiptMicroseconds);
+            w.WriteInt64(timings.TotalMicroseconds);
+            w.WriteEndArray();
+        }
+
         w.WriteTextString("instantiate");
         w.WriteInt64(Usage.InstantiateMicroseconds);
         w.WriteEndMap();
@@ -75,6 +89,7 @@ public sealed record ResultMessage(
         int? exit = null, status = null;
         long fuel = 0, wall = 0, memory = 0, instantiate = 0;
         string? message = null, reason = null;
+        EnclaveTimings? timings = null;
         ReadOnlyMemory<byte> output = default, log = default, receipt = default;
         Cbor.ReadMap(body, "Result", (k, r) =>
         {
@@ -92,11 +107,27 @@ public sealed record ResultMessage(
                 case "receipt": receipt = Cbor.ReadBytesSlice(r, body); return true;
                 case "instantiate": instantiate = r.ReadInt64(); return true;
                 case "reason": reason = r.ReadTextString(); return true;
+                case "timings": timings = ReadTimings(r); return true;
                 default: return false;
             }
         });
         return new ResultMessage(
             Cbor.Require(id, "Result", "id"), (InvocationStatus)Cbor.Require(status, "Result", "status"), Cbor.Require(exit, "Result", "exit"),
-            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate), receipt, reason);
+            Cbor.Require(message, "Result", "message"), output, log, new ResourceUsage(wall, fuel, memory, instantiate), receipt, reason)
+        {
+            Timings = timings,
+        };
+    }
+
+    private static EnclaveTimings ReadTimings(CborReader r)
+    {
+        if (r.ReadStartArray() != 4)
+        {
+            throw new InvalidOperationException("timings must be an array of 4 integers");
+        }
+
+        var timings = new EnclaveTimings(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadInt64());
+        r.ReadEndArray();
+        return timings;
     }
 }

@@ -11,6 +11,8 @@ public sealed class HelpTests : CliFixture
     [InlineData("inspect")]
     [InlineData("bench", "envelope")]
     [InlineData("bench", "runtime")]
+    [InlineData("bench", "invoke")]
+    [InlineData("up")]
     [InlineData("run")]
     [InlineData("pack")]
     [InlineData("measure")]

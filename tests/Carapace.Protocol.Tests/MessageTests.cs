@@ -166,6 +166,43 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void Result_enclave_timings_round_trip_and_are_absent_unless_reported()
+    {
+        var plain = new ResultMessage(9, InvocationStatus.Completed, 0, "ok", default, default, new ResourceUsage(40, 0, 65_536, 10), Reason: "x");
+        var timed = plain with { Timings = new EnclaveTimings(12, 34, 56, 789) };
+
+        Assert.Null(ResultMessage.Decode(plain.Encode()).Timings);
+        var back = ResultMessage.Decode(timed.Encode());
+        Assert.Equal(new EnclaveTimings(12, 34, 56, 789), back.Timings);
+        Assert.Equal("x", back.Reason);
+        Assert.Equal(timed.Usage, back.Usage);
+    }
+
+    [Fact]
+    public void Result_timings_that_are_not_four_integers_are_a_protocol_error()
+    {
+        // Every required field is there and well-formed: only the timings are wrong.
+        var w = new System.Formats.Cbor.CborWriter(System.Formats.Cbor.CborConformanceMode.Canonical);
+        w.WriteStartMap(5);
+        w.WriteTextString("id");
+        w.WriteInt64(1);
+        w.WriteTextString("exit");
+        w.WriteInt32(0);
+        w.WriteTextString("status");
+        w.WriteInt32((int)InvocationStatus.Completed);
+        w.WriteTextString("message");
+        w.WriteTextString("ok");
+        w.WriteTextString("timings");
+        w.WriteStartArray(2);
+        w.WriteInt64(1);
+        w.WriteInt64(2);
+        w.WriteEndArray();
+        w.WriteEndMap();
+
+        Assert.Throws<ProtocolException>(() => ResultMessage.Decode(w.Encode()));
+    }
+
+    [Fact]
     public void Result_receipt_is_a_slice_of_the_body_and_empty_when_absent()
     {
         var receipt = new byte[300];

@@ -156,17 +156,24 @@ internal static class BenchCommands
             AllowMultipleArgumentsPerToken = true,
         };
         var cold = new Option<int>("--cold") { Description = "Cold starts to time, each a fresh deployment (default 5).", DefaultValueFactory = _ => 5, HelpName = "N" };
+        var breakdown = new Option<bool>("--breakdown")
+        {
+            Description = "Also time N more warm confidential invocations one at a time and print each stage's p50 (gateway, admission, " +
+                "records, scheduling, lane, enclave open/run/seal/receipt, response) from the platform's spans. Embedded platform only.",
+        };
         var dataDir = Kms.KmsConnection.DataDirOption(
             "Benchmark the platform running for this data directory (its platform.json). Default: CARAPACE_URL + CARAPACE_AUTH if set, " +
             "otherwise an embedded platform started for the run in a temporary folder.");
         var command = new Command(
             "invoke",
-            "Measure end-to-end invocation over HTTPS in one run: a trivial action confidential vs plaintext (p50/p99, throughput) at " +
-            "each concurrency, the stem-cell cold start, and a 3-step chain vs a single step; the last line is the confidential/plaintext p50 ratio.")
+            "Measure end-to-end invocation over HTTPS in one run: a trivial action confidential vs plaintext vs the baseline (the same module " +
+            "behind the same HTTPS server, run by in-process Wasmtime: no enclave, no sealing, no records) — p50/p99 and throughput at each " +
+            "concurrency — the stem-cell cold start, and a 3-step chain vs a single step; the last line is the confidential/baseline p50 ratio.")
         {
-            examples, n, concurrency, cold, dataDir,
+            examples, n, concurrency, cold, breakdown, dataDir,
         };
-        Examples.Set(command, "carapace bench invoke", "carapace bench invoke --n 1000 --concurrency 1 --concurrency 32", "carapace bench invoke --data-dir ~/.carapace");
+        Examples.Set(command, "carapace bench invoke", "carapace bench invoke --breakdown",
+            "carapace bench invoke --n 1000 --concurrency 1 --concurrency 32", "carapace bench invoke --data-dir ~/.carapace");
         command.SetHandler(async (parse, cancel) =>
         {
             var dir = parse.GetValue(examples) ?? FindExamples()
@@ -183,6 +190,12 @@ internal static class BenchCommands
             if (levels.Any(c => c is < 1 or > 256) || parse.GetValue(n) is < 10 or > 1_000_000 || parse.GetValue(cold) is < 1 or > 100)
             {
                 throw new CliFailure("--concurrency must be 1..256, --n 10..1000000 and --cold 1..100", ExitCodes.Usage);
+            }
+
+            if (parse.GetValue(breakdown) && (parse.GetValue(dataDir) is not null || Environment.GetEnvironmentVariable(PlatformProfile.UrlVariable) is { Length: > 0 }))
+            {
+                throw new CliFailure("--breakdown collects the platform's spans in this process, so it needs the embedded platform: leave out --data-dir "
+                    + "and CARAPACE_URL (a running platform exports its stages itself: 'carapace up --telemetry console|otlp')", ExitCodes.Usage);
             }
 
             PlatformProfile? profile = null;
@@ -202,13 +215,13 @@ internal static class BenchCommands
                 // A live status line on a terminal; plain progress lines otherwise (logs, CI).
                 report = await stderr.Status().StartAsync("starting …", async status =>
                 {
-                    var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => status.Status(Markup.Escape(step)));
+                    var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => status.Status(Markup.Escape(step)));
                     return await bench.RunAsync(profile, cancel).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
             else
             {
-                var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), step => Console.Error.WriteLine($"measuring {step}"));
+                var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => Console.Error.WriteLine($"measuring {step}"));
                 report = await bench.RunAsync(profile, cancel).ConfigureAwait(false);
             }
 
@@ -232,10 +245,30 @@ internal static class BenchCommands
         Console.Out.WriteLine($"cold start (stem cell) p50: {Ms(report.Cold.P50)} ms, warm p50 {Ms(report.WarmSingle.P50)} ms: the cold start adds {Ms(report.Cold.P50 - report.WarmSingle.P50)} ms");
         Console.Out.WriteLine($"confidential with receipt verification p50: {Ms(report.Verified.P50)} ms");
         Console.Out.WriteLine($"3-step chain p50: {Ms(report.ChainLatencies.P50)} ms vs single step {Ms(report.WarmSingle.P50)} ms: {Ratio(report.ChainLatencies.P50 / report.WarmSingle.P50)}x");
+        if (report.Stages is { } stages)
+        {
+            PrintStages(stages);
+        }
+
         var single = report.Modes.Where(m => m.Concurrency == report.Modes.Min(x => x.Concurrency)).ToList();
         var confidential = single.Single(m => m.Mode == "confidential").Latencies.P50;
         var plaintext = single.Single(m => m.Mode == "plaintext").Latencies.P50;
+        var baseline = single.Single(m => m.Mode == "baseline").Latencies.P50;
         Console.Out.WriteLine($"confidential/plaintext p50 ratio at {single[0].Concurrency} client(s): {Ratio(confidential / plaintext)}");
+        Console.Out.WriteLine($"confidential/baseline p50 ratio at {single[0].Concurrency} client(s): {Ratio(confidential / baseline)}");
+    }
+
+    /// <summary>The <c>--breakdown</c> table: each stage's p50, indented under the stage that contains it, and its share of the round trip.</summary>
+    private static void PrintStages(IReadOnlyList<(string Stage, int Depth, Latencies Latencies)> stages)
+    {
+        var whole = stages.FirstOrDefault(s => s.Stage == StageBreakdown.ClientStage).Latencies?.P50 ?? double.NaN;
+        Console.Out.WriteLine($"stages of a warm confidential invocation ({stages[0].Latencies.Count} one at a time; p50 of each stage, so they need not add up):");
+        Console.Out.WriteLine($"{"stage",-50}{"p50 ms",10}{"share",8}");
+        foreach (var (stage, depth, latencies) in stages)
+        {
+            var share = (latencies.P50 / whole * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+            Console.Out.WriteLine($"{new string(' ', 2 * depth) + stage,-50}{(latencies.P50 / 1000).ToString("F3", CultureInfo.InvariantCulture),10}{share,8}");
+        }
     }
 
     private static string? FindExamples()

@@ -6,8 +6,9 @@ using Wasmtime;
 namespace Carapace.Cli.Bench;
 
 /// <summary>
-/// The baseline of <c>bench runtime</c>: the same module run in this process with Wasmtime and Carapace's WASI,
-/// with the same engine settings, but no enclave process, no envelopes and no protocol.
+/// The baseline of <c>bench runtime</c> (and, behind <see cref="BaselineServer"/>, of <c>bench invoke</c>): the same
+/// module run in this process with Wasmtime and Carapace's WASI, with the same engine settings, but no enclave process,
+/// no envelopes and no protocol. One runner serves one invocation at a time.
 /// </summary>
 internal sealed class DirectRunner : IDisposable
 {
@@ -28,21 +29,42 @@ internal sealed class DirectRunner : IDisposable
     public (double Micros, int Output) Run(ReadOnlyMemory<byte> stdin, IReadOnlyList<string>? args = null)
     {
         var watch = Stopwatch.StartNew();
-        using var wasi = new WasiContext(new WasiOptions { Args = ["direct", .. args ?? []], Stdin = stdin, MaxStdoutBytes = 64 << 20 });
-        using var store = new Store(_engine, wasi);
-        store.SetLimits(memorySize: 64L << 20);
-        store.SetEpochDeadline(500);
-        var instance = _linker.Instantiate(store, _module);
+        using var wasi = Execute(stdin, args);
+        return (watch.Elapsed.TotalMicroseconds, wasi.StdoutLength);
+    }
+
+    /// <summary>Runs once; returns the exit code (null: it ended without proc_exit) and what the module wrote to stdout.</summary>
+    public (int? ExitCode, byte[] Output) RunForOutput(ReadOnlyMemory<byte> stdin)
+    {
+        using var wasi = Execute(stdin, null);
+        return (wasi.ExitCode, wasi.CopyStdout());
+    }
+
+    private WasiContext Execute(ReadOnlyMemory<byte> stdin, IReadOnlyList<string>? args)
+    {
+        var wasi = new WasiContext(new WasiOptions { Args = ["direct", .. args ?? []], Stdin = stdin, MaxStdoutBytes = 64 << 20 });
         try
         {
-            instance.GetAction("_start")!();
-        }
-        catch (WasmtimeException) when (wasi.ExitCode is not null)
-        {
-            // proc_exit
-        }
+            using var store = new Store(_engine, wasi);
+            store.SetLimits(memorySize: 64L << 20);
+            store.SetEpochDeadline(500);
+            var instance = _linker.Instantiate(store, _module);
+            try
+            {
+                instance.GetAction("_start")!();
+            }
+            catch (WasmtimeException) when (wasi.ExitCode is not null)
+            {
+                // proc_exit
+            }
 
-        return (watch.Elapsed.TotalMicroseconds, wasi.StdoutLength);
+            return wasi;
+        }
+        catch
+        {
+            wasi.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs the module under Wasmtime's built-in WASI (which writes to a real file), for the host-call comparison.</summary>

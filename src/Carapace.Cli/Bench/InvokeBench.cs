@@ -15,10 +15,13 @@ namespace Carapace.Cli.Bench;
 /// <summary>
 /// <c>carapace bench invoke</c>: end-to-end invocation over HTTPS against a running platform (<c>--data-dir</c> or
 /// <c>CARAPACE_URL</c>) or one it starts itself in a temporary folder. In one run it measures a trivial action
-/// (<c>hello</c> on 16 bytes) deployed twice, confidential and plaintext, at each concurrency; the stem-cell cold start;
-/// and a 3-step chain against a single step. The last line is the confidential/plaintext p50 ratio.
+/// (<c>hello</c> on 16 bytes) deployed twice, confidential and plaintext, and the honest baseline (the same module behind
+/// the same HTTP server, run by in-process Wasmtime: <see cref="BaselineServer"/>) at each concurrency; the stem-cell
+/// cold start; a 3-step chain against a single step; and, with <c>--breakdown</c> (embedded platform only), the p50 of
+/// each stage of a warm confidential invocation from the platform's own spans. The last line is the
+/// confidential/baseline p50 ratio: the price of confidentiality.
 /// </summary>
-internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> concurrencies, int coldStarts, Action<string> progress)
+internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> concurrencies, int coldStarts, bool breakdown, Action<string> progress)
 {
     private const string Confidential = "bench-hello";
     private const string Plaintext = "bench-plain";
@@ -27,9 +30,13 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
     public sealed record ModeResult(string Mode, int Concurrency, Latencies Latencies, double PerSecond);
 
     public sealed record Report(
-        IReadOnlyList<ModeResult> Modes, Latencies Cold, Latencies WarmSingle, Latencies ChainLatencies, Latencies Verified, string Target);
+        IReadOnlyList<ModeResult> Modes, Latencies Cold, Latencies WarmSingle, Latencies ChainLatencies, Latencies Verified, string Target)
+    {
+        /// <summary>With <c>--breakdown</c>: each stage's p50 over warm confidential invocations, in invocation order.</summary>
+        public IReadOnlyList<(string Stage, int Depth, Latencies Latencies)>? Stages { get; init; }
+    }
 
-    /// <summary>Runs against the platform the profile names, or (null) against a fresh embedded one.</summary>
+    /// <summary>Runs against the platform the profile names, or (null) against a fresh embedded one (the only one <c>--breakdown</c> can see into).</summary>
     public async Task<Report> RunAsync(PlatformProfile? profile, CancellationToken cancellationToken)
     {
         if (profile is not null)
@@ -62,6 +69,8 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
     {
         await using var client = CarapaceClient.Create(profile);
         var hello = await File.ReadAllBytesAsync(Path.Combine(examples, "hello.wasm"), cancellationToken).ConfigureAwait(false);
+        await using var baseline = await BaselineServer.StartAsync(hello, concurrencies.Max(), cancellationToken).ConfigureAwait(false);
+        using var baselineClient = baseline.CreateClient();
         var wordcount = await File.ReadAllBytesAsync(Path.Combine(examples, "wordcount.wasm"), cancellationToken).ConfigureAwait(false);
         var sha256 = await File.ReadAllBytesAsync(Path.Combine(examples, "sha256.wasm"), cancellationToken).ConfigureAwait(false);
 
@@ -83,18 +92,21 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false);
             await PlainAsync(client, cancellationToken).ConfigureAwait(false);
             await client.InvokeAsync(Chain, input, noVerify, cancellationToken).ConfigureAwait(false);
+            await BaselineServer.InvokeAsync(baselineClient, baseline.Endpoint, input, cancellationToken).ConfigureAwait(false);
         }
 
         var modes = new List<ModeResult>();
         foreach (var concurrency in concurrencies)
         {
-            progress($"confidential and plaintext, {n} invocations each at concurrency {concurrency} …");
+            progress($"confidential, plaintext and baseline, {n} invocations each at concurrency {concurrency} …");
 
-            // Alternate blocks of both modes so that drift of the machine affects both alike.
+            // Alternate blocks of the modes so that drift of the machine affects them alike.
             var confidential = new List<double>();
             var plaintext = new List<double>();
+            var direct = new List<double>();
             var confidentialTime = TimeSpan.Zero;
             var plaintextTime = TimeSpan.Zero;
+            var directTime = TimeSpan.Zero;
             const int Blocks = 5;
             for (var block = 0; block < Blocks; block++)
             {
@@ -104,10 +116,28 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
                     cancellationToken).ConfigureAwait(false);
                 plaintextTime += await MeasureAsync(count, concurrency, plaintext, () => PlainAsync(client, cancellationToken), cancellationToken)
                     .ConfigureAwait(false);
+                directTime += await MeasureAsync(count, concurrency, direct,
+                    () => BaselineServer.InvokeAsync(baselineClient, baseline.Endpoint, input, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
 
             modes.Add(new ModeResult("confidential", concurrency, new Latencies(confidential), n / confidentialTime.TotalSeconds));
             modes.Add(new ModeResult("plaintext", concurrency, new Latencies(plaintext), n / plaintextTime.TotalSeconds));
+            modes.Add(new ModeResult("baseline", concurrency, new Latencies(direct), n / directTime.TotalSeconds));
+        }
+
+        // After the timed modes, so that collecting spans does not weigh on them: one invocation at a time.
+        IReadOnlyList<(string, int, Latencies)>? stages = null;
+        if (breakdown)
+        {
+            progress($"the stages of {n} warm confidential invocations, from the platform's spans …");
+            using var collector = new StageBreakdown();
+            for (var i = 0; i < n; i++)
+            {
+                collector.AddClient((await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+            }
+
+            await collector.SettleAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            stages = collector.Report();
         }
 
         progress("3-step chain against a single step, and receipt verification …");
@@ -145,7 +175,10 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             }
         }
 
-        return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target);
+        return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target)
+        {
+            Stages = stages,
+        };
     }
 
     private static async Task<TimeSpan> MeasureAsync(int count, int concurrency, List<double> into, Func<Task<TimeSpan>> invoke, CancellationToken cancellationToken)

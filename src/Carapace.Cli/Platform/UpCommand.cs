@@ -31,16 +31,30 @@ internal static class UpCommand
         var ns = new Option<string>("--namespace") { Description = $"The namespace to create and print credentials for. Default: {DefaultNamespace}.", HelpName = "NAME", DefaultValueFactory = _ => DefaultNamespace };
         var stemCells = new Option<int>("--stem-cells") { Description = "Prewarmed enclave processes kept ready for cold starts. Default: 2.", HelpName = "N", DefaultValueFactory = _ => 2 };
         var verbose = new Option<bool>("--verbose") { Description = "Log every request and enclave diagnostic line (metadata only)." };
+        var telemetry = new Option<string>("--telemetry")
+        {
+            Description = "Export the spans and metrics of every invocation stage with OpenTelemetry: none, console (to standard output) or otlp " +
+                "(to a collector; OTEL_EXPORTER_OTLP_* apply). Metadata only, never payloads or keys. Default: none.",
+            HelpName = "EXPORTER",
+            DefaultValueFactory = _ => "none",
+        };
+        telemetry.AcceptOnlyFromAmong("none", "console", "otlp");
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint")
+        {
+            Description = "With --telemetry otlp: the collector's OTLP/gRPC address. Default: $OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4317.",
+            HelpName = "URL",
+        };
         var tee = new TeeOptions();
         var command = new Command("up", "Run the embedded Carapace platform (gateway, controller, KMS, worker) in the foreground until Ctrl-C.")
         {
-            dataDir, port, address, ns, stemCells, verbose,
+            dataDir, port, address, ns, stemCells, verbose, telemetry, otlpEndpoint,
         };
         tee.AddTo(command);
         Examples.Set(command,
             "carapace up",
             "carapace up --data-dir /tmp/carapace --port 0",
             "carapace up --port 8443 --stem-cells 4",
+            "carapace up --telemetry otlp --otlp-endpoint http://127.0.0.1:4317   # spans and metrics to an OpenTelemetry collector",
             "carapace up --tee tdx --tee-config /etc/carapace/tee.json   # inside an Intel TDX confidential VM");
         command.SetHandler(async (parse, cancel) =>
         {
@@ -59,10 +73,43 @@ internal static class UpCommand
             // The TEE is chosen once, before anything starts: an unusable one ends here with what to do.
             var settings = tee.Resolve(parse, directory);
             TeeOptions.Probe(settings);
+            using var exporting = StartTelemetry(parse.GetRequiredValue(telemetry), parse.GetValue(otlpEndpoint));
             return await RunAsync(directory, ip, portValue, parse.GetRequiredValue(ns), parse.GetValue(stemCells), parse.GetValue(verbose), settings, cancel)
                 .ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>The OpenTelemetry export <c>--telemetry</c> asks for (null: none), or a usage error that says what was wrong.</summary>
+    private static Carapace.Platform.PlatformTelemetry? StartTelemetry(string exporter, string? endpoint)
+    {
+        var kind = exporter switch
+        {
+            "console" => Carapace.Platform.TelemetryExporter.Console,
+            "otlp" => Carapace.Platform.TelemetryExporter.Otlp,
+            _ => Carapace.Platform.TelemetryExporter.None,
+        };
+        Uri? url = null;
+        if (endpoint is not null && !Uri.TryCreate(endpoint, UriKind.Absolute, out url))
+        {
+            throw new CliFailure($"--otlp-endpoint expects an absolute URL such as http://127.0.0.1:4317, not '{endpoint}'", ExitCodes.Usage);
+        }
+
+        try
+        {
+            var started = Carapace.Platform.PlatformTelemetry.Start(kind, url);
+            if (started is not null)
+            {
+                Console.Error.WriteLine($"telemetry: exporting the spans and metrics of {string.Join(", ", Carapace.Platform.PlatformTelemetry.Sources)} to {exporter}"
+                    + (url is null ? "" : $" at {url}"));
+            }
+
+            return started;
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliFailure($"--otlp-endpoint: {e.Message.Split(" (Parameter", 2)[0]}", ExitCodes.Usage);
+        }
     }
 
     private static async Task<int> RunAsync(string directory, IPAddress address, int port, string ns, int stemCells, bool verbose, TeeSettings tee,

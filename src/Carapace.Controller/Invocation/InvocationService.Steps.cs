@@ -30,6 +30,8 @@ public sealed partial class InvocationService
         System.Text.Json.JsonElement? plainResult = null;
         for (var i = 1; i <= plan.Steps.Count; i++)
         {
+            using var stage = ControllerTelemetry.Stages.Start("step");
+            stage.Activity?.SetTag("carapace.step", i);
             var action = plan.Steps[i - 1];
             var (activation, claimed) = sequence
                 ? Started(_activations.StartStep(new ActivationStart
@@ -165,13 +167,16 @@ public sealed partial class InvocationService
                 InitTimeMs = outcome.ColdStart ? outcome.SpecializeMicroseconds / 1000 : null,
                 TimedOut = result.Status == InvocationStatus.Timeout,
             };
-            if (unaccepted)
+            using (ControllerTelemetry.Stages.Start("finish"))
             {
-                _activations.ReleaseStep(activation, stepOutcome, requestId, plan.Chain, i);
-            }
-            else
-            {
-                _activations.FinishStep(activation, stepOutcome, requestId, plan.Chain, i);
+                if (unaccepted)
+                {
+                    _activations.ReleaseStep(activation, stepOutcome, requestId, plan.Chain, i);
+                }
+                else
+                {
+                    _activations.FinishStep(activation, stepOutcome, requestId, plan.Chain, i);
+                }
             }
 
             if (status != ActivationStatus.Success)
@@ -196,6 +201,7 @@ public sealed partial class InvocationService
 
         if (sequence)
         {
+            using var finish = ControllerTelemetry.Stages.Start("finish");
             _activations.Complete(top.ActivationId, new ActivationOutcome
             {
                 Status = ActivationStatus.Success,
@@ -225,6 +231,7 @@ public sealed partial class InvocationService
         List<ActivationId> stepActivations, List<ReadOnlyMemory<byte>> receipts, bool cold, long initMicros,
         ReadOnlyMemory<byte>? output = null, ReadOnlyMemory<byte>? log = null, JsonElement? plainResult = null)
     {
+        using var stage = ControllerTelemetry.Stages.Start("finish");
         var outcome = new ActivationOutcome { Status = status, Error = error, Receipts = receipts, InitTimeMs = cold ? initMicros / 1000 : null };
         // The step's own activation is completed here only if nothing completed it yet (replay, lost enclave).
         _activations.Complete(step, outcome);

@@ -138,7 +138,12 @@ public sealed partial class InvocationService : IAsyncDisposable
         _unrecorded.Flush();
         var (plan, header) = Prepare(request, cancellationToken);
         var queued = _time.GetTimestamp();
-        var lease = await _admission.EnterAsync(request.Action.Namespace, request.SealedInput.Length, cancellationToken).ConfigureAwait(false);
+        AdmissionLease lease;
+        using (ControllerTelemetry.Stages.Start("admission"))
+        {
+            lease = await _admission.EnterAsync(request.Action.Namespace, request.SealedInput.Length, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var (top, claimed) = Record(plan, header, request, (long)_time.GetElapsedTime(queued).TotalMilliseconds);
@@ -223,6 +228,7 @@ public sealed partial class InvocationService : IAsyncDisposable
     /// </summary>
     private (ActivationRecord Top, bool? Claimed) Record(InvocationPlan plan, EnvelopeMetadata header, InvocationRequest request, long waitTimeMs)
     {
+        using var stage = ControllerTelemetry.Stages.Start("record");
         var start = new ActivationStart
         {
             Action = plan.Root.Name,

@@ -107,6 +107,8 @@ internal sealed class LoadedFunction : IDisposable
 
     private ResultMessage Run(long invocationId, ReadOnlyMemory<byte> sealedInput)
     {
+        // Durations only, for the worker's telemetry (EnclaveTimings): no data, no key.
+        var arrived = Stopwatch.GetTimestamp();
         var started = _receipts?.Clock.GetUtcNow() ?? default;
         EnvelopeMetadata request;
         (EdgeKey Input, EdgeKey Output, EdgeKey Log) edges;
@@ -124,6 +126,7 @@ internal sealed class LoadedFunction : IDisposable
             return Rejected(invocationId, "input rejected: " + e.Message, ReasonOf(e.Kind), sealedInput.Span, started);
         }
 
+        var opened = Stopwatch.GetElapsedTime(arrived);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
         // Everything the invocation writes lives in enclave memory and is zeroed when these are disposed: /tmp and the
         // image's overlay share one budget (the manifest's tmp size); the image itself is never written.
@@ -219,12 +222,17 @@ internal sealed class LoadedFunction : IDisposable
         }
 
         var wall = (long)watch.Elapsed.TotalMicroseconds;
+        var sealing = Stopwatch.GetTimestamp();
         var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
         var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions, _staging) : [];
         var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" }, _staging);
         var usage = new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros);
+        var signing = Stopwatch.GetTimestamp();
         var receipt = _receipts?.Issue(request, sealedInput.Span, output, log, status, exitCode, started, usage) ?? [];
-        return new ResultMessage(invocationId, status, exitCode, message, output, log, usage, receipt);
+        var timings = new EnclaveTimings(
+            (long)opened.TotalMicroseconds, (long)Stopwatch.GetElapsedTime(sealing, signing).TotalMicroseconds,
+            (long)Stopwatch.GetElapsedTime(signing).TotalMicroseconds, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds);
+        return new ResultMessage(invocationId, status, exitCode, message, output, log, usage, receipt) { Timings = timings };
     }
 
     /// <summary>

@@ -19,6 +19,8 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var request = GatewayRequest.Begin(context);
+        using var span = GatewayTelemetry.Stages.Start("request");
+        using var auth = GatewayTelemetry.Stages.Start("auth");
         try
         {
             if (RequestHeadLimits.Check(context) is { } tooLarge)
@@ -38,6 +40,7 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
             }
 
             request.Namespace = @namespace;
+            auth.Dispose();
             await next(context).ConfigureAwait(false);
             if (!context.Response.HasStarted && context.Response.StatusCode >= 400)
             {
@@ -46,6 +49,7 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
                     ? ApiError.MethodNotAllowed : ApiError.ResourceDoesNotExist).ConfigureAwait(false);
             }
 
+            span.Activity?.SetTag("http.response.status_code", context.Response.StatusCode);
             if (context.Response.StatusCode >= 400)
             {
                 Refused(context, request);

@@ -49,6 +49,8 @@ internal sealed class InvokeEndpoints(
 
     private async Task InvokeAsync(HttpContext context)
     {
+        using var invoke = GatewayTelemetry.Stages.Start("invoke");
+        using var parse = GatewayTelemetry.Stages.Start("parse");
         if (await ActionEndpoints.ResolveNameAsync(context).ConfigureAwait(false) is not { } name)
         {
             return;
@@ -101,6 +103,9 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
+        parse.Dispose();
+        invoke.Activity?.SetTag("carapace.confidential", confidential);
+        invoke.Activity?.SetTag("carapace.blocking", blocking);
         var request = new InvocationRequest { Action = name, Subject = GatewayRequest.Of(context).Namespace!, SealedInput = input, Plan = plan };
         PendingInvocation pending;
         try
@@ -150,7 +155,11 @@ internal sealed class InvokeEndpoints(
             return;
         }
 
-        await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
+        invoke.Activity?.SetTag("carapace.activation_id", result.ActivationId.ToString());
+        using (GatewayTelemetry.Stages.Start("respond"))
+        {
+            await WriteResultAsync(context, confidential, result, resultOnly).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -58,7 +58,12 @@ public sealed class FunctionPool : IAsyncDisposable
     /// </exception>
     public async Task<InvocationOutcome> InvokeAsync(ReadOnlyMemory<byte> sealedInput, CancellationToken cancellationToken = default)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        using var invoke = WorkerTelemetry.Stages.Start("invoke");
+        using (WorkerTelemetry.Stages.Start("schedule"))
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         EnclaveProcess? enclave = null;
         try
         {
@@ -74,12 +79,22 @@ public sealed class FunctionPool : IAsyncDisposable
             if (enclave is null)
             {
                 cold = true;
+                using var specialize = WorkerTelemetry.Stages.Start("specialize");
                 var watch = Stopwatch.StartNew();
                 (enclave, prewarmed) = await SpecializeAsync(cancellationToken).ConfigureAwait(false);
                 specializeMicros = (long)watch.Elapsed.TotalMicroseconds;
             }
 
-            var result = await enclave.InvokeAsync(sealedInput, cancellationToken).ConfigureAwait(false);
+            invoke.Activity?.SetTag("carapace.cold", cold);
+            ResultMessage result;
+            using (var lane = WorkerTelemetry.Stages.Start("lane"))
+            {
+                var laneTimer = Stopwatch.GetTimestamp();
+                result = await enclave.InvokeAsync(sealedInput, cancellationToken).ConfigureAwait(false);
+                WorkerTelemetry.ReportEnclave(result, lane.Activity?.StartTimeUtc ?? default, Stopwatch.GetElapsedTime(laneTimer));
+            }
+
+            invoke.Activity?.SetTag("carapace.status", result.Status.ToString());
             var outcome = new InvocationOutcome(result, cold, specializeMicros, prewarmed, enclave.ProcessId);
             // Recycled after its quota — unless the KMS is down, when its replacement could not get keys anyway.
             if (!enclave.IsLost && (enclave.Invocations < _definition.MaxInvocationsPerEnclave || _definition.Kms?.Locator is { IsAvailable: false }))

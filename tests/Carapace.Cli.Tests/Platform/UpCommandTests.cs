@@ -149,4 +149,24 @@ public sealed class UpCommandTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("--port 70000 is outside 0..65535", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Up_refuses_telemetry_options_that_do_not_fit_with_a_usage_error_before_starting_anything()
+    {
+        var data = _dir.File("t");
+        var unknown = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", data, "--telemetry", "zipkin");
+        var notOtlp = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", data, "--otlp-endpoint", "http://127.0.0.1:4317");
+        var badUrl = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", data, "--telemetry", "otlp", "--otlp-endpoint", "collector:4317");
+        var notHttp = await CarapaceProcess.RunAsync(_dir.Path, null, "up", "--data-dir", data, "--telemetry", "otlp", "--otlp-endpoint", "ftp://127.0.0.1:4317");
+
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("zipkin", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, notOtlp.ExitCode);
+        Assert.Contains("--otlp-endpoint: an OTLP endpoint applies only to the OTLP exporter", notOtlp.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, badUrl.ExitCode);
+        Assert.Contains("absolute", badUrl.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, notHttp.ExitCode);
+        Assert.Contains("must be an absolute http or https URL", notHttp.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data, "platform.json")));
+    }
 }
