@@ -27,15 +27,8 @@ internal static class EnclaveStartBench
         const string Variable = "CARAPACE_ENCLAVE_START_TIMINGS";
         const string Prefix = "carapace-enclave: start: ";
         string? phases = null;
-        var traced = new EnclaveLaunchOptions
+        var traced = launch with
         {
-            EnclavePath = launch.EnclavePath,
-            PlatformKeyPath = launch.PlatformKeyPath,
-            Tee = launch.Tee,
-            TeeConfigPath = launch.TeeConfigPath,
-            StartTimeout = launch.StartTimeout,
-            LaneCapacity = launch.LaneCapacity,
-            AnswerPoll = launch.AnswerPoll,
             Diagnostics = (pid, line) =>
             {
                 if (line.StartsWith(Prefix, StringComparison.Ordinal))

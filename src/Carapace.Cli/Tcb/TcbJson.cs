@@ -102,16 +102,7 @@ internal static class TcbJson
         }
 
         w.WriteEndArray();
-        w.WriteStartArray("runs");
-        foreach (var file in component.Runs)
-        {
-            w.WriteStartObject();
-            w.WriteString("path", file.Path);
-            WriteBytes(w, "bytes", file.Bytes);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        WriteFiles(w, "runs", component.Runs);
         w.WriteStartArray("thirdParty");
         foreach (var package in component.ThirdParty)
         {
@@ -119,16 +110,7 @@ internal static class TcbJson
             w.WriteString("package", package.Package);
             w.WriteString("version", package.Version);
             w.WriteNumber("bytes", package.Bytes);
-            w.WriteStartArray("files");
-            foreach (var file in package.Files)
-            {
-                w.WriteStartObject();
-                w.WriteString("path", file.Path);
-                WriteBytes(w, "bytes", file.Bytes);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
+            WriteFiles(w, "files", package.Files);
             w.WriteEndObject();
         }
 
@@ -137,6 +119,21 @@ internal static class TcbJson
         component.Frameworks.ToList().ForEach(w.WriteStringValue);
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>An array of built files, each its path and size (null when the build lacks it).</summary>
+    private static void WriteFiles(Utf8JsonWriter w, string name, IReadOnlyList<BuildFile> files)
+    {
+        w.WriteStartArray(name);
+        foreach (var file in files)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", file.Path);
+            WriteBytes(w, "bytes", file.Bytes);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteBytes(Utf8JsonWriter w, string name, long? bytes)

@@ -70,12 +70,7 @@ internal static class TcbText
         Row(table, "  Carapace code", N(component.Lines), Percent(tcb.Share(component.Lines)), "", Bytes(component.Bytes));
         foreach (var package in component.ThirdParty.Where(p => p.Files.Count > 0)) // packages without files only gather others
         {
-            var label = $"  third party: {package.Package} {package.Version}";
-            foreach (var file in package.Files)
-            {
-                Row(table, label, "", "", file.Path, Bytes(file.Bytes));
-                label = "";
-            }
+            FileRows(table, $"  third party: {package.Package} {package.Version}", package.Files);
         }
 
         if (component.ThirdParty.Count > 0)
@@ -83,19 +78,21 @@ internal static class TcbText
             Row(table, "  third-party code", "", "", "", Bytes(component.ThirdParty.Sum(p => p.Bytes)));
         }
 
-        if (component.Runs.Count > 0)
-        {
-            var label = "  what runs: compiled ahead of time";
-            foreach (var file in component.Runs)
-            {
-                Row(table, label, "", "", file.Path, Bytes(file.Bytes));
-                label = "";
-            }
-        }
+        FileRows(table, "  what runs: compiled ahead of time", component.Runs);
 
         foreach (var framework in component.Frameworks)
         {
             Row(table, $"  shared framework: {framework}", "", "", "(part of the .NET installation, not counted)");
+        }
+    }
+
+    /// <summary>One row per built file, the first under <paramref name="label"/> (nothing for no files).</summary>
+    private static void FileRows(Table table, string label, IReadOnlyList<BuildFile> files)
+    {
+        foreach (var file in files)
+        {
+            Row(table, label, "", "", file.Path, Bytes(file.Bytes));
+            label = "";
         }
     }
 

@@ -3,7 +3,7 @@ using Carapace.Protocol.Lane;
 namespace Carapace.Worker.Enclaves;
 
 /// <summary>How to start enclave processes.</summary>
-public sealed class EnclaveLaunchOptions
+public sealed record EnclaveLaunchOptions
 {
     /// <summary>The native enclave executable the Carapace build publishes into <c>enclave/</c> beside a Carapace program.</summary>
     public static string DefaultEnclavePath => Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave");
