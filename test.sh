@@ -27,6 +27,19 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   ensure_apt "${apt_packages[@]}"
 fi
 
+# Node.js and npm run the official OpenWhisk JavaScript client in the compatibility tests. Checked by command rather
+# than by Debian package: a machine may have Node.js from another source, whose npm is not Debian's package.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  ensure_apt nodejs npm
+fi
+
+# The OpenWhisk client, pinned by its package-lock.json; installed again only when the lock file changed.
+clients="$root/tests/clients/openwhisk-js"
+if [ ! -f "$clients/node_modules/.package-lock.json" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; then
+  echo "test.sh: installing the npm openwhisk client for the compatibility tests …" >&2
+  npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error >&2
+fi
+
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test.sh: the .NET 10 SDK is required, but 'dotnet' is not on PATH" >&2
   exit 127

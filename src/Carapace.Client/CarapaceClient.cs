@@ -267,7 +267,17 @@ public sealed partial class CarapaceClient : IAsyncDisposable
     public async Task<InvokeResult> GetResultAsync(string activationId, CancellationToken cancellationToken = default)
     {
         var started = Stopwatch.GetTimestamp();
-        var activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
+        GatewayActivation activation;
+        try
+        {
+            activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GatewayException e) when (e.Failure == GatewayFailure.Unfinished)
+        {
+            throw new InvocationException(InvocationFailure.Pending, $"activation {activationId} has not finished yet; ask again later",
+                activationId: activationId, inner: e);
+        }
+
         var chain = Annotation(activation, ChainAnnotation)?.GetString() ?? activation.Name;
         if (!RequestId.TryParse(Annotation(activation, RequestAnnotation)?.GetString(), out var requestId))
         {
@@ -448,17 +458,10 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         {
             response = await Gateway.GetActivationResultAsync(activationId, cancellationToken).ConfigureAwait(false);
         }
-        catch (GatewayException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (GatewayException e) when (e.Failure == GatewayFailure.Unfinished)
         {
-            var activation = await Gateway.GetActivationAsync(activationId, cancellationToken).ConfigureAwait(false);
-            if (activation.End is null)
-            {
-                throw new InvocationException(InvocationFailure.Pending, $"activation {activationId} of '{name}' has not finished yet; ask again later",
-                    activationId: activationId, inner: e);
-            }
-
-            // It finished between the two questions: its result is there now (a second 404 is a real one).
-            response = await Gateway.GetActivationResultAsync(activationId, cancellationToken).ConfigureAwait(false);
+            throw new InvocationException(InvocationFailure.Pending, $"activation {activationId} of '{name}' has not finished yet; ask again later",
+                activationId: activationId, inner: e);
         }
 
         if (!response.Success)

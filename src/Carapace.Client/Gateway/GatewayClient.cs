@@ -389,7 +389,8 @@ public sealed class GatewayClient : IDisposable
             _ => "",
         };
         var text = error is null ? "" : ": " + error.TrimEnd('.');
-        return new GatewayException(GatewayFailure.Rejected,
+        var failure = status == HttpStatusCode.NotFound && response.Headers.RetryAfter is not null ? GatewayFailure.Unfinished : GatewayFailure.Rejected;
+        return new GatewayException(failure,
             $"the gateway at {Endpoint} refused to {what}: {(int)status} {response.ReasonPhrase ?? status.ToString()}{text}{hint}", status, code, error);
     }
 

@@ -17,4 +17,10 @@ public enum GatewayFailure
 
     /// <summary>The gateway answered with a body this client cannot read.</summary>
     BadResponse,
+
+    /// <summary>
+    /// The activation asked for exists but has not finished: a 404 with <c>Retry-After</c>, as OpenWhisk answers
+    /// (an activation is there for its clients only once it ended).
+    /// </summary>
+    Unfinished,
 }

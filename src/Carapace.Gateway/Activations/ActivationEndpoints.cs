@@ -78,7 +78,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task GetAsync(HttpContext context)
     {
-        if (await FindAsync(context, store).ConfigureAwait(false) is { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is { } record && await FinishedAsync(context, record).ConfigureAwait(false))
         {
             var logs = record.Confidential ? null : store.GetSealedLogs(record.ActivationId);
             await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, ActivationJson.Full(record, logs)).ConfigureAwait(false);
@@ -87,7 +87,7 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task LogsAsync(HttpContext context)
     {
-        if (await FindAsync(context, store).ConfigureAwait(false) is { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is { } record && await FinishedAsync(context, record).ConfigureAwait(false))
         {
             var logs = store.GetSealedLogs(record.ActivationId);
             var body = new JsonObject();
@@ -102,15 +102,10 @@ internal sealed class ActivationEndpoints(ActivationStore store)
 
     private async Task ResultAsync(HttpContext context)
     {
-        if (await FindAsync(context, store).ConfigureAwait(false) is not { } record)
+        if (await FindAsync(context, store).ConfigureAwait(false) is not { } record
+            || !await FinishedAsync(context, record).ConfigureAwait(false)
+            || record.Response is not { } response)
         {
-            return;
-        }
-
-        if (record.Response is not { } response)
-        {
-            await ApiError.WriteAsync(context, StatusCodes.Status404NotFound,
-                $"The activation {record.ActivationId} has not finished yet; ask again later.").ConfigureAwait(false);
             return;
         }
 
@@ -122,6 +117,26 @@ internal sealed class ActivationEndpoints(ActivationStore store)
         }
 
         await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, json).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// False, after writing a 404, while <paramref name="record"/> has no response yet. OpenWhisk stores an activation
+    /// only when it ends, so its clients poll <c>activations.get</c> until the 404 turns into the record; Carapace
+    /// records before it runs (so a crash is never silent) but answers for the item as OpenWhisk does. Lists still
+    /// show running activations: they are marked by their missing end.
+    /// </summary>
+    private static async Task<bool> FinishedAsync(HttpContext context, ActivationRecord record)
+    {
+        if (record.Response is not null)
+        {
+            return true;
+        }
+
+        // Retry-After tells Carapace's own clients "it exists, not yet" apart from "no such activation".
+        context.Response.Headers.RetryAfter = "1";
+        await ApiError.WriteAsync(context, StatusCodes.Status404NotFound,
+            $"The activation {record.ActivationId} has not finished yet; ask again later.").ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>The activation a request's <c>{ns}</c> and <c>{id}</c> address, or null after writing a 403, 400 or 404.</summary>
