@@ -29,6 +29,7 @@ internal static class TcbJson
         w.WriteNumber("lines", own.Lines);
         w.WriteNumber("share", Round(tcb.Share(own.Lines)));
         w.WriteEndObject();
+        WriteCompiled(w, tcb.Compiled);
         w.WriteEndObject();
 
         w.WriteStartArray("components");
@@ -117,6 +118,35 @@ internal static class TcbJson
         w.WriteEndArray();
         w.WriteStartArray("frameworks");
         component.Frameworks.ToList().ForEach(w.WriteStringValue);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>The enclave's code as compiled into the native binary, in statement lines (null without its .mstat).</summary>
+    private static void WriteCompiled(Utf8JsonWriter w, CompiledCode? compiled)
+    {
+        if (compiled is null)
+        {
+            w.WriteNull("compiled");
+            return;
+        }
+
+        w.WriteStartObject("compiled");
+        w.WriteString("counted", CompiledCode.Counted);
+        w.WriteNumber("lines", compiled.Lines);
+        w.WriteNumber("allLines", compiled.AllLines);
+        w.WriteNumber("share", Round(compiled.Share));
+        w.WriteBoolean("met", compiled.Share <= TrustedBase.EnclaveGoal);
+        w.WriteStartArray("projects");
+        foreach (var project in compiled.Projects)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", project.Name);
+            w.WriteNumber("lines", project.Lines);
+            w.WriteNumber("allLines", project.AllLines);
+            w.WriteEndObject();
+        }
+
         w.WriteEndArray();
         w.WriteEndObject();
     }

@@ -46,7 +46,34 @@ internal static class TcbText
         output.WriteLine(
             $"The enclave's Carapace code: {N(tcb.Enclave.Lines)} of {N(tcb.Source.Lines)} lines of src/ ({Percent(share)}; goal ≤ {Percent(TrustedBase.EnclaveGoal)}: {verdict}); " +
             $"the {own.Name} project itself: {N(own.Lines)} ({Percent(tcb.Share(own.Lines))}).");
+        if (tcb.Compiled is { } compiled)
+        {
+            WriteCompiled(console, output, compiled);
+        }
+
         output.WriteLine(TrustedBase.Counted + ".");
+    }
+
+    /// <summary>The enclave's code as the native binary contains it: per project, then the headline against the goal.</summary>
+    private static void WriteCompiled(IAnsiConsole console, TextWriter output, CompiledCode compiled)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumn("compiled into the native enclave")
+            .AddColumn(new TableColumn("statement lines").RightAligned())
+            .AddColumn(new TableColumn("of the project's").RightAligned())
+            .AddColumn(new TableColumn("of src/").RightAligned());
+        foreach (var project in compiled.Projects)
+        {
+            table.AddRow("  " + project.Name, N(project.Lines), Percent((double)project.Lines / project.AllLines), Percent((double)project.Lines / compiled.AllLines));
+        }
+
+        table.AddRow("  Carapace code", N(compiled.Lines), "", Percent(compiled.Share));
+        console.Write(table);
+        var verdict = compiled.Share <= TrustedBase.EnclaveGoal ? "met" : "not met";
+        output.WriteLine(
+            $"The Carapace code compiled into the enclave: {N(compiled.Lines)} of {N(compiled.AllLines)} statement lines of src/ " +
+            $"({Percent(compiled.Share)}; goal ≤ {Percent(TrustedBase.EnclaveGoal)}: {verdict}).");
+        output.WriteLine(CompiledCode.Counted + ".");
     }
 
     private static void AddComponent(Table table, TrustedBase tcb, Component component)

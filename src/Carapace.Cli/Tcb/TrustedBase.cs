@@ -67,12 +67,14 @@ internal sealed class TrustedBase
     /// <summary>The gateway's plaintext edge (for confidential: false actions) and its TLS authority: the only gateway types trusted with keys.</summary>
     public static readonly IReadOnlyList<string> GatewayEdgeTypes = ["PlaintextBridge", "PlatformCertificateAuthority"];
 
-    private TrustedBase(SourceTree source, BuildFiles? build, IReadOnlyList<Component> components, IReadOnlyList<UntrustedPart> untrusted)
+    private TrustedBase(SourceTree source, BuildFiles? build, IReadOnlyList<Component> components, IReadOnlyList<UntrustedPart> untrusted,
+        CompiledCode? compiled)
     {
         Source = source;
         Build = build;
         Components = components;
         Untrusted = untrusted;
+        Compiled = compiled;
     }
 
     public SourceTree Source { get; }
@@ -83,6 +85,12 @@ internal sealed class TrustedBase
     public IReadOnlyList<Component> Components { get; }
 
     public Component Enclave => Components[0];
+
+    /// <summary>
+    /// The Carapace code compiled into the native enclave, in statement lines, when the build has the enclave's list
+    /// of compiled methods; null otherwise. This, not the projects the enclave references, is the enclave's own code.
+    /// </summary>
+    public CompiledCode? Compiled { get; }
 
     /// <summary>Every project (or part of one) in no trusted component, largest first.</summary>
     public IReadOnlyList<UntrustedPart> Untrusted { get; }
@@ -113,7 +121,7 @@ internal sealed class TrustedBase
             .OrderByDescending(u => u.Lines)
             .ThenBy(u => u.Name, StringComparer.Ordinal)
             .ToList();
-        return new TrustedBase(source, build, [enclave, kms, edge], untrusted);
+        return new TrustedBase(source, build, [enclave, kms, edge], untrusted, build is null ? null : CompiledCode.Measure(source, build));
     }
 
     private static Component Program(SourceTree source, BuildFiles? build, string name, string title, string project, string process)

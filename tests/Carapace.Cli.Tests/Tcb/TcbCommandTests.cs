@@ -191,6 +191,60 @@ public sealed class TcbCommandTests : CliFixture
             Carapace.Functions.RuntimeIdentity.HashFile(Path.Combine(native, "Carapace.Enclave")));
     }
 
+    [Fact]
+    public async Task Counts_the_code_compiled_into_the_native_enclave_from_its_list_of_compiled_methods()
+    {
+        var result = await Run(null, "tcb", "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var json = JsonDocument.Parse(result.Stdout).RootElement;
+        var compiled = json.GetProperty("enclave").GetProperty("compiled");
+        Assert.Equal(JsonValueKind.Object, compiled.ValueKind); // this build has the enclave's .mstat
+        var lines = compiled.GetProperty("lines").GetInt32();
+        var all = compiled.GetProperty("allLines").GetInt32();
+        Assert.InRange(lines, 1, all - 1);
+        Assert.Equal(Math.Round((double)lines / all, 4), compiled.GetProperty("share").GetDouble());
+
+        // Only what the enclave can reach: its own project most of all, none of the KMS server or the untrusted platform,
+        // and of a shared library less than all of it (e.g. the image packer and clients' code of Carapace.Functions).
+        var projects = compiled.GetProperty("projects").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => (Lines: p.GetProperty("lines").GetInt32(), All: p.GetProperty("allLines").GetInt32()));
+        Assert.Equal("Carapace.Enclave", compiled.GetProperty("projects")[0].GetProperty("name").GetString());
+        foreach (var untrusted in new[] { "Carapace.Kms", "Carapace.Controller", "Carapace.Gateway", "Carapace.Worker", "Carapace.Platform", "Carapace.Cli", "Carapace.Client" })
+        {
+            Assert.False(projects.ContainsKey(untrusted), $"{untrusted} is counted as compiled into the enclave");
+        }
+
+        Assert.True(projects["Carapace.Functions"].Lines < projects["Carapace.Functions"].All);
+        Assert.Equal(lines, projects.Values.Sum(p => p.Lines));
+        Assert.True(compiled.GetProperty("share").GetDouble() < json.GetProperty("enclave").GetProperty("share").GetDouble(),
+            "the compiled code is not smaller than the projects the enclave references");
+    }
+
+    [Fact]
+    public async Task A_damaged_list_of_compiled_methods_is_refused_naming_the_file()
+    {
+        var tree = new FixtureTree(Dir.Path);
+        var mstat = Path.Combine(tree.Build, CompiledCode.MstatPath);
+        Directory.CreateDirectory(Path.GetDirectoryName(mstat)!);
+        await File.WriteAllBytesAsync(mstat, Encoding.ASCII.GetBytes("not a PE file at all"));
+
+        var result = await Run(null, "tcb", "--source", tree.Root, "--build", tree.Build);
+
+        Assert.Equal(ExitCodes.Rejected, result.ExitCode);
+        Assert.Contains($"cannot read {mstat}", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/work/clone/src/Carapace.Enclave/Host/EnclaveMain.cs", "src/Carapace.Enclave/Host/EnclaveMain.cs")]
+    [InlineData("/_/src/Carapace.Functions/Images/ImagePacker.cs", "src/Carapace.Functions/Images/ImagePacker.cs")]
+    [InlineData("src/Carapace.Envelope/Sealing/MessageCipher.cs", "src/Carapace.Envelope/Sealing/MessageCipher.cs")]
+    [InlineData("/work/clone/src/Carapace.Enclave/obj/Release/net10.0/TrustedKms.g.cs", null)]
+    [InlineData("Microsoft.Extensions.Logging.Generators/LoggerMessageGenerator/LoggerMessage.g.cs", null)]
+    [InlineData("/work/clone/tests/Carapace.Enclave.Tests/Helpers.cs", null)]
+    public void Statement_lines_are_counted_only_in_source_files_under_src(string document, string? expected) =>
+        Assert.Equal(expected, StatementLines.SourcePath(document));
+
     private async Task<JsonElement> TcbJsonAsync(FixtureTree tree)
     {
         var result = await Run(null, "tcb", "--source", tree.Root, "--build", tree.Build, "--json");
