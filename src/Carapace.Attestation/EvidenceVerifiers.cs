@@ -46,6 +46,18 @@ public sealed class EvidenceVerifiers
         ]);
     }
 
+    /// <summary>
+    /// The verifiers of what a Carapace service presents about itself: an RA-TLS certificate carrying an Intel TDX
+    /// quote, an AMD SEV-SNP report or simulation evidence, the backends a KMS runs on (<c>--tee tdx|snp|sim</c>).
+    /// The KMS's clients need no more, so the enclave, which is one, carries no SGX or Nitro verifier: the native
+    /// binary contains only what it can reach.
+    /// </summary>
+    public static EvidenceVerifiers CreateForServices()
+    {
+        IEvidenceVerifier[] quotes = [new Dcap.TdxQuoteVerifier(), new Snp.SnpReportVerifier(), new Simulation.SimulatedEvidenceVerifier()];
+        return new EvidenceVerifiers([new RaTls.RaTlsVerifier(new EvidenceVerifiers(quotes))]);
+    }
+
     /// <summary>The verifier for <paramref name="kind"/>, if one is registered.</summary>
     public bool TryGet(EvidenceKind kind, [NotNullWhen(true)] out IEvidenceVerifier? verifier) => _verifiers.TryGetValue(kind, out verifier);
 

@@ -12,7 +12,7 @@ namespace Carapace.Kms.Client;
 /// </summary>
 internal sealed class KmsServerVerifier(Uri endpoint, KmsServerTrust trust)
 {
-    private static readonly EvidenceVerifiers s_verifiers = EvidenceVerifiers.CreateDefault();
+    private static readonly EvidenceVerifiers s_verifiers = EvidenceVerifiers.CreateForServices();
     private volatile string? _failure;
     private volatile AttestationResult? _verified;
 
