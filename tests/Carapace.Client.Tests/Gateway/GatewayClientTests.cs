@@ -137,7 +137,14 @@ public sealed class GatewayClientTests : IAsyncLifetime
         var notYet = await Assert.ThrowsAsync<GatewayException>(() => _client.GetActivationResultAsync(pending.ActivationId.ToString()));
         Assert.Equal(HttpStatusCode.NotFound, notYet.StatusCode);
         Assert.Contains("has not finished yet", notYet.Message);
-        Assert.Null((await _client.GetActivationAsync(pending.ActivationId.ToString())).End);
+        Assert.Equal(GatewayFailure.Unfinished, notYet.Failure);
+
+        // As in OpenWhisk, the record itself is not there for its clients until it ends; the list shows it running.
+        var unfinished = await Assert.ThrowsAsync<GatewayException>(() => _client.GetActivationAsync(pending.ActivationId.ToString()));
+        Assert.Equal((GatewayFailure.Unfinished, HttpStatusCode.NotFound), (unfinished.Failure, unfinished.StatusCode));
+        Assert.Null(all.Single(a => a.ActivationId == pending.ActivationId.ToString()).End);
+        var missing = await Assert.ThrowsAsync<GatewayException>(() => _client.GetActivationAsync(new string('0', 32)));
+        Assert.Equal((GatewayFailure.Rejected, HttpStatusCode.NotFound), (missing.Failure, missing.StatusCode));
     }
 
     [Fact]
