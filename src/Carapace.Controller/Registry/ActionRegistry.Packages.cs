@@ -50,6 +50,18 @@ public sealed partial class ActionRegistry
         return action is null ? null : action with { Name = name, Parameters = Packages.ParameterMerge.Over(resolved.Parameters, action.Parameters) };
     }
 
+    /// <summary>True when <paramref name="name"/> is in a package binding, which holds no actions of its own.</summary>
+    public bool IsInBinding(ActionName name)
+    {
+        if (name.Package is not { } package)
+        {
+            return false;
+        }
+
+        using var connection = _db.Open();
+        return PackageRegistry.Read(connection, name.Namespace, package) is { IsBinding: true };
+    }
+
     /// <summary>Null when an action named <paramref name="name"/> may be stored in its package; else why not.</summary>
     private static PutActionResult? CheckPackage(SqliteConnection connection, ActionName name)
     {
