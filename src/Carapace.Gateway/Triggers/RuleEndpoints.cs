@@ -241,7 +241,7 @@ internal sealed class RuleEndpoints(TriggerRegistry triggers, ActionRegistry act
             }
         }
 
-        errors.Add($"'{field}' must name a {field} as \"/namespace/name\", \"name\" or {{\"path\": \"namespace\", \"name\": \"name\"}}"
+        errors.Add($"'{field}' must name {(field == "action" ? "an" : "a")} {field} as \"/namespace/name\", \"name\" or {{\"path\": \"namespace\", \"name\": \"name\"}}"
             + (field == "action" ? " (an action in a package: \"/namespace/package/name\")." : "."));
         return null;
     }

@@ -172,7 +172,7 @@ public sealed class TriggerApiTests : IAsyncLifetime
     [InlineData("PUT", "triggers", """{"parameters": "x"}""", "'parameters' must be an array")]
     [InlineData("PUT", "triggers", """{"limits": 5}""", "'limits' of a trigger must be an object")]
     [InlineData("PUT", "rules", """{"trigger": 5, "action": "hello"}""", "'trigger' must name a trigger")]
-    [InlineData("PUT", "rules", """{"trigger": "tick", "action": "/a/b/c/d"}""", "'action' must name a action")]
+    [InlineData("PUT", "rules", """{"trigger": "tick", "action": "/a/b/c/d"}""", "'action' must name an action")]
     [InlineData("PUT", "rules", """{"trigger": "/alice/pkg/tick", "action": "hello"}""", "triggers are not in packages")]
     [InlineData("POST", "triggers", """[1, 2]""", "the payload of a trigger must be a JSON object")]
     [InlineData("POST", "triggers", """{"a": """, "not valid JSON")]
