@@ -12,7 +12,7 @@ namespace Carapace.Controller.Packages;
 /// to a package (never to another binding) of its own namespace or one another namespace published. Every write is one
 /// transaction. Holds public deployment metadata only.
 /// </summary>
-public sealed class PackageRegistry : IDisposable
+public sealed partial class PackageRegistry : IDisposable
 {
     /// <summary>The table, created by this registry and by the <see cref="ActionRegistry"/> (which checks an action's package).</summary>
     internal const string Schema = """
@@ -247,49 +247,6 @@ public sealed class PackageRegistry : IDisposable
     /// <summary>The actions of a package: stored names from <c>p/</c> up to (not including) <c>p0</c>, '0' following '/'.</summary>
     private const string InPackage = "name >= $low AND name < $high";
 
-    internal static PackageRecord? Read(SqliteConnection connection, string @namespace, string name)
-    {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {Columns} FROM packages WHERE namespace = $ns AND name = $name",
-            ("$ns", @namespace), ("$name", name));
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? ReadRecord(reader) : null;
-    }
-
-    internal static ResolvedPackage? Resolve(SqliteConnection connection, string @namespace, string name)
-    {
-        var package = Read(connection, @namespace, name);
-        if (package?.Binding is not { } binding)
-        {
-            return package is null ? null : new ResolvedPackage(package, null, package.Parameters);
-        }
-
-        var bound = Read(connection, binding.Namespace, binding.Name);
-        if (bound is null || bound.IsBinding || (bound.Namespace != @namespace && !bound.Publish))
-        {
-            return null;
-        }
-
-        return new ResolvedPackage(bound, package, ParameterMerge.Over(bound.Parameters, package.Parameters));
-    }
-
-    private static string? CheckBinding(SqliteConnection connection, string @namespace, string name, PackageReference binding)
-    {
-        if (binding.Namespace == @namespace && binding.Name == name)
-        {
-            // OpenWhisk's sentence.
-            return $"Package binding '{binding}' contains a circular reference.";
-        }
-
-        var target = Read(connection, binding.Namespace, binding.Name);
-        if (target is null || (target.Namespace != @namespace && !target.Publish))
-        {
-            // OpenWhisk's sentence; a package another namespace did not publish is not told apart from a missing one.
-            return "Binding references a package that does not exist.";
-        }
-
-        return target.IsBinding ? "Cannot bind to another package binding." : null;
-    }
-
     private static bool NamespaceExists(SqliteConnection connection, string name)
     {
         using var command = ControllerDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = $name", ("$name", name));
@@ -302,22 +259,4 @@ public sealed class PackageRegistry : IDisposable
         parts[^1] = (long.Parse(parts[^1], CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
         return string.Join('.', parts);
     }
-
-    private static PackageRecord ReadRecord(SqliteDataReader reader) => new()
-    {
-        Namespace = reader.GetString(0),
-        Name = reader.GetString(1),
-        Version = reader.GetString(2),
-        Binding = reader.IsDBNull(3) ? null : new PackageReference(reader.GetString(3), reader.GetString(4)),
-        Annotations = KeyValue.Deserialize(reader.GetString(5)),
-        Parameters = KeyValue.Deserialize(reader.GetString(6)),
-        Publish = reader.GetInt64(7) != 0,
-        Updated = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
-    };
 }
-
-/// <summary>An action as a package lists it (OpenWhisk's <c>WhiskPackageAction</c>).</summary>
-/// <param name="Name">The action's own name (without the package).</param>
-/// <param name="Version">Its version.</param>
-/// <param name="Annotations">Its annotations.</param>
-public sealed record PackagedAction(string Name, string Version, IReadOnlyList<KeyValue> Annotations);
