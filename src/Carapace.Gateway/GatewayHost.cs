@@ -35,11 +35,12 @@ public sealed class GatewayHost : IAsyncDisposable
     private bool _stopped;
     private bool _disposed;
 
-    private GatewayHost(WebApplication app, ActionRegistry registry, ActivationStore activations, NamespaceCredentials credentials,
-        ILogger logger, Uri endpoint)
+    private GatewayHost(WebApplication app, ActionRegistry registry, ActivationStore activations, Entities.EntityRegistries entities,
+        NamespaceCredentials credentials, ILogger logger, Uri endpoint)
     {
         _app = app;
         Registry = registry;
+        Entities = entities;
         Activations = activations;
         _credentials = credentials;
         _logger = logger;
@@ -54,6 +55,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>The controller's activation records the API serves (in <see cref="ControllerDatabasePath"/>).</summary>
     public ActivationStore Activations { get; }
+
+    /// <summary>The controller's packages, triggers and rules (in <see cref="ControllerDatabasePath"/>).</summary>
+    internal Entities.EntityRegistries Entities { get; }
 
     /// <summary>The controller database under a data directory: <c>controller/controller.db</c>.</summary>
     public static string ControllerDatabasePath(string dataDirectory) => Path.Combine(dataDirectory, "controller", "controller.db");
@@ -76,12 +80,14 @@ public sealed class GatewayHost : IAsyncDisposable
         var database = ControllerDatabasePath(options.DataDirectory);
         ActionRegistry? registry = null;
         ActivationStore? activations = null;
+        Entities.EntityRegistries? entities = null;
         WebApplication? app = null;
         try
         {
             registry = new ActionRegistry(database, options.TimeProvider, new ActionRules());
             activations = new ActivationStore(database, options.TimeProvider);
-            app = Build(options, registry, activations, logger);
+            entities = new Entities.EntityRegistries(database, options.TimeProvider);
+            app = Build(options, registry, activations, entities, logger);
             try
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -93,7 +99,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
             var endpoint = EndpointOf(app, options.Address);
             GatewayLog.Started(logger, endpoint);
-            return new GatewayHost(app, registry, activations, options.Credentials, logger, endpoint);
+            return new GatewayHost(app, registry, activations, entities, options.Credentials, logger, endpoint);
         }
         catch
         {
@@ -102,6 +108,7 @@ public sealed class GatewayHost : IAsyncDisposable
                 await app.DisposeAsync().ConfigureAwait(false);
             }
 
+            entities?.Dispose();
             activations?.Dispose();
             registry?.Dispose();
             throw;
@@ -150,12 +157,14 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             _disposed = true;
             await _app.DisposeAsync().ConfigureAwait(false);
+            Entities.Dispose();
             Activations.Dispose();
             Registry.Dispose();
         }
     }
 
-    private static WebApplication Build(GatewayOptions options, ActionRegistry registry, ActivationStore activations, ILogger logger)
+    private static WebApplication Build(GatewayOptions options, ActionRegistry registry, ActivationStore activations,
+        Entities.EntityRegistries entities, ILogger logger)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "Carapace.Gateway" });
         builder.Services.AddLogging();
@@ -190,7 +199,8 @@ public sealed class GatewayHost : IAsyncDisposable
         new ActionEndpoints(registry, options.MaxRequestBytes, logger).Map(app);
         new InvokeEndpoints(activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         new ActivationEndpoints(activations).Map(app);
-        new Namespaces.NamespaceEndpoints(registry, options).Map(app);
+        new Namespaces.NamespaceEndpoints(registry, options, entities).Map(app);
+        entities.Map(app, registry, activations, options, logger);
         return app;
     }
 

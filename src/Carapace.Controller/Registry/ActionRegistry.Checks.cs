@@ -73,7 +73,7 @@ public sealed partial class ActionRegistry
                 return PutActionResult.Fail(PutActionStatus.Cycle, $"The sequence {name} cannot contain itself.");
             }
 
-            if (Read(connection, component) is null)
+            if (ReadForRun(connection, component) is null)
             {
                 return PutActionResult.Fail(PutActionStatus.UnknownComponent, $"Sequence component {component} does not exist.");
             }
@@ -84,7 +84,7 @@ public sealed partial class ActionRegistry
             Name = name, Version = "", Exec = code, Limits = ActionLimits.Default, Annotations = [], Parameters = [],
             Confidential = true, Publish = false, Updated = default,
         };
-        var expansion = SequenceExpansion.Expand(candidate, c => c == name ? candidate : Read(connection, c));
+        var expansion = SequenceExpansion.Expand(candidate, c => c == name ? candidate : ReadForRun(connection, c));
         return expansion.Status switch
         {
             SequenceResolutionStatus.Resolved => null,

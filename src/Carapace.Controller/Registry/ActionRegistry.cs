@@ -65,7 +65,7 @@ public sealed partial class ActionRegistry : IDisposable
     /// </summary>
     public ActionRegistry(string path, TimeProvider? time = null, IActionValidator? validator = null)
     {
-        _db = new ControllerDatabase(path, Schema);
+        _db = new ControllerDatabase(path, Schema + Packages.PackageRegistry.Schema);
         _time = time ?? TimeProvider.System;
         _validator = validator;
         AddMissingColumns();
@@ -154,6 +154,11 @@ public sealed partial class ActionRegistry : IDisposable
         if (!NamespaceExists(connection, name.Namespace))
         {
             return PutActionResult.Fail(PutActionStatus.NamespaceNotFound, $"The namespace '{name.Namespace}' does not exist.");
+        }
+
+        if (CheckPackage(connection, name) is { } packageFailure)
+        {
+            return packageFailure;
         }
 
         var existing = Read(connection, name);
@@ -318,13 +323,13 @@ public sealed partial class ActionRegistry : IDisposable
     {
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction(deferred: true);
-        var root = Read(connection, name);
+        var root = ReadForRun(connection, name);
         if (root is null)
         {
             return new SequenceResolution { Status = SequenceResolutionStatus.NotFound, Error = $"The action {name} does not exist." };
         }
 
-        return SequenceExpansion.Expand(root, component => Read(connection, component), cancellationToken);
+        return SequenceExpansion.Expand(root, component => ReadForRun(connection, component), cancellationToken);
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
@@ -344,7 +349,7 @@ public sealed partial class ActionRegistry : IDisposable
         return command.ExecuteScalar() is not null;
     }
 
-    private static void CollectBlobs(SqliteConnection connection) =>
+    internal static void CollectBlobs(SqliteConnection connection) =>
         ControllerDatabase.Execute(connection, """
             DELETE FROM blobs WHERE sha256 NOT IN (SELECT module_sha256 FROM actions WHERE module_sha256 IS NOT NULL)
                 AND sha256 NOT IN (SELECT image_sha256 FROM actions WHERE image_sha256 IS NOT NULL)

@@ -15,6 +15,9 @@ public enum PutActionStatus
     /// <summary>The namespace does not exist (404).</summary>
     NamespaceNotFound,
 
+    /// <summary>The action's package does not exist (404).</summary>
+    PackageNotFound,
+
     /// <summary>The definition is invalid: bad name, kind, limits or module (400).</summary>
     Invalid,
 

@@ -11,12 +11,17 @@ namespace Carapace.Gateway.Actions;
 
 /// <summary>
 /// <c>/api/v1/namespaces/{ns}/actions</c>: list, and per action PUT (create, or update with <c>overwrite=true</c>),
-/// GET (with <c>code=false</c> to leave the module out) and DELETE, over the controller's <see cref="ActionRegistry"/>.
+/// GET (with <c>code=false</c> to leave the module out) and DELETE, over the controller's <see cref="ActionRegistry"/>;
+/// the same under <c>/actions/{package}/{name}</c> for an action in a package (GET through a binding shows the bound
+/// package's action with the binding's parameters; PUT and DELETE need a package, not a binding).
 /// </summary>
 internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBytes, ILogger logger)
 {
     private const string Collection = "/api/v1/namespaces/{ns}/actions";
     private const string Item = Collection + "/{name}";
+
+    /// <summary>An action in a package (or reached through a binding).</summary>
+    internal const string PackagedItem = Collection + "/{pkg}/{name}";
 
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -24,6 +29,9 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
         routes.MapGet(Item, GetAsync);
         routes.MapPut(Item, PutAsync);
         routes.MapDelete(Item, DeleteAsync);
+        routes.MapGet(PackagedItem, GetAsync);
+        routes.MapPut(PackagedItem, PutAsync);
+        routes.MapDelete(PackagedItem, DeleteAsync);
     }
 
     private async Task ListAsync(HttpContext context)
@@ -66,7 +74,7 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
             return;
         }
 
-        if (registry.Get(name) is not { } action)
+        if (registry.GetResolved(name) is not { } action)
         {
             await ApiError.WriteAsync(context, StatusCodes.Status404NotFound, ApiError.ResourceDoesNotExist).ConfigureAwait(false);
             return;
@@ -134,7 +142,7 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
                 var status = result.Status switch
                 {
                     PutActionStatus.Conflict => StatusCodes.Status409Conflict,
-                    PutActionStatus.NamespaceNotFound => StatusCodes.Status404NotFound,
+                    PutActionStatus.NamespaceNotFound or PutActionStatus.PackageNotFound => StatusCodes.Status404NotFound,
                     _ => StatusCodes.Status400BadRequest,
                 };
                 await ApiError.WriteAsync(context, status, result.Error ?? "The action was not stored.").ConfigureAwait(false);
@@ -152,6 +160,13 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
     {
         if (await ResolveNameAsync(context).ConfigureAwait(false) is not { } name)
         {
+            return;
+        }
+
+        if (registry.IsInBinding(name))
+        {
+            // OpenWhisk's sentence: a binding holds no actions of its own.
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, "Operation not permitted on package binding.").ConfigureAwait(false);
             return;
         }
 
@@ -183,7 +198,7 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
         return null;
     }
 
-    /// <summary>The action a request's <c>{ns}</c> and <c>{name}</c> address, or null after writing a 403 or 400.</summary>
+    /// <summary>The action a request's <c>{ns}</c>, <c>{pkg}</c> (if any) and <c>{name}</c> address, or null after writing a 403 or 400.</summary>
     internal static async Task<ActionName?> ResolveNameAsync(HttpContext context)
     {
         if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
@@ -198,6 +213,17 @@ internal sealed class ActionEndpoints(ActionRegistry registry, long maxRequestBy
                 $"The name '{name}' is not a valid action name: use letters, digits and _ (then also @ . - and spaces), at most {ActionName.MaxLength} characters.")
                 .ConfigureAwait(false);
             return null;
+        }
+
+        if (context.Request.RouteValues["pkg"] is string package)
+        {
+            if (!ActionName.IsValidPart(package))
+            {
+                await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, Entities.EntityRoute.InvalidName("package", package)).ConfigureAwait(false);
+                return null;
+            }
+
+            return ActionName.Of(ns, package, name);
         }
 
         return ActionName.Of(ns, name);

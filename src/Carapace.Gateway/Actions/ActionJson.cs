@@ -48,8 +48,9 @@ internal static class ActionJson
 
         return new JsonObject
         {
-            ["namespace"] = action.Name.Namespace,
-            ["name"] = action.Name.Name,
+            // An action in a package: OpenWhisk's namespace "ns/package" and its own name.
+            ["namespace"] = action.Name.EntityPath,
+            ["name"] = action.Name.Short,
             ["version"] = action.Version,
             ["exec"] = exec,
             ["annotations"] = KeyValues(annotations),

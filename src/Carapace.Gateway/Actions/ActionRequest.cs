@@ -262,7 +262,7 @@ internal static class ActionRequest
     }
 
     /// <summary>The string in <paramref name="element"/>; false when it is not a string or does not decode (an escaped lone surrogate).</summary>
-    private static bool TryGetString(JsonElement element, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
+    internal static bool TryGetString(JsonElement element, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
     {
         text = null;
         if (element.ValueKind != JsonValueKind.String)
@@ -281,7 +281,7 @@ internal static class ActionRequest
         }
     }
 
-    private static List<KeyValue>? ParseKeyValues(JsonElement array, string field, List<string> errors)
+    internal static List<KeyValue>? ParseKeyValues(JsonElement array, string field, List<string> errors)
     {
         if (array.ValueKind != JsonValueKind.Array)
         {

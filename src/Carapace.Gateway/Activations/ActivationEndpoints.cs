@@ -54,7 +54,8 @@ internal sealed class ActivationEndpoints(ActivationStore store)
             return;
         }
 
-        if (name.Length > 0 && !ActionName.IsValidPart(name))
+        // OpenWhisk's filter: a simple name or "package/name".
+        if (name.Length > 0 && !ActionName.IsValidName(name))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, $"The value '{name}' of 'name' is not a valid action name.")
                 .ConfigureAwait(false);

@@ -30,7 +30,8 @@ internal static class ActivationJson
         var json = new JsonObject
         {
             ["namespace"] = record.Namespace,
-            ["name"] = record.Name,
+            // An action in a package is stored as "package/name"; OpenWhisk's name is its own (the path annotation has the package).
+            ["name"] = record.Name[(record.Name.IndexOf('/', StringComparison.Ordinal) + 1)..],
             ["version"] = record.Version,
             ["subject"] = record.Subject,
             ["activationId"] = record.ActivationId.ToString(),

@@ -44,6 +44,7 @@ internal sealed class InvokeEndpoints(
     public void Map(IEndpointRouteBuilder routes)
     {
         routes.MapPost(Item, InvokeAsync);
+        routes.MapPost(ActionEndpoints.PackagedItem, InvokeAsync);
         routes.MapGet("/api/v1/namespaces/{ns}/activations/{id}/receipts", ReceiptsAsync);
     }
 

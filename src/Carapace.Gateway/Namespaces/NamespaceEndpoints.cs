@@ -12,15 +12,14 @@ namespace Carapace.Gateway.Namespaces;
 /// <summary>
 /// <c>GET /api/v1/namespaces/{ns}</c> (the OpenWhisk clients' <c>namespaces.get</c>): what a namespace holds, one list
 /// per kind — <c>actions</c>, <c>packages</c>, <c>rules</c>, <c>triggers</c> — each entry in the form its own list
-/// route gives, newest first and at most <see cref="PageRequest.MaxLimit"/> per kind (the list routes page further). A
-/// kind the platform does not have is an empty list.
+/// route gives, newest first and at most <see cref="PageRequest.MaxLimit"/> per kind (the list routes page further).
 /// </summary>
 /// <remarks>
 /// Also <c>GET /api/v1/namespaces/{ns}/limits</c>: OpenWhisk's namespace limits with the values this platform enforces.
 /// There is no per-minute rate (admission is by concurrency and a bounded queue), so <c>invocationsPerMinute</c> and
 /// <c>firesPerMinute</c> are absent, as OpenWhisk leaves out what is not set.
 /// </remarks>
-internal sealed class NamespaceEndpoints(ActionRegistry registry, GatewayOptions options)
+internal sealed class NamespaceEndpoints(ActionRegistry registry, GatewayOptions options, Entities.EntityRegistries entities)
 {
     public void Map(IEndpointRouteBuilder routes)
     {
@@ -77,9 +76,9 @@ internal sealed class NamespaceEndpoints(ActionRegistry registry, GatewayOptions
         await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonObject
         {
             ["actions"] = new JsonArray([.. actions]),
-            ["packages"] = new JsonArray(),
-            ["rules"] = new JsonArray(),
-            ["triggers"] = new JsonArray(),
+            ["packages"] = new JsonArray([.. entities.Packages.List(ns, page).Select(p => (JsonNode)Packages.PackageJson.Render(p))]),
+            ["rules"] = new JsonArray([.. entities.Triggers.ListRules(ns, page).Select(r => (JsonNode)Triggers.TriggerJson.Rule(r))]),
+            ["triggers"] = new JsonArray([.. entities.Triggers.ListTriggers(ns, page).Select(t => (JsonNode)Triggers.TriggerJson.Trigger(t))]),
         }).ConfigureAwait(false);
     }
 }
