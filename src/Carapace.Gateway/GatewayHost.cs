@@ -191,6 +191,8 @@ public sealed class GatewayHost : IAsyncDisposable
         new InvokeEndpoints(activations, options.Invocations, options.Plaintext, options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         new ActivationEndpoints(activations).Map(app);
         new Namespaces.NamespaceEndpoints(registry, options).Map(app);
+        new Web.WebEndpoints(Web.WebEndpoints.RegistryLookup(registry), activations, options.Invocations, options.Plaintext,
+            options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         return app;
     }
 
