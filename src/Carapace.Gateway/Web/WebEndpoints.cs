@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Controller.Activations;
@@ -35,9 +33,6 @@ internal sealed class WebEndpoints(
     public const string DefaultPackage = "default";
 
     private const string Route = Prefix + "/{ns}/{pkg}/{action}/{**rest}";
-
-    private const string AllowedMethods = "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH";
-    private const string DefaultAllowedHeaders = "Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent";
 
     /// <summary>True when <paramref name="path"/> is under the web route (where a credential is optional).</summary>
     public static bool IsWebPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
@@ -83,7 +78,7 @@ internal sealed class WebEndpoints(
         var isOptions = HttpMethods.IsOptions(context.Request.Method);
         if (!annotations.CustomOptionsHandled)
         {
-            AddCors(context);
+            WebAccess.AddCors(context);
             if (isOptions)
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
@@ -94,7 +89,7 @@ internal sealed class WebEndpoints(
         }
 
         // An action that answers OPTIONS itself is run for it without the credential check, as OpenWhisk does.
-        if (!(annotations.CustomOptionsHandled && isOptions) && !Authorized(context, annotations, action.Name.Namespace))
+        if (!(annotations.CustomOptionsHandled && isOptions) && !WebAccess.Authorized(context, annotations, action.Name.Namespace))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status401Unauthorized, WebMessages.Unauthorized).ConfigureAwait(false);
             return;
@@ -241,49 +236,6 @@ internal sealed class WebEndpoints(
         {
             await response.Body.WriteAsync(reply.Body, context.RequestAborted).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Whether the request meets the action's <c>require-whisk-auth</c>: none or <c>false</c> lets anyone in; <c>true</c>
-    /// asks for a credential of the action's namespace; a string or number asks for that value in
-    /// <c>X-Require-Whisk-Auth</c> (compared in constant time); any other value lets no one in.
-    /// </summary>
-    private static bool Authorized(HttpContext context, WebAnnotations annotations, string owner)
-    {
-        if (annotations.RequireAuth is not { } required)
-        {
-            return true;
-        }
-
-        string expected;
-        switch (required.ValueKind)
-        {
-            case JsonValueKind.False:
-                return true;
-            case JsonValueKind.True:
-                return GatewayRequest.Of(context).Namespace == owner;
-            case JsonValueKind.String:
-                expected = required.GetString()!;
-                break;
-            case JsonValueKind.Number:
-                expected = required.GetRawText();
-                break;
-            default:
-                return false;
-        }
-
-        var given = context.Request.Headers[WebAnnotations.AuthHeader];
-        return given.Count == 1 && CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(given[0] ?? "")), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
-    }
-
-    private static void AddCors(HttpContext context)
-    {
-        var headers = context.Response.Headers;
-        headers.AccessControlAllowOrigin = "*";
-        headers.AccessControlAllowMethods = AllowedMethods;
-        var requested = context.Request.Headers.AccessControlRequestHeaders;
-        headers.AccessControlAllowHeaders = requested.Count > 0 ? requested.ToString() : DefaultAllowedHeaders;
     }
 
     /// <summary>The path after the action's segment, e.g. <c>/a/b</c> of <c>/api/v1/web/ns/pkg/action.http/a/b</c>; empty when none.</summary>
