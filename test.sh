@@ -9,8 +9,9 @@ cd "$root"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # System packages the test suite needs beyond the .NET SDK, installed only when missing: clang + wasi-libc build the
-# example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example.
-apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
+# example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example,
+# chromium is the headless browser the web action tests drive (PuppeteerSharp, /usr/bin/chromium; none is downloaded).
+apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 chromium)
 ensure_apt() {
   local missing=()
   for p in "$@"; do

@@ -201,6 +201,8 @@ public sealed class GatewayHost : IAsyncDisposable
         new ActivationEndpoints(activations).Map(app);
         new Namespaces.NamespaceEndpoints(registry, options, entities).Map(app);
         entities.Map(app, registry, activations, options, logger);
+        new Web.WebEndpoints(Web.WebEndpoints.RegistryLookup(registry), activations, options.Invocations, options.Plaintext,
+            options.MaxInvocationBytes, options.BlockingWait, logger).Map(app);
         return app;
     }
 

@@ -6,7 +6,7 @@ namespace Carapace.Gateway;
 /// The gateway's spans and metrics (source and meter <see cref="Name"/>): <c>carapace.gateway.request</c> (every request, tagged with its status,
 /// from the first middleware on) with <c>auth</c> (head limits and credentials), and for an action invocation
 /// <c>invoke</c> (the whole endpoint, tagged confidential, blocking and its activation id) with <c>parse</c> (resolving the action, reading and checking
-/// the body) and <c>respond</c> (writing the result). Tags carry metadata only: never a body, header value or parameter.
+/// the body) and <c>respond</c> (writing the result); for a web action, <c>web</c> (the whole endpoint). Tags carry metadata only: never a body, header value or parameter.
 /// </summary>
 public static class GatewayTelemetry
 {

@@ -189,7 +189,7 @@ public sealed partial class ActionRegistry : IDisposable
             Version = existing is null ? "0.0.1" : NextVersion(existing.Version),
             Exec = newCode ?? existing!.Exec,
             Limits = definition.Limits ?? existing?.Limits ?? ActionLimits.Default,
-            Annotations = definition.Annotations ?? existing?.Annotations ?? [],
+            Annotations = MergeAnnotations(existing?.Annotations, definition.Annotations),
             Parameters = definition.Parameters ?? existing?.Parameters ?? [],
             Confidential = definition.Confidential ?? existing?.Confidential ?? true,
             Publish = definition.Publish ?? existing?.Publish ?? false,
@@ -335,6 +335,21 @@ public sealed partial class ActionRegistry : IDisposable
     /// <summary>Closes the pooled connections to the file.</summary>
     public void Dispose() => _db.Dispose();
 
+
+    /// <summary>
+    /// OpenWhisk's update of annotations: the stored ones with the request's over them — a key the request names takes
+    /// its value, the others stay (parameters, by contrast, are replaced whole when given).
+    /// </summary>
+    private static IReadOnlyList<KeyValue> MergeAnnotations(IReadOnlyList<KeyValue>? stored, IReadOnlyList<KeyValue>? given)
+    {
+        if (given is null || stored is null)
+        {
+            return given ?? stored ?? [];
+        }
+
+        var named = given.Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+        return [.. stored.Where(s => !named.Contains(s.Key)), .. given];
+    }
     private static string NextVersion(string version)
     {
         var parts = version.Split('.');

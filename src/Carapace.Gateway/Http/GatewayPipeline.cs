@@ -7,7 +7,8 @@ namespace Carapace.Gateway.Http;
 
 /// <summary>
 /// The middleware every request passes: gives it a request id, refuses a request line or headers over
-/// <see cref="RequestHeadLimits"/> (414, 431), authenticates the caller (401 otherwise), turns
+/// <see cref="RequestHeadLimits"/> (414, 431), authenticates the caller (401 otherwise, except under the web actions'
+/// route, where a credential is optional), turns
 /// responses the framework left without a body (unknown route 404, wrong method 405) into OpenWhisk error JSON,
 /// answers a request the server refused while the application read it (a body too slow, too large or malformed:
 /// <see cref="BadHttpRequestException"/>) with the exception's status and OpenWhisk's error JSON, logged as one line,
@@ -30,16 +31,20 @@ internal sealed class GatewayPipeline(NamespaceCredentials credentials, GatewayO
                 return;
             }
 
-            if (!BasicAuth.TryParse(context.Request.Headers.Authorization, out var uuid, out var key)
-                || !credentials.TryAuthenticate(uuid, key, out var @namespace))
+            if (BasicAuth.TryParse(context.Request.Headers.Authorization, out var uuid, out var key)
+                && credentials.TryAuthenticate(uuid, key, out var @namespace))
             {
+                request.Namespace = @namespace;
+            }
+            else if (!Web.WebEndpoints.IsWebPath(context.Request.Path))
+            {
+                // Every route but the web actions' needs a credential; there, the action's annotation decides.
                 context.Response.Headers.WWWAuthenticate = "Basic realm=\"carapace\"";
                 await ApiError.WriteAsync(context, StatusCodes.Status401Unauthorized, ApiError.AuthenticationInvalid).ConfigureAwait(false);
                 Refused(context, request);
                 return;
             }
 
-            request.Namespace = @namespace;
             auth.Dispose();
             await next(context).ConfigureAwait(false);
             if (!context.Response.HasStarted && context.Response.StatusCode >= 400)

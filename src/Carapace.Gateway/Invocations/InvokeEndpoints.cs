@@ -265,6 +265,14 @@ internal sealed class InvokeEndpoints(
             return null;
         }
 
+        // As OpenWhisk: a request may not set a parameter the action (annotated final: true) defines.
+        var final = Web.WebAnnotations.Of(action).FinalParameters;
+        if (parameters.Any(p => final.Contains(p.Key)))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, Web.WebMessages.ParametersNotAllowed).ConfigureAwait(false);
+            return null;
+        }
+
         // As OpenWhisk: the action's default parameters under the request's; for a sequence, the sequence's, and then
         // its first component's own under those.
         PlaintextBridge.WithDefaults(parameters, action.Parameters);

@@ -77,6 +77,27 @@ public sealed class ActionRegistryTests : IDisposable
         Assert.Equal(_time.GetUtcNow(), stored.Updated);
     }
 
+    [Fact]
+    public void Update_merges_the_given_annotations_over_the_stored_ones_and_replaces_parameters_as_openwhisk()
+    {
+        _registry.Put(N("hello"), new ActionDefinition
+        {
+            Exec = ActionExec.Wasm(s_module),
+            Annotations = [KeyValue.Of("x", "one"), KeyValue.Of("y", "old")],
+            Parameters = [KeyValue.Of("a", 1), KeyValue.Of("b", 2)],
+        }, overwrite: false);
+
+        _registry.Put(N("hello"), new ActionDefinition { Annotations = [KeyValue.Of("y", "new"), KeyValue.Of("z", true)] }, overwrite: true);
+        var annotated = _registry.Get(N("hello"))!;
+        Assert.Equal([("x", "\"one\""), ("y", "\"new\""), ("z", "true")], annotated.Annotations.Select(a => (a.Key, a.Value.GetRawText())));
+        Assert.Equal(["a", "b"], annotated.Parameters.Select(p => p.Key));
+
+        _registry.Put(N("hello"), new ActionDefinition { Parameters = [KeyValue.Of("c", 3)] }, overwrite: true);
+        var parameterised = _registry.Get(N("hello"))!;
+        Assert.Equal(["c"], parameterised.Parameters.Select(p => p.Key));
+        Assert.Equal(["x", "y", "z"], parameterised.Annotations.Select(a => a.Key));
+    }
+
     [Theory]
     [InlineData(127, 60_000, "'limits.memory' 127 MB")]
     [InlineData(513, 60_000, "'limits.memory' 513 MB")]
