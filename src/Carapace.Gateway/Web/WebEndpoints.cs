@@ -38,11 +38,16 @@ internal sealed class WebEndpoints(
     public static bool IsWebPath(PathString path) => path.StartsWithSegments(Prefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The registry's lookup of an action addressed as <c>namespace/package/name</c>: in the namespace itself for the
-    /// package <see cref="DefaultPackage"/>; this registry keeps no packages, so any other package holds no action.
+    /// Looks actions up in <paramref name="registry"/>: <c>default</c> is the namespace's own actions, any other
+    /// package is resolved as OpenWhisk's packages are (a binding to its package), with the package's parameters under
+    /// the action's.
     /// </summary>
     public static Func<string, string, string, ActionRecord?> RegistryLookup(ActionRegistry registry) => (ns, pkg, name) =>
-        pkg == DefaultPackage ? registry.Get(ActionName.Of(ns, name)) : null;
+        registry.GetResolved(RequestedName(ns, pkg, name));
+
+    /// <summary>The name an invocation through the web route runs under: <c>/ns/name</c>, or <c>/ns/pkg/name</c> (a binding's too).</summary>
+    private static ActionName RequestedName(string ns, string pkg, string name) =>
+        pkg == DefaultPackage ? ActionName.Of(ns, name) : ActionName.Of(ns, pkg, name);
 
     public void Map(IEndpointRouteBuilder routes) =>
         routes.MapMethods(Route, ["GET", "DELETE", "POST", "PUT", "HEAD", "OPTIONS", "PATCH"], ServeAsync);
@@ -89,7 +94,7 @@ internal sealed class WebEndpoints(
         }
 
         // An action that answers OPTIONS itself is run for it without the credential check, as OpenWhisk does.
-        if (!(annotations.CustomOptionsHandled && isOptions) && !WebAccess.Authorized(context, annotations, action.Name.Namespace))
+        if (!(annotations.CustomOptionsHandled && isOptions) && !WebAccess.Authorized(context, annotations, ns!))
         {
             await ApiError.WriteAsync(context, StatusCodes.Status401Unauthorized, WebMessages.Unauthorized).ConfigureAwait(false);
             return;
@@ -123,7 +128,8 @@ internal sealed class WebEndpoints(
             return;
         }
 
-        await RunAsync(context, invocations, plaintext, action.Name, arguments, extension).ConfigureAwait(false);
+        // Through a binding, the action runs under the binding's name, as an invocation of it would.
+        await RunAsync(context, invocations, plaintext, RequestedName(ns!, pkg, name), arguments, extension).ConfigureAwait(false);
     }
 
     private async Task RunAsync(HttpContext context, InvocationService invocations, IPlaintextBridge bridge, ActionName name,

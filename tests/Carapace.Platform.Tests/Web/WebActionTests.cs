@@ -73,6 +73,32 @@ public sealed class WebActionTests(WebPlatform web) : IClassFixture<WebPlatform>
     }
 
     [Fact]
+    public async Task An_action_in_a_package_and_through_a_binding_is_served_with_the_packages_parameters()
+    {
+        var owner = web.Platform.Client();
+        async Task PutAsync(string path, string json)
+        {
+            using var put = await owner.PutAsync(path, Json(json));
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+
+        var module = Convert.ToBase64String(await File.ReadAllBytesAsync(RepoPaths.Example("echo")));
+        await PutAsync("api/v1/namespaces/_/packages/tools?overwrite=true", """{"parameters":[{"key":"from","value":"package"},{"key":"p","value":1}]}""");
+        await PutAsync("api/v1/namespaces/_/actions/tools/shout?overwrite=true",
+            $$"""{"exec":{"kind":"wasm:wasi","code":"{{module}}"},"annotations":[{"key":"web-export","value":true},{"key":"confidential","value":false}]}""");
+        await PutAsync("api/v1/namespaces/_/packages/mine?overwrite=true",
+            """{"binding":{"namespace":"guest","name":"tools"},"parameters":[{"key":"from","value":"binding"}]}""");
+
+        var packaged = await JsonOf(await _anonymous.GetAsync("api/v1/web/guest/tools/shout.json?q=1"));
+        Assert.Equal(("package", 1, "1"), (packaged["from"]!.GetValue<string>(), packaged["p"]!.GetValue<int>(), packaged["q"]!.GetValue<string>()));
+
+        var bound = await JsonOf(await _anonymous.GetAsync("api/v1/web/guest/mine/shout.json"));
+        Assert.Equal(("binding", 1), (bound["from"]!.GetValue<string>(), bound["p"]!.GetValue<int>())); // the binding's over its package's
+
+        Assert.Equal("The requested resource does not exist.", await ErrorOf(await _anonymous.GetAsync("api/v1/web/guest/nothing/shout.json"), HttpStatusCode.NotFound));
+    }
+
+    [Fact]
     public async Task A_caller_with_the_namespaces_credential_is_named_and_its_credential_is_not_passed_on()
     {
         using var response = await web.Platform.Client().GetAsync("api/v1/web/guest/default/api.json");
