@@ -135,7 +135,10 @@ public sealed partial class CarapaceClient
         return new PolicyPrincipal { Id = _profile.ClientId ?? "client", PublicKey = key.PublicKeyBase64 };
     }
 
-    /// <summary>Drops the cached chain sessions (the policy changed); they are zeroed when the client is disposed.</summary>
+    /// <summary>
+    /// Drops the cached chain sessions (the policy changed), in memory and in the on-disk key cache; those in memory are
+    /// zeroed when the client is disposed.
+    /// </summary>
     private void RetireSessions()
     {
         lock (_sessionsLock)
@@ -143,5 +146,7 @@ public sealed partial class CarapaceClient
             _retired.AddRange(_sessions.Values);
             _sessions.Clear();
         }
+
+        _options.KeyCache?.Clear();
     }
 }

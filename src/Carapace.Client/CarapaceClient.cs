@@ -356,13 +356,45 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         long started, CancellationToken cancellationToken)
     {
         var inputHash = SHA256.HashData(envelope);
+        Answer answer;
+        try
+        {
+            answer = await ReceiveAsync(name, requestId, envelope, inputHash, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvocationException e) when (session.FromDisk && e.Failure is not (InvocationFailure.Throttled or InvocationFailure.Unavailable
+            or InvocationFailure.StorageFull or InvocationFailure.TooLarge or InvocationFailure.Pending))
+        {
+            // Keys from the key cache may be out of date (the chain or policy changed elsewhere): the next use asks the KMS.
+            await ForgetCachedSessionAsync(name, session, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        try
+        {
+            return Finish(name, session, answer.ActivationId, requestId, inputHash, answer.Output, answer.Receipts, answer.Cold, options, started);
+        }
+        catch (InvocationException e) when (session.FromDisk && e.Failure is InvocationFailure.ReceiptsInvalid or InvocationFailure.OutputInvalid)
+        {
+            await ForgetCachedSessionAsync(name, session, cancellationToken).ConfigureAwait(false);
+            // The cached policy or keys may be older than the chain that ran: check the same answer once more against
+            // what the KMS says now (a verdict on the answer, not a second invocation).
+            var fresh = await SessionAsync(name, cancellationToken).ConfigureAwait(false);
+            return Finish(name, fresh, answer.ActivationId, requestId, inputHash, answer.Output, answer.Receipts, answer.Cold, options, started);
+        }
+    }
+
+    /// <summary>What the platform answered to an invocation, before any check.</summary>
+    private sealed record Answer(string ActivationId, byte[] Output, IReadOnlyList<ReadOnlyMemory<byte>> Receipts, bool? Cold);
+
+    private async Task<Answer> ReceiveAsync(string name, RequestId requestId, byte[] envelope, byte[] inputHash, CancellationToken cancellationToken)
+    {
         var response = await PostAsync(name, envelope, blocking: true, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Accepted)
         {
             // The gateway's blocking wait ran out (as OpenWhisk, it answers with the activation id): poll for the result.
             var pending = new PendingInvocation(name, ActivationIdOf(response), requestId, inputHash);
             var (late, lateReceipts) = await WaitForResultAsync(name, pending.ActivationId, cancellationToken).ConfigureAwait(false);
-            return Finish(name, session, pending.ActivationId, requestId, inputHash, late, lateReceipts, cold: null, options, started);
+            return new Answer(pending.ActivationId, late, lateReceipts, null);
         }
 
         if (response.StatusCode != HttpStatusCode.OK)
@@ -384,7 +416,7 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         }
 
         var cold = response.Header("Carapace-Cold") is { } coldText ? coldText == "true" : (bool?)null;
-        return Finish(name, session, activationId, requestId, inputHash, output, receipts, cold, options, started);
+        return new Answer(activationId, output, receipts, cold);
     }
 
     private InvokeResult Finish(string name, ChainSession session, string activationId, RequestId requestId, ReadOnlyMemory<byte>? inputHash,
@@ -576,33 +608,43 @@ public sealed partial class CarapaceClient : IAsyncDisposable
             }
         }
 
+        // The KMS's address and quoting key (what receipts verify against) come from the profile or the gateway; the
+        // KMS itself is contacted only when the keys are not cached.
         var kms = await GetKmsAsync(cancellationToken).ConfigureAwait(false);
         var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
         var clientPath = _profile.ClientKeyPath ?? throw new CarapaceClientException(
             $"the profile {_profile.Source} names no client key ('clientKey' in platform.json); invoking a confidential action needs a client key of the namespace policy");
         var clientId = _profile.ClientId ?? "client";
-        ChainSession session;
-        using (var clientKey = OwnerKey.Load(clientPath))
+        var scope = ChainKeyCache.Scope(_profile.Gateway, _profile.CaFingerprint, ns, clientId, chain);
+        var session = FromKeyCache(scope, chain);
+        if (session is null)
         {
-            var keys = await kms.GetChainKeysAsync(ns, chain, clientKey, clientId, cancellationToken).ConfigureAwait(false);
-            try
+            string policyText;
+            using (var clientKey = OwnerKey.Load(clientPath))
             {
-                var signed = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false)
-                    ?? throw new CarapaceClientException($"namespace '{ns}' lost its policy while this client read it");
-                var policy = KmsPolicy.Parse(signed.PolicyText);
-                var steps = policy.FindChain(chain);
-                if (steps is null || steps.Steps.Count != keys.Steps)
+                var keys = await kms.GetChainKeysAsync(ns, chain, clientKey, clientId, cancellationToken).ConfigureAwait(false);
+                try
                 {
-                    throw new CarapaceClientException($"chain '{chain}' changed in namespace '{ns}' while this client read it; try again");
-                }
+                    var signed = await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false)
+                        ?? throw new CarapaceClientException($"namespace '{ns}' lost its policy while this client read it");
+                    policyText = signed.PolicyText;
+                    var policy = KmsPolicy.Parse(policyText);
+                    var steps = policy.FindChain(chain);
+                    if (steps is null || steps.Steps.Count != keys.Steps)
+                    {
+                        throw new CarapaceClientException($"chain '{chain}' changed in namespace '{ns}' while this client read it; try again");
+                    }
 
-                session = new ChainSession(keys, policy, steps);
+                    session = new ChainSession(keys, policy, steps);
+                }
+                catch
+                {
+                    keys.Dispose();
+                    throw;
+                }
             }
-            catch
-            {
-                keys.Dispose();
-                throw;
-            }
+
+            _options.KeyCache?.Store(scope, session.Keys, policyText);
         }
 
         lock (_sessionsLock)
@@ -616,6 +658,51 @@ public sealed partial class CarapaceClient : IAsyncDisposable
             _sessions[chain] = session;
             return session;
         }
+    }
+
+    /// <summary>The session of <paramref name="chain"/> from the on-disk key cache, or null when it holds none that fits.</summary>
+    private ChainSession? FromKeyCache(string scope, string chain)
+    {
+        if (_options.KeyCache is not { } cache || !cache.TryLoad(scope, out var keys, out var policyText))
+        {
+            return null;
+        }
+
+        try
+        {
+            var policy = KmsPolicy.Parse(policyText!);
+            if (policy.FindChain(chain) is { } steps && steps.Steps.Count == keys!.Steps && keys.Chain == chain)
+            {
+                return new ChainSession(keys, policy, steps, fromDisk: true);
+            }
+        }
+        catch (PolicyException)
+        {
+            // Not a policy this client can read (another version wrote it): fetch afresh.
+        }
+
+        keys!.Dispose();
+        cache.Forget(scope);
+        return null;
+    }
+
+    /// <summary>
+    /// Drops <paramref name="chain"/>'s session (in memory and on disk) after a failure its cached keys or policy could
+    /// explain, so that the next use asks the KMS again.
+    /// </summary>
+    private async Task ForgetCachedSessionAsync(string chain, ChainSession session, CancellationToken cancellationToken)
+    {
+        lock (_sessionsLock)
+        {
+            if (_sessions.TryGetValue(chain, out var current) && current == session)
+            {
+                _sessions.Remove(chain);
+                _retired.Add(session);
+            }
+        }
+
+        var ns = await GetNamespaceAsync(cancellationToken).ConfigureAwait(false);
+        _options.KeyCache?.Forget(ChainKeyCache.Scope(_profile.Gateway, _profile.CaFingerprint, ns, _profile.ClientId ?? "client", chain));
     }
 
     private byte[] RuntimeIdentityBytes()

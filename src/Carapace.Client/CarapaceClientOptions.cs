@@ -15,4 +15,11 @@ public sealed class CarapaceClientOptions
 
     /// <summary>How long a blocking invocation waits for its result when the gateway's own blocking wait ran out.</summary>
     public TimeSpan ResultWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Where chain keys from the KMS are kept between runs, encrypted (see <see cref="Invocation.ChainKeyCache"/>); null
+    /// (the default for library users) keeps them in memory for this client's lifetime only. The <c>carapace</c>
+    /// command uses <c>keycache/</c> of its data directory.
+    /// </summary>
+    public Invocation.ChainKeyCache? KeyCache { get; init; }
 }

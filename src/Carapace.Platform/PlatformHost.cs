@@ -96,6 +96,7 @@ public sealed class PlatformHost : IAsyncDisposable
             // every activation it accepted but did not finish (queued non-blocking invocations, sequences between steps).
             var abandoned = activations.FailAbandonedSteps("the platform stopped while this step was running");
             var unfinished = activations.FailAbandonedActivations("the platform stopped before this activation finished");
+            activations.StartRetention(options.Retention, count => PlatformLog.Pruned(logger, count), e => PlatformLog.PruneFailed(logger, e.GetType().Name, e.Message));
             var credentials = new NamespaceCredentials(NamespaceCredentials.PathIn(data));
             disposables.Push(() => { credentials.Dispose(); return ValueTask.CompletedTask; });
 

@@ -16,4 +16,10 @@ internal static partial class PlatformLog
 
     [LoggerMessage(4, LogLevel.Debug, "enclave {Pid}: {Line}")]
     public static partial void Enclave(ILogger logger, int pid, string line);
+
+    [LoggerMessage(5, LogLevel.Information, "retention pruned {Count} finished activation(s) with their sealed output and logs")]
+    public static partial void Pruned(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Warning, "retention could not prune activations ({Kind}: {Reason}); it tries again at the next interval")]
+    public static partial void PruneFailed(ILogger logger, string kind, string reason);
 }

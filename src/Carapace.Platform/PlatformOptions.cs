@@ -46,6 +46,12 @@ public sealed class PlatformOptions
     /// <summary>Per-namespace concurrency and queue bounds (beyond them: 429).</summary>
     public AdmissionOptions Admission { get; init; } = new();
 
+    /// <summary>
+    /// How long finished activations are kept, with their sealed output and logs (default: 7 days, the newest 100,000,
+    /// pruned every minute); <see cref="Controller.Activations.ActivationRetention.KeepAll"/> keeps them all.
+    /// </summary>
+    public Controller.Activations.ActivationRetention Retention { get; init; } = new();
+
     /// <summary>The largest invocation body (default 16 MiB).</summary>
     public long MaxInvocationBytes { get; init; } = 16L * 1024 * 1024;
 
@@ -96,6 +102,15 @@ public sealed class PlatformOptions
         if (MaxInvocationsPerEnclave < 1)
         {
             problems.Add($"MaxInvocationsPerEnclave {MaxInvocationsPerEnclave} is below 1.");
+        }
+
+        if (Retention is null)
+        {
+            problems.Add("Retention is null; use ActivationRetention.KeepAll to keep every activation.");
+        }
+        else
+        {
+            problems.AddRange(Retention.Validate());
         }
 
         if (Tee is null)

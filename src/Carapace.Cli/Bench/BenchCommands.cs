@@ -161,6 +161,11 @@ internal static class BenchCommands
             Description = "Also time N more warm confidential invocations one at a time and print each stage's p50 (gateway, admission, " +
                 "records, scheduling, lane, enclave open/run/seal/receipt, response) from the platform's spans. Embedded platform only.",
         };
+        var prefill = new Option<int>("--prefill")
+        {
+            Description = "Run N confidential invocations (eight at a time) before measuring, so that the store already holds N activations (default 0).",
+            HelpName = "N",
+        };
         var dataDir = Kms.KmsConnection.DataDirOption(
             "Benchmark the platform running for this data directory (its platform.json). Default: CARAPACE_URL + CARAPACE_AUTH if set, " +
             "otherwise an embedded platform started for the run in a temporary folder.");
@@ -170,10 +175,11 @@ internal static class BenchCommands
             "behind the same HTTPS server, run by in-process Wasmtime: no enclave, no sealing, no records) — p50/p99 and throughput at each " +
             "concurrency — the stem-cell cold start, and a 3-step chain vs a single step; the last line is the confidential/baseline p50 ratio.")
         {
-            examples, n, concurrency, cold, breakdown, dataDir,
+            examples, n, concurrency, cold, breakdown, prefill, dataDir,
         };
         Examples.Set(command, "carapace bench invoke", "carapace bench invoke --breakdown",
-            "carapace bench invoke --n 1000 --concurrency 1 --concurrency 32", "carapace bench invoke --data-dir ~/.carapace");
+            "carapace bench invoke --n 1000 --concurrency 1 --concurrency 32", "carapace bench invoke --prefill 2000",
+            "carapace bench invoke --data-dir ~/.carapace");
         command.SetHandler(async (parse, cancel) =>
         {
             var dir = parse.GetValue(examples) ?? FindExamples()
@@ -187,9 +193,10 @@ internal static class BenchCommands
             }
 
             var levels = parse.GetValue(concurrency) is { Length: > 0 } given ? given : [1, 8];
-            if (levels.Any(c => c is < 1 or > 256) || parse.GetValue(n) is < 10 or > 1_000_000 || parse.GetValue(cold) is < 1 or > 100)
+            if (levels.Any(c => c is < 1 or > 256) || parse.GetValue(n) is < 10 or > 1_000_000 || parse.GetValue(cold) is < 1 or > 100
+                || parse.GetValue(prefill) is < 0 or > 1_000_000)
             {
-                throw new CliFailure("--concurrency must be 1..256, --n 10..1000000 and --cold 1..100", ExitCodes.Usage);
+                throw new CliFailure("--concurrency must be 1..256, --n 10..1000000, --cold 1..100 and --prefill 0..1000000", ExitCodes.Usage);
             }
 
             if (parse.GetValue(breakdown) && (parse.GetValue(dataDir) is not null || Environment.GetEnvironmentVariable(PlatformProfile.UrlVariable) is { Length: > 0 }))
@@ -215,13 +222,19 @@ internal static class BenchCommands
                 // A live status line on a terminal; plain progress lines otherwise (logs, CI).
                 report = await stderr.Status().StartAsync("starting …", async status =>
                 {
-                    var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => status.Status(Markup.Escape(step)));
+                    var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => status.Status(Markup.Escape(step)))
+                    {
+                        Prefill = parse.GetValue(prefill),
+                    };
                     return await bench.RunAsync(profile, cancel).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
             else
             {
-                var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => Console.Error.WriteLine($"measuring {step}"));
+                var bench = new InvokeBench(dir, parse.GetValue(n), levels, parse.GetValue(cold), parse.GetValue(breakdown), step => Console.Error.WriteLine($"measuring {step}"))
+                {
+                    Prefill = parse.GetValue(prefill),
+                };
                 report = await bench.RunAsync(profile, cancel).ConfigureAwait(false);
             }
 
@@ -248,6 +261,12 @@ internal static class BenchCommands
         if (report.Stages is { } stages)
         {
             PrintStages(stages);
+        }
+
+        if (report.Store is { } store)
+        {
+            Console.Out.WriteLine($"store: {store.Activations} activations at the end ({store.Prefilled} prefilled), "
+                + $"{(store.BytesPerActivation / 1024).ToString("F2", CultureInfo.InvariantCulture)} KiB per activation recorded during the measurements");
         }
 
         var single = report.Modes.Where(m => m.Concurrency == report.Modes.Min(x => x.Concurrency)).ToList();

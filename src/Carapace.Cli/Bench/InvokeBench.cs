@@ -34,7 +34,18 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
     {
         /// <summary>With <c>--breakdown</c>: each stage's p50 over warm confidential invocations, in invocation order.</summary>
         public IReadOnlyList<(string Stage, int Depth, Latencies Latencies)>? Stages { get; init; }
+
+        /// <summary>Embedded platform only: how the controller store grew over the run (activations, bytes per activation).</summary>
+        public StoreGrowth? Store { get; init; }
     }
+
+    /// <summary>Activations recorded during the run, and the controller store's growth (live pages, without free pages) per activation.</summary>
+    public sealed record StoreGrowth(long Prefilled, long Activations, double BytesPerActivation);
+
+    /// <summary>Confidential invocations (eight at a time) run before anything is measured, so that the store is not empty (<c>--prefill</c>).</summary>
+    public int Prefill { get; init; }
+
+    private string? _storePath;
 
     /// <summary>Runs against the platform the profile names, or (null) against a fresh embedded one (the only one <c>--breakdown</c> can see into).</summary>
     public async Task<Report> RunAsync(PlatformProfile? profile, CancellationToken cancellationToken)
@@ -50,6 +61,7 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
         {
             await using var platform = await EmbeddedPlatform.StartAsync(directory, IPAddress.Loopback, 0, "guest", stemCells: 2,
                 NullLoggerFactory.Instance, _ => { }, cancellationToken).ConfigureAwait(false);
+            _storePath = Carapace.Gateway.GatewayHost.ControllerDatabasePath(directory);
             return await RunAgainstAsync(platform.Profile, $"{platform.Profile.Gateway} (embedded, self-started)", cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -95,6 +107,18 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             await BaselineServer.InvokeAsync(baselineClient, baseline.Endpoint, input, cancellationToken).ConfigureAwait(false);
         }
 
+        long prefilled = 0;
+        if (Prefill > 0)
+        {
+            progress($"filling the store with {Prefill} confidential activations …");
+            var ignored = new List<double>();
+            await MeasureAsync(Prefill, 8, ignored,
+                async () => (await client.InvokeAsync(Confidential, input, noVerify, cancellationToken).ConfigureAwait(false)).Duration,
+                cancellationToken).ConfigureAwait(false);
+            prefilled = Prefill;
+        }
+
+        var before = StoreSize();
         var modes = new List<ModeResult>();
         foreach (var concurrency in concurrencies)
         {
@@ -175,10 +199,40 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             }
         }
 
+        var after = StoreSize();
         return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target)
         {
             Stages = stages,
+            Store = before is { } b && after is { } a && a.Activations > b.Activations
+                ? new StoreGrowth(prefilled, a.Activations, (double)(a.Bytes - b.Bytes) / (a.Activations - b.Activations))
+                : null,
         };
+    }
+
+    /// <summary>The embedded controller store's activations and live bytes (pages in use, WAL included), or null for a running platform.</summary>
+    private (long Activations, long Bytes)? StoreSize()
+    {
+        if (_storePath is null)
+        {
+            return null;
+        }
+
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = _storePath,
+            Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        connection.Open();
+        long Scalar(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (long)command.ExecuteScalar()!;
+        }
+
+        return (Scalar("SELECT count(*) FROM activations"),
+            (Scalar("PRAGMA page_count") - Scalar("PRAGMA freelist_count")) * Scalar("PRAGMA page_size"));
     }
 
     private static async Task<TimeSpan> MeasureAsync(int count, int concurrency, List<double> into, Func<Task<TimeSpan>> invoke, CancellationToken cancellationToken)

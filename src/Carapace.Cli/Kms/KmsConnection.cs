@@ -43,6 +43,9 @@ internal sealed class KmsConnection
     /// <summary>The data directory an option names, or <c>$CARAPACE_HOME</c>.</summary>
     public static string DataDirectory(ParseResult parse, Option<string?> option) => parse.GetValue(option) ?? CarapaceHome.Directory;
 
+    /// <summary>The data directory the options name, or <c>$CARAPACE_HOME</c>.</summary>
+    public string DataDirectory(ParseResult parse) => DataDirectory(parse, _dataDir);
+
     public void AddTo(Command command)
     {
         command.Add(_dataDir);

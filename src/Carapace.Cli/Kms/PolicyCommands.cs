@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Carapace.Cli.Infrastructure;
+using Carapace.Client.Invocation;
 using Carapace.Kms.Client.Policy;
 
 namespace Carapace.Cli.Kms;
@@ -101,6 +102,8 @@ internal static class PolicyCommands
             }
 
             var update = await client.SetPolicyAsync(document.ToJson(), cancel).ConfigureAwait(false);
+            // Keys this machine cached under the old policy must not outlive it here.
+            new ChainKeyCache(ChainKeyCache.DirectoryIn(connection.DataDirectory(parse)), ChainKeyCache.DefaultLifetime).Clear();
             foreach (var note in update.Ignored)
             {
                 Console.Error.WriteLine("carapace: note: " + note);

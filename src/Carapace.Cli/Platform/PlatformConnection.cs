@@ -30,7 +30,14 @@ internal sealed class PlatformConnection
     /// <summary>The profile the options and environment name.</summary>
     public PlatformProfile Profile(ParseResult parse) => PlatformProfile.Resolve(parse.GetValue(_dataDir));
 
-    /// <summary>A client of the chosen platform.</summary>
-    public CarapaceClient Connect(ParseResult parse) =>
-        CarapaceClient.Create(Profile(parse), new CarapaceClientOptions { ReferenceValuesPath = parse.GetValue(_referenceValues) });
+    /// <summary>A client of the chosen platform, with the key cache of its data directory (<see cref="KeyCacheSetting"/>).</summary>
+    public CarapaceClient Connect(ParseResult parse)
+    {
+        var profile = Profile(parse);
+        return CarapaceClient.Create(profile, new CarapaceClientOptions
+        {
+            ReferenceValuesPath = parse.GetValue(_referenceValues),
+            KeyCache = KeyCacheSetting.For(profile.DataDirectory ?? PlatformProfile.DefaultDataDirectory),
+        });
+    }
 }

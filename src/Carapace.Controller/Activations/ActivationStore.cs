@@ -268,8 +268,12 @@ public sealed partial class ActivationStore : IDisposable
     private static (string, object?)[] FilterArguments(string @namespace, string? name, DateTimeOffset? since, DateTimeOffset? upto) =>
         [("$ns", @namespace), ("$name", name), ("$since", since?.ToUnixTimeMilliseconds()), ("$upto", upto?.ToUnixTimeMilliseconds())];
 
-    /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose() => _db.Dispose();
+    /// <summary>Stops retention, if it runs, and closes the pooled connections to the file.</summary>
+    public void Dispose()
+    {
+        _pruner?.Dispose();
+        _db.Dispose();
+    }
 
     private CompletionResult Complete(SqliteConnection connection, ActivationId id, ActivationOutcome outcome)
     {

@@ -81,7 +81,8 @@ public sealed partial class InvocationService
         }
 
         long? waitedMs = queuedAt is { } at ? (long)_time.GetElapsedTime(at).TotalMilliseconds : null;
-        return await RunGuardedAsync(plan, header, request, top, claimed, lease, waitedMs).ConfigureAwait(false);
+        // A slot given at once completes the admission synchronously: leave the enqueuing caller before running.
+        return await RunGuardedAsync(plan, header, request, top, claimed, lease, waitedMs, yieldFirst: true).ConfigureAwait(false);
     }
 
     /// <summary>Records a queued activation that never ran; a single action's step claim is withdrawn (nothing reached an enclave).</summary>

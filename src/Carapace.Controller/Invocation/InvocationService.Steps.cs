@@ -28,27 +28,18 @@ public sealed partial class InvocationService
         var cold = false;
         long initMicros = 0;
         System.Text.Json.JsonElement? plainResult = null;
+        (ActivationId, bool)? prestarted = null;
+        var sequenceRecorded = false;
         for (var i = 1; i <= plan.Steps.Count; i++)
         {
             using var stage = ControllerTelemetry.Stages.Start("step");
             stage.Activity?.SetTag("carapace.step", i);
             var action = plan.Steps[i - 1];
-            var (activation, claimed) = sequence
-                ? Started(_activations.StartStep(new ActivationStart
-                {
-                    Action = action.Name,
-                    Version = action.Version,
-                    Subject = request.Subject,
-                    Kind = action.Exec.Kind,
-                    Limits = action.Limits,
-                    Confidential = action.Confidential,
-                    CausedBy = "sequence",
-                    Cause = top.ActivationId,
-                    RequestId = requestId,
-                    ChainId = plan.Chain,
-                    Step = i,
-                }, requestId, plan.Chain, i))
+            // A later step of a chain was recorded and claimed with the previous step's outcome, in its transaction.
+            var (activation, claimed) = prestarted is { } next ? next
+                : sequence ? Started(_activations.StartStep(StepStart(plan, request, top, requestId, i), requestId, plan.Chain, i))
                 : (top.ActivationId, firstClaimed!.Value);
+            prestarted = null;
             stepActivations.Add(activation);
 
             if (!claimed)
@@ -173,6 +164,18 @@ public sealed partial class InvocationService
                 {
                     _activations.ReleaseStep(activation, stepOutcome, requestId, plan.Chain, i);
                 }
+                else if (sequence && status == ActivationStatus.Success && i < plan.Steps.Count && action.Confidential)
+                {
+                    var (_, nextRecord, nextClaimed) = _activations.FinishStepAndStartNext(activation, stepOutcome, requestId, plan.Chain, i,
+                        StepStart(plan, request, top, requestId, i + 1));
+                    prestarted = (nextRecord.ActivationId, nextClaimed);
+                }
+                else if (sequence && status == ActivationStatus.Success && i == plan.Steps.Count)
+                {
+                    _activations.FinishLastStep(activation, stepOutcome, requestId, plan.Chain, i, top.ActivationId,
+                        SequenceSuccess(plainResult is null ? result.Output : NoBytes, plainResult, receipts, cold, initMicros, stepActivations));
+                    sequenceRecorded = true;
+                }
                 else
                 {
                     _activations.FinishStep(activation, stepOutcome, requestId, plan.Chain, i);
@@ -199,18 +202,11 @@ public sealed partial class InvocationService
             }
         }
 
-        if (sequence)
+        if (sequence && !sequenceRecorded)
         {
             using var finish = ControllerTelemetry.Stages.Start("finish");
-            _activations.Complete(top.ActivationId, new ActivationOutcome
-            {
-                Status = ActivationStatus.Success,
-                SealedOutput = plainResult is null ? input : NoBytes,
-                PlainResult = plainResult,
-                Receipts = receipts,
-                InitTimeMs = cold ? initMicros / 1000 : null,
-                Components = stepActivations,
-            });
+            _activations.Complete(top.ActivationId, SequenceSuccess(plainResult is null ? input : NoBytes, plainResult, receipts, cold, initMicros,
+                stepActivations));
         }
 
         return new InvocationResult
@@ -253,6 +249,38 @@ public sealed partial class InvocationService
             InitTimeMs = cold ? initMicros / 1000 : null,
         };
     }
+
+    /// <summary>The record of step <paramref name="step"/> of a sequence, caused by the sequence's own activation.</summary>
+    private static ActivationStart StepStart(InvocationPlan plan, InvocationRequest request, ActivationRecord top, RequestId requestId, int step)
+    {
+        var action = plan.Steps[step - 1];
+        return new ActivationStart
+        {
+            Action = action.Name,
+            Version = action.Version,
+            Subject = request.Subject,
+            Kind = action.Exec.Kind,
+            Limits = action.Limits,
+            Confidential = action.Confidential,
+            CausedBy = "sequence",
+            Cause = top.ActivationId,
+            RequestId = requestId,
+            ChainId = plan.Chain,
+            Step = step,
+        };
+    }
+
+    /// <summary>The outcome of a sequence whose every step succeeded.</summary>
+    private static ActivationOutcome SequenceSuccess(ReadOnlyMemory<byte>? sealedOutput, JsonElement? plainResult, List<ReadOnlyMemory<byte>> receipts,
+        bool cold, long initMicros, List<ActivationId> stepActivations) => new()
+    {
+        Status = ActivationStatus.Success,
+        SealedOutput = sealedOutput,
+        PlainResult = plainResult,
+        Receipts = receipts,
+        InitTimeMs = cold ? initMicros / 1000 : null,
+        Components = stepActivations,
+    };
 
     private static (ActivationId Id, bool Claimed) Started((ActivationRecord Record, bool Claimed) started) => (started.Record.ActivationId, started.Claimed);
 

@@ -147,7 +147,9 @@ public sealed partial class InvocationService : IAsyncDisposable
         try
         {
             var (top, claimed) = Record(plan, header, request, (long)_time.GetElapsedTime(queued).TotalMilliseconds);
-            var run = RunGuardedAsync(plan, header, request, top, claimed, lease, waitedMs: null);
+            // The caller waits for the result anyway: run on its thread up to the first real wait (the enclave's answer)
+            // instead of handing the invocation to another thread first.
+            var run = RunGuardedAsync(plan, header, request, top, claimed, lease, waitedMs: null, yieldFirst: false);
             Track(run);
             return new PendingInvocation(top.ActivationId, run);
         }
@@ -270,9 +272,13 @@ public sealed partial class InvocationService : IAsyncDisposable
     }
 
     private async Task<InvocationResult> RunGuardedAsync(InvocationPlan plan, EnvelopeMetadata header, InvocationRequest request,
-        ActivationRecord top, bool? claimed, IDisposable lease, long? waitedMs)
+        ActivationRecord top, bool? claimed, IDisposable lease, long? waitedMs, bool yieldFirst)
     {
-        await Task.Yield();
+        if (yieldFirst)
+        {
+            await Task.Yield();
+        }
+
         using (lease)
         {
             try

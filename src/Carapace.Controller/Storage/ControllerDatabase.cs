@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Storage;
@@ -5,11 +6,20 @@ namespace Carapace.Controller.Storage;
 /// <summary>
 /// A controller SQLite file: pooled connections in WAL mode with a busy timeout, so concurrent writers queue instead
 /// of failing, and a schema created once. <c>synchronous = NORMAL</c> keeps every committed row across a crash of the
-/// process (the failure the controller must survive); a power loss may drop the last commits.
+/// process (the failure the controller must survive); a power loss may drop the last commits. The per-connection
+/// settings are applied once per physical connection (the pool hands the same SQLite handle out again), not on every
+/// <see cref="Open"/>.
 /// </summary>
 internal sealed class ControllerDatabase : IDisposable
 {
+    private const string ConnectionSettings = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
+
+    private static readonly object s_configured = new();
+
     private readonly string _connectionString;
+
+    // The physical connections (SQLite handles) that already have their settings; a closed handle drops out.
+    private readonly ConditionalWeakTable<object, object> _configured = new();
 
     public ControllerDatabase(string path, string schema)
     {
@@ -34,7 +44,13 @@ internal sealed class ControllerDatabase : IDisposable
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;");
+        var handle = connection.Handle!;
+        if (!_configured.TryGetValue(handle, out _))
+        {
+            Execute(connection, ConnectionSettings);
+            _configured.AddOrUpdate(handle, s_configured);
+        }
+
         return connection;
     }
 

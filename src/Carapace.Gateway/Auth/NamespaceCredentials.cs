@@ -9,7 +9,9 @@ namespace Carapace.Gateway.Auth;
 /// <summary>
 /// The namespace credentials in their own SQLite file. A key is 64 random alphanumeric characters (about 380 bits),
 /// stored only as HMAC-SHA256 under a per-credential random salt and compared in constant time; with keys this
-/// strong a slow password hash adds latency to every request and no security.
+/// strong a slow password hash adds latency to every request and no security. Recently used rows are cached in memory
+/// (<see cref="CredentialCache"/>: bounded, 30 s at most, dropped at once by <see cref="Revoke"/>), so a request does
+/// not query the file; the key is still hashed and compared on every request.
 /// </summary>
 public sealed class NamespaceCredentials : IDisposable
 {
@@ -26,13 +28,18 @@ public sealed class NamespaceCredentials : IDisposable
         """;
 
     private readonly ControllerDatabase _db;
+    private readonly CredentialCache _cache;
 
-    /// <summary>Opens (creating if needed) the credentials file at <paramref name="path"/>.</summary>
-    public NamespaceCredentials(string path)
+    /// <summary>Opens (creating if needed) the credentials file at <paramref name="path"/>; <paramref name="time"/> ages the cache.</summary>
+    public NamespaceCredentials(string path, TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _db = new ControllerDatabase(path, Schema);
+        _cache = new CredentialCache(time ?? TimeProvider.System);
     }
+
+    /// <summary>How many credentials are cached in memory (for tests and diagnostics).</summary>
+    internal int CachedCount => _cache.Count;
 
     /// <summary>The full path of the credentials file.</summary>
     public string Path => _db.Path;
@@ -76,27 +83,38 @@ public sealed class NamespaceCredentials : IDisposable
         ArgumentNullException.ThrowIfNull(uuid);
         ArgumentNullException.ThrowIfNull(key);
         @namespace = null;
+        if (!_cache.TryGet(uuid, out var stored))
+        {
+            var revocations = _cache.Revocations;
+            if (Read(uuid) is not { } read)
+            {
+                // Spend the same work as a real comparison so timing does not tell known UUIDs from unknown ones.
+                _ = Hash(new byte[32], key);
+                return false;
+            }
+
+            stored = read;
+            _cache.Add(uuid, stored, revocations);
+        }
+
+        var computed = Hash(stored.Salt, key);
+        if (!CryptographicOperations.FixedTimeEquals(stored.KeyHash, computed))
+        {
+            return false;
+        }
+
+        @namespace = stored.Namespace;
+        return true;
+    }
+
+    private StoredCredential? Read(string uuid)
+    {
         using var connection = _db.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT namespace, salt, key_hash FROM credentials WHERE uuid = $uuid";
         command.Parameters.AddWithValue("$uuid", uuid);
         using var reader = command.ExecuteReader();
-        if (!reader.Read())
-        {
-            // Spend the same work as a real comparison so timing does not tell known UUIDs from unknown ones.
-            _ = Hash(new byte[32], key);
-            return false;
-        }
-
-        var stored = (byte[])reader.GetValue(2);
-        var computed = Hash((byte[])reader.GetValue(1), key);
-        if (!CryptographicOperations.FixedTimeEquals(stored, computed))
-        {
-            return false;
-        }
-
-        @namespace = reader.GetString(0);
-        return true;
+        return reader.Read() ? new StoredCredential(reader.GetString(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2)) : null;
     }
 
     /// <summary>Removes one credential; true if it existed.</summary>
@@ -106,7 +124,10 @@ public sealed class NamespaceCredentials : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM credentials WHERE uuid = $uuid";
         command.Parameters.AddWithValue("$uuid", uuid);
-        return command.ExecuteNonQuery() == 1;
+        _cache.Forget(uuid);
+        var removed = command.ExecuteNonQuery() == 1;
+        _cache.Forget(uuid);
+        return removed;
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>

@@ -81,6 +81,20 @@ public sealed class ChainKeys : IDisposable
         return _logs[step - 1];
     }
 
+    /// <summary>
+    /// The keys in the KMS's own answer format (JSON with base64 keys), for a client that keeps them encrypted at rest;
+    /// the caller zeroes the result.
+    /// </summary>
+    public byte[] Export()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Api.ChainKeysCodec.Encode(this);
+    }
+
+    /// <summary>Keys from <see cref="Export"/>'s format (copied out; the caller zeroes <paramref name="exported"/>).</summary>
+    /// <exception cref="InvalidDataException">It is not such an export.</exception>
+    public static ChainKeys Import(ReadOnlySpan<byte> exported) => Api.ChainKeysCodec.Decode(exported);
+
     /// <summary>Zeroes every key.</summary>
     public void Dispose()
     {
