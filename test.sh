@@ -11,6 +11,9 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # System packages the test suite needs beyond the .NET SDK, installed only when missing: clang + wasi-libc build the
 # example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example.
 apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
+# npm fetches the pinned sources of the real-library examples (SQLite, cmark-gfm) once; any npm on PATH will do (a
+# Node.js distribution's own npm is not a Debian package, so installing Debian's over it could clash).
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 ensure_apt() {
   local missing=()
   for p in "$@"; do
