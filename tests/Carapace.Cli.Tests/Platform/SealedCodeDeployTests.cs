@@ -26,7 +26,8 @@ public sealed class SealedCodeDeployTests(RunningPlatform platform) : IClassFixt
         Assert.True(clear.ExitCode == 0 && counted.ExitCode == 0, clear.Stderr + counted.Stderr);
 
         var files = Directory.GetFiles(platform.DataDirectory, "*", SearchOption.AllDirectories);
-        var holdingSealed = files.Where(f => SealedCodeScan.Contains(ReadShared(f), sealedModule)).ToList();
+        // Windows hello shares with wordcount (wasi-libc's code, linked into both) are left out: they are public anyway.
+        var holdingSealed = files.Where(f => SealedCodeScan.Contains(ReadShared(f), sealedModule, excluding: clearModule)).ToList();
         Assert.True(holdingSealed.Count == 0, "bytes of the sealed module in: " + string.Join(", ", holdingSealed));
         // Control: the scan finds a module that was deployed in the clear (in the store and the module cache).
         Assert.Contains(files, f => SealedCodeScan.Contains(ReadShared(f), clearModule));
