@@ -12,6 +12,9 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example,
 # chromium is the headless browser the web action tests drive (PuppeteerSharp, /usr/bin/chromium; none is downloaded).
 apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 chromium)
+# npm fetches the pinned sources of the real-library examples (SQLite, cmark-gfm) once; any npm on PATH will do (a
+# Node.js distribution's own npm is not a Debian package, so installing Debian's over it could clash).
+command -v npm >/dev/null 2>&1 || apt_packages+=(npm)
 ensure_apt() {
   local missing=()
   for p in "$@"; do

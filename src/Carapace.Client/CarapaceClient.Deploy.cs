@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Client.Deployment;
@@ -66,6 +67,14 @@ public sealed partial class CarapaceClient
             throw new ArgumentException(validation.Describe($"The module of '{name}'"), nameof(module));
         }
 
+        // Sealed code: the module stays on this machine and in the image; the gateway gets the public stub and its hash.
+        byte[]? sealedCode = null;
+        if (options.SealedCode)
+        {
+            sealedCode = SHA256.HashData(module.Span);
+            module = SealedCode.PublicStub.ToArray();
+        }
+
         ImageReference? image = null;
         var secrets = options.Secrets;
         if (options.Image is { } imageBytes)
@@ -85,7 +94,7 @@ public sealed partial class CarapaceClient
             // Explicit limits and environment (an empty one too), so the gateway stores exactly what is measured here.
             MemoryMiB = options.MemoryMiB,
             TimeoutMs = options.TimeoutMs,
-            Annotations = EnvironmentAnnotations(options.Env, options.ImageMount),
+            Annotations = EnvironmentAnnotations(options.Env, options.ImageMount, sealedCode),
             Confidential = options.Confidential,
             Image = options.Image,
             Overwrite = true,
@@ -101,7 +110,7 @@ public sealed partial class CarapaceClient
 
         progress?.Report(new DeployProgress(DeployStage.Measuring));
         var measurement = Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), name, module.Span, options.MemoryMiB,
-            options.TimeoutMs, options.Env, image));
+            options.TimeoutMs, options.Env, image, sealedCode));
         var before = await FindActionAsync(name, cancellationToken).ConfigureAwait(false);
 
         progress?.Report(new DeployProgress(DeployStage.UpdatingPolicy));
@@ -242,7 +251,7 @@ public sealed partial class CarapaceClient
             }
 
             return Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), action.Name, module.Span, action.MemoryMiB, action.TimeoutMs,
-                ActionMeasurement.EnvironmentOf(action.Annotations), image));
+                ActionMeasurement.EnvironmentOf(action.Annotations), image, ActionMeasurement.SealedCodeOf(action.Annotations)));
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
         {
@@ -250,9 +259,14 @@ public sealed partial class CarapaceClient
         }
     }
 
-    private static Dictionary<string, JsonNode?> EnvironmentAnnotations(IReadOnlyDictionary<string, string> env, string? mount)
+    private static Dictionary<string, JsonNode?> EnvironmentAnnotations(IReadOnlyDictionary<string, string> env, string? mount, byte[]? sealedCode)
     {
         var annotations = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        if (sealedCode is not null)
+        {
+            annotations[SealedCode.Annotation] = JsonValue.Create(Convert.ToHexStringLower(sealedCode));
+        }
+
         if (mount is not null && mount != ImageReference.DefaultMountPath)
         {
             annotations[ActionMount.Annotation] = JsonValue.Create(mount);

@@ -57,10 +57,13 @@ public static class ActionManifest
             || (secret.Length > own.Length + 1 && secret.StartsWith(own, StringComparison.Ordinal) && secret[own.Length] == '.');
     }
 
-    /// <summary>The manifest of action <paramref name="name"/> with the given limits, environment and image.</summary>
+    /// <summary>
+    /// The manifest of action <paramref name="name"/> with the given limits, environment and image, and for sealed code
+    /// (<see cref="SealedCode"/>) the SHA-256 of the module in the image.
+    /// </summary>
     /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>
     public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null,
-        ImageReference? image = null)
+        ImageReference? image = null, byte[]? sealedCodeHash = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var manifest = new FunctionManifest
@@ -70,6 +73,8 @@ public static class ActionManifest
             TimeoutMilliseconds = timeoutMs,
             Environment = [.. (environment ?? []).OrderBy(e => e.Key, StringComparer.Ordinal)],
             Image = image,
+            // A null array would convert to an empty, not an absent, ReadOnlyMemory.
+            SealedCodeHash = sealedCodeHash is null ? default(ReadOnlyMemory<byte>?) : sealedCodeHash,
         };
         manifest.Validate();
         return manifest;

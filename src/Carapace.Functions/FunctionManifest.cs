@@ -73,6 +73,12 @@ public sealed record FunctionManifest
     /// <summary>The shielded image, if any, mounted at its <see cref="ImageReference.MountPath"/> with a writable in-enclave overlay.</summary>
     public ImageReference? Image { get; init; }
 
+    /// <summary>
+    /// For sealed code (<see cref="SealedCode"/>): the SHA-256 of the module that runs, which the enclave reads from the
+    /// image at <see cref="SealedCode.PathInImage"/> once the image key is released; null when the module is the public one.
+    /// </summary>
+    public ReadOnlyMemory<byte>? SealedCodeHash { get; init; }
+
     /// <summary>Checks the limits and names, listing every problem at once.</summary>
     /// <exception cref="ArgumentException">Something is out of range.</exception>
     public void Validate()
@@ -152,6 +158,11 @@ public sealed record FunctionManifest
             problems.Add("the image cannot be mounted at /tmp while the function has a /tmp (give --tmp 0 or another mount path)");
         }
 
+        if (SealedCodeHash is { } sealedCode && (sealedCode.Length != 32 || Image is null))
+        {
+            problems.Add("sealed code is a 32-byte module hash, and the module lives in the function's image (give it one)");
+        }
+
         if (problems.Count > 0)
         {
             throw new ArgumentException("invalid function manifest: " + string.Join("; ", problems));
@@ -192,7 +203,14 @@ public sealed record FunctionManifest
     {
         Validate();
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(Image is null ? 12 : 13);
+        w.WriteStartMap(12 + (Image is null ? 0 : 1) + (SealedCodeHash is null ? 0 : 1));
+        if (SealedCodeHash is { } sealedCode)
+        {
+            // Written only for sealed code, so every other manifest keeps its encoding and measurement.
+            w.WriteTextString("code");
+            w.WriteByteString(sealedCode.Span);
+        }
+
         w.WriteTextString("fuel");
         w.WriteInt64(Fuel);
         w.WriteTextString("name");
@@ -271,6 +289,7 @@ public sealed record FunctionManifest
                     "args" => m with { Arguments = ReadStrings(r) },
                     "env" => m with { Environment = ReadPairs(r) },
                     "image" => m with { Image = ReadImage(r) },
+                    "code" => m with { SealedCodeHash = r.ReadByteString() },
                     "clock" => m with { ClockResolutionNanoseconds = r.ReadInt64() },
                     "maxIn" => m with { MaxInputBytes = r.ReadInt64() },
                     "maxLog" => m with { MaxLogBytes = r.ReadInt64() },

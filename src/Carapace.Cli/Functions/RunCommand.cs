@@ -50,12 +50,17 @@ internal static class RunCommand
         Examples.Set(command,
             "echo hello | carapace run examples/out/hello.wasm",
             "carapace run sha256.wasm --memory 32MiB --timeout 2s < big.bin",
-            "carapace run readfile.wasm --image data.img --arg /data/hello.txt");
+            "carapace run readfile.wasm --image data.img --arg /data/hello.txt",
+            "echo hello | carapace run hello.wasm --sealed-code");
 
         command.SetHandler(async (parse, cancel) =>
         {
-            var (wasm, functionManifest, image) = inputs.Load(parse);
-            var imagePath = inputs.ImagePath(parse);
+            // Sealed code without an image of its own: the module is packed alone into a fresh image, mounted at /data.
+            using var sealedImage = inputs.IsSealedCode(parse) && inputs.ImagePath(parse) is null
+                ? SealedCodeImage.Pack(ModuleFile.Read(parse.GetRequiredValue(inputs.ModuleArgument)))
+                : null;
+            var imagePath = sealedImage?.ImagePath ?? inputs.ImagePath(parse);
+            var (wasm, functionManifest, image) = inputs.Load(parse, imagePath);
             var key = image is null ? null : ImageKeySource.ForRunning(parse.GetValue(masterKey), parse.GetValue(imageKey), imagePath!, image.ImageId.Span);
             using var plan = ProvisioningPlan.Create(wasm, functionManifest, key, runtimeIdentity: ReferenceValuesOption.Load(path: null).RuntimeIdentityValue);
             var cache = new ModuleCacheStore(parse.GetValue(cacheDir) ?? DefaultCacheDirectory());

@@ -73,6 +73,12 @@ internal static class DeployCommand
         {
             Description = "Deploy a plaintext action (JSON in and out, no envelopes, no KMS): for comparison and plain OpenWhisk clients.",
         };
+        var sealedCode = new Option<bool>("--sealed-code")
+        {
+            Description = "Keep the module confidential: it is packed into the action's shielded image (alone, under a fresh key, unless --image " +
+                "names an image that already holds it at " + SealedCode.PathInImage + "), and the gateway, worker and disk get only Carapace's " +
+                "fixed public stub and the module's hash. The enclave reads the module from the image after the KMS released the image key.",
+        };
         var connection = new PlatformConnection();
         var command = new Command("deploy",
             "Deploy (or update) an action. A confidential action (the default) is measured here, and the namespace's KMS policy, signed with the " +
@@ -80,7 +86,7 @@ internal static class DeployCommand
             "policy accepts the new measurement beside the old one, the gateway stores the action, then the policy drops the old one; if the " +
             "gateway refuses, the policy change is undone and the previous action stays in place.")
         {
-            name, module, image, imageKey, memory, timeout, secrets, env, plaintext,
+            name, module, image, imageKey, sealedCode, memory, timeout, secrets, env, plaintext,
         };
         connection.AddTo(command);
         Examples.Set(command,
@@ -89,13 +95,23 @@ internal static class DeployCommand
             "carapace deploy signer signer.wasm --secret signing-key",
             "carapace deploy reader examples/out/readfile.wasm --image data.img",
             "carapace deploy site server.wasm --image site.img:/",
+            "carapace deploy secret-sauce model.wasm --sealed-code",
             "carapace deploy shout examples/out/hello.wasm --plaintext");
         command.SetPlatformHandler(async (parse, cancel) =>
         {
             var mount = ImageMount.Parse(parse.GetValue(image));
-            var (imageBytes, key) = await ReadImageAsync(mount?.Path, parse.GetValue(imageKey), cancel).ConfigureAwait(false);
+            var sealing = parse.GetValue(sealedCode);
+            if (sealing && mount is null && parse.GetValue(imageKey) is not null)
+            {
+                throw new CliFailure("--image-key needs --image (with --sealed-code alone the image and its key are made here)", ExitCodes.Usage);
+            }
+
+            // Sealed code without an image of its own: the module is packed alone into a fresh image (key made here, stored in the KMS).
+            using var sealedImage = sealing && mount is null ? SealedCodeImage.Pack(ModuleFile.Read(parse.GetRequiredValue(module))) : null;
+            var (imageBytes, key) = await ReadImageAsync(sealedImage?.ImagePath ?? mount?.Path, parse.GetValue(imageKey), cancel).ConfigureAwait(false);
             var options = new DeployOptions
             {
+                SealedCode = sealing,
                 ImageMount = mount?.MountPath,
                 // A null array (and a bare null here) would convert to an empty, not an absent, ReadOnlyMemory.
                 Image = imageBytes is null ? default(ReadOnlyMemory<byte>?) : imageBytes,

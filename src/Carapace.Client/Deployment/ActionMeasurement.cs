@@ -20,10 +20,25 @@ public static class ActionMeasurement
     /// <param name="timeoutMs">The action's time limit as stored.</param>
     /// <param name="environment">The action's <c>carapace.env</c> annotation.</param>
     /// <param name="image">The id and root of the action's image, if it has one.</param>
+    /// <param name="sealedCodeHash">For sealed code, the SHA-256 of the module in the image (<paramref name="module"/> is then the public stub).</param>
     /// <exception cref="ArgumentException">The values make no valid manifest.</exception>
     public static byte[] Compute(ReadOnlySpan<byte> runtimeIdentity, string name, ReadOnlySpan<byte> module, int memoryMiB, int timeoutMs,
-        IEnumerable<KeyValuePair<string, string>>? environment, ImageReference? image = null) =>
-        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment, image).Encode());
+        IEnumerable<KeyValuePair<string, string>>? environment, ImageReference? image = null, byte[]? sealedCodeHash = null) =>
+        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment, image, sealedCodeHash).Encode());
+
+    /// <summary>The sealed module's hash an action's <c>carapace.code</c> annotation gives (null when absent).</summary>
+    /// <exception cref="FormatException">The annotation is not a valid module hash.</exception>
+    public static byte[]? SealedCodeOf(IReadOnlyDictionary<string, JsonElement> annotations)
+    {
+        ArgumentNullException.ThrowIfNull(annotations);
+        if (!annotations.TryGetValue(SealedCode.Annotation, out var code))
+        {
+            return null;
+        }
+
+        var problems = new List<string>();
+        return SealedCode.ParseAnnotation(code, problems) ?? throw new FormatException(string.Join(" ", problems));
+    }
 
     /// <summary>The id and root in the public header of <paramref name="image"/> (no key needed).</summary>
     /// <exception cref="ArgumentException">It is not a file-system image made by <c>carapace pack</c>.</exception>

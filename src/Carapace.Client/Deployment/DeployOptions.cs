@@ -47,6 +47,13 @@ public sealed class DeployOptions
     /// </summary>
     public string? ImageMount { get; init; }
 
+    /// <summary>
+    /// Sealed code (<see cref="Carapace.Functions.SealedCode"/>): the module given to the deploy is the one packed in
+    /// <see cref="Image"/> at <c>.carapace/code.wasm</c>; the gateway gets only the public stub and the module's hash
+    /// (the <c>carapace.code</c> annotation), never the module.
+    /// </summary>
+    public bool SealedCode { get; init; }
+
     /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -67,6 +74,11 @@ public sealed class DeployOptions
         if (!Confidential && Secrets?.Count > 0)
         {
             problems.Add("a plaintext action gets no secrets: secrets are released by the KMS only to attested confidential functions");
+        }
+
+        if (SealedCode && (Image is null || !Confidential))
+        {
+            problems.Add("sealed code lives in the action's image, so it needs an image and a confidential action");
         }
 
         if (ImageMount is { } mount)

@@ -234,10 +234,12 @@ internal sealed class EnclaveHost : IDisposable
             return Load(request, manifest, payload.Manifest, payload.ModuleHash, (module, measurement) =>
             {
                 var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
+                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
                 // The function gets its own (pinned) copies of keys and secrets; the payload is zeroed on the way out.
-                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest,
+                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest,
                     FunctionKeys.Fixed(payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey()),
                     [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, PinnedCopy(s.Value)))], image);
+                DisposeStub(module.Module, code);
                 return session.Confirm(measurement);
             });
         }
@@ -302,8 +304,11 @@ internal sealed class EnclaveHost : IDisposable
                     }
                 }
 
+                // Sealed code is read only now, with the image key the KMS released for this measurement.
+                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
                 // The edge keys move to the function; the entitlement's secret copies are zeroed here.
-                _function = new LoadedFunction(module.Engine, module.Linker, module.Module, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
+                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
+                DisposeStub(module.Module, code);
                 return [];
             }
             catch
@@ -478,6 +483,117 @@ internal sealed class EnclaveHost : IDisposable
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ImageFormatException)
         {
             throw new SpecializationException("cannot mount the image: " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// The module of a function with sealed code (<see cref="SealedCode"/>), read from its mounted image, checked against
+    /// the measured hash and compiled; null for a function whose code is the public module. The plaintext module is
+    /// zeroed once compiled, and no compiled form of it leaves the enclave (the host caches only the public stub). On
+    /// failure the image is disposed.
+    /// </summary>
+    private static Module? SealedModule(Engine engine, FunctionManifest manifest, IFileSystem? image)
+    {
+        if (manifest.SealedCodeHash is not { } expected)
+        {
+            return null;
+        }
+
+        byte[]? bytes = null;
+        try
+        {
+            if (image is null)
+            {
+                throw new SpecializationException("the function's code is sealed in its image, but it has no image");
+            }
+
+            bytes = ReadSealedCode(image);
+            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), expected.Span))
+            {
+                throw new SpecializationException($"integrity violation: {SealedCode.PathInImage} in the image is not the measured module");
+            }
+
+            var module = Module.FromBytes(engine, "function", bytes);
+            try
+            {
+                CheckImports(module);
+            }
+            catch
+            {
+                module.Dispose();
+                throw;
+            }
+
+            return module;
+        }
+        catch (WasmtimeException e)
+        {
+            (image as IDisposable)?.Dispose();
+            throw new SpecializationException("the sealed module is not valid WebAssembly for this runtime: " + e.Message.Split('\n')[0]);
+        }
+        catch
+        {
+            (image as IDisposable)?.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (bytes is not null)
+            {
+                CryptographicOperations.ZeroMemory(bytes);
+            }
+        }
+    }
+
+    /// <summary>Disposes the public stub a sealed module replaced (nothing when the public module runs).</summary>
+    private static void DisposeStub(Module loaded, Module running)
+    {
+        if (!ReferenceEquals(loaded, running))
+        {
+            loaded.Dispose();
+        }
+    }
+
+    private static byte[] ReadSealedCode(IFileSystem image)
+    {
+        if (image.Open(SealedCode.PathInImage, OpenFlags.None, out var handle) != Wasi.Errno.Success || handle is null)
+        {
+            throw new SpecializationException($"the function's code is sealed in its image, but the image has no {SealedCode.PathInImage}");
+        }
+
+        using (handle)
+        {
+            if (handle.Length is <= 0 or > SealedCode.MaxModuleBytes)
+            {
+                throw new SpecializationException($"{SealedCode.PathInImage} in the image is empty or larger than {SealedCode.MaxModuleBytes >> 20} MiB");
+            }
+
+            var bytes = GC.AllocateUninitializedArray<byte>((int)handle.Length, pinned: true);
+            var done = 0;
+            try
+            {
+                while (done < bytes.Length)
+                {
+                    if (handle.Read(done, bytes.AsSpan(done), out var read) != Wasi.Errno.Success || read == 0)
+                    {
+                        throw new SpecializationException($"cannot read {SealedCode.PathInImage} from the image");
+                    }
+
+                    done += read;
+                }
+            }
+            catch (IntegrityViolationException e)
+            {
+                CryptographicOperations.ZeroMemory(bytes);
+                throw new SpecializationException("integrity violation: " + e.Message);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(bytes);
+                throw;
+            }
+
+            return bytes;
         }
     }
 

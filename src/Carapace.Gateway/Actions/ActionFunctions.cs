@@ -31,7 +31,14 @@ public static class ActionFunctions
                 image = image with { MountPath = mount };
             }
 
-            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, image);
+            byte[]? sealedCode = null;
+            if (action.Annotations.FirstOrDefault(a => a.Key == SealedCode.Annotation) is { } code)
+            {
+                var problems = new List<string>();
+                sealedCode = SealedCode.ParseAnnotation(code.Value, problems) ?? throw new ArgumentException(string.Join(" ", problems));
+            }
+
+            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, image, sealedCode);
         }
         catch (ArgumentException e)
         {

@@ -37,6 +37,20 @@ internal sealed class ActionRules : IActionValidator
             }
         }
 
+        if (action.Annotations.FirstOrDefault(a => a.Key == SealedCode.Annotation) is { } code)
+        {
+            SealedCode.ParseAnnotation(code.Value, problems);
+            if (action.Exec.Image is null || !action.Confidential)
+            {
+                problems.Add($"'{SealedCode.Annotation}' says the action's module is sealed in its image, so the action must be confidential and have an image ('exec.image').");
+            }
+
+            if (!action.Exec.IsSequence && !SealedCode.IsPublicStub(module))
+            {
+                problems.Add($"'{SealedCode.Annotation}' says the action's module is sealed in its image, so 'exec.code' must be Carapace's public sealed-code stub, not a module of its own.");
+            }
+        }
+
         if (action.Exec.IsSequence || environment is null)
         {
             return problems;
