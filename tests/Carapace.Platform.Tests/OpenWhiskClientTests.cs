@@ -96,6 +96,83 @@ public sealed class OpenWhiskClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Packages_and_bindings_made_by_the_client_pass_their_parameters_to_their_actions()
+    {
+        var result = (await RunAsync($$"""
+            await ow.packages.create({ name: 'tools', package: { parameters: [{ key: 'from', value: 'package' }, { key: 'p', value: 'kept' }] } });
+            await ow.actions.create({ name: 'tools/hello', kind: 'wasm:wasi', action: Buffer.from('{{_module}}', 'base64'),
+              annotations: { confidential: false } });
+            await ow.packages.create({ name: 'mine', package: { binding: { namespace: '_', name: 'tools' },
+              parameters: [{ key: 'from', value: 'binding' }] } });
+            const tools = await ow.packages.get({ name: 'tools' });
+            const packages = await ow.packages.list();
+            const direct = await ow.actions.invoke({ name: 'tools/hello', params: { name: 'Ann' }, blocking: true, result: true });
+            const bound = await ow.actions.invoke({ name: 'mine/hello', blocking: true, result: true });
+            const everything = await ow.namespaces.get();
+            let refused = null;
+            try { await ow.packages.delete({ name: 'tools' }); } catch (e) { refused = e.statusCode; }
+            await ow.packages.delete({ name: 'mine' });
+            await ow.actions.delete({ name: 'tools/hello' });
+            await ow.packages.delete({ name: 'tools' });
+            return { tools, packages: packages.map(p => p.name).sort(), direct, bound, refused,
+              everything: { packages: everything.packages.length, actions: everything.actions.map(a => a.name) },
+              after: (await ow.packages.list()).length };
+            """)).Ok()!.AsObject();
+
+        Assert.Equal(["hello"], result["tools"]!["actions"]!.AsArray().Select(a => a!["name"]!.GetValue<string>()));
+        Assert.Equal(["mine", "tools"], result["packages"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Equal(("ANN", "PACKAGE", "KEPT"), (result["direct"]!["NAME"]!.GetValue<string>(), result["direct"]!["FROM"]!.GetValue<string>(),
+            result["direct"]!["P"]!.GetValue<string>()));
+        Assert.Equal(("BINDING", "KEPT"), (result["bound"]!["FROM"]!.GetValue<string>(), result["bound"]!["P"]!.GetValue<string>()));
+        Assert.Equal(2, result["everything"]!["packages"]!.GetValue<int>());
+        Assert.Equal(409, result["refused"]!.GetValue<int>()); // not empty
+        Assert.Equal(0, result["after"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task A_trigger_fired_by_the_client_runs_its_active_rules_and_logs_them()
+    {
+        var result = (await RunAsync($$"""
+            {{CreateHello("hello")}}
+            await ow.triggers.create({ name: 'ping', trigger: { parameters: [{ key: 'source', value: 'trigger' }] } });
+            await ow.rules.create({ name: 'ping-hello', trigger: 'ping', action: 'hello' });
+            const rule = await ow.rules.get({ name: 'ping-hello' });
+            const fired = await ow.triggers.invoke({ name: 'ping', params: { name: 'Zed' } });
+            let trigger = null;
+            for (let i = 0; i < 200 && trigger === null; i++) {
+              try { trigger = await ow.activations.get({ name: fired.activationId }); }
+              catch (e) { if (e.statusCode !== 404) throw e; await new Promise(r => setTimeout(r, 100)); }
+            }
+            const line = JSON.parse(trigger.logs[0]);
+            let ran = null;
+            for (let i = 0; i < 200 && ran === null; i++) {
+              try { ran = await ow.activations.result({ name: line.activationId }); }
+              catch (e) { if (e.statusCode !== 404) throw e; await new Promise(r => setTimeout(r, 100)); }
+            }
+            await ow.rules.disable({ name: 'ping-hello' });
+            let quiet = 'fired';
+            const again = await ow.triggers.invoke({ name: 'ping', params: { name: 'Nobody' } });
+            if (!again || !again.activationId) quiet = 'nothing ran';
+            await ow.rules.enable({ name: 'ping-hello' });
+            const rules = await ow.rules.list();
+            const triggers = await ow.triggers.list();
+            await ow.rules.delete({ name: 'ping-hello' });
+            await ow.triggers.delete({ name: 'ping' });
+            return { rule, line, ran, quiet, rules: rules.map(r => r.name), triggers: triggers.map(t => t.name),
+              after: (await ow.rules.list()).length + (await ow.triggers.list()).length };
+            """)).Ok()!.AsObject();
+
+        Assert.Equal("active", result["rule"]!["status"]!.GetValue<string>());
+        Assert.Equal("ping-hello", result["line"]!["rule"]!.GetValue<string>().Split('/')[^1]);
+        Assert.True(result["line"]!["success"]!.GetValue<bool>());
+        Assert.Equal(("ZED", "TRIGGER"), (result["ran"]!["result"]!["NAME"]!.GetValue<string>(), result["ran"]!["result"]!["SOURCE"]!.GetValue<string>()));
+        Assert.Equal("nothing ran", result["quiet"]!.GetValue<string>()); // no active rule: 204, no activation
+        Assert.Equal(["ping-hello"], result["rules"]!.AsArray().Select(r => r!.GetValue<string>()));
+        Assert.Equal(["ping"], result["triggers"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Equal(0, result["after"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task The_clients_errors_carry_openwhisk_status_codes_and_messages()
     {
         var missing = await RunAsync("return await ow.actions.get({ name: 'nope' });");
