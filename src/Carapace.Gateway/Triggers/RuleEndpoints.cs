@@ -31,31 +31,8 @@ internal sealed class RuleEndpoints(TriggerRegistry triggers, ActionRegistry act
         routes.MapPost(Item, SetStatusAsync);
     }
 
-    private async Task ListAsync(HttpContext context)
-    {
-        if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
-        {
-            return;
-        }
-
-        if (!QueryArgs.TryPage(context.Request, out var page, out var error)
-            || !QueryArgs.TryBool(context.Request, "count", false, out var count, out error))
-        {
-            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
-            return;
-        }
-
-        if (count)
-        {
-            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonObject { ["rules"] = triggers.CountRules(ns, page.Skip) })
-                .ConfigureAwait(false);
-            return;
-        }
-
-        var list = triggers.ListRules(ns, page);
-        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonArray([.. list.Select(r => (JsonNode)TriggerJson.Rule(r))]))
-            .ConfigureAwait(false);
-    }
+    private Task ListAsync(HttpContext context) =>
+        EntityList.WriteAsync(context, "rules", (ns, skip) => triggers.CountRules(ns, skip), triggers.ListRules, r => (JsonNode)TriggerJson.Rule(r));
 
     private async Task GetAsync(HttpContext context)
     {

@@ -39,31 +39,8 @@ internal sealed class TriggerEndpoints(TriggerRegistry triggers, TriggerFiring f
         routes.MapPost(Item, firing.FireAsync);
     }
 
-    private async Task ListAsync(HttpContext context)
-    {
-        if (await NamespaceScope.ResolveAsync(context).ConfigureAwait(false) is not { } ns)
-        {
-            return;
-        }
-
-        if (!QueryArgs.TryPage(context.Request, out var page, out var error)
-            || !QueryArgs.TryBool(context.Request, "count", false, out var count, out error))
-        {
-            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
-            return;
-        }
-
-        if (count)
-        {
-            await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonObject { ["triggers"] = triggers.CountTriggers(ns, page.Skip) })
-                .ConfigureAwait(false);
-            return;
-        }
-
-        var list = triggers.ListTriggers(ns, page);
-        await JsonOutput.WriteAsync(context, StatusCodes.Status200OK, new JsonArray([.. list.Select(t => (JsonNode)TriggerJson.Trigger(t))]))
-            .ConfigureAwait(false);
-    }
+    private Task ListAsync(HttpContext context) =>
+        EntityList.WriteAsync(context, "triggers", (ns, skip) => triggers.CountTriggers(ns, skip), triggers.ListTriggers, r => (JsonNode)TriggerJson.Trigger(r));
 
     private async Task GetAsync(HttpContext context)
     {
