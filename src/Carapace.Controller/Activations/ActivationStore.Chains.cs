@@ -46,16 +46,7 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(sequenceOutcome);
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction();
-        var result = Complete(connection, id, outcome);
-        if (outcome.Status == ActivationStatus.Success)
-        {
-            MarkSucceeded(connection, requestId, chainId, step);
-        }
-        else
-        {
-            FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", outcome.Error ?? outcome.Status.ToWire(),
-                ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
-        }
+        var result = CompleteStep(connection, id, outcome, requestId, chainId, step);
 
         Complete(connection, sequence, sequenceOutcome);
         transaction.Commit();

@@ -34,6 +34,16 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(chainId);
         using var connection = _db.Open();
         using var transaction = connection.BeginTransaction();
+        var result = CompleteStep(connection, id, outcome, requestId, chainId, step);
+
+        transaction.Commit();
+        return result;
+    }
+
+    /// <summary>Inside the caller's transaction: completes a step's activation and finishes its claim by its outcome.</summary>
+    private CompletionResult CompleteStep(SqliteConnection connection, ActivationId id, ActivationOutcome outcome, RequestId requestId,
+        string chainId, int step)
+    {
         var result = Complete(connection, id, outcome);
         if (outcome.Status == ActivationStatus.Success)
         {
@@ -45,7 +55,6 @@ public sealed partial class ActivationStore
                 ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
         }
 
-        transaction.Commit();
         return result;
     }
 
