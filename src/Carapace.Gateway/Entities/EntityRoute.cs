@@ -21,6 +21,26 @@ internal static class EntityRoute
         return await NameAsync(context, kind).ConfigureAwait(false) is { } name ? (ns, name) : null;
     }
 
+    /// <summary>
+    /// What a package, trigger or rule PUT starts with: the addressed namespace and name, the <c>overwrite</c> flag
+    /// and the JSON body (the caller disposes it); null after writing the 403, 400 or 413 that says what is wrong.
+    /// </summary>
+    public static async Task<(string Namespace, string Name, bool Overwrite, System.Text.Json.JsonDocument Body)?> ReadPutAsync(HttpContext context, string kind)
+    {
+        if (await ResolveAsync(context, kind).ConfigureAwait(false) is not { } target)
+        {
+            return null;
+        }
+
+        if (!QueryArgs.TryBool(context.Request, "overwrite", false, out var overwrite, out var error))
+        {
+            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
+            return null;
+        }
+
+        return await EntityBody.ReadAsync(context, kind).ConfigureAwait(false) is { } body ? (target.Namespace, target.Name, overwrite, body) : null;
+    }
+
     /// <summary>The route's <c>{name}</c>, or null after writing a 400 naming what is wrong with it.</summary>
     public static async Task<string?> NameAsync(HttpContext context, string kind)
     {

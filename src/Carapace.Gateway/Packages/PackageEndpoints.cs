@@ -88,22 +88,14 @@ internal sealed class PackageEndpoints(PackageRegistry packages, ILogger logger)
 
     private async Task PutAsync(HttpContext context)
     {
-        if (await EntityRoute.ResolveAsync(context, "package").ConfigureAwait(false) is not { } target)
+        if (await EntityRoute.ReadPutAsync(context, "package").ConfigureAwait(false) is not { } put)
         {
             return;
         }
 
-        if (!QueryArgs.TryBool(context.Request, "overwrite", false, out var overwrite, out var error))
-        {
-            await ApiError.WriteAsync(context, StatusCodes.Status400BadRequest, error!).ConfigureAwait(false);
-            return;
-        }
-
-        using var document = await EntityBody.ReadAsync(context, "package").ConfigureAwait(false);
-        if (document is null)
-        {
-            return;
-        }
+        var target = (put.Namespace, put.Name);
+        var overwrite = put.Overwrite;
+        using var document = put.Body;
 
         var errors = new List<string>();
         var root = document.RootElement;
