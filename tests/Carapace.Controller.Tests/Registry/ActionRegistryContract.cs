@@ -1,26 +1,27 @@
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Registry;
 
-public sealed class ActionRegistryTests : IDisposable
+public abstract class ActionRegistryContract : IDisposable
 {
     private static readonly byte[] s_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActionRegistry _registry;
 
-    public ActionRegistryTests()
+    protected ActionRegistryContract(StoreBackend backend)
     {
-        _registry = new ActionRegistry(_dir.Database, _time);
+        _backend = backend;
+        _registry = backend.Actions(_time);
         _registry.CreateNamespace("guest");
     }
 
     public void Dispose()
     {
         _registry.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     private static ActionName N(string name) => ActionName.Of("guest", name);
@@ -247,7 +248,7 @@ public sealed class ActionRegistryTests : IDisposable
         _registry.Put(N("hello"), new ActionDefinition { Publish = true }, true);
         _registry.Dispose();
 
-        using var reopened = new ActionRegistry(_dir.Database, _time);
+        using var reopened = _backend.Actions(_time);
         var stored = reopened.Get(N("hello"))!;
 
         Assert.Equal(["guest"], reopened.ListNamespaces());
