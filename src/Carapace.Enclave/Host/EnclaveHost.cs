@@ -474,7 +474,8 @@ internal sealed class EnclaveHost : IDisposable
 
         try
         {
-            return ShieldedImage.Mount(path, key, image.Root.Span);
+            // The cache of verified blocks may hold as much as the function's files may write (its tmp size, at most 64 MiB).
+            return ShieldedImage.Mount(path, key, image.Root.Span, ShieldedImage.CacheBlocksFor(manifest.TmpBytes));
         }
         catch (IntegrityViolationException e)
         {
