@@ -80,7 +80,22 @@ internal sealed class BlockCache(int capacity) : IDisposable
         }
     }
 
-    /// <summary>Zeroes and drops every cached block.</summary>
+    /// <summary>Zeroes and drops every cached block; the cache stays usable.</summary>
+    public void Clear()
+    {
+        lock (_map)
+        {
+            foreach (var entry in _order)
+            {
+                CryptographicOperations.ZeroMemory(entry.Data);
+            }
+
+            _order.Clear();
+            _map.Clear();
+        }
+    }
+
+    /// <summary>Zeroes and drops every cached block; nothing is cached afterwards.</summary>
     public void Dispose()
     {
         lock (_map)

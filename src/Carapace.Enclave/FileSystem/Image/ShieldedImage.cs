@@ -115,6 +115,9 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
     /// <summary>Blocks holding the metadata (physical positions 0 .. count − 1).</summary>
     internal long MetadataBlockCount { get; }
 
+    /// <summary>Zeroes and drops every cached block (after reading sealed code, which must not stay in memory).</summary>
+    internal void ClearCache() => _cache.Clear();
+
     /// <summary>Where the blocks of the file at <paramref name="path"/> are (for tests and tools).</summary>
     internal bool TryGetLayout(string path, out uint fileId, out long firstSlot)
     {

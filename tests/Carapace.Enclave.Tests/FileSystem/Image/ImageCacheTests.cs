@@ -82,6 +82,21 @@ public sealed class ImageCacheTests : IDisposable
     }
 
     [Fact]
+    public void Clearing_the_cache_drops_every_block_so_the_next_read_is_verified_again()
+    {
+        // What the enclave does after reading sealed code from the image: no block of it stays in memory.
+        using var image = ShieldedImage.Mount(_image.Path, _image.Key, _image.Root, cacheBlocks: 64);
+        var first = FirstSlot(image);
+        AssertReads(image, 0, Blocks * 4096);
+        _image.Flip(ImageLayoutOffsets.Slot(BlockCount(), first + 1) + 3);
+
+        image.ClearCache();
+
+        AssertReads(image, 0, 4096);
+        Assert.Throws<IntegrityViolationException>(() => Read(image, 4096, new byte[4096]));
+    }
+
+    [Fact]
     public void Without_a_cache_every_read_is_verified()
     {
         using var image = ShieldedImage.Mount(_image.Path, _image.Key, _image.Root, cacheBlocks: 0);
