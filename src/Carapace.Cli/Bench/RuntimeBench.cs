@@ -236,19 +236,4 @@ internal sealed class RuntimeBench(string examples, int invocations, FileShieldB
     private static string Rate(int calls, double micros) => (calls / (micros / 1e6) / 1e6).ToString("F2", CultureInfo.InvariantCulture) + " M calls/s";
 
     private static string Ratio(double r) => r.ToString("F2", CultureInfo.InvariantCulture);
-
-    private sealed class LoadSpy(IProvisioningSession inner, Action<long> load) : IProvisioningSession
-    {
-        public ReadOnlyMemory<byte> PublicKey => inner.PublicKey;
-
-        public ReadOnlyMemory<byte> SealedProvisioning => inner.SealedProvisioning;
-
-        public bool Confirms(SpecializedMessage specialized)
-        {
-            load(specialized.LoadMicroseconds);
-            return inner.Confirms(specialized);
-        }
-
-        public void Dispose() => inner.Dispose();
-    }
 }
