@@ -11,32 +11,17 @@ namespace Carapace.Controller.Tests.Activations;
 /// request is claimed by exactly one of them, an activation completes once, and concurrent deployments of one action
 /// each see the version the previous one stored.
 /// </summary>
-public abstract class ActivationConcurrencyContract : IDisposable
+public abstract class ActivationConcurrencyContract : ActivationContract
 {
     private const int Callers = 16;
-    private readonly StoreBackend _backend;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly ActivationStore _store;
 
     protected ActivationConcurrencyContract(StoreBackend backend)
+        : base(backend)
     {
-        _backend = backend;
-        _store = backend.Activations(_time);
     }
 
-    public void Dispose()
+    private static ActivationStart Start(RequestId requestId) => Hello with
     {
-        _store.Dispose();
-        _backend.Dispose();
-    }
-
-    private static ActivationStart Start(RequestId requestId) => new()
-    {
-        Action = ActionName.Of("guest", "hello"),
-        Version = "0.0.1",
-        Subject = "guest",
-        Kind = ActionKinds.Wasm,
-        Limits = ActionLimits.Default,
         RequestId = requestId,
         ChainId = "chain-1",
         Step = 1,
@@ -46,26 +31,26 @@ public abstract class ActivationConcurrencyContract : IDisposable
     public void Of_many_concurrent_claims_of_one_step_exactly_one_wins_each_time()
     {
         // Two stores on the same database: two processes (or nodes) as well as many threads.
-        using var other = _backend.Activations(_time);
+        using var other = Backend.Activations(Time);
         for (var round = 0; round < 5; round++)
         {
             var requestId = RequestId.New();
-            var results = Run(i => (i % 2 == 0 ? _store : other).StartStep(Start(requestId), requestId, "chain-1", 1).Claimed);
+            var results = Run(i => (i % 2 == 0 ? Store : other).StartStep(Start(requestId), requestId, "chain-1", 1).Claimed);
 
             Assert.Equal(1, results.Count(claimed => claimed));
-            Assert.Equal(StepState.Claimed, _store.GetStep(requestId, "chain-1", 1)!.State);
+            Assert.Equal(StepState.Claimed, Store.GetStep(requestId, "chain-1", 1)!.State);
         }
 
         // Every attempt left its trace, claimed or refused.
-        Assert.Equal(5 * Callers, _store.Count("guest", "hello", 0));
+        Assert.Equal(5 * Callers, Store.Count("guest", "hello", 0));
     }
 
     [Fact]
     public void Of_many_concurrent_completions_of_one_activation_exactly_one_is_recorded()
     {
-        var started = _store.Start(Start(RequestId.New()) with { ChainId = null, Step = null, RequestId = null });
+        var started = Store.Start(Start(RequestId.New()) with { ChainId = null, Step = null, RequestId = null });
 
-        var results = Run(i => _store.Complete(started.ActivationId, new ActivationOutcome
+        var results = Run(i => Store.Complete(started.ActivationId, new ActivationOutcome
         {
             Status = ActivationStatus.ApplicationError,
             Error = "attempt " + i,
@@ -73,15 +58,15 @@ public abstract class ActivationConcurrencyContract : IDisposable
 
         Assert.Equal(1, results.Count(r => r == CompletionResult.Completed));
         Assert.Equal(Callers - 1, results.Count(r => r == CompletionResult.AlreadyCompleted));
-        var error = _store.Get(started.ActivationId)!.Response!.Result.GetProperty("error").GetString();
+        var error = Store.Get(started.ActivationId)!.Response!.Result.GetProperty("error").GetString();
         Assert.Contains(results.Select((r, i) => (r, i)).Where(x => x.r == CompletionResult.Completed).Select(x => "attempt " + x.i), e => e == error);
     }
 
     [Fact]
     public void Concurrent_overwrites_of_one_action_each_bump_the_version_once()
     {
-        using var registry = _backend.Actions(_time);
-        using var other = _backend.Actions(_time);
+        using var registry = Backend.Actions(Time);
+        using var other = Backend.Actions(Time);
         registry.CreateNamespace("guest");
         var name = ActionName.Of("guest", "hello");
         var module = new byte[] { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00 };

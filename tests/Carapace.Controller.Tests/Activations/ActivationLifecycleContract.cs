@@ -13,32 +13,17 @@ namespace Carapace.Controller.Tests.Activations;
 /// a queued activation marked started when it leaves the queue, what a stopped platform left pending, and what is kept
 /// of an inner step's output.
 /// </summary>
-public abstract class ActivationLifecycleContract : IDisposable
+public abstract class ActivationLifecycleContract : ActivationContract
 {
     private const string Chain = "hello";
-    private readonly StoreBackend _backend;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly ActivationStore _store;
 
     protected ActivationLifecycleContract(StoreBackend backend)
+        : base(backend)
     {
-        _backend = backend;
-        _store = backend.Activations(_time);
     }
 
-    public void Dispose()
+    private static ActivationStart Start(RequestId? requestId = null, int? step = 1) => Hello with
     {
-        _store.Dispose();
-        _backend.Dispose();
-    }
-
-    private static ActivationStart Start(RequestId? requestId = null, int? step = 1) => new()
-    {
-        Action = ActionName.Of("guest", "hello"),
-        Version = "0.0.1",
-        Subject = "guest",
-        Kind = ActionKinds.Wasm,
-        Limits = ActionLimits.Default,
         RequestId = requestId,
         ChainId = requestId is null ? null : Chain,
         Step = step,
@@ -50,66 +35,66 @@ public abstract class ActivationLifecycleContract : IDisposable
     public void A_released_step_keeps_the_refusal_recorded_and_lets_a_later_copy_claim_the_step()
     {
         var requestId = RequestId.New();
-        var (tampered, claimed) = _store.StartStep(Start(requestId), requestId, Chain, 1);
+        var (tampered, claimed) = Store.StartStep(Start(requestId), requestId, Chain, 1);
         Assert.True(claimed);
 
-        Assert.True(_store.ReleaseStep(tampered.ActivationId, Refused("input rejected: authentication failed"), requestId, Chain, 1));
+        Assert.True(Store.ReleaseStep(tampered.ActivationId, Refused("input rejected: authentication failed"), requestId, Chain, 1));
 
-        Assert.Null(_store.GetStep(requestId, Chain, 1));
-        var refusal = _store.Get(tampered.ActivationId)!;
+        Assert.Null(Store.GetStep(requestId, Chain, 1));
+        var refusal = Store.Get(tampered.ActivationId)!;
         Assert.Equal(ActivationStatus.ApplicationError, refusal.Response!.Status);
         Assert.Contains("authentication failed", refusal.Response.Result.GetProperty("error").GetString(), StringComparison.Ordinal);
-        var (genuine, genuineClaimed) = _store.StartStep(Start(requestId), requestId, Chain, 1);
+        var (genuine, genuineClaimed) = Store.StartStep(Start(requestId), requestId, Chain, 1);
         Assert.True(genuineClaimed);
-        Assert.Equal(genuine.ActivationId, _store.GetStep(requestId, Chain, 1)!.ActivationId);
+        Assert.Equal(genuine.ActivationId, Store.GetStep(requestId, Chain, 1)!.ActivationId);
     }
 
     [Fact]
     public void Only_the_activation_holding_an_unfinished_claim_can_release_it()
     {
         var requestId = RequestId.New();
-        var (first, _) = _store.StartStep(Start(requestId), requestId, Chain, 1);
-        var (replay, replayClaimed) = _store.StartStep(Start(requestId), requestId, Chain, 1);
+        var (first, _) = Store.StartStep(Start(requestId), requestId, Chain, 1);
+        var (replay, replayClaimed) = Store.StartStep(Start(requestId), requestId, Chain, 1);
         Assert.False(replayClaimed);
 
         // A replay refused by the controller does not hold the claim, so it cannot free it for a third copy.
-        Assert.False(_store.ReleaseStep(replay.ActivationId, Refused("replayed"), requestId, Chain, 1));
-        Assert.Equal(first.ActivationId, _store.GetStep(requestId, Chain, 1)!.ActivationId);
+        Assert.False(Store.ReleaseStep(replay.ActivationId, Refused("replayed"), requestId, Chain, 1));
+        Assert.Equal(first.ActivationId, Store.GetStep(requestId, Chain, 1)!.ActivationId);
 
         // A step that ran is used up for good.
-        _store.FinishStep(first.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success }, requestId, Chain, 1);
-        Assert.False(_store.ReleaseStep(first.ActivationId, Refused("late"), requestId, Chain, 1));
-        Assert.Equal(StepState.Succeeded, _store.GetStep(requestId, Chain, 1)!.State);
-        Assert.False(_store.TryClaimStep(requestId, Chain, 1));
+        Store.FinishStep(first.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success }, requestId, Chain, 1);
+        Assert.False(Store.ReleaseStep(first.ActivationId, Refused("late"), requestId, Chain, 1));
+        Assert.Equal(StepState.Succeeded, Store.GetStep(requestId, Chain, 1)!.State);
+        Assert.False(Store.TryClaimStep(requestId, Chain, 1));
     }
 
     [Fact]
     public void A_queued_activation_marked_started_gets_its_wait_time_and_start()
     {
-        var queued = _store.Start(Start());
-        _time.Advance(TimeSpan.FromMilliseconds(1500));
+        var queued = Store.Start(Start());
+        Time.Advance(TimeSpan.FromMilliseconds(1500));
 
-        Assert.True(_store.MarkStarted(queued.ActivationId, 1500));
+        Assert.True(Store.MarkStarted(queued.ActivationId, 1500));
 
-        var started = _store.Get(queued.ActivationId)!;
+        var started = Store.Get(queued.ActivationId)!;
         Assert.Equal(queued.Start.AddMilliseconds(1500), started.Start);
         Assert.Equal("1500", started.Annotations.Single(a => a.Key == "waitTime").Value.ToString());
-        _store.Complete(queued.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
-        Assert.False(_store.MarkStarted(queued.ActivationId, 9));
+        Store.Complete(queued.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
+        Assert.False(Store.MarkStarted(queued.ActivationId, 9));
     }
 
     [Fact]
     public void Activations_a_stopped_platform_left_pending_without_a_claim_are_recorded_as_failed()
     {
         // A queued sequence has a pending activation and no claimed step yet; a finished one must stay as it was.
-        var queued = _store.Start(Start(step: null));
+        var queued = Store.Start(Start(step: null));
         var requestId = RequestId.New();
-        var (running, _) = _store.StartStep(Start(requestId), requestId, Chain, 1);
-        var finished = _store.Start(Start());
-        _store.Complete(finished.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
-        _store.Dispose();
+        var (running, _) = Store.StartStep(Start(requestId), requestId, Chain, 1);
+        var finished = Store.Start(Start());
+        Store.Complete(finished.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
+        Store.Dispose();
 
-        using var reopened = _backend.Activations(_time);
+        using var reopened = Backend.Activations(Time);
         Assert.Equal(1, reopened.FailAbandonedSteps("the platform stopped while this step was running"));
         Assert.Equal(1, reopened.FailAbandonedActivations("the platform stopped before this activation finished"));
 
@@ -127,13 +112,13 @@ public abstract class ActivationLifecycleContract : IDisposable
     {
         using var edge = EdgeKey.FromBytes(new byte[32], Chain, 1, 2);
         var output = EnvelopeSealer.Seal(edge, "for the next step only"u8);
-        var inner = _store.Start(Start());
+        var inner = Store.Start(Start());
 
-        _store.Complete(inner.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, SealedOutput = output, KeepSealedOutput = false });
+        Store.Complete(inner.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, SealedOutput = output, KeepSealedOutput = false });
 
-        var sealedOutput = _store.Get(inner.ActivationId)!.Response!.Result.GetProperty("sealedOutput");
+        var sealedOutput = Store.Get(inner.ActivationId)!.Response!.Result.GetProperty("sealedOutput");
         Assert.Equal(output.Length, sealedOutput.GetProperty("size").GetInt64());
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(output)), sealedOutput.GetProperty("sha256").GetString());
-        Assert.Null(_store.GetOutput(inner.ActivationId)!.SealedOutput);
+        Assert.Null(Store.GetOutput(inner.ActivationId)!.SealedOutput);
     }
 }

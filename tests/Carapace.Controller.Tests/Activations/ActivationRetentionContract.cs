@@ -10,33 +10,28 @@ using Microsoft.Extensions.Time.Testing;
 namespace Carapace.Controller.Tests.Activations;
 
 /// <summary>Retention: finished activations past the age or the count go, with their sealed output, logs and links; nothing else does.</summary>
-public abstract class ActivationRetentionContract : IDisposable
+public abstract class ActivationRetentionContract : ActivationContract
 {
-    private readonly StoreBackend _backend;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly ActivationStore _store;
     private readonly EdgeKey _edge = EdgeKey.FromBytes(new byte[32], "chain-1", 1, 2);
 
     protected ActivationRetentionContract(StoreBackend backend)
+        : base(backend, new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero))
     {
-        _backend = backend;
-        _store = backend.Activations(_time);
     }
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _store.Dispose();
-        _edge.Dispose();
-        _backend.Dispose();
+        if (disposing)
+        {
+            _edge.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 
-    private static ActivationStart Start(string name = "hello", ActivationId? cause = null) => new()
+    private static ActivationStart Start(string name = "hello", ActivationId? cause = null) => Hello with
     {
         Action = ActionName.Of("guest", name),
-        Version = "0.0.1",
-        Subject = "guest",
-        Kind = ActionKinds.Wasm,
-        Limits = ActionLimits.Default,
         Cause = cause,
         CausedBy = cause is null ? null : "sequence",
     };
@@ -45,9 +40,9 @@ public abstract class ActivationRetentionContract : IDisposable
     private ActivationId Finished()
     {
         var requestId = RequestId.New();
-        var (record, claimed) = _store.StartStep(Start(), requestId, "hello", 1);
+        var (record, claimed) = Store.StartStep(Start(), requestId, "hello", 1);
         Assert.True(claimed);
-        _store.FinishStep(record.ActivationId, new ActivationOutcome
+        Store.FinishStep(record.ActivationId, new ActivationOutcome
         {
             Status = ActivationStatus.Success,
             SealedOutput = EnvelopeSealer.Seal(_edge, Encoding.UTF8.GetBytes("out")),
@@ -57,61 +52,61 @@ public abstract class ActivationRetentionContract : IDisposable
         return record.ActivationId;
     }
 
-    private long Rows(string table) => _backend.Rows(table);
+    private long Rows(string table) => Backend.Rows(table);
 
     [Fact]
     public void Activations_older_than_the_age_go_with_their_sealed_output_logs_and_links_but_not_their_step_claims()
     {
         var old = Enumerable.Range(0, 3).Select(_ => Finished()).ToList();
-        var sequence = _store.Start(Start("seq"));
-        var component = _store.Start(Start("hello", cause: sequence.ActivationId));
-        _store.Complete(component.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
-        _store.Complete(sequence.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, Components = [component.ActivationId] });
-        var pending = _store.Start(Start("waiting"));
+        var sequence = Store.Start(Start("seq"));
+        var component = Store.Start(Start("hello", cause: sequence.ActivationId));
+        Store.Complete(component.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
+        Store.Complete(sequence.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, Components = [component.ActivationId] });
+        var pending = Store.Start(Start("waiting"));
         Assert.Equal(2, Rows("activation_links"));
 
-        _time.Advance(TimeSpan.FromHours(2));
+        Time.Advance(TimeSpan.FromHours(2));
         var recent = Finished();
-        var pruned = _store.Prune(new ActivationRetention { MaxAge = TimeSpan.FromHours(1), MaxCount = null });
+        var pruned = Store.Prune(new ActivationRetention { MaxAge = TimeSpan.FromHours(1), MaxCount = null });
 
         Assert.Equal(5, pruned);
-        Assert.All(old, id => Assert.Null(_store.Get(id)));
-        Assert.All(old, id => Assert.Null(_store.GetOutput(id)));
-        Assert.All(old, id => Assert.Null(_store.GetSealedLogs(id)));
-        Assert.Null(_store.Get(sequence.ActivationId));
-        Assert.NotNull(_store.Get(pending.ActivationId));
-        Assert.NotNull(_store.Get(recent));
-        Assert.NotNull(_store.GetOutput(recent));
-        Assert.NotNull(_store.GetSealedLogs(recent));
+        Assert.All(old, id => Assert.Null(Store.Get(id)));
+        Assert.All(old, id => Assert.Null(Store.GetOutput(id)));
+        Assert.All(old, id => Assert.Null(Store.GetSealedLogs(id)));
+        Assert.Null(Store.Get(sequence.ActivationId));
+        Assert.NotNull(Store.Get(pending.ActivationId));
+        Assert.NotNull(Store.Get(recent));
+        Assert.NotNull(Store.GetOutput(recent));
+        Assert.NotNull(Store.GetSealedLogs(recent));
         Assert.Equal(2, Rows("activations"));
         Assert.Equal(1, Rows("activation_outputs"));
         Assert.Equal(1, Rows("activation_logs"));
         Assert.Equal(0, Rows("activation_links"));
         // The claims stay: a replay of a pruned request id still runs nothing.
         Assert.Equal(4, Rows("steps"));
-        Assert.Equal(0, _store.Prune(new ActivationRetention { MaxAge = TimeSpan.FromHours(1), MaxCount = null }));
+        Assert.Equal(0, Store.Prune(new ActivationRetention { MaxAge = TimeSpan.FromHours(1), MaxCount = null }));
     }
 
     [Fact]
     public void Only_the_newest_count_is_kept_in_batches_and_a_replayed_request_id_is_still_refused()
     {
         var requestId = RequestId.New();
-        var (first, _) = _store.StartStep(Start(), requestId, "hello", 1);
-        _store.FinishStep(first.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success }, requestId, "hello", 1);
+        var (first, _) = Store.StartStep(Start(), requestId, "hello", 1);
+        Store.FinishStep(first.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success }, requestId, "hello", 1);
         var ids = Enumerable.Range(0, ActivationStore.PruneBatch + 150).Select(_ => Finished()).ToList();
 
-        var pruned = _store.Prune(new ActivationRetention { MaxAge = null, MaxCount = 100 });
+        var pruned = Store.Prune(new ActivationRetention { MaxAge = null, MaxCount = 100 });
 
         Assert.Equal(ActivationStore.PruneBatch + 51, pruned);
         Assert.Equal(100, Rows("activations"));
         Assert.Equal(100, Rows("activation_outputs"));
         Assert.Equal(100, Rows("activation_logs"));
-        Assert.All(ids.TakeLast(100), id => Assert.NotNull(_store.GetOutput(id)));
-        Assert.Null(_store.Get(ids[^101]));
-        Assert.Null(_store.Get(first.ActivationId));
-        var (replay, claimed) = _store.StartStep(Start(), requestId, "hello", 1);
+        Assert.All(ids.TakeLast(100), id => Assert.NotNull(Store.GetOutput(id)));
+        Assert.Null(Store.Get(ids[^101]));
+        Assert.Null(Store.Get(first.ActivationId));
+        var (replay, claimed) = Store.StartStep(Start(), requestId, "hello", 1);
         Assert.False(claimed);
-        Assert.NotNull(_store.Get(replay.ActivationId));
+        Assert.NotNull(Store.Get(replay.ActivationId));
     }
 
     [Fact]
@@ -119,20 +114,20 @@ public abstract class ActivationRetentionContract : IDisposable
     {
         var old = Finished();
         var passes = new System.Collections.Concurrent.ConcurrentQueue<int>();
-        _store.StartRetention(new ActivationRetention { MaxAge = TimeSpan.FromMinutes(1), MaxCount = null, Interval = TimeSpan.FromSeconds(10) },
+        Store.StartRetention(new ActivationRetention { MaxAge = TimeSpan.FromMinutes(1), MaxCount = null, Interval = TimeSpan.FromSeconds(10) },
             passes.Enqueue);
-        Assert.Throws<InvalidOperationException>(() => _store.StartRetention(new ActivationRetention()));
+        Assert.Throws<InvalidOperationException>(() => Store.StartRetention(new ActivationRetention()));
 
-        _time.Advance(TimeSpan.FromMinutes(2));
+        Time.Advance(TimeSpan.FromMinutes(2));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         // The pass reports itself after its transaction commits: wait for both, or the report can race the check.
-        while ((_store.Get(old) is not null || passes.IsEmpty) && DateTime.UtcNow < deadline)
+        while ((Store.Get(old) is not null || passes.IsEmpty) && DateTime.UtcNow < deadline)
         {
-            _time.Advance(TimeSpan.FromSeconds(10));
+            Time.Advance(TimeSpan.FromSeconds(10));
             Thread.Sleep(20);
         }
 
-        Assert.Null(_store.Get(old));
+        Assert.Null(Store.Get(old));
         Assert.Contains(1, passes);
     }
 
@@ -145,6 +140,6 @@ public abstract class ActivationRetentionContract : IDisposable
         Assert.Contains(new ActivationRetention { MaxAge = TimeSpan.FromSeconds(5) }.Validate(), p => p.Contains("MaxAge", StringComparison.Ordinal));
         Assert.Contains(new ActivationRetention { MaxCount = 10 }.Validate(), p => p.Contains("MaxCount", StringComparison.Ordinal));
         Assert.Contains(new ActivationRetention { Interval = TimeSpan.Zero }.Validate(), p => p.Contains("Interval", StringComparison.Ordinal));
-        Assert.Equal(0, _store.Prune(ActivationRetention.KeepAll));
+        Assert.Equal(0, Store.Prune(ActivationRetention.KeepAll));
     }
 }

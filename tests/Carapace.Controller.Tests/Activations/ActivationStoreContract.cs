@@ -11,31 +11,17 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Activations;
 
-public abstract class ActivationStoreContract : IDisposable
+public abstract class ActivationStoreContract : ActivationContract
 {
-    private readonly StoreBackend _backend;
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
-    private readonly ActivationStore _store;
 
     protected ActivationStoreContract(StoreBackend backend)
+        : base(backend)
     {
-        _backend = backend;
-        _store = backend.Activations(_time);
     }
 
-    public void Dispose()
-    {
-        _store.Dispose();
-        _backend.Dispose();
-    }
-
-    private static ActivationStart Start(string name = "hello", bool confidential = true, RequestId? requestId = null) => new()
+    private static ActivationStart Start(string name = "hello", bool confidential = true, RequestId? requestId = null) => Hello with
     {
         Action = ActionName.Of("guest", name),
-        Version = "0.0.1",
-        Subject = "guest",
-        Kind = ActionKinds.Wasm,
-        Limits = ActionLimits.Default,
         Confidential = confidential,
         WaitTimeMs = 3,
         RequestId = requestId,
@@ -55,11 +41,11 @@ public abstract class ActivationStoreContract : IDisposable
         var logs = EnvelopeSealer.Seal(edge, Encoding.UTF8.GetBytes("log " + marker));
         var requestId = RequestId.New();
 
-        var started = _store.Start(Start(requestId: requestId));
+        var started = Store.Start(Start(requestId: requestId));
         Assert.True(started.IsPending);
         Assert.Null(started.Duration);
-        _time.Advance(TimeSpan.FromMilliseconds(42));
-        Assert.Equal(CompletionResult.Completed, _store.Complete(started.ActivationId, new ActivationOutcome
+        Time.Advance(TimeSpan.FromMilliseconds(42));
+        Assert.Equal(CompletionResult.Completed, Store.Complete(started.ActivationId, new ActivationOutcome
         {
             Status = ActivationStatus.Success,
             SealedOutput = output,
@@ -67,7 +53,7 @@ public abstract class ActivationStoreContract : IDisposable
             InitTimeMs = 4,
         }));
 
-        var done = _store.Get(started.ActivationId)!;
+        var done = Store.Get(started.ActivationId)!;
         Assert.Equal(32, done.ActivationId.ToString().Length);
         Assert.Equal(42, done.Duration);
         Assert.Equal("success", done.Response!.Status.ToWire());
@@ -77,7 +63,7 @@ public abstract class ActivationStoreContract : IDisposable
         Assert.Equal(BlobDigest.Of(output).Sha256, sealedOutput.GetProperty("sha256").GetString());
         Assert.Equal(EnvelopeHeader.Parse(output).Metadata.KeyId.ToString(), sealedOutput.GetProperty("keyId").GetString());
         Assert.Equal(BlobDigest.Of(logs), done.Logs);
-        Assert.Equal(logs, _store.GetSealedLogs(done.ActivationId));
+        Assert.Equal(logs, Store.GetSealedLogs(done.ActivationId));
         Assert.Equal("guest/hello", Annotation(done, "path"));
         Assert.Equal("wasm:wasi", Annotation(done, "kind"));
         Assert.Equal("4", Annotation(done, "initTime"));
@@ -86,9 +72,9 @@ public abstract class ActivationStoreContract : IDisposable
         Assert.Equal("chain-1", Annotation(done, "carapace.chainId"));
         Assert.Equal(256, done.Annotations.Single(a => a.Key == "limits").Value.GetProperty("memory").GetInt32());
 
-        _store.Dispose();
+        Store.Dispose();
         var files = 0;
-        foreach (var (file, bytes) in _backend.StoredBytes())
+        foreach (var (file, bytes) in Backend.StoredBytes())
         {
             files++;
             Assert.False(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) >= 0, $"{file} holds the plaintext marker");
@@ -100,27 +86,27 @@ public abstract class ActivationStoreContract : IDisposable
     [Fact]
     public void A_confidential_activation_refuses_a_plaintext_result()
     {
-        var started = _store.Start(Start());
+        var started = Store.Start(Start());
         using var json = JsonDocument.Parse("""{"greeting":"hi"}""");
 
         Assert.Throws<InvalidOperationException>(() =>
-            _store.Complete(started.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, PlainResult = json.RootElement }));
-        Assert.True(_store.Get(started.ActivationId)!.IsPending);
+            Store.Complete(started.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success, PlainResult = json.RootElement }));
+        Assert.True(Store.Get(started.ActivationId)!.IsPending);
     }
 
     [Fact]
     public void A_plaintext_activation_stores_its_json_result_and_the_first_completion_wins()
     {
-        var started = _store.Start(Start(confidential: false));
+        var started = Store.Start(Start(confidential: false));
         using var json = JsonDocument.Parse("""{"greeting":"hi"}""");
 
-        Assert.Equal(CompletionResult.Completed, _store.Complete(started.ActivationId,
+        Assert.Equal(CompletionResult.Completed, Store.Complete(started.ActivationId,
             new ActivationOutcome { Status = ActivationStatus.ApplicationError, PlainResult = json.RootElement }));
-        Assert.Equal(CompletionResult.AlreadyCompleted, _store.Complete(started.ActivationId,
+        Assert.Equal(CompletionResult.AlreadyCompleted, Store.Complete(started.ActivationId,
             new ActivationOutcome { Status = ActivationStatus.Success }));
-        Assert.Equal(CompletionResult.NotFound, _store.Complete(ActivationId.New(), new ActivationOutcome { Status = ActivationStatus.Success }));
+        Assert.Equal(CompletionResult.NotFound, Store.Complete(ActivationId.New(), new ActivationOutcome { Status = ActivationStatus.Success }));
 
-        var done = _store.Get(started.ActivationId)!;
+        var done = Store.Get(started.ActivationId)!;
         Assert.Equal("application error", done.Response!.Status.ToWire());
         Assert.False(done.Response.Success);
         Assert.Equal("hi", done.Response.Result.GetProperty("greeting").GetString());
@@ -132,22 +118,22 @@ public abstract class ActivationStoreContract : IDisposable
         var ids = new List<ActivationId>();
         for (var i = 0; i < 40; i++)
         {
-            ids.Add(_store.Start(Start(i % 2 == 0 ? "even" : "odd")).ActivationId);
+            ids.Add(Store.Start(Start(i % 2 == 0 ? "even" : "odd")).ActivationId);
             if (i % 3 == 0)
             {
-                _time.Advance(TimeSpan.FromMilliseconds(1));
+                Time.Advance(TimeSpan.FromMilliseconds(1));
             }
         }
 
-        var first = _store.List("guest", null, PageRequest.Default);
+        var first = Store.List("guest", null, PageRequest.Default);
         Assert.True(PageRequest.TryCreate(30, 30, out var next, out _));
-        var rest = _store.List("guest", null, next);
+        var rest = Store.List("guest", null, next);
 
         Assert.Equal(ids.AsEnumerable().Reverse().Take(30), first.Select(a => a.ActivationId));
         Assert.Equal(ids.AsEnumerable().Reverse().Skip(30), rest.Select(a => a.ActivationId));
-        Assert.Equal(20, _store.List("guest", "odd", PageRequest.Default).Count);
-        Assert.All(_store.List("guest", "odd", PageRequest.Default), a => Assert.Equal("odd", a.Name));
-        Assert.Empty(_store.List("other", null, PageRequest.Default));
+        Assert.Equal(20, Store.List("guest", "odd", PageRequest.Default).Count);
+        Assert.All(Store.List("guest", "odd", PageRequest.Default), a => Assert.Equal("odd", a.Name));
+        Assert.Empty(Store.List("other", null, PageRequest.Default));
     }
 
     [Fact]
@@ -165,7 +151,7 @@ public abstract class ActivationStoreContract : IDisposable
                 for (var step = 0; step < 2; step++)
                 {
                     Interlocked.Increment(ref attempts);
-                    if (_store.TryClaimStep(request, "chain-1", step))
+                    if (Store.TryClaimStep(request, "chain-1", step))
                     {
                         wins.Add((request, step));
                     }
@@ -178,44 +164,44 @@ public abstract class ActivationStoreContract : IDisposable
         Assert.Equal(16_000, attempts);
         Assert.Equal(500, wins.Count);
         Assert.Equal(500, wins.Distinct().Count());
-        Assert.False(_store.TryClaimStep(requests[0], "chain-1", 0));
-        Assert.True(_store.TryClaimStep(requests[0], "chain-2", 0));
+        Assert.False(Store.TryClaimStep(requests[0], "chain-1", 0));
+        Assert.True(Store.TryClaimStep(requests[0], "chain-2", 0));
     }
 
     [Fact]
     public void A_crashed_step_is_recorded_as_failed_with_its_activation_and_never_runs_again()
     {
         var requestId = RequestId.New();
-        var started = _store.Start(Start(requestId: requestId));
-        Assert.True(_store.TryClaimStep(requestId, "chain-1", 0, started.ActivationId));
+        var started = Store.Start(Start(requestId: requestId));
+        Assert.True(Store.TryClaimStep(requestId, "chain-1", 0, started.ActivationId));
 
-        Assert.True(_store.RecordStepFailure(requestId, "chain-1", 0, "the enclave process exited with signal 9 during the invocation"));
+        Assert.True(Store.RecordStepFailure(requestId, "chain-1", 0, "the enclave process exited with signal 9 during the invocation"));
 
-        var step = _store.GetStep(requestId, "chain-1", 0)!;
+        var step = Store.GetStep(requestId, "chain-1", 0)!;
         Assert.Equal(StepState.Failed, step.State);
         Assert.Equal(started.ActivationId, step.ActivationId);
         Assert.Contains("signal 9", step.Error);
-        var activation = _store.Get(started.ActivationId)!;
+        var activation = Store.Get(started.ActivationId)!;
         Assert.Equal("whisk internal error", activation.Response!.Status.ToWire());
         Assert.Contains("signal 9", activation.Response.Result.GetProperty("error").GetString());
-        Assert.False(_store.TryClaimStep(requestId, "chain-1", 0));
-        Assert.False(_store.RecordStepFailure(requestId, "chain-1", 0, "again"));
-        Assert.False(_store.RecordStepFailure(RequestId.New(), "chain-1", 0, "never claimed"));
+        Assert.False(Store.TryClaimStep(requestId, "chain-1", 0));
+        Assert.False(Store.RecordStepFailure(requestId, "chain-1", 0, "again"));
+        Assert.False(Store.RecordStepFailure(RequestId.New(), "chain-1", 0, "never claimed"));
     }
 
     [Fact]
     public void Records_and_claims_survive_a_reopen_and_abandoned_steps_become_failures()
     {
         var requestId = RequestId.New();
-        var running = _store.Start(Start(requestId: requestId));
-        _store.TryClaimStep(requestId, "chain-1", 0, running.ActivationId);
-        var finished = _store.Start(Start());
-        _store.Complete(finished.ActivationId, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = "timed out after 60000 ms" });
-        Assert.True(_store.TryClaimStep(requestId, "chain-1", 1));
-        Assert.True(_store.CompleteStep(requestId, "chain-1", 1));
-        _store.Dispose();
+        var running = Store.Start(Start(requestId: requestId));
+        Store.TryClaimStep(requestId, "chain-1", 0, running.ActivationId);
+        var finished = Store.Start(Start());
+        Store.Complete(finished.ActivationId, new ActivationOutcome { Status = ActivationStatus.DeveloperError, Error = "timed out after 60000 ms" });
+        Assert.True(Store.TryClaimStep(requestId, "chain-1", 1));
+        Assert.True(Store.CompleteStep(requestId, "chain-1", 1));
+        Store.Dispose();
 
-        using var reopened = _backend.Activations(_time);
+        using var reopened = Backend.Activations(Time);
         Assert.Equal(2, reopened.List("guest", null, PageRequest.Default).Count);
         Assert.Equal("action developer error", reopened.Get(finished.ActivationId)!.Response!.Status.ToWire());
         Assert.False(reopened.TryClaimStep(requestId, "chain-1", 0));
@@ -232,12 +218,12 @@ public abstract class ActivationStoreContract : IDisposable
     public void At_start_up_an_activation_left_pending_without_a_claimed_step_is_ended_too()
     {
         // A sequence's own record (its steps have their own claims), or one whose outcome a full disk kept out.
-        var sequence = _store.Start(Start("pipeline"));
-        var done = _store.Start(Start());
-        _store.Complete(done.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
-        _store.Dispose();
+        var sequence = Store.Start(Start("pipeline"));
+        var done = Store.Start(Start());
+        Store.Complete(done.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
+        Store.Dispose();
 
-        using var reopened = _backend.Activations(_time);
+        using var reopened = Backend.Activations(Time);
         Assert.Equal(0, reopened.FailAbandonedSteps("the platform stopped while this step was running"));
         Assert.Equal(1, reopened.FailAbandonedActivations("the platform stopped before this activation finished"));
 
