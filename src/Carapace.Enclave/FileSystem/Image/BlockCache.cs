@@ -5,14 +5,20 @@ namespace Carapace.Enclave.FileSystem.Image;
 
 /// <summary>
 /// A bounded least-recently-used cache of decrypted blocks, keyed by physical position. Only plaintext that has been
-/// verified (tag equal to the leaf-table entry, and AES-GCM authenticated) may be added. Memory is taken one block at
-/// a time as blocks are added, up to <paramref name="capacity"/> blocks; buffers are zeroed when evicted and on
-/// <see cref="Dispose"/>. Thread-safe.
+/// verified (tag equal to the leaf-table entry, and AES-GCM authenticated) may be added. Memory is taken as blocks are
+/// added, a slab of <see cref="SlabBlocks"/> blocks at a time on the pinned heap (so the garbage collector never moves,
+/// and never leaves a copy of, a cached block), up to <paramref name="capacity"/> blocks; a block is zeroed when
+/// evicted, and every slab on <see cref="Clear"/> and <see cref="Dispose"/>. Thread-safe.
 /// </summary>
 internal sealed class BlockCache(int capacity) : IDisposable
 {
-    private readonly Dictionary<long, LinkedListNode<Entry>> _map = new(Math.Clamp(capacity, 0, 64));
+    /// <summary>Blocks per slab of memory (256 KiB).</summary>
+    public const int SlabBlocks = 64;
+
+    private readonly Dictionary<long, LinkedListNode<Entry>> _map = new(Math.Clamp(capacity, 0, SlabBlocks));
     private readonly LinkedList<Entry> _order = new();
+    private readonly List<byte[]> _slabs = [];
+    private int _handedOut;
     private bool _disposed;
 
     /// <summary>Copies bytes of block <paramref name="slot"/> from <paramref name="offset"/> if it is cached.</summary>
@@ -27,7 +33,7 @@ internal sealed class BlockCache(int capacity) : IDisposable
 
             _order.Remove(node);
             _order.AddFirst(node);
-            node.Value.Data.AsSpan(offset, destination.Length).CopyTo(destination);
+            Data(node.Value).Slice(offset, destination.Length).CopyTo(destination);
             return true;
         }
     }
@@ -66,32 +72,26 @@ internal sealed class BlockCache(int capacity) : IDisposable
                 node = _order.Last!;
                 _order.RemoveLast();
                 _map.Remove(node.Value.Slot);
-                CryptographicOperations.ZeroMemory(node.Value.Data);
+                CryptographicOperations.ZeroMemory(Data(node.Value));
                 node.Value = node.Value with { Slot = slot };
             }
             else
             {
-                node = new LinkedListNode<Entry>(new Entry(slot, new byte[ImageLayout.BlockSize]));
+                node = new LinkedListNode<Entry>(NewEntry(slot));
             }
 
-            plaintext[..ImageLayout.BlockSize].CopyTo(node.Value.Data);
+            plaintext[..ImageLayout.BlockSize].CopyTo(Data(node.Value));
             _order.AddFirst(node);
             _map.Add(slot, node);
         }
     }
 
-    /// <summary>Zeroes and drops every cached block; the cache stays usable.</summary>
+    /// <summary>Zeroes and drops every cached block and the memory that held them; the cache stays usable.</summary>
     public void Clear()
     {
         lock (_map)
         {
-            foreach (var entry in _order)
-            {
-                CryptographicOperations.ZeroMemory(entry.Data);
-            }
-
-            _order.Clear();
-            _map.Clear();
+            ZeroAndDrop();
         }
     }
 
@@ -101,15 +101,38 @@ internal sealed class BlockCache(int capacity) : IDisposable
         lock (_map)
         {
             _disposed = true;
-            foreach (var entry in _order)
-            {
-                CryptographicOperations.ZeroMemory(entry.Data);
-            }
-
-            _order.Clear();
-            _map.Clear();
+            ZeroAndDrop();
         }
     }
 
-    private readonly record struct Entry(long Slot, byte[] Data);
+    private Span<byte> Data(in Entry entry) => _slabs[entry.Slab].AsSpan(entry.Offset, ImageLayout.BlockSize);
+
+    /// <summary>The next unused block of memory, from the last slab or a new one (the caller holds the lock).</summary>
+    private Entry NewEntry(long slot)
+    {
+        var index = _handedOut % SlabBlocks;
+        if (index == 0)
+        {
+            var blocks = Math.Min(SlabBlocks, capacity - _handedOut);
+            _slabs.Add(GC.AllocateArray<byte>(blocks * ImageLayout.BlockSize, pinned: true));
+        }
+
+        _handedOut++;
+        return new Entry(slot, _slabs.Count - 1, index * ImageLayout.BlockSize);
+    }
+
+    private void ZeroAndDrop()
+    {
+        foreach (var slab in _slabs)
+        {
+            CryptographicOperations.ZeroMemory(slab);
+        }
+
+        _slabs.Clear();
+        _handedOut = 0;
+        _order.Clear();
+        _map.Clear();
+    }
+
+    private readonly record struct Entry(long Slot, int Slab, int Offset);
 }
