@@ -19,7 +19,7 @@ internal sealed class ClusterStepRunner(IGrainFactory grains, Func<string> edge,
     {
         ArgumentNullException.ThrowIfNull(action);
         var placement = grains.GetGrain<IPlacementGrain>(ActionVersions.KeyOf(action));
-        var worker = await placement.Place([]).WaitAsync(cancellationToken).ConfigureAwait(false)
+        var worker = await PlaceAsync(placement, cancellationToken).ConfigureAwait(false)
             ?? throw new EnclaveException("no worker node is up in the cluster; nothing ran", enclaveLost: false);
         var call = new StepCall
         {
@@ -52,5 +52,33 @@ internal sealed class ClusterStepRunner(IGrainFactory grains, Func<string> edge,
             StepFailure.Stopping => throw new EnclaveException(reply.Message ?? "the worker node is stopping", enclaveLost: true),
             _ => throw new EnclaveException(reply.Message ?? "the enclave refused the step", enclaveLost: false, reason: reply.Reason),
         };
+    }
+
+    /// <summary>How often placement is asked before the step fails, and how long apart.</summary>
+    private const int PlaceAttempts = 5;
+
+    private static readonly TimeSpan PlaceRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Asks for a worker; a placement grain that cannot be reached (its node was just lost, and Orleans activates it
+    /// elsewhere once the node is declared dead) is asked again, a bounded number of times: nothing has run yet.
+    /// </summary>
+    private static async Task<string?> PlaceAsync(IPlacementGrain placement, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await placement.Place([]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < PlaceAttempts)
+            {
+                await Task.Delay(PlaceRetryDelay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new EnclaveException($"no worker could be chosen: the step's placement was unreachable ({e.GetType().Name}); nothing ran", enclaveLost: false, e);
+            }
+        }
     }
 }
