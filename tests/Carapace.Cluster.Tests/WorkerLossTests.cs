@@ -7,9 +7,9 @@ using Npgsql;
 namespace Carapace.Cluster.Tests;
 
 /// <summary>
-/// kill -9 of a worker node in the middle of invocations (its own cluster: the node stays dead): every activation
-/// ends completed or failed with a reason that names the lost node, no request id ran twice, and new invocations
-/// succeed on the remaining worker.
+/// kill -9 of a worker node in the middle of invocations (its own cluster: the node stays dead) while two steps surely
+/// run on it: every activation ends completed or failed with a reason that names the lost node, no request id ran
+/// twice, and new invocations succeed on the remaining worker.
 /// </summary>
 public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<ClusterFixture>
 {
@@ -21,9 +21,19 @@ public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<Clus
     {
         var deploy = await cluster.RunAsync(null, "deploy", "echo", RepoPaths.Example("echo"), "--plaintext", "--data-dir", cluster.ClientFor(0));
         Assert.True(deploy.ExitCode == 0, deploy.Stderr);
+        var spinDeploy = await cluster.RunAsync(null, "deploy", "spin", RepoPaths.Example("spin"), "--plaintext", "--timeout", "10s",
+            "--data-dir", cluster.ClientFor(0));
+        Assert.True(spinDeploy.ExitCode == 0, spinDeploy.Stderr);
         using var http = Client();
         // Through node2 (a gateway without a worker): every step runs on node1 or node3.
         var url = new Uri(cluster.Nodes[1].UrlAfter("gateway"), "api/v1/namespaces/guest/actions/echo?blocking=true");
+        // Four steps that never finish by themselves, placed two on each worker (the fewest running first): the two on
+        // node3 are surely in flight when it dies.
+        var spinUrl = new Uri(cluster.Nodes[1].UrlAfter("gateway"), "api/v1/namespaces/guest/actions/spin?blocking=true");
+        var spins = Enumerable.Range(0, 4).Select(_ => http.PostAsync(spinUrl, new StringContent("{}", Encoding.UTF8, "application/json"))).ToList();
+        var node3 = cluster.Nodes[2].ProcessId;
+        Assert.True(await ProcFs.WaitUntilAsync(() => ProcFs.ChildrenOf(node3).Count >= 3, TimeSpan.FromSeconds(60)),
+            "node3 did not start enclaves for the spinning steps");
         var statuses = new List<int>();
         var sent = 0;
         var killed = false;
@@ -60,6 +70,10 @@ public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<Clus
 
         await Task.WhenAll(running).WaitAsync(TimeSpan.FromMinutes(5));
         Assert.True(killed);
+        foreach (var spin in spins)
+        {
+            (await spin.WaitAsync(TimeSpan.FromMinutes(2))).Dispose();
+        }
         Assert.Equal(Invocations, statuses.Count);
 
         // After the loss: a new invocation succeeds within a bound (the remaining worker takes it).
@@ -79,8 +93,14 @@ public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<Clus
         Console.WriteLine($"first success {failover.ElapsedMilliseconds} ms after the load ended; statuses: " +
             string.Join(", ", statuses.GroupBy(s => s).Select(g => $"{g.Key}×{g.Count()}")));
 
+        // The spinning steps on node3 failed naming it (those on node1 ran into their time limit).
+        var spun = await ActivationsAsync("spin", TimeSpan.FromSeconds(60));
+        Assert.Equal(4, spun.Count);
+        Assert.Equal(2, spun.Count(r => (r.Result ?? "").Contains("the worker node node3", StringComparison.Ordinal)));
+        Assert.Equal(2, spun.Count(r => (r.Result ?? "").Contains("exceeded its time limits", StringComparison.Ordinal)));
+
         // Every activation of the action ended (bounded wait), successes or failures naming node3.
-        var rows = await ActivationsAsync(TimeSpan.FromSeconds(60));
+        var rows = await ActivationsAsync("echo", TimeSpan.FromSeconds(60));
         Assert.True(rows.Count >= Invocations + 1, $"{rows.Count} activations recorded");
         Console.WriteLine($"{rows.Count(r => r.Status != "success")} failed; e.g. {rows.FirstOrDefault(r => r.Status != "success").Result}");
         Assert.All(rows, r => Assert.True(r.Status == "success" || (r.Result ?? "").Contains("node3", StringComparison.Ordinal),
@@ -99,7 +119,7 @@ public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<Clus
         Assert.Equal(0, reader.GetInt64(3));
     }
 
-    private async Task<List<(string Id, string? Status, string? Result)>> ActivationsAsync(TimeSpan timeout)
+    private async Task<List<(string Id, string? Status, string? Result)>> ActivationsAsync(string action, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -108,7 +128,8 @@ public sealed class WorkerLossTests(ClusterFixture cluster) : IClassFixture<Clus
             await using (var connection = new NpgsqlConnection(cluster.ConnectionString))
             {
                 await connection.OpenAsync();
-                await using var command = new NpgsqlCommand("SELECT activation_id, status, result FROM activations WHERE name = 'echo'", connection);
+                await using var command = new NpgsqlCommand("SELECT activation_id, status, result FROM activations WHERE name = @name", connection);
+                command.Parameters.AddWithValue("name", action);
                 await using var reader = await command.ExecuteReaderAsync();
                 while (await reader.ReadAsync())
                 {
