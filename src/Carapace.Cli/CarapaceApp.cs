@@ -27,6 +27,8 @@ internal static class CarapaceApp
         root.Add(Kms.PolicyCommands.Build());
         root.Add(Kms.SecretCommands.Build());
         root.Add(Platform.UpCommand.Build());
+        root.Add(Cluster.NodeCommand.Build());
+        root.Add(Cluster.ClusterCommands.Build());
         root.Add(Platform.StatusCommand.Build());
         root.Add(Platform.DeployCommand.Build());
         root.Add(Platform.ChainCommands.Build());

@@ -84,9 +84,18 @@ public sealed class GatewayHost : IAsyncDisposable
         WebApplication? app = null;
         try
         {
-            registry = new ActionRegistry(database, options.TimeProvider, new ActionRules());
-            activations = new ActivationStore(database, options.TimeProvider);
-            entities = new Entities.EntityRegistries(database, options.TimeProvider);
+            if (options.Database is { } shared)
+            {
+                registry = new ActionRegistry(shared, options.TimeProvider, new ActionRules());
+                activations = new ActivationStore(shared, options.TimeProvider);
+                entities = new Entities.EntityRegistries(shared, options.TimeProvider);
+            }
+            else
+            {
+                registry = new ActionRegistry(database, options.TimeProvider, new ActionRules());
+                activations = new ActivationStore(database, options.TimeProvider);
+                entities = new Entities.EntityRegistries(database, options.TimeProvider);
+            }
             app = Build(options, registry, activations, entities, logger);
             try
             {

@@ -28,6 +28,13 @@ public sealed class GatewayOptions
     /// <summary>The namespace credentials that authenticate callers; the host does not dispose it.</summary>
     public required NamespaceCredentials Credentials { get; init; }
 
+    /// <summary>
+    /// The database the controller's stores live in (cluster mode: PostgreSQL, shared by every node); the gateway opens
+    /// its registries and activation records on it and leaves it open. Null (embedded mode): the SQLite file
+    /// <see cref="GatewayHost.ControllerDatabasePath"/> under <see cref="DataDirectory"/>.
+    /// </summary>
+    public Controller.Storage.StoreDatabase? Database { get; init; }
+
     /// <summary>The largest request body accepted, in bytes (including base64 code); larger ones get a 413.</summary>
     public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 

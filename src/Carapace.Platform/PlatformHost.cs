@@ -7,6 +7,7 @@ using Carapace.Gateway;
 using Carapace.Gateway.Actions;
 using Carapace.Gateway.Auth;
 using Carapace.Gateway.Invocations;
+using Carapace.Protocol;
 using Carapace.Worker.Cache;
 using Carapace.Worker.Enclaves;
 using Carapace.Worker.Pools;
@@ -122,7 +123,8 @@ public sealed class PlatformHost : IAsyncDisposable
             var cache = new ModuleCacheStore(Path.Combine(data, "cache", "modules"));
             var images = new ImageFiles(ImageFiles.DirectoryIn(data));
             string? ImageOf(ActionRecord action) => action.Exec.Image is { } image ? images.PathOf(image, registry.GetImage) : null;
-            var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), ImageOf(action), options, plaintext), cache);
+            var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), ImageOf(action), options.Kms.Url, options.KmsHealth,
+                PlaintextProvisioning(plaintext, action), options.MaxEnclavesPerAction, options.MaxInvocationsPerEnclave), cache);
             disposables.Push(pools.DisposeAsync);
             var invocations = new InvocationService(registry, activations, new AdmissionQueue(options.Admission), pools, plaintext);
             disposables.Push(invocations.DisposeAsync);
@@ -203,17 +205,33 @@ public sealed class PlatformHost : IAsyncDisposable
         await StopAsync(grace.Token).ConfigureAwait(false);
     }
 
-    private static FunctionDefinition Define(ActionRecord action, byte[] module, string? imagePath, PlatformOptions options, PlaintextBridge plaintext)
+    /// <summary>How a plaintext action's enclaves in this process are provisioned: by the bridge's keys, directly (null for a confidential action).</summary>
+    private static Func<ReadyMessage, CancellationToken, Task<IProvisioningSession>>? PlaintextProvisioning(PlaintextBridge plaintext, ActionRecord action)
+    {
+        if (action.Confidential)
+        {
+            return null;
+        }
+
+        var provision = plaintext.ProvisionerFor(action);
+        return (ready, _) => Task.FromResult(provision(ready));
+    }
+
+    /// <summary>
+    /// The worker's definition of <paramref name="action"/>: a plaintext action's enclaves provisioned by
+    /// <paramref name="plaintext"/> (the trusted edge's keys), a confidential action's by attestation to the KMS.
+    /// </summary>
+    internal static FunctionDefinition Define(ActionRecord action, byte[] module, string? imagePath, Uri kms, IKmsLocator? locator,
+        Func<ReadyMessage, CancellationToken, Task<IProvisioningSession>>? plaintext, int maxInstances, int maxInvocationsPerEnclave)
     {
         if (!action.Confidential)
         {
-            var provision = plaintext.ProvisionerFor(action);
             return new FunctionDefinition
             {
                 Module = module,
-                Provision = (ready, _) => Task.FromResult(provision(ready)),
-                MaxInstances = options.MaxEnclavesPerAction,
-                MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
+                Provision = plaintext ?? throw new ArgumentNullException(nameof(plaintext), "a plaintext action needs the trusted edge's provisioning"),
+                MaxInstances = maxInstances,
+                MaxInvocationsPerEnclave = maxInvocationsPerEnclave,
             };
         }
 
@@ -224,12 +242,12 @@ public sealed class PlatformHost : IAsyncDisposable
         {
             Module = module,
             ImagePath = imagePath,
-            Kms = new KmsFunction(options.Kms.Url, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode())
+            Kms = new KmsFunction(kms, action.Name.Namespace, action.Name.Name, ActionFunctions.ManifestOf(action).Encode())
             {
-                Locator = options.KmsHealth,
+                Locator = locator,
             },
-            MaxInstances = options.MaxEnclavesPerAction,
-            MaxInvocationsPerEnclave = options.MaxInvocationsPerEnclave,
+            MaxInstances = maxInstances,
+            MaxInvocationsPerEnclave = maxInvocationsPerEnclave,
         };
     }
 }

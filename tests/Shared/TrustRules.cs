@@ -11,7 +11,8 @@ internal static class TrustRules
 {
     /// <summary>Projects that run outside the enclave and the KMS and must never hold keys or plaintext.</summary>
     public static readonly IReadOnlyList<string> Untrusted =
-        ["Carapace.Worker", "Carapace.Protocol", "Carapace.Controller", "Carapace.Controller.Postgres", "Carapace.Platform", "Carapace.Gateway"];
+        ["Carapace.Worker", "Carapace.Protocol", "Carapace.Controller", "Carapace.Controller.Postgres", "Carapace.Platform", "Carapace.Gateway",
+            "Carapace.Cluster"];
 
     /// <summary>Trusted programs no untrusted project and no client may link: the enclave executable and the KMS server.</summary>
     public static readonly IReadOnlyList<string> TrustedPrograms = ["Carapace.Enclave", "Carapace.Kms"];
@@ -69,6 +70,15 @@ internal static class TrustRules
         ["Carapace.Gateway.Invocations.PlaintextBridge"] = use =>
             use.Namespace is "Carapace.Envelope.Keys" or "Carapace.Envelope.Sealing" || s_keyNamespaces.Contains(use.Namespace),
         ["Carapace.Gateway.Tls.PlatformCertificateAuthority"] = use => use.FullName == "Carapace.Envelope.Keys.KeyFile",
+    };
+
+    /// <summary>
+    /// The cluster type allowed to touch a key file, and what for: the cluster's certificate authority, which writes and
+    /// reads its own and the nodes' TLS keys (mode 0600) with <c>KeyFile</c>. It may not reach the enclave or the KMS server.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Func<TypeUse, bool>> ClusterAuthority = new Dictionary<string, Func<TypeUse, bool>>
+    {
+        ["Carapace.Cluster.Security.ClusterAuthority"] = use => use.FullName == "Carapace.Envelope.Keys.KeyFile",
     };
 
     /// <summary>True when <paramref name="use"/> is enclave or KMS-server code, key material, an evidence issuer or a plaintext sealer or opener.</summary>

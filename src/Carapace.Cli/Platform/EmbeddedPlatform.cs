@@ -189,14 +189,14 @@ internal sealed class EmbeddedPlatform : IAsyncDisposable
         _authority.Dispose();
     }
 
-    private static OwnerKey LoadOrCreateKey(string path) => File.Exists(path) ? OwnerKey.Load(path) : OwnerKey.Create(path);
+    internal static OwnerKey LoadOrCreateKey(string path) => File.Exists(path) ? OwnerKey.Load(path) : OwnerKey.Create(path);
 
     /// <summary>
     /// Gives a namespace that has no policy yet its first one: this data directory's owner key as the single owner
     /// (1 of 1), its client key as the one client, no functions, and either simulation evidence allowed (simulation) or
     /// the confidential VM images of the TEE configuration trusted (tdx, snp). An existing policy is left as its owners made it.
     /// </summary>
-    private static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, TeeSettings tee, CancellationToken cancellationToken)
+    internal static async Task EnsurePolicyAsync(KmsClient kms, string ns, OwnerKey owner, OwnerKey client, TeeSettings tee, CancellationToken cancellationToken)
     {
         if (await kms.GetPolicyAsync(ns, cancellationToken).ConfigureAwait(false) is not null)
         {

@@ -10,7 +10,7 @@ namespace Carapace.Controller.Invocation;
 /// re-creation) retires the pool of the old deployment. How an action becomes a <see cref="FunctionDefinition"/>
 /// (its manifest, KMS or provisioner) is the composition's decision, given as <c>define</c>.
 /// </summary>
-public sealed class ActionPools : IAsyncDisposable
+public sealed class ActionPools : IStepRunner, IAsyncDisposable
 {
     private readonly StemCellPool _cells;
     private readonly Worker.Cache.ModuleCacheStore? _cache;
@@ -51,6 +51,18 @@ public sealed class ActionPools : IAsyncDisposable
                 Retire(entry);
             }
         }
+    }
+
+    /// <inheritdoc/>
+    public Task<InvocationOutcome> RunAsync(ActionRecord action, ReadOnlyMemory<byte> sealedInput, bool freshEnclave, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (freshEnclave)
+        {
+            Retire(action.Name);
+        }
+
+        return For(action).InvokeAsync(sealedInput, cancellationToken);
     }
 
     /// <summary>

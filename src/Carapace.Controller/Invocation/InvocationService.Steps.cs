@@ -51,14 +51,13 @@ public sealed partial class InvocationService
             Worker.Pools.InvocationOutcome outcome;
             try
             {
-                outcome = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                outcome = await _steps.RunAsync(action, input, freshEnclave: false, _shutdown.Token).ConfigureAwait(false);
                 if (outcome.Result.Status == InvocationStatus.InputRejected && outcome.Result.Reason == InputRejectionReason.KeyUnavailable)
                 {
                     // The enclave was attested under an older policy (e.g. before this chain existed): the function did
                     // not run. Retire the action's enclaves and let one attested under the current policy take the same
                     // input, once, under the same step claim.
-                    _pools.Retire(action.Name);
-                    var retried = await _pools.For(action).InvokeAsync(input, _shutdown.Token).ConfigureAwait(false);
+                    var retried = await _steps.RunAsync(action, input, freshEnclave: true, _shutdown.Token).ConfigureAwait(false);
                     outcome = retried with
                     {
                         ColdStart = true,

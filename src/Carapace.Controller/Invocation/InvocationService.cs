@@ -27,7 +27,7 @@ public sealed partial class InvocationService : IAsyncDisposable
     private readonly ActionRegistry _registry;
     private readonly ActivationStore _activations;
     private readonly AdmissionQueue _admission;
-    private readonly ActionPools _pools;
+    private readonly IStepRunner _steps;
     private readonly IPlaintextBridge? _plaintext;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _shutdown = new();
@@ -36,20 +36,21 @@ public sealed partial class InvocationService : IAsyncDisposable
     private readonly UnrecordedOutcomes _unrecorded;
 
     /// <summary>
-    /// Creates the service over the controller's stores and the worker's pools (none of which it disposes);
+    /// Creates the service over the controller's stores and where its steps run (the worker's <see cref="ActionPools"/>
+    /// in one process, worker nodes in a cluster; none of which it disposes);
     /// <paramref name="plaintext"/> runs actions deployed with <c>confidential: false</c> (without it they are refused).
     /// </summary>
-    public InvocationService(ActionRegistry registry, ActivationStore activations, AdmissionQueue admission, ActionPools pools,
+    public InvocationService(ActionRegistry registry, ActivationStore activations, AdmissionQueue admission, IStepRunner steps,
         IPlaintextBridge? plaintext = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(activations);
         ArgumentNullException.ThrowIfNull(admission);
-        ArgumentNullException.ThrowIfNull(pools);
+        ArgumentNullException.ThrowIfNull(steps);
         _registry = registry;
         _activations = activations;
         _admission = admission;
-        _pools = pools;
+        _steps = steps;
         _plaintext = plaintext;
         _time = time ?? TimeProvider.System;
         _unrecorded = new UnrecordedOutcomes(activations);

@@ -16,11 +16,22 @@ namespace Carapace.Gateway.Entities;
 internal sealed class EntityRegistries : IDisposable
 {
     public EntityRegistries(string database, TimeProvider time)
+        : this(() => new PackageRegistry(database, time), () => new TriggerRegistry(database, time))
     {
-        Packages = new PackageRegistry(database, time);
+    }
+
+    /// <summary>The registries on a shared database (cluster mode), which they leave open.</summary>
+    public EntityRegistries(Controller.Storage.StoreDatabase database, TimeProvider time)
+        : this(() => new PackageRegistry(database, time), () => new TriggerRegistry(database, time))
+    {
+    }
+
+    private EntityRegistries(Func<PackageRegistry> packages, Func<TriggerRegistry> triggers)
+    {
+        Packages = packages();
         try
         {
-            Triggers = new TriggerRegistry(database, time);
+            Triggers = triggers();
         }
         catch
         {
