@@ -11,12 +11,12 @@ using Carapace.Functions.Provisioning;
 using Carapace.Kms.Client;
 using Carapace.Protocol;
 using Carapace.Protocol.Lane;
-using Wasmtime;
 
 namespace Carapace.Enclave.Host;
 
 /// <summary>
-/// The enclave process's main loop. At start it hashes its own runtime, prepares its engine, makes a fresh session
+/// The enclave process's main loop, shared by both enclave programs (WASI and JavaScript; the engine is an
+/// <see cref="IFunctionEngine"/>). At start it hashes its own runtime, prepares its engine, makes a fresh session
 /// key pair, warms its code paths with a built-in function, and announces itself (ready). It then serves one
 /// specialisation and any number of invocations, one at a time, until the host asks it to shut down or closes the
 /// channel. Every failure a request can cause is answered with a failure message; nothing a guest or the host
@@ -27,44 +27,39 @@ internal sealed class EnclaveHost : IDisposable
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
     private readonly EnclaveSession _session = new();
-    private readonly EpochTicker _ticker = new();
     private readonly KmsAttestor _kms;
     private readonly TeeBackend _tee;
-    private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
+    private readonly IFunctionEngine _engine;
     private readonly Task _kmsWarmUp;
     private LoadedFunction? _function;
     private bool _fatal;
 
     /// <summary>
     /// Starts the enclave's runtime; it takes ownership of <paramref name="tee"/>, the backend its evidence comes from.
-    /// <paramref name="engine"/> is the engine without fuel being made on another thread (<see cref="PrepareEngine"/>) and
-    /// <paramref name="kmsWarmUp"/> the KMS client warm-up (<see cref="Warmup.StartKmsClient"/>), both started first
+    /// <paramref name="flavor"/> is this program's engine, already being prepared (<see cref="EnclaveFlavor.Prepare"/>),
+    /// and <paramref name="kmsWarmUp"/> the KMS client warm-up (<see cref="Warmup.StartKmsClient"/>), both started first
     /// thing by the program so that they overlap the TEE, the runtime identity and the keys.
     /// </summary>
-    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings, Task<(Engine Engine, Linker Linker)> engine, Task kmsWarmUp)
+    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings, EnclaveFlavor flavor, Task kmsWarmUp)
     {
-        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(flavor);
         _kmsWarmUp = kmsWarmUp;
         _tee = tee;
         // The KMS this runtime trusts is part of its identity: one measurement serves both.
         var kmsMeasurement = RuntimeFiles.KmsMeasurement(runtimeDirectory);
-        _runtimeIdentity = RuntimeFiles.Identity(runtimeDirectory, kmsMeasurement,
-            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? ".", "runtime-hashes"));
+        _runtimeIdentity = RuntimeFiles.Identity(flavor, runtimeDirectory, kmsMeasurement,
+            // One cache file per program: WASI and JavaScript cells share a platform key, and would overwrite each other's.
+            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? ".", flavor.Runtime == EnclaveRuntime.Wasi ? "runtime-hashes" : "runtime-hashes-" + flavor.Runtime.Name));
         StartTimings.Mark("identity");
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
         _kms = new KmsAttestor(tee, settings, kmsMeasurement);
         StartTimings.Mark("platform key");
-        var (prepared, linker) = engine.GetAwaiter().GetResult();
-        AddEngine(fuel: false, prepared, linker);
+        _engine = flavor.CreateEngine(_platform, _runtimeIdentity);
         StartTimings.Mark("engine (rest)");
     }
 
-    /// <summary>
-    /// Makes the engine and linker for functions without fuel (the usual case) on a thread of its own: loading
-    /// libwasmtime.so and defining the WASI imports is a good part of a cell's start, and needs nothing else.
-    /// </summary>
-    public static Task<(Engine Engine, Linker Linker)> PrepareEngine() =>
-        Task.Factory.StartNew(() => NewEngine(fuel: false), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    /// <summary>The engine functions run with (for warm-up).</summary>
+    internal IFunctionEngine Engine => _engine;
 
     public byte[] RuntimeIdentityValue => _runtimeIdentity;
 
@@ -154,13 +149,7 @@ internal sealed class EnclaveHost : IDisposable
     public void Dispose()
     {
         _function?.Dispose();
-        _ticker.Dispose();
-        foreach (var (engine, linker, cache) in _engines.Values)
-        {
-            cache.Dispose();
-            linker.Dispose();
-            engine.Dispose();
-        }
+        _engine.Dispose();
 
         _session.Dispose();
         _platform.Dispose();
@@ -231,15 +220,15 @@ internal sealed class EnclaveHost : IDisposable
         using (payload)
         {
             var manifest = DecodeManifest(payload.Manifest);
-            return Load(request, manifest, payload.Manifest, payload.ModuleHash, (module, measurement) =>
+            return Load(request, manifest, payload.Manifest, payload.ModuleHash, (loaded, measurement) =>
             {
                 var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
-                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
+                var code = SealedCodeOf(manifest, image) ?? loaded;
                 // The function gets its own (pinned) copies of keys and secrets; the payload is zeroed on the way out.
-                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest,
+                _function = new LoadedFunction(code, manifest,
                     FunctionKeys.Fixed(payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey()),
                     [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, PinnedCopy(s.Value)))], image);
-                DisposeStub(module.Module, code);
+                DisposeStub(loaded, code);
                 return session.Confirm(measurement);
             });
         }
@@ -254,7 +243,7 @@ internal sealed class EnclaveHost : IDisposable
 
         var manifestBytes = kms.Manifest.ToArray();
         var manifest = DecodeManifest(manifestBytes);
-        return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (module, measurement) =>
+        return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (loaded, measurement) =>
         {
             // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
             var (entitlement, signer) = _kms.Attest(kms.Endpoint, kms.Namespace, kms.Function, measurement);
@@ -305,10 +294,10 @@ internal sealed class EnclaveHost : IDisposable
                 }
 
                 // Sealed code is read only now, with the image key the KMS released for this measurement.
-                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
+                var code = SealedCodeOf(manifest, image) ?? loaded;
                 // The edge keys move to the function; the entitlement's secret copies are zeroed here.
-                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
-                DisposeStub(module.Module, code);
+                _function = new LoadedFunction(code, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
+                DisposeStub(loaded, code);
                 return [];
             }
             catch
@@ -341,26 +330,31 @@ internal sealed class EnclaveHost : IDisposable
     }
 
     /// <summary>
-    /// Loads and checks the module, computes the measurement and lets <paramref name="bind"/> attach keys to it;
+    /// Loads and checks the code, computes the measurement and lets <paramref name="bind"/> attach keys to it;
     /// returns the specialised message with <paramref name="bind"/>'s confirmation.
     /// </summary>
     private SpecializedMessage Load(SpecializeMessage request, FunctionManifest manifest, byte[] manifestBytes, byte[] moduleHash,
-        Func<(Engine Engine, Linker Linker, Module Module), byte[], byte[]> bind)
+        Func<IFunctionCode, byte[], byte[]> bind)
     {
-        var (engine, linker, cache) = EngineFor(manifest.Fuel > 0);
+        // The runtime identity differs between the two enclaves anyway; this says so before anything is loaded.
+        if (EnclaveRuntime.For(manifest) != _engine.Runtime)
+        {
+            throw new SpecializationException(
+                $"this is the {_engine.Runtime} enclave ({_engine.Runtime.Executable}); the function's manifest is for the {EnclaveRuntime.For(manifest)} enclave ({EnclaveRuntime.For(manifest).Executable})");
+        }
+
         var watch = Stopwatch.StartNew();
-        var (module, artifact) = LoadModule(engine, cache, request, moduleHash);
+        var (code, artifact) = _engine.Load(manifest, request, moduleHash);
         var loadMicros = (long)watch.Elapsed.TotalMicroseconds;
         try
         {
-            CheckImports(module);
             var measurement = Measurement.Compute(_runtimeIdentity, moduleHash, manifestBytes);
-            var confirmation = bind((engine, linker, module), measurement);
+            var confirmation = bind(code, measurement);
             return new SpecializedMessage(measurement, confirmation, artifact, artifact.Length > 0, loadMicros);
         }
         catch
         {
-            module.Dispose();
+            code.Dispose();
             throw;
         }
     }
@@ -385,80 +379,6 @@ internal sealed class EnclaveHost : IDisposable
     }
 
     internal LoadedFunction? Function => _function;
-
-    private (Engine Engine, Linker Linker, ModuleCache Cache) EngineFor(bool fuel)
-    {
-        if (!_engines.TryGetValue(fuel, out var entry))
-        {
-            var (engine, linker) = NewEngine(fuel);
-            entry = AddEngine(fuel, engine, linker);
-        }
-
-        return entry;
-    }
-
-    private static (Engine Engine, Linker Linker) NewEngine(bool fuel)
-    {
-        var engine = EngineSettings.CreateEngine(fuel);
-        var linker = new Linker(engine);
-        WasiPreview1.Define(linker);
-        return (engine, linker);
-    }
-
-    private (Engine Engine, Linker Linker, ModuleCache Cache) AddEngine(bool fuel, Engine engine, Linker linker)
-    {
-        var cache = new ModuleCache(_platform.DeriveSealingKey("module cache", _runtimeIdentity), _runtimeIdentity, EngineSettings.CacheDescription(fuel));
-        _ticker.Add(engine);
-        var entry = (engine, linker, cache);
-        _engines[fuel] = entry;
-        return entry;
-    }
-
-    private static (Module Module, byte[] NewArtifact) LoadModule(Engine engine, ModuleCache cache, SpecializeMessage request, byte[] moduleHash)
-    {
-        try
-        {
-            if (!request.CachedArtifact.IsEmpty)
-            {
-                if (!cache.TryUnwrap(request.CachedArtifact, moduleHash, out var serialized, out var problem))
-                {
-                    throw new SpecializationException(problem, FailureReason.CachedArtifact);
-                }
-
-                try
-                {
-                    return (Module.Deserialize(engine, "function", serialized.Span), []);
-                }
-                catch (WasmtimeException e)
-                {
-                    throw new SpecializationException("the cached artifact does not load in this runtime: " + e.Message.Split('\n')[0], FailureReason.CachedArtifact);
-                }
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(request.Module.Span), moduleHash))
-            {
-                throw new SpecializationException("the module does not match the provisioned module hash (the host sent other code)");
-            }
-
-            var module = Module.FromBytes(engine, "function", request.Module.Span);
-            return (module, cache.Wrap(moduleHash, module.Serialize()));
-        }
-        catch (WasmtimeException e)
-        {
-            throw new SpecializationException("the module is not valid WebAssembly for this runtime: " + e.Message.Split('\n')[0]);
-        }
-    }
-
-    private static void CheckImports(Module module)
-    {
-        foreach (var import in module.Imports)
-        {
-            if (import.ModuleName != "wasi_snapshot_preview1")
-            {
-                throw new SpecializationException($"the module imports '{import.Name}' from '{import.ModuleName}'; Carapace provides only wasi_snapshot_preview1");
-            }
-        }
-    }
 
     private static IFileSystem? MountImage(FunctionManifest manifest, string? path, byte[]? key)
     {
@@ -487,12 +407,12 @@ internal sealed class EnclaveHost : IDisposable
     }
 
     /// <summary>
-    /// The module of a function with sealed code (<see cref="SealedCode"/>), read from its mounted image, checked against
-    /// the measured hash and compiled; null for a function whose code is the public module. The plaintext module is
-    /// zeroed once compiled, and no compiled form of it leaves the enclave (the host caches only the public stub). On
+    /// The code of a function with sealed code (<see cref="SealedCode"/>), read from its mounted image, checked against
+    /// the measured hash and loaded by the engine; null for a function whose code is the public one. The plaintext code
+    /// is zeroed once loaded, and no compiled form of it leaves the enclave (the host caches only the public stub). On
     /// failure the image is disposed.
     /// </summary>
-    private static Module? SealedModule(Engine engine, FunctionManifest manifest, IFileSystem? image)
+    private IFunctionCode? SealedCodeOf(FunctionManifest manifest, IFileSystem? image)
     {
         if (manifest.SealedCodeHash is not { } expected)
         {
@@ -507,29 +427,13 @@ internal sealed class EnclaveHost : IDisposable
                 throw new SpecializationException("the function's code is sealed in its image, but it has no image");
             }
 
-            bytes = ReadSealedCode(image);
+            bytes = ReadSealedCode(image, _engine.SealedCodePath);
             if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), expected.Span))
             {
-                throw new SpecializationException($"integrity violation: {SealedCode.PathInImage} in the image is not the measured module");
+                throw new SpecializationException($"integrity violation: {_engine.SealedCodePath} in the image is not the measured code");
             }
 
-            var module = Module.FromBytes(engine, "function", bytes);
-            try
-            {
-                CheckImports(module);
-            }
-            catch
-            {
-                module.Dispose();
-                throw;
-            }
-
-            return module;
-        }
-        catch (WasmtimeException e)
-        {
-            (image as IDisposable)?.Dispose();
-            throw new SpecializationException("the sealed module is not valid WebAssembly for this runtime: " + e.Message.Split('\n')[0]);
+            return _engine.LoadSealed(manifest, bytes);
         }
         catch
         {
@@ -545,8 +449,8 @@ internal sealed class EnclaveHost : IDisposable
         }
     }
 
-    /// <summary>Disposes the public stub a sealed module replaced (nothing when the public module runs).</summary>
-    private static void DisposeStub(Module loaded, Module running)
+    /// <summary>Disposes the public stub sealed code replaced (nothing when the public code runs).</summary>
+    private static void DisposeStub(IFunctionCode loaded, IFunctionCode running)
     {
         if (!ReferenceEquals(loaded, running))
         {
@@ -554,18 +458,18 @@ internal sealed class EnclaveHost : IDisposable
         }
     }
 
-    private static byte[] ReadSealedCode(IFileSystem image)
+    private static byte[] ReadSealedCode(IFileSystem image, string path)
     {
-        if (image.Open(SealedCode.PathInImage, OpenFlags.None, out var handle) != Wasi.Errno.Success || handle is null)
+        if (image.Open(path, OpenFlags.None, out var handle) != Wasi.Errno.Success || handle is null)
         {
-            throw new SpecializationException($"the function's code is sealed in its image, but the image has no {SealedCode.PathInImage}");
+            throw new SpecializationException($"the function's code is sealed in its image, but the image has no {path}");
         }
 
         using (handle)
         {
             if (handle.Length is <= 0 or > SealedCode.MaxModuleBytes)
             {
-                throw new SpecializationException($"{SealedCode.PathInImage} in the image is empty or larger than {SealedCode.MaxModuleBytes >> 20} MiB");
+                throw new SpecializationException($"{path} in the image is empty or larger than {SealedCode.MaxModuleBytes >> 20} MiB");
             }
 
             var bytes = GC.AllocateUninitializedArray<byte>((int)handle.Length, pinned: true);
@@ -576,7 +480,7 @@ internal sealed class EnclaveHost : IDisposable
                 {
                     if (handle.Read(done, bytes.AsSpan(done), out var read) != Wasi.Errno.Success || read == 0)
                     {
-                        throw new SpecializationException($"cannot read {SealedCode.PathInImage} from the image");
+                        throw new SpecializationException($"cannot read {path} from the image");
                     }
 
                     done += read;
