@@ -10,8 +10,11 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # System packages the test suite needs beyond the .NET SDK, installed only when missing: clang + wasi-libc build the
 # example functions (C → wasm32-wasi), Debian's rustc with its wasm32 standard library builds the Rust example,
-# chromium is the headless browser the web action tests drive (PuppeteerSharp, /usr/bin/chromium; none is downloaded).
-apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 chromium)
+# chromium is the headless browser the web action tests drive (PuppeteerSharp, /usr/bin/chromium; none is downloaded),
+# postgresql gives the cluster-mode tests the server binaries (/usr/lib/postgresql/NN/bin) of the private PostgreSQL
+# server they start themselves (tests/Shared/PostgresServer.cs: own data directory, free loopback port; never the
+# system service, which the tests neither need nor start).
+apt_packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 chromium postgresql)
 # npm fetches the pinned sources of the real-library examples (SQLite, cmark-gfm) once; any npm on PATH will do (a
 # Node.js distribution's own npm is not a Debian package, so installing Debian's over it could clash).
 command -v npm >/dev/null 2>&1 || apt_packages+=(npm)

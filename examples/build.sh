@@ -24,7 +24,7 @@ rustc="${RUSTC_WASI:-/usr/bin/rustc}"
 sysroot_flags=()
 [ -n "${WASI_SYSROOT:-}" ] && sysroot_flags=(--sysroot "$WASI_SYSROOT")
 
-c_examples=(hello wordcount sha256 readfile memhog spin escape marker hostcall args clock echo notes)
+c_examples=(hello wordcount sha256 readfile memhog spin escape marker hostcall args clock echo notes fsbench)
 rust_examples=(hello_rust)
 # Examples built with a real third-party C library (see "third-party sources" below).
 library_examples=(sqlite-query cmark-gfm)

@@ -54,17 +54,6 @@ public sealed class EnclaveStartTests : IDisposable
     }
 
     [Fact]
-    public async Task An_enclave_is_started_with_an_empty_root_store()
-    {
-        await using var enclave = await EnclaveProcess.StartAsync(_h.Launch);
-
-        // It trusts no certificate authority (the KMS is checked by its evidence), so it is given none to load.
-        var environment = File.ReadAllText($"/proc/{enclave.ProcessId}/environ").Split('\0');
-        Assert.Contains("SSL_CERT_FILE=/dev/null", environment);
-        Assert.Contains("SSL_CERT_DIR=", environment);
-    }
-
-    [Fact]
     public void The_default_enclave_is_the_native_executable_and_a_missing_one_says_how_to_build_it()
     {
         Assert.Equal(Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave"), new EnclaveLaunchOptions().EnclavePath);

@@ -10,7 +10,8 @@ namespace Carapace.Tests;
 internal static class TrustRules
 {
     /// <summary>Projects that run outside the enclave and the KMS and must never hold keys or plaintext.</summary>
-    public static readonly IReadOnlyList<string> Untrusted = ["Carapace.Worker", "Carapace.Protocol", "Carapace.Controller", "Carapace.Platform", "Carapace.Gateway"];
+    public static readonly IReadOnlyList<string> Untrusted =
+        ["Carapace.Worker", "Carapace.Protocol", "Carapace.Controller", "Carapace.Controller.Postgres", "Carapace.Platform", "Carapace.Gateway"];
 
     /// <summary>Trusted programs no untrusted project and no client may link: the enclave executable and the KMS server.</summary>
     public static readonly IReadOnlyList<string> TrustedPrograms = ["Carapace.Enclave", "Carapace.Kms"];

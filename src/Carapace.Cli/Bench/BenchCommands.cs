@@ -103,23 +103,63 @@ internal static class BenchCommands
     {
         var examples = new Option<string?>("--examples")
         {
-            Description = "Folder with the compiled examples (hello.wasm, sha256.wasm, hostcall.wasm). Default: examples/out of the repository.",
+            Description = "Folder with the compiled examples (hello, sha256, hostcall, fsbench and sqlite-query .wasm). Default: examples/out of the repository.",
             HelpName = "DIR",
         };
         var n = new Option<int>("--n") { Description = "Warm invocations to time (default 300).", DefaultValueFactory = _ => 300, HelpName = "N" };
+        var only = new Option<string?>("--only")
+        {
+            Description = "Measure only one section: 'files' (the file shield). Default: everything.",
+            HelpName = "SECTION",
+        };
+        only.AcceptOnlyFromAmong("files");
+        var shieldSize = new Option<long>("--shield-size")
+        {
+            Description = "Size of the file read in the file-shield section, 1MiB to 64MiB (default 4MiB).",
+            HelpName = "BYTES",
+            DefaultValueFactory = _ => 4L << 20,
+            CustomParser = r =>
+            {
+                var token = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+                if (!ByteSize.TryParse(token, out var size) || size is < 1L << 20 or > 64L << 20 || size % (1L << 20) != 0)
+                {
+                    r.AddError($"--shield-size expects a whole number of MiB from 1MiB to 64MiB, not '{token}'");
+                    return 0;
+                }
+
+                return size;
+            },
+        };
+        var shieldRounds = new Option<int>("--shield-rounds")
+        {
+            Description = "Passes over each kind of file and SQLite query rounds in the file-shield section, 1 to 100 (default 7).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 7,
+        };
+        shieldRounds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 100)
+            {
+                r.AddError("--shield-rounds must be 1 to 100");
+            }
+        });
         var command = new Command(
             "runtime",
             "Measure the enclave runtime in one run: process start, stem-cell specialisation, warm latency through the worker " +
-            "vs the same function in-process, compile vs cache-hit load, sha256 of 1 MiB, and host calls vs Wasmtime's built-in WASI.")
+            "vs the same function in-process, compile vs cache-hit load, sha256 of 1 MiB, host calls vs Wasmtime's built-in WASI, " +
+            "and the file shield: 4 KiB reads and SQLite queries from a shielded image vs its overlay and /tmp, with the bound " +
+            "AES-GCM and SHA-256 on this CPU set.")
         {
-            examples, n,
+            examples, n, only, shieldSize, shieldRounds,
         };
-        Examples.Set(command, "carapace bench runtime", "carapace bench runtime --n 1000");
+        Examples.Set(command, "carapace bench runtime", "carapace bench runtime --n 1000", "carapace bench runtime --only files --shield-size 16MiB");
         command.SetHandler(async (parse, cancel) =>
         {
             var dir = parse.GetValue(examples) ?? FindExamples()
                 ?? throw new CliFailure("cannot find examples/out (run examples/build.sh, or give --examples DIR)", ExitCodes.Usage);
-            foreach (var name in new[] { "hello", "sha256", "hostcall" })
+            var filesOnly = parse.GetValue(only) == "files";
+            string[] needed = filesOnly ? ["fsbench", "sqlite-query"] : ["hello", "sha256", "hostcall", "fsbench", "sqlite-query"];
+            foreach (var name in needed)
             {
                 if (!File.Exists(Path.Combine(dir, name + ".wasm")))
                 {
@@ -127,12 +167,14 @@ internal static class BenchCommands
                 }
             }
 
-            var bench = new RuntimeBench(dir, Math.Max(10, parse.GetValue(n)), step => Console.Error.WriteLine($"measuring {step} …"));
+            var rounds = parse.GetValue(shieldRounds);
+            var shield = new FileShieldBench.Settings((int)(parse.GetValue(shieldSize) >> 20), rounds, SqliteRounds: rounds);
+            var bench = new RuntimeBench(dir, Math.Max(10, parse.GetValue(n)), shield, filesOnly, step => Console.Error.WriteLine($"measuring {step} …"));
             await bench.RunAsync(cancel).ConfigureAwait(false);
             var width = bench.Lines.Max(l => l.Name.Length);
             foreach (var (name, value) in bench.Lines)
             {
-                Console.Out.WriteLine($"{name.PadRight(width)}  {value}");
+                Console.Out.WriteLine($"{name.PadRight(width)}  {value}".TrimEnd());
             }
 
             Console.Error.WriteLine("carapace: SIMULATION: enclaves are plain processes on this machine (no TEE isolation)");

@@ -38,7 +38,7 @@ internal sealed class ActivationPruner(ActivationStore store, ActivationRetentio
                     pruned?.Invoke(count);
                 }
             }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or InvalidOperationException or ObjectDisposedException)
+            catch (Exception e) when (e is System.Data.Common.DbException or Carapace.Controller.Storage.StoreUnavailableException or IOException or InvalidOperationException or ObjectDisposedException)
             {
                 if (_stop.IsCancellationRequested)
                 {

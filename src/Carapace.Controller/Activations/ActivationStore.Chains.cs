@@ -25,7 +25,7 @@ public sealed partial class ActivationStore
         }
 
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var finished = Complete(connection, id, outcome);
         MarkSucceeded(connection, requestId, chainId, step);
         var record = Insert(connection, next);
@@ -45,7 +45,7 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(chainId);
         ArgumentNullException.ThrowIfNull(sequenceOutcome);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var result = CompleteStep(connection, id, outcome, requestId, chainId, step);
 
         Complete(connection, sequence, sequenceOutcome);

@@ -18,8 +18,8 @@ public sealed partial class ActivationStore
     /// </summary>
     /// <remarks>
     /// Pending activations stay (they still get their outcome), and so do the step claims: they are what makes a
-    /// request id run at most once, forever (about 150 bytes per step). SQLite reuses the freed pages, so the file
-    /// stops growing rather than shrinking.
+    /// request id run at most once, forever (about 150 bytes per step). SQLite reuses the freed pages (PostgreSQL's
+    /// autovacuum the freed rows), so the database stops growing rather than shrinking.
     /// </remarks>
     public int Prune(ActivationRetention retention, CancellationToken cancellationToken = default)
     {
@@ -34,23 +34,23 @@ public sealed partial class ActivationStore
         while (!cancellationToken.IsCancellationRequested)
         {
             using var connection = _db.Open();
-            using var transaction = connection.BeginTransaction();
+            using var transaction = _db.BeginWrite(connection);
             long? lastKept = null;
             if (retention.MaxCount is { } max)
             {
                 // The seq of the oldest activation the count keeps (null: fewer than that many).
-                using var keep = ControllerDatabase.Command(connection, "SELECT seq FROM activations ORDER BY seq DESC LIMIT 1 OFFSET $offset",
-                    ("$offset", max - 1));
+                using var keep = StoreDatabase.Command(connection, "SELECT seq FROM activations ORDER BY seq DESC LIMIT 1 OFFSET @offset",
+                    ("@offset", max - 1));
                 lastKept = keep.ExecuteScalar() is long seq ? seq : null;
             }
 
             var ids = new List<string>();
-            using (var select = ControllerDatabase.Command(connection, """
+            using (var select = StoreDatabase.Command(connection, """
                        SELECT activation_id FROM activations
-                       WHERE status IS NOT NULL AND (($cutoff IS NOT NULL AND start_ms < $cutoff) OR ($kept IS NOT NULL AND seq < $kept))
-                       ORDER BY seq LIMIT $batch
+                       WHERE status IS NOT NULL AND ((CAST(@cutoff AS BIGINT) IS NOT NULL AND start_ms < @cutoff) OR (CAST(@kept AS BIGINT) IS NOT NULL AND seq < @kept))
+                       ORDER BY seq LIMIT @batch
                        """,
-                       ("$cutoff", cutoff), ("$kept", lastKept), ("$batch", PruneBatch)))
+                       ("@cutoff", cutoff), ("@kept", lastKept), ("@batch", PruneBatch)))
             using (var reader = select.ExecuteReader())
             {
                 while (reader.Read())
@@ -64,10 +64,11 @@ public sealed partial class ActivationStore
                 break;
             }
 
-            var list = System.Text.Json.JsonSerializer.Serialize(ids, Json.Options);
+            var names = string.Join(", ", ids.Select((_, i) => "@id" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var arguments = ids.Select((id, i) => ("@id" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), (object?)id)).ToArray();
             foreach (var table in (string[])["activation_logs", "activation_outputs", "activation_links", "activations"])
             {
-                ControllerDatabase.Execute(connection, $"DELETE FROM {table} WHERE activation_id IN (SELECT value FROM json_each($ids))", ("$ids", list));
+                StoreDatabase.Execute(connection, $"DELETE FROM {table} WHERE activation_id IN ({names})", arguments);
             }
 
             transaction.Commit();

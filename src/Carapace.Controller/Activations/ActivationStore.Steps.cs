@@ -1,6 +1,6 @@
+using System.Data.Common;
 using Carapace.Controller.Storage;
 using Carapace.Envelope.Format;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Activations;
 
@@ -17,7 +17,7 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(chainId);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var record = Insert(connection, start);
         var claimed = Claim(connection, requestId, chainId, step, record.ActivationId);
         transaction.Commit();
@@ -33,7 +33,7 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(chainId);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var result = CompleteStep(connection, id, outcome, requestId, chainId, step);
 
         transaction.Commit();
@@ -41,7 +41,7 @@ public sealed partial class ActivationStore
     }
 
     /// <summary>Inside the caller's transaction: completes a step's activation and finishes its claim by its outcome.</summary>
-    private CompletionResult CompleteStep(SqliteConnection connection, ActivationId id, ActivationOutcome outcome, RequestId requestId,
+    private CompletionResult CompleteStep(DbConnection connection, ActivationId id, ActivationOutcome outcome, RequestId requestId,
         string chainId, int step)
     {
         var result = Complete(connection, id, outcome);
@@ -51,8 +51,8 @@ public sealed partial class ActivationStore
         }
         else
         {
-            FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", outcome.Error ?? outcome.Status.ToWire(),
-                ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
+            FailSteps(connection, "request_id = @request AND chain_id = @chain AND step = @step", outcome.Error ?? outcome.Status.ToWire(),
+                ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step));
         }
 
         return result;
@@ -73,13 +73,13 @@ public sealed partial class ActivationStore
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(chainId);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         Complete(connection, id, outcome);
-        var released = ControllerDatabase.Execute(connection, """
+        var released = StoreDatabase.Execute(connection, """
             DELETE FROM steps
-            WHERE request_id = $request AND chain_id = $chain AND step = $step AND state = 'claimed' AND activation_id = $activation
+            WHERE request_id = @request AND chain_id = @chain AND step = @step AND state = 'claimed' AND activation_id = @activation
             """,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step), ("$activation", id.ToString())) == 1;
+            ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step), ("@activation", id.ToString())) == 1;
         transaction.Commit();
         return released;
     }
@@ -95,24 +95,24 @@ public sealed partial class ActivationStore
         return Claim(connection, requestId, chainId, step, activationId);
     }
 
-    private bool Claim(SqliteConnection connection, RequestId requestId, string chainId, int step, ActivationId? activationId) =>
-        ControllerDatabase.Execute(connection, """
+    private bool Claim(DbConnection connection, RequestId requestId, string chainId, int step, ActivationId? activationId) =>
+        StoreDatabase.Execute(connection, """
             INSERT INTO steps (request_id, chain_id, step, activation_id, state, claimed_ms)
-            VALUES ($request, $chain, $step, $activation, 'claimed', $now)
+            VALUES (@request, @chain, @step, @activation, 'claimed', @now)
             ON CONFLICT (request_id, chain_id, step) DO NOTHING
             """,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step),
-            ("$activation", activationId?.ToString()), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
+            ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step),
+            ("@activation", activationId?.ToString()), ("@now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
 
     /// <summary>The claim of a step, or null if it was never claimed.</summary>
     public StepClaim? GetStep(RequestId requestId, string chainId, int step)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, """
+        using var command = StoreDatabase.Command(connection, """
             SELECT activation_id, state, error, claimed_ms, finished_ms FROM steps
-            WHERE request_id = $request AND chain_id = $chain AND step = $step
+            WHERE request_id = @request AND chain_id = @chain AND step = @step
             """,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
+            ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -139,12 +139,12 @@ public sealed partial class ActivationStore
         return MarkSucceeded(connection, requestId, chainId, step);
     }
 
-    private bool MarkSucceeded(SqliteConnection connection, RequestId requestId, string chainId, int step) =>
-        ControllerDatabase.Execute(connection, """
-            UPDATE steps SET state = 'succeeded', finished_ms = $now
-            WHERE request_id = $request AND chain_id = $chain AND step = $step AND state = 'claimed'
+    private bool MarkSucceeded(DbConnection connection, RequestId requestId, string chainId, int step) =>
+        StoreDatabase.Execute(connection, """
+            UPDATE steps SET state = 'succeeded', finished_ms = @now
+            WHERE request_id = @request AND chain_id = @chain AND step = @step AND state = 'claimed'
             """,
-            ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()), ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step)) == 1;
+            ("@now", _time.GetUtcNow().ToUnixTimeMilliseconds()), ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step)) == 1;
 
     /// <summary>
     /// Records that a claimed step failed (its enclave crashed, its worker vanished): the step becomes
@@ -156,9 +156,9 @@ public sealed partial class ActivationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        var failed = FailSteps(connection, "request_id = $request AND chain_id = $chain AND step = $step", reason,
-            ("$request", requestId.ToString()), ("$chain", chainId), ("$step", step));
+        using var transaction = _db.BeginWrite(connection);
+        var failed = FailSteps(connection, "request_id = @request AND chain_id = @chain AND step = @step", reason,
+            ("@request", requestId.ToString()), ("@chain", chainId), ("@step", step));
         transaction.Commit();
         return failed == 1;
     }
@@ -172,7 +172,7 @@ public sealed partial class ActivationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var failed = FailSteps(connection, "1 = 1", reason);
         transaction.Commit();
         return failed;
@@ -188,9 +188,9 @@ public sealed partial class ActivationStore
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var pending = new List<ActivationId>();
-        using (var select = ControllerDatabase.Command(connection, "SELECT activation_id FROM activations WHERE status IS NULL"))
+        using (var select = StoreDatabase.Command(connection, "SELECT activation_id FROM activations WHERE status IS NULL" + _db.LockRows("activations")))
         using (var reader = select.ExecuteReader())
         {
             while (reader.Read())
@@ -205,11 +205,11 @@ public sealed partial class ActivationStore
         return completed;
     }
 
-    private int FailSteps(SqliteConnection connection, string where, string reason, params (string, object?)[] parameters)
+    private int FailSteps(DbConnection connection, string where, string reason, params (string, object?)[] parameters)
     {
         var activations = new List<ActivationId>();
-        using (var select = ControllerDatabase.Command(connection,
-                   $"SELECT activation_id FROM steps WHERE state = 'claimed' AND {where}", parameters))
+        using (var select = StoreDatabase.Command(connection,
+                   $"SELECT activation_id FROM steps WHERE state = 'claimed' AND {where}" + _db.LockRows("steps"), parameters))
         using (var reader = select.ExecuteReader())
         {
             while (reader.Read())
@@ -222,9 +222,9 @@ public sealed partial class ActivationStore
         }
 
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var failed = ControllerDatabase.Execute(connection,
-            $"UPDATE steps SET state = 'failed', error = $reason, finished_ms = $now WHERE state = 'claimed' AND {where}",
-            [("$reason", reason), ("$now", now), .. parameters]);
+        var failed = StoreDatabase.Execute(connection,
+            $"UPDATE steps SET state = 'failed', error = @reason, finished_ms = @now WHERE state = 'claimed' AND {where}",
+            [("@reason", reason), ("@now", now), .. parameters]);
         foreach (var id in activations)
         {
             Complete(connection, id, new ActivationOutcome { Status = ActivationStatus.WhiskInternalError, Error = reason });

@@ -22,18 +22,18 @@ public sealed partial class ActivationStore
         var logs = Encoding.UTF8.GetBytes(text);
         var digest = BlobDigest.Of(logs);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        ControllerDatabase.Execute(connection, """
+        using var transaction = _db.BeginWrite(connection);
+        StoreDatabase.Execute(connection, """
             INSERT INTO activations (activation_id, namespace, name, version, subject, confidential, start_ms, end_ms, status, result,
                 logs_size, logs_sha256, annotations)
-            VALUES ($id, $ns, $name, $version, $subject, 0, $start, $end, $status, $result, $logsSize, $logsSha, $annotations)
+            VALUES (@id, @ns, @name, @version, @subject, 0, @start, @end, @status, @result, @logsSize, @logsSha, @annotations)
             """,
-            ("$id", id.ToString()), ("$ns", activation.Namespace), ("$name", activation.Trigger), ("$version", activation.Version),
-            ("$subject", activation.Subject), ("$start", activation.Start.ToUnixTimeMilliseconds()), ("$end", end),
-            ("$status", ActivationStatus.Success.ToWire()), ("$result", activation.Result.GetRawText()),
-            ("$logsSize", digest.Size), ("$logsSha", digest.Sha256), ("$annotations", KeyValue.Serialize([])));
-        ControllerDatabase.Execute(connection, "INSERT INTO activation_logs (activation_id, bytes) VALUES ($id, $bytes)",
-            ("$id", id.ToString()), ("$bytes", logs));
+            ("@id", id.ToString()), ("@ns", activation.Namespace), ("@name", activation.Trigger), ("@version", activation.Version),
+            ("@subject", activation.Subject), ("@start", activation.Start.ToUnixTimeMilliseconds()), ("@end", end),
+            ("@status", ActivationStatus.Success.ToWire()), ("@result", activation.Result.GetRawText()),
+            ("@logsSize", digest.Size), ("@logsSha", digest.Sha256), ("@annotations", KeyValue.Serialize([])));
+        StoreDatabase.Execute(connection, "INSERT INTO activation_logs (activation_id, bytes) VALUES (@id, @bytes)",
+            ("@id", id.ToString()), ("@bytes", logs));
         transaction.Commit();
         return Read(connection, id) ?? throw new InvalidOperationException($"the trigger activation {id} was not recorded");
     }

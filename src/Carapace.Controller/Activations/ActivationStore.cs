@@ -1,15 +1,15 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Storage;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Activations;
 
 /// <summary>
-/// Activation records and chain-step claims in a SQLite file. Confidential activations show only metadata of their
+/// Activation records and chain-step claims in the controller's database (a SQLite file, or PostgreSQL in cluster mode). Confidential activations show only metadata of their
 /// sealed output (size, SHA-256, key id) and keep the ciphertext of their output and logs beside it; a step of a chain runs at most once per request id,
 /// because only one caller ever wins <see cref="TryClaimStep"/>; a claimed step that does not finish is turned into a
 /// recorded failure, never dropped.
@@ -68,13 +68,30 @@ public sealed partial class ActivationStore : IDisposable
     // Every activation with its links (the sequence that caused it, the components it ran), if it has any.
     private const string Source = "activations LEFT JOIN activation_links USING (activation_id)";
 
-    private readonly ControllerDatabase _db;
+    private readonly StoreDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly TimeProvider _time;
 
     /// <summary>Opens (creating if needed) the store in the SQLite file at <paramref name="path"/>.</summary>
     public ActivationStore(string path, TimeProvider? time = null)
+        : this(new ControllerDatabase(path, Schema), ownsDatabase: true, time)
     {
-        _db = new ControllerDatabase(path, Schema);
+    }
+
+    /// <summary>
+    /// Opens the store in <paramref name="database"/>, whose schema its owner has already created (cluster mode's
+    /// PostgreSQL); disposing the store leaves the database open.
+    /// </summary>
+    public ActivationStore(StoreDatabase database, TimeProvider? time = null)
+        : this(database, ownsDatabase: false, time)
+    {
+    }
+
+    private ActivationStore(StoreDatabase database, bool ownsDatabase, TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _ownsDatabase = ownsDatabase;
         _time = time ?? TimeProvider.System;
     }
 
@@ -86,7 +103,7 @@ public sealed partial class ActivationStore : IDisposable
         return Insert(connection, start);
     }
 
-    private ActivationRecord Insert(SqliteConnection connection, ActivationStart start)
+    private ActivationRecord Insert(DbConnection connection, ActivationStart start)
     {
         var annotations = new List<KeyValue>
         {
@@ -137,17 +154,17 @@ public sealed partial class ActivationStore : IDisposable
             Cause = start.Cause,
         };
 
-        ControllerDatabase.Execute(connection, """
+        StoreDatabase.Execute(connection, """
             INSERT INTO activations (activation_id, namespace, name, version, subject, confidential, start_ms, annotations)
-            VALUES ($id, $ns, $name, $version, $subject, $confidential, $start, $annotations)
+            VALUES (@id, @ns, @name, @version, @subject, @confidential, @start, @annotations)
             """,
-            ("$id", record.ActivationId.ToString()), ("$ns", record.Namespace), ("$name", record.Name), ("$version", record.Version),
-            ("$subject", record.Subject), ("$confidential", record.Confidential ? 1 : 0), ("$start", record.Start.ToUnixTimeMilliseconds()),
-            ("$annotations", KeyValue.Serialize(annotations)));
+            ("@id", record.ActivationId.ToString()), ("@ns", record.Namespace), ("@name", record.Name), ("@version", record.Version),
+            ("@subject", record.Subject), ("@confidential", record.Confidential ? 1 : 0), ("@start", record.Start.ToUnixTimeMilliseconds()),
+            ("@annotations", KeyValue.Serialize(annotations)));
         if (start.Cause is { } cause)
         {
-            ControllerDatabase.Execute(connection, "INSERT INTO activation_links (activation_id, cause) VALUES ($id, $cause)",
-                ("$id", record.ActivationId.ToString()), ("$cause", cause.ToString()));
+            StoreDatabase.Execute(connection, "INSERT INTO activation_links (activation_id, cause) VALUES (@id, @cause)",
+                ("@id", record.ActivationId.ToString()), ("@cause", cause.ToString()));
         }
 
         return record;
@@ -160,17 +177,17 @@ public sealed partial class ActivationStore : IDisposable
     public bool MarkStarted(ActivationId id, long waitTimeMs)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
-        if (Read(connection, id) is not { IsPending: true } existing)
+        using var transaction = _db.BeginWrite(connection);
+        if (Read(connection, id, forUpdate: true) is not { IsPending: true } existing)
         {
             return false;
         }
 
         var annotations = existing.Annotations.Select(a => a.Key == "waitTime" ? KeyValue.Of("waitTime", waitTimeMs) : a).ToList();
-        ControllerDatabase.Execute(connection,
-            "UPDATE activations SET start_ms = $start, annotations = $annotations WHERE activation_id = $id AND status IS NULL",
-            ("$start", Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds())),
-            ("$annotations", KeyValue.Serialize(annotations)), ("$id", id.ToString()));
+        StoreDatabase.Execute(connection,
+            "UPDATE activations SET start_ms = @start, annotations = @annotations WHERE activation_id = @id AND status IS NULL",
+            ("@start", Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds())),
+            ("@annotations", KeyValue.Serialize(annotations)), ("@id", id.ToString()));
         transaction.Commit();
         return true;
     }
@@ -183,7 +200,7 @@ public sealed partial class ActivationStore : IDisposable
     {
         ArgumentNullException.ThrowIfNull(outcome);
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection);
         var result = Complete(connection, id, outcome);
         transaction.Commit();
         return result;
@@ -200,8 +217,8 @@ public sealed partial class ActivationStore : IDisposable
     public byte[]? GetSealedLogs(ActivationId id)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM activation_logs WHERE activation_id = $id",
-            ("$id", id.ToString()));
+        using var command = StoreDatabase.Command(connection, "SELECT bytes FROM activation_logs WHERE activation_id = @id",
+            ("@id", id.ToString()));
         return command.ExecuteScalar() as byte[];
     }
 
@@ -212,8 +229,8 @@ public sealed partial class ActivationStore : IDisposable
     public ActivationOutput? GetOutput(ActivationId id)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT envelope, receipts FROM activation_outputs WHERE activation_id = $id",
-            ("$id", id.ToString()));
+        using var command = StoreDatabase.Command(connection, "SELECT envelope, receipts FROM activation_outputs WHERE activation_id = @id",
+            ("@id", id.ToString()));
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -233,12 +250,12 @@ public sealed partial class ActivationStore : IDisposable
         DateTimeOffset? since = null, DateTimeOffset? upto = null)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, $"""
+        using var command = StoreDatabase.Command(connection, $"""
             SELECT {Columns} FROM {Source}
             WHERE {Filter}
-            ORDER BY start_ms DESC, seq DESC LIMIT $limit OFFSET $skip
+            ORDER BY start_ms DESC, seq DESC LIMIT @limit OFFSET @skip
             """,
-            [.. FilterArguments(@namespace, name, since, upto), ("$limit", page.Limit), ("$skip", page.Skip)]);
+            [.. FilterArguments(@namespace, name, since, upto), ("@limit", page.Limit), ("@skip", page.Skip)]);
         using var reader = command.ExecuteReader();
         var records = new List<ActivationRecord>();
         while (reader.Read())
@@ -257,27 +274,31 @@ public sealed partial class ActivationStore : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, $"SELECT count(*) FROM activations WHERE {Filter}",
+        using var command = StoreDatabase.Command(connection, $"SELECT count(*) FROM activations WHERE {Filter}",
             FilterArguments(@namespace, name, since, upto));
         return Math.Max(0, (long)command.ExecuteScalar()! - skip);
     }
 
     private const string Filter =
-        "namespace = $ns AND ($name IS NULL OR name = $name) AND ($since IS NULL OR start_ms >= $since) AND ($upto IS NULL OR start_ms <= $upto)";
+        "namespace = @ns AND (CAST(@name AS TEXT) IS NULL OR name = @name) AND (CAST(@since AS BIGINT) IS NULL OR start_ms >= @since) "
+        + "AND (CAST(@upto AS BIGINT) IS NULL OR start_ms <= @upto)";
 
     private static (string, object?)[] FilterArguments(string @namespace, string? name, DateTimeOffset? since, DateTimeOffset? upto) =>
-        [("$ns", @namespace), ("$name", name), ("$since", since?.ToUnixTimeMilliseconds()), ("$upto", upto?.ToUnixTimeMilliseconds())];
+        [("@ns", @namespace), ("@name", name), ("@since", since?.ToUnixTimeMilliseconds()), ("@upto", upto?.ToUnixTimeMilliseconds())];
 
     /// <summary>Stops retention, if it runs, and closes the pooled connections to the file.</summary>
     public void Dispose()
     {
         _pruner?.Dispose();
-        _db.Dispose();
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
     }
 
-    private CompletionResult Complete(SqliteConnection connection, ActivationId id, ActivationOutcome outcome)
+    private CompletionResult Complete(DbConnection connection, ActivationId id, ActivationOutcome outcome)
     {
-        var existing = Read(connection, id);
+        var existing = Read(connection, id, forUpdate: true);
         if (existing is null)
         {
             return CompletionResult.NotFound;
@@ -328,34 +349,37 @@ public sealed partial class ActivationStore : IDisposable
         if (outcome.SealedLogs is { } sealedLogs)
         {
             logs = BlobDigest.Of(sealedLogs.Span);
-            ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_logs (activation_id, bytes) VALUES ($id, $bytes)",
-                ("$id", id.ToString()), ("$bytes", sealedLogs.ToArray()));
+            StoreDatabase.Execute(connection, "INSERT INTO activation_logs (activation_id, bytes) VALUES (@id, @bytes) ON CONFLICT (activation_id) DO UPDATE SET bytes = excluded.bytes",
+                ("@id", id.ToString()), ("@bytes", sealedLogs.ToArray()));
         }
 
         if (outcome.SealedOutput is not null || outcome.Receipts.Count > 0)
         {
-            ControllerDatabase.Execute(connection, "INSERT OR REPLACE INTO activation_outputs (activation_id, envelope, receipts) VALUES ($id, $envelope, $receipts)",
-                ("$id", id.ToString()), ("$envelope", outcome.KeepSealedOutput ? outcome.SealedOutput?.ToArray() : null),
-                ("$receipts", JsonSerializer.Serialize(outcome.Receipts.Select(r => Convert.ToBase64String(r.Span)).ToArray(), Json.Options)));
+            StoreDatabase.Execute(connection, """
+                INSERT INTO activation_outputs (activation_id, envelope, receipts) VALUES (@id, @envelope, @receipts)
+                ON CONFLICT (activation_id) DO UPDATE SET envelope = excluded.envelope, receipts = excluded.receipts
+                """,
+                ("@id", id.ToString()), ("@envelope", outcome.KeepSealedOutput ? outcome.SealedOutput?.ToArray() : null),
+                ("@receipts", JsonSerializer.Serialize(outcome.Receipts.Select(r => Convert.ToBase64String(r.Span)).ToArray(), Json.Options)));
         }
 
         if (outcome.Components is { } components)
         {
-            ControllerDatabase.Execute(connection, """
-                INSERT INTO activation_links (activation_id, components) VALUES ($id, $components)
+            StoreDatabase.Execute(connection, """
+                INSERT INTO activation_links (activation_id, components) VALUES (@id, @components)
                 ON CONFLICT (activation_id) DO UPDATE SET components = excluded.components
                 """,
-                ("$id", id.ToString()), ("$components", JsonSerializer.Serialize(components.Select(c => c.ToString()).ToArray(), Json.Options)));
+                ("@id", id.ToString()), ("@components", JsonSerializer.Serialize(components.Select(c => c.ToString()).ToArray(), Json.Options)));
         }
 
         var end = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), existing.Start.ToUnixTimeMilliseconds());
-        ControllerDatabase.Execute(connection, """
-            UPDATE activations SET end_ms = $end, status = $status, result = $result, logs_size = $logsSize, logs_sha256 = $logsSha,
-                annotations = $annotations
-            WHERE activation_id = $id AND status IS NULL
+        StoreDatabase.Execute(connection, """
+            UPDATE activations SET end_ms = @end, status = @status, result = @result, logs_size = @logsSize, logs_sha256 = @logsSha,
+                annotations = @annotations
+            WHERE activation_id = @id AND status IS NULL
             """,
-            ("$end", end), ("$status", outcome.Status.ToWire()), ("$result", result.ToJsonString()), ("$logsSize", logs?.Size),
-            ("$logsSha", logs?.Sha256), ("$annotations", KeyValue.Serialize(annotations)), ("$id", id.ToString()));
+            ("@end", end), ("@status", outcome.Status.ToWire()), ("@result", result.ToJsonString()), ("@logsSize", logs?.Size),
+            ("@logsSha", logs?.Sha256), ("@annotations", KeyValue.Serialize(annotations)), ("@id", id.ToString()));
         return CompletionResult.Completed;
     }
 
@@ -377,15 +401,15 @@ public sealed partial class ActivationStore : IDisposable
         return metadata;
     }
 
-    private static ActivationRecord? Read(SqliteConnection connection, ActivationId id)
+    private ActivationRecord? Read(DbConnection connection, ActivationId id, bool forUpdate = false)
     {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {Columns} FROM {Source} WHERE activation_id = $id",
-            ("$id", id.ToString()));
+        var sql = $"SELECT {Columns} FROM {Source} WHERE activation_id = @id" + (forUpdate ? _db.LockRows("activations") : "");
+        using var command = StoreDatabase.Command(connection, sql, ("@id", id.ToString()));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRecord(reader) : null;
     }
 
-    private static ActivationRecord ReadRecord(SqliteDataReader reader)
+    private static ActivationRecord ReadRecord(DbDataReader reader)
     {
         ActivationResponse? response = null;
         if (!reader.IsDBNull(8))

@@ -100,7 +100,7 @@ public sealed partial class InvocationService
                 _activations.Complete(top.ActivationId, outcome);
             }
         }
-        catch (Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception e) when (e is System.Data.Common.DbException or Storage.StoreUnavailableException)
         {
             // The store is closing: the activation stays pending and the next start records it as abandoned.
         }

@@ -1,20 +1,20 @@
+using System.Data.Common;
 using Carapace.Controller.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Packages;
 
 /// <summary>Reading packages and resolving bindings on an open connection (shared with the <see cref="Registry.ActionRegistry"/>).</summary>
 public sealed partial class PackageRegistry
 {
-    internal static PackageRecord? Read(SqliteConnection connection, string @namespace, string name)
+    internal static PackageRecord? Read(DbConnection connection, string @namespace, string name)
     {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {Columns} FROM packages WHERE namespace = $ns AND name = $name",
-            ("$ns", @namespace), ("$name", name));
+        using var command = StoreDatabase.Command(connection, $"SELECT {Columns} FROM packages WHERE namespace = @ns AND name = @name",
+            ("@ns", @namespace), ("@name", name));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRecord(reader) : null;
     }
 
-    internal static ResolvedPackage? Resolve(SqliteConnection connection, string @namespace, string name)
+    internal static ResolvedPackage? Resolve(DbConnection connection, string @namespace, string name)
     {
         var package = Read(connection, @namespace, name);
         if (package?.Binding is not { } binding)
@@ -31,7 +31,7 @@ public sealed partial class PackageRegistry
         return new ResolvedPackage(bound, package, ParameterMerge.Over(bound.Parameters, package.Parameters));
     }
 
-    private static string? CheckBinding(SqliteConnection connection, string @namespace, string name, PackageReference binding)
+    private static string? CheckBinding(DbConnection connection, string @namespace, string name, PackageReference binding)
     {
         if (binding.Namespace == @namespace && binding.Name == name)
         {
@@ -49,7 +49,7 @@ public sealed partial class PackageRegistry
         return target.IsBinding ? "Cannot bind to another package binding." : null;
     }
 
-    private static PackageRecord ReadRecord(SqliteDataReader reader) => new()
+    private static PackageRecord ReadRecord(DbDataReader reader) => new()
     {
         Namespace = reader.GetString(0),
         Name = reader.GetString(1),

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Packages;
 
@@ -39,13 +39,30 @@ public sealed partial class PackageRegistry : IDisposable
 
     private const string Columns = "namespace, name, version, binding_namespace, binding_name, annotations, parameters, publish, updated_at";
 
-    private readonly ControllerDatabase _db;
+    private readonly StoreDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly TimeProvider _time;
 
     /// <summary>Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>.</summary>
     public PackageRegistry(string path, TimeProvider? time = null)
+        : this(new ControllerDatabase(path, Schema), ownsDatabase: true, time)
     {
-        _db = new ControllerDatabase(path, Schema);
+    }
+
+    /// <summary>
+    /// Opens the registry in <paramref name="database"/>, whose schema its owner has already created (cluster mode's
+    /// PostgreSQL); disposing the registry leaves the database open.
+    /// </summary>
+    public PackageRegistry(StoreDatabase database, TimeProvider? time = null)
+        : this(database, ownsDatabase: false, time)
+    {
+    }
+
+    private PackageRegistry(StoreDatabase database, bool ownsDatabase, TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _ownsDatabase = ownsDatabase;
         _time = time ?? TimeProvider.System;
     }
 
@@ -80,7 +97,7 @@ public sealed partial class PackageRegistry : IDisposable
         }
 
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         if (!NamespaceExists(connection, @namespace))
         {
             return PutPackageResult.Fail(PutPackageStatus.NamespaceNotFound, $"The namespace '{@namespace}' does not exist.");
@@ -118,14 +135,15 @@ public sealed partial class PackageRegistry : IDisposable
             Publish = definition.Publish ?? existing?.Publish ?? false,
             Updated = _time.GetUtcNow(),
         };
-        ControllerDatabase.Execute(connection, $"""
-            INSERT OR REPLACE INTO packages ({Columns})
-            VALUES ($ns, $name, $version, $bindingNs, $bindingName, $annotations, $parameters, $publish, $updated)
+        StoreDatabase.Execute(connection, $"""
+            INSERT INTO packages ({Columns})
+            VALUES (@ns, @name, @version, @bindingNs, @bindingName, @annotations, @parameters, @publish, @updated)
+            ON CONFLICT (namespace, name) DO UPDATE SET {StoreSql.Updates(Columns, "namespace", "name")}
             """,
-            ("$ns", record.Namespace), ("$name", record.Name), ("$version", record.Version),
-            ("$bindingNs", record.Binding?.Namespace), ("$bindingName", record.Binding?.Name),
-            ("$annotations", KeyValue.Serialize(record.Annotations)), ("$parameters", KeyValue.Serialize(record.Parameters)),
-            ("$publish", record.Publish ? 1 : 0), ("$updated", record.Updated.ToUnixTimeMilliseconds()));
+            ("@ns", record.Namespace), ("@name", record.Name), ("@version", record.Version),
+            ("@bindingNs", record.Binding?.Namespace), ("@bindingName", record.Binding?.Name),
+            ("@annotations", KeyValue.Serialize(record.Annotations)), ("@parameters", KeyValue.Serialize(record.Parameters)),
+            ("@publish", record.Publish ? 1 : 0), ("@updated", record.Updated.ToUnixTimeMilliseconds()));
         transaction.Commit();
         return new PutPackageResult { Status = existing is null ? PutPackageStatus.Created : PutPackageStatus.Updated, Package = record };
     }
@@ -152,11 +170,11 @@ public sealed partial class PackageRegistry : IDisposable
     public IReadOnlyList<PackageRecord> List(string @namespace, PageRequest page, bool publishedOnly = false)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, $"""
-            SELECT {Columns} FROM packages WHERE namespace = $ns AND ($all OR publish = 1)
-            ORDER BY updated_at DESC, name LIMIT $limit OFFSET $skip
+        using var command = StoreDatabase.Command(connection, $"""
+            SELECT {Columns} FROM packages WHERE namespace = @ns AND (@all = 1 OR publish = 1)
+            ORDER BY updated_at DESC, name LIMIT @limit OFFSET @skip
             """,
-            ("$ns", @namespace), ("$all", publishedOnly ? 0 : 1), ("$limit", page.Limit), ("$skip", page.Skip));
+            ("@ns", @namespace), ("@all", publishedOnly ? 0 : 1), ("@limit", page.Limit), ("@skip", page.Skip));
         using var reader = command.ExecuteReader();
         var records = new List<PackageRecord>();
         while (reader.Read())
@@ -172,8 +190,8 @@ public sealed partial class PackageRegistry : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT count(*) FROM packages WHERE namespace = $ns AND ($all OR publish = 1)",
-            ("$ns", @namespace), ("$all", publishedOnly ? 0 : 1));
+        using var command = StoreDatabase.Command(connection, "SELECT count(*) FROM packages WHERE namespace = @ns AND (@all = 1 OR publish = 1)",
+            ("@ns", @namespace), ("@all", publishedOnly ? 0 : 1));
         return Math.Max(0, (long)command.ExecuteScalar()! - skip);
     }
 
@@ -185,11 +203,11 @@ public sealed partial class PackageRegistry : IDisposable
     {
         ArgumentNullException.ThrowIfNull(package);
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, $"""
-            SELECT name, version, annotations FROM actions WHERE namespace = $ns AND {InPackage}
+        using var command = StoreDatabase.Command(connection, $"""
+            SELECT name, version, annotations FROM actions WHERE namespace = @ns AND {InPackage}
             ORDER BY updated_at DESC, name LIMIT {MaxListedActions}
             """,
-            ("$ns", package.Namespace), ("$low", package.Name + "/"), ("$high", package.Name + "0"));
+            ("@ns", package.Namespace), ("@low", package.Name + "/"), ("@high", package.Name + "0"));
         using var reader = command.ExecuteReader();
         var actions = new List<PackagedAction>();
         while (reader.Read())
@@ -210,7 +228,7 @@ public sealed partial class PackageRegistry : IDisposable
     public DeletePackageResult Delete(string @namespace, string name, bool force)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         var existing = Read(connection, @namespace, name);
         if (existing is null)
         {
@@ -220,8 +238,8 @@ public sealed partial class PackageRegistry : IDisposable
         var actions = 0;
         if (!existing.IsBinding)
         {
-            using var count = ControllerDatabase.Command(connection, $"SELECT count(*) FROM actions WHERE namespace = $ns AND {InPackage}",
-                ("$ns", @namespace), ("$low", name + "/"), ("$high", name + "0"));
+            using var count = StoreDatabase.Command(connection, $"SELECT count(*) FROM actions WHERE namespace = @ns AND {InPackage}",
+                ("@ns", @namespace), ("@low", name + "/"), ("@high", name + "0"));
             actions = Convert.ToInt32(count.ExecuteScalar(), CultureInfo.InvariantCulture);
             if (actions > 0 && !force)
             {
@@ -230,26 +248,32 @@ public sealed partial class PackageRegistry : IDisposable
 
             if (actions > 0)
             {
-                ControllerDatabase.Execute(connection, $"DELETE FROM actions WHERE namespace = $ns AND {InPackage}",
-                    ("$ns", @namespace), ("$low", name + "/"), ("$high", name + "0"));
+                StoreDatabase.Execute(connection, $"DELETE FROM actions WHERE namespace = @ns AND {InPackage}",
+                    ("@ns", @namespace), ("@low", name + "/"), ("@high", name + "0"));
                 ActionRegistry.CollectBlobs(connection);
             }
         }
 
-        ControllerDatabase.Execute(connection, "DELETE FROM packages WHERE namespace = $ns AND name = $name", ("$ns", @namespace), ("$name", name));
+        StoreDatabase.Execute(connection, "DELETE FROM packages WHERE namespace = @ns AND name = @name", ("@ns", @namespace), ("@name", name));
         transaction.Commit();
         return new DeletePackageResult(DeletePackageStatus.Deleted, existing, actions);
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
+    }
 
     /// <summary>The actions of a package: stored names from <c>p/</c> up to (not including) <c>p0</c>, '0' following '/'.</summary>
-    private const string InPackage = "name >= $low AND name < $high";
+    private const string InPackage = "name >= @low AND name < @high";
 
-    private static bool NamespaceExists(SqliteConnection connection, string name)
+    private static bool NamespaceExists(DbConnection connection, string name)
     {
-        using var command = ControllerDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = $name", ("$name", name));
+        using var command = StoreDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = @name", ("@name", name));
         return command.ExecuteScalar() is not null;
     }
 

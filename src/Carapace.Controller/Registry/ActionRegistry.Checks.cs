@@ -1,5 +1,5 @@
+using System.Data.Common;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Registry;
 
@@ -84,7 +84,7 @@ public sealed partial class ActionRegistry
     /// at most <see cref="ActionExec.MaxSequenceSteps"/> actions within <see cref="ActionExec.MaxSequenceDepth"/>
     /// levels; otherwise why not. The expansion stops at the first limit, so a request cannot make it read more.
     /// </summary>
-    private static PutActionResult? CheckComponents(SqliteConnection connection, ActionName name, ActionCode code)
+    private static PutActionResult? CheckComponents(DbConnection connection, ActionName name, ActionCode code)
     {
         foreach (var component in code.Components)
         {

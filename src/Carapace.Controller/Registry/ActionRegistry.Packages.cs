@@ -1,5 +1,5 @@
+using System.Data.Common;
 using Carapace.Controller.Packages;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Registry;
 
@@ -34,7 +34,7 @@ public sealed partial class ActionRegistry
     /// the binding's namespace's, its enclaves its own, and a confidential one is the binding namespace's function
     /// <c>binding/action</c> (measured with that name, and granted by that namespace's KMS policy).
     /// </summary>
-    private static ActionRecord? ReadForRun(SqliteConnection connection, ActionName name)
+    private static ActionRecord? ReadForRun(DbConnection connection, ActionName name)
     {
         if (name.Package is not { } package)
         {
@@ -63,7 +63,7 @@ public sealed partial class ActionRegistry
     }
 
     /// <summary>Null when an action named <paramref name="name"/> may be stored in its package; else why not.</summary>
-    private static PutActionResult? CheckPackage(SqliteConnection connection, ActionName name)
+    private static PutActionResult? CheckPackage(DbConnection connection, ActionName name)
     {
         if (name.Package is not { } package)
         {

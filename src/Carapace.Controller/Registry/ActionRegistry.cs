@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
 using Carapace.Controller.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Registry;
 
@@ -56,7 +56,8 @@ public sealed partial class ActionRegistry : IDisposable
     private static readonly (string Name, string Type)[] s_addedColumns =
         [("image_sha256", "TEXT"), ("image_size", "INTEGER"), ("image_id", "TEXT"), ("image_root", "TEXT"), ("main", "TEXT")];
 
-    private readonly ControllerDatabase _db;
+    private readonly StoreDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly TimeProvider _time;
     private readonly IActionValidator? _validator;
 
@@ -65,15 +66,31 @@ public sealed partial class ActionRegistry : IDisposable
     /// judges modules and the function an action makes (without one, only what the registry itself knows is checked).
     /// </summary>
     public ActionRegistry(string path, TimeProvider? time = null, IActionValidator? validator = null)
+        : this(new ControllerDatabase(path, Schema + Packages.PackageRegistry.Schema), ownsDatabase: true, time, validator)
     {
-        _db = new ControllerDatabase(path, Schema + Packages.PackageRegistry.Schema);
-        _time = time ?? TimeProvider.System;
-        _validator = validator;
         AddMissingColumns();
     }
 
-    /// <summary>The full path of the database file.</summary>
-    public string Path => _db.Path;
+    /// <summary>
+    /// Opens the registry in <paramref name="database"/>, whose schema its owner has already created (cluster mode's
+    /// PostgreSQL); disposing the registry leaves the database open. <paramref name="validator"/> as above.
+    /// </summary>
+    public ActionRegistry(StoreDatabase database, TimeProvider? time = null, IActionValidator? validator = null)
+        : this(database, ownsDatabase: false, time, validator)
+    {
+    }
+
+    private ActionRegistry(StoreDatabase database, bool ownsDatabase, TimeProvider? time, IActionValidator? validator)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _ownsDatabase = ownsDatabase;
+        _time = time ?? TimeProvider.System;
+        _validator = validator;
+    }
+
+    /// <summary>Where the registry lives: the full path of the SQLite file, or the PostgreSQL server and database.</summary>
+    public string Path => _db.Location;
 
     /// <summary>Creates a namespace if it does not exist; true if it was created by this call.</summary>
     /// <exception cref="ArgumentException"><paramref name="name"/> is not a valid namespace name.</exception>
@@ -85,9 +102,9 @@ public sealed partial class ActionRegistry : IDisposable
         }
 
         using var connection = _db.Open();
-        return ControllerDatabase.Execute(connection,
-            "INSERT INTO namespaces (name, created_at) VALUES ($name, $now) ON CONFLICT (name) DO NOTHING",
-            ("$name", name), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
+        return StoreDatabase.Execute(connection,
+            "INSERT INTO namespaces (name, created_at) VALUES (@name, @now) ON CONFLICT (name) DO NOTHING",
+            ("@name", name), ("@now", _time.GetUtcNow().ToUnixTimeMilliseconds())) == 1;
     }
 
     /// <summary>True if the namespace exists.</summary>
@@ -101,7 +118,7 @@ public sealed partial class ActionRegistry : IDisposable
     public IReadOnlyList<string> ListNamespaces()
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT name FROM namespaces ORDER BY name");
+        using var command = StoreDatabase.Command(connection, "SELECT name FROM namespaces ORDER BY name");
         using var reader = command.ExecuteReader();
         var names = new List<string>();
         while (reader.Read())
@@ -151,7 +168,7 @@ public sealed partial class ActionRegistry : IDisposable
         }
 
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         if (!NamespaceExists(connection, name.Namespace))
         {
             return PutActionResult.Fail(PutActionStatus.NamespaceNotFound, $"The namespace '{name.Namespace}' does not exist.");
@@ -215,16 +232,16 @@ public sealed partial class ActionRegistry : IDisposable
 
         if (module is not null)
         {
-            ControllerDatabase.Execute(connection,
-                "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize), ("$bytes", module));
+            StoreDatabase.Execute(connection,
+                "INSERT INTO blobs (sha256, size, bytes) VALUES (@sha, @size, @bytes) ON CONFLICT (sha256) DO NOTHING",
+                ("@sha", record.Exec.ModuleSha256), ("@size", record.Exec.ModuleSize), ("@bytes", module));
         }
 
         if (image is not null)
         {
-            ControllerDatabase.Execute(connection,
-                "INSERT INTO blobs (sha256, size, bytes) VALUES ($sha, $size, $bytes) ON CONFLICT (sha256) DO NOTHING",
-                ("$sha", record.Exec.Image!.Sha256), ("$size", record.Exec.Image.Size), ("$bytes", image));
+            StoreDatabase.Execute(connection,
+                "INSERT INTO blobs (sha256, size, bytes) VALUES (@sha, @size, @bytes) ON CONFLICT (sha256) DO NOTHING",
+                ("@sha", record.Exec.Image!.Sha256), ("@size", record.Exec.Image.Size), ("@bytes", image));
         }
 
         Write(connection, record);
@@ -250,7 +267,7 @@ public sealed partial class ActionRegistry : IDisposable
     public int CountModules()
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT COUNT(*) FROM blobs");
+        using var command = StoreDatabase.Command(connection, "SELECT COUNT(*) FROM blobs");
         return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -260,9 +277,9 @@ public sealed partial class ActionRegistry : IDisposable
         return ReadBlob(connection, sha256);
     }
 
-    private static byte[]? ReadBlob(SqliteConnection connection, string sha256)
+    private static byte[]? ReadBlob(DbConnection connection, string sha256)
     {
-        using var command = ControllerDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = $sha", ("$sha", sha256));
+        using var command = StoreDatabase.Command(connection, "SELECT bytes FROM blobs WHERE sha256 = @sha", ("@sha", sha256));
         return command.ExecuteScalar() as byte[];
     }
 
@@ -270,9 +287,9 @@ public sealed partial class ActionRegistry : IDisposable
     public IReadOnlyList<ActionRecord> List(string @namespace, PageRequest page)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection,
-            $"SELECT {Columns} FROM actions WHERE namespace = $ns ORDER BY updated_at DESC, name LIMIT $limit OFFSET $skip",
-            ("$ns", @namespace), ("$limit", page.Limit), ("$skip", page.Skip));
+        using var command = StoreDatabase.Command(connection,
+            $"SELECT {Columns} FROM actions WHERE namespace = @ns ORDER BY updated_at DESC, name LIMIT @limit OFFSET @skip",
+            ("@ns", @namespace), ("@limit", page.Limit), ("@skip", page.Skip));
         using var reader = command.ExecuteReader();
         var records = new List<ActionRecord>();
         while (reader.Read())
@@ -288,7 +305,7 @@ public sealed partial class ActionRegistry : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, "SELECT count(*) FROM actions WHERE namespace = $ns", ("$ns", @namespace));
+        using var command = StoreDatabase.Command(connection, "SELECT count(*) FROM actions WHERE namespace = @ns", ("@ns", @namespace));
         return Math.Max(0, (long)command.ExecuteScalar()! - skip);
     }
 
@@ -299,15 +316,15 @@ public sealed partial class ActionRegistry : IDisposable
     public ActionRecord? Delete(ActionName name)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         var existing = Read(connection, name);
         if (existing is null)
         {
             return null;
         }
 
-        ControllerDatabase.Execute(connection, "DELETE FROM actions WHERE namespace = $ns AND name = $name",
-            ("$ns", name.Namespace), ("$name", name.Name));
+        StoreDatabase.Execute(connection, "DELETE FROM actions WHERE namespace = @ns AND name = @name",
+            ("@ns", name.Namespace), ("@name", name.Name));
         CollectBlobs(connection);
         transaction.Commit();
         return existing;
@@ -323,7 +340,7 @@ public sealed partial class ActionRegistry : IDisposable
     public SequenceResolution Resolve(ActionName name, CancellationToken cancellationToken = default)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction(deferred: true);
+        using var transaction = _db.BeginRead(connection);
         var root = ReadForRun(connection, name);
         if (root is null)
         {
@@ -334,7 +351,13 @@ public sealed partial class ActionRegistry : IDisposable
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
+    }
 
 
     /// <summary>
@@ -359,14 +382,14 @@ public sealed partial class ActionRegistry : IDisposable
         return string.Join('.', parts);
     }
 
-    private static bool NamespaceExists(SqliteConnection connection, string name)
+    private static bool NamespaceExists(DbConnection connection, string name)
     {
-        using var command = ControllerDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = $name", ("$name", name));
+        using var command = StoreDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = @name", ("@name", name));
         return command.ExecuteScalar() is not null;
     }
 
-    internal static void CollectBlobs(SqliteConnection connection) =>
-        ControllerDatabase.Execute(connection, """
+    internal static void CollectBlobs(DbConnection connection) =>
+        StoreDatabase.Execute(connection, """
             DELETE FROM blobs WHERE sha256 NOT IN (SELECT module_sha256 FROM actions WHERE module_sha256 IS NOT NULL)
                 AND sha256 NOT IN (SELECT image_sha256 FROM actions WHERE image_sha256 IS NOT NULL)
             """);
@@ -375,7 +398,7 @@ public sealed partial class ActionRegistry : IDisposable
     {
         using var connection = _db.Open();
         var present = new HashSet<string>(StringComparer.Ordinal);
-        using (var command = ControllerDatabase.Command(connection, "SELECT name FROM pragma_table_info('actions')"))
+        using (var command = StoreDatabase.Command(connection, "SELECT name FROM pragma_table_info('actions')"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -386,35 +409,36 @@ public sealed partial class ActionRegistry : IDisposable
 
         foreach (var (column, type) in s_addedColumns.Where(c => !present.Contains(c.Name)))
         {
-            ControllerDatabase.Execute(connection, $"ALTER TABLE actions ADD COLUMN {column} {type}");
+            StoreDatabase.Execute(connection, $"ALTER TABLE actions ADD COLUMN {column} {type}");
         }
     }
 
-    private static void Write(SqliteConnection connection, ActionRecord record) =>
-        ControllerDatabase.Execute(connection, $"""
-            INSERT OR REPLACE INTO actions ({Columns})
-            VALUES ($ns, $name, $version, $kind, $sha, $size, $components, $memory, $timeout, $annotations, $parameters, $confidential, $publish, $updated,
-                $imageSha, $imageSize, $imageId, $imageRoot, $main)
+    private static void Write(DbConnection connection, ActionRecord record) =>
+        StoreDatabase.Execute(connection, $"""
+            INSERT INTO actions ({Columns})
+            VALUES (@ns, @name, @version, @kind, @sha, @size, @components, @memory, @timeout, @annotations, @parameters, @confidential, @publish, @updated,
+                @imageSha, @imageSize, @imageId, @imageRoot, @main)
+            ON CONFLICT (namespace, name) DO UPDATE SET {StoreSql.Updates(Columns, "namespace", "name")}
             """,
-            ("$ns", record.Name.Namespace), ("$name", record.Name.Name), ("$version", record.Version),
-            ("$kind", record.Exec.Kind), ("$sha", record.Exec.ModuleSha256), ("$size", record.Exec.ModuleSize),
-            ("$components", JsonSerializer.Serialize(record.Exec.Components.Select(c => c.ToString()), Json.Options)),
-            ("$memory", record.Limits.MemoryMiB), ("$timeout", record.Limits.TimeoutMs),
-            ("$annotations", KeyValue.Serialize(record.Annotations)), ("$parameters", KeyValue.Serialize(record.Parameters)),
-            ("$confidential", record.Confidential ? 1 : 0), ("$publish", record.Publish ? 1 : 0),
-            ("$updated", record.Updated.ToUnixTimeMilliseconds()),
-            ("$imageSha", record.Exec.Image?.Sha256), ("$imageSize", record.Exec.Image?.Size),
-            ("$imageId", record.Exec.Image?.Id), ("$imageRoot", record.Exec.Image?.Root), ("$main", record.Exec.Main));
+            ("@ns", record.Name.Namespace), ("@name", record.Name.Name), ("@version", record.Version),
+            ("@kind", record.Exec.Kind), ("@sha", record.Exec.ModuleSha256), ("@size", record.Exec.ModuleSize),
+            ("@components", JsonSerializer.Serialize(record.Exec.Components.Select(c => c.ToString()), Json.Options)),
+            ("@memory", record.Limits.MemoryMiB), ("@timeout", record.Limits.TimeoutMs),
+            ("@annotations", KeyValue.Serialize(record.Annotations)), ("@parameters", KeyValue.Serialize(record.Parameters)),
+            ("@confidential", record.Confidential ? 1 : 0), ("@publish", record.Publish ? 1 : 0),
+            ("@updated", record.Updated.ToUnixTimeMilliseconds()),
+            ("@imageSha", record.Exec.Image?.Sha256), ("@imageSize", record.Exec.Image?.Size),
+            ("@imageId", record.Exec.Image?.Id), ("@imageRoot", record.Exec.Image?.Root), ("@main", record.Exec.Main));
 
-    private static ActionRecord? Read(SqliteConnection connection, ActionName name)
+    private static ActionRecord? Read(DbConnection connection, ActionName name)
     {
-        using var command = ControllerDatabase.Command(connection,
-            $"SELECT {Columns} FROM actions WHERE namespace = $ns AND name = $name", ("$ns", name.Namespace), ("$name", name.Name));
+        using var command = StoreDatabase.Command(connection,
+            $"SELECT {Columns} FROM actions WHERE namespace = @ns AND name = @name", ("@ns", name.Namespace), ("@name", name.Name));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRecord(reader) : null;
     }
 
-    private static ActionRecord ReadRecord(SqliteDataReader reader)
+    private static ActionRecord ReadRecord(DbDataReader reader)
     {
         var components = JsonSerializer.Deserialize<string[]>(reader.GetString(6), Json.Options) ?? [];
         var image = reader.IsDBNull(14) ? null

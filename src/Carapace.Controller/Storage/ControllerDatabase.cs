@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
@@ -8,9 +9,10 @@ namespace Carapace.Controller.Storage;
 /// of failing, and a schema created once. <c>synchronous = NORMAL</c> keeps every committed row across a crash of the
 /// process (the failure the controller must survive); a power loss may drop the last commits. The per-connection
 /// settings are applied once per physical connection (the pool hands the same SQLite handle out again), not on every
-/// <see cref="Open"/>.
+/// <see cref="Open"/>. A write transaction is SQLite's <c>BEGIN IMMEDIATE</c>: it excludes every other writer of the
+/// file, so no write needs a narrower lock.
 /// </summary>
-internal sealed class ControllerDatabase : IDisposable
+internal sealed class ControllerDatabase : StoreDatabase
 {
     private const string ConnectionSettings = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;";
 
@@ -34,13 +36,23 @@ internal sealed class ControllerDatabase : IDisposable
             DefaultTimeout = 30,
         }.ToString();
 
-        using var connection = Open();
+        using var connection = OpenSqlite();
         Execute(connection, "PRAGMA journal_mode = WAL;" + schema);
     }
 
     public string Path { get; }
 
-    public SqliteConnection Open()
+    public override string Location => Path;
+
+    public override DbConnection Open() => OpenSqlite();
+
+    public override DbTransaction BeginWrite(DbConnection connection, string? scope = null) => ((SqliteConnection)connection).BeginTransaction();
+
+    public override DbTransaction BeginRead(DbConnection connection) => ((SqliteConnection)connection).BeginTransaction(deferred: true);
+
+    public override string LockRows(string table) => "";
+
+    public SqliteConnection OpenSqlite()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -54,25 +66,7 @@ internal sealed class ControllerDatabase : IDisposable
         return connection;
     }
 
-    public static int Execute(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        using var command = Command(connection, sql, parameters);
-        return command.ExecuteNonQuery();
-    }
-
-    public static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
-    }
-
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);

@@ -1,6 +1,6 @@
+using System.Data.Common;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Triggers;
 
@@ -29,7 +29,7 @@ public sealed partial class TriggerRegistry
         var actionFound = action is { } wanted && actionExists(wanted);
 
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         if (!NamespaceExists(connection, @namespace))
         {
             return PutEntityResult<RuleRecord>.Fail(PutEntityStatus.NamespaceNotFound, $"The namespace '{@namespace}' does not exist.");
@@ -94,9 +94,9 @@ public sealed partial class TriggerRegistry
     public IReadOnlyList<RuleRecord> ListRules(string @namespace, PageRequest page)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection,
-            $"SELECT {RuleColumns} FROM rules WHERE namespace = $ns ORDER BY updated_at DESC, name LIMIT $limit OFFSET $skip",
-            ("$ns", @namespace), ("$limit", page.Limit), ("$skip", page.Skip));
+        using var command = StoreDatabase.Command(connection,
+            $"SELECT {RuleColumns} FROM rules WHERE namespace = @ns ORDER BY updated_at DESC, name LIMIT @limit OFFSET @skip",
+            ("@ns", @namespace), ("@limit", page.Limit), ("@skip", page.Skip));
         using var reader = command.ExecuteReader();
         var records = new List<RuleRecord>();
         while (reader.Read())
@@ -117,7 +117,7 @@ public sealed partial class TriggerRegistry
     public RuleStatusChange SetStatus(string @namespace, string name, RuleStatus status)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         var existing = ReadRule(connection, @namespace, name);
         if (existing is null)
         {
@@ -134,8 +134,8 @@ public sealed partial class TriggerRegistry
             return RuleStatusChange.TriggerNotFound;
         }
 
-        ControllerDatabase.Execute(connection, "UPDATE rules SET status = $status WHERE namespace = $ns AND name = $name",
-            ("$status", status.ToWire()), ("$ns", @namespace), ("$name", name));
+        StoreDatabase.Execute(connection, "UPDATE rules SET status = @status WHERE namespace = @ns AND name = @name",
+            ("@status", status.ToWire()), ("@ns", @namespace), ("@name", name));
         transaction.Commit();
         return RuleStatusChange.Changed;
     }
@@ -144,36 +144,37 @@ public sealed partial class TriggerRegistry
     public RuleRecord? DeleteRule(string @namespace, string name)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         var existing = ReadRule(connection, @namespace, name);
         if (existing is null)
         {
             return null;
         }
 
-        ControllerDatabase.Execute(connection, "DELETE FROM rules WHERE namespace = $ns AND name = $name", ("$ns", @namespace), ("$name", name));
+        StoreDatabase.Execute(connection, "DELETE FROM rules WHERE namespace = @ns AND name = @name", ("@ns", @namespace), ("@name", name));
         transaction.Commit();
         return existing;
     }
 
-    private static RuleRecord? ReadRule(SqliteConnection connection, string @namespace, string name)
+    private static RuleRecord? ReadRule(DbConnection connection, string @namespace, string name)
     {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {RuleColumns} FROM rules WHERE namespace = $ns AND name = $name",
-            ("$ns", @namespace), ("$name", name));
+        using var command = StoreDatabase.Command(connection, $"SELECT {RuleColumns} FROM rules WHERE namespace = @ns AND name = @name",
+            ("@ns", @namespace), ("@name", name));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadRuleRecord(reader) : null;
     }
 
-    private static void WriteRule(SqliteConnection connection, RuleRecord record) =>
-        ControllerDatabase.Execute(connection, $"""
-            INSERT OR REPLACE INTO rules ({RuleColumns}) VALUES ($ns, $name, $version, $trigger, $action, $status, $annotations, $publish, $updated)
+    private static void WriteRule(DbConnection connection, RuleRecord record) =>
+        StoreDatabase.Execute(connection, $"""
+            INSERT INTO rules ({RuleColumns}) VALUES (@ns, @name, @version, @trigger, @action, @status, @annotations, @publish, @updated)
+            ON CONFLICT (namespace, name) DO UPDATE SET {StoreSql.Updates(RuleColumns, "namespace", "name")}
             """,
-            ("$ns", record.Namespace), ("$name", record.Name), ("$version", record.Version), ("$trigger", record.Trigger),
-            ("$action", record.Action.ToString()), ("$status", record.Status.ToWire()),
-            ("$annotations", KeyValue.Serialize(record.Annotations)), ("$publish", record.Publish ? 1 : 0),
-            ("$updated", record.Updated.ToUnixTimeMilliseconds()));
+            ("@ns", record.Namespace), ("@name", record.Name), ("@version", record.Version), ("@trigger", record.Trigger),
+            ("@action", record.Action.ToString()), ("@status", record.Status.ToWire()),
+            ("@annotations", KeyValue.Serialize(record.Annotations)), ("@publish", record.Publish ? 1 : 0),
+            ("@updated", record.Updated.ToUnixTimeMilliseconds()));
 
-    private static RuleRecord ReadRuleRecord(SqliteDataReader reader) => new()
+    private static RuleRecord ReadRuleRecord(DbDataReader reader) => new()
     {
         Namespace = reader.GetString(0),
         Name = reader.GetString(1),

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using Carapace.Controller.Registry;
 using Carapace.Controller.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Carapace.Controller.Triggers;
 
@@ -49,13 +49,30 @@ public sealed partial class TriggerRegistry : IDisposable
     private const string TriggerColumns = "namespace, name, version, annotations, parameters, publish, updated_at";
     private const string RuleColumns = "namespace, name, version, trigger, action, status, annotations, publish, updated_at";
 
-    private readonly ControllerDatabase _db;
+    private readonly StoreDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly TimeProvider _time;
 
     /// <summary>Opens (creating if needed) the registry in the SQLite file at <paramref name="path"/>.</summary>
     public TriggerRegistry(string path, TimeProvider? time = null)
+        : this(new ControllerDatabase(path, Schema), ownsDatabase: true, time)
     {
-        _db = new ControllerDatabase(path, Schema);
+    }
+
+    /// <summary>
+    /// Opens the registry in <paramref name="database"/>, whose schema its owner has already created (cluster mode's
+    /// PostgreSQL); disposing the registry leaves the database open.
+    /// </summary>
+    public TriggerRegistry(StoreDatabase database, TimeProvider? time = null)
+        : this(database, ownsDatabase: false, time)
+    {
+    }
+
+    private TriggerRegistry(StoreDatabase database, bool ownsDatabase, TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _ownsDatabase = ownsDatabase;
         _time = time ?? TimeProvider.System;
     }
 
@@ -80,7 +97,7 @@ public sealed partial class TriggerRegistry : IDisposable
         }
 
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         if (!NamespaceExists(connection, @namespace))
         {
             return PutEntityResult<TriggerRecord>.Fail(PutEntityStatus.NamespaceNotFound, $"The namespace '{@namespace}' does not exist.");
@@ -103,12 +120,13 @@ public sealed partial class TriggerRegistry : IDisposable
             Publish = definition.Publish ?? existing?.Publish ?? false,
             Updated = _time.GetUtcNow(),
         };
-        ControllerDatabase.Execute(connection, $"""
-            INSERT OR REPLACE INTO triggers ({TriggerColumns}) VALUES ($ns, $name, $version, $annotations, $parameters, $publish, $updated)
+        StoreDatabase.Execute(connection, $"""
+            INSERT INTO triggers ({TriggerColumns}) VALUES (@ns, @name, @version, @annotations, @parameters, @publish, @updated)
+            ON CONFLICT (namespace, name) DO UPDATE SET {StoreSql.Updates(TriggerColumns, "namespace", "name")}
             """,
-            ("$ns", record.Namespace), ("$name", record.Name), ("$version", record.Version),
-            ("$annotations", KeyValue.Serialize(record.Annotations)), ("$parameters", KeyValue.Serialize(record.Parameters)),
-            ("$publish", record.Publish ? 1 : 0), ("$updated", record.Updated.ToUnixTimeMilliseconds()));
+            ("@ns", record.Namespace), ("@name", record.Name), ("@version", record.Version),
+            ("@annotations", KeyValue.Serialize(record.Annotations)), ("@parameters", KeyValue.Serialize(record.Parameters)),
+            ("@publish", record.Publish ? 1 : 0), ("@updated", record.Updated.ToUnixTimeMilliseconds()));
         transaction.Commit();
         return new PutEntityResult<TriggerRecord>(existing is null ? PutEntityStatus.Created : PutEntityStatus.Updated, record, null);
     }
@@ -124,9 +142,9 @@ public sealed partial class TriggerRegistry : IDisposable
     public IReadOnlyList<TriggerRecord> ListTriggers(string @namespace, PageRequest page)
     {
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection,
-            $"SELECT {TriggerColumns} FROM triggers WHERE namespace = $ns ORDER BY updated_at DESC, name LIMIT $limit OFFSET $skip",
-            ("$ns", @namespace), ("$limit", page.Limit), ("$skip", page.Skip));
+        using var command = StoreDatabase.Command(connection,
+            $"SELECT {TriggerColumns} FROM triggers WHERE namespace = @ns ORDER BY updated_at DESC, name LIMIT @limit OFFSET @skip",
+            ("@ns", @namespace), ("@limit", page.Limit), ("@skip", page.Skip));
         using var reader = command.ExecuteReader();
         var records = new List<TriggerRecord>();
         while (reader.Read())
@@ -144,16 +162,16 @@ public sealed partial class TriggerRegistry : IDisposable
     public TriggerRecord? DeleteTrigger(string @namespace, string name)
     {
         using var connection = _db.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _db.BeginWrite(connection, StoreSql.RegistryScope);
         var existing = ReadTrigger(connection, @namespace, name);
         if (existing is null)
         {
             return null;
         }
 
-        ControllerDatabase.Execute(connection, "DELETE FROM triggers WHERE namespace = $ns AND name = $name", ("$ns", @namespace), ("$name", name));
-        ControllerDatabase.Execute(connection, "UPDATE rules SET status = 'inactive' WHERE namespace = $ns AND trigger = $name",
-            ("$ns", @namespace), ("$name", name));
+        StoreDatabase.Execute(connection, "DELETE FROM triggers WHERE namespace = @ns AND name = @name", ("@ns", @namespace), ("@name", name));
+        StoreDatabase.Execute(connection, "UPDATE rules SET status = 'inactive' WHERE namespace = @ns AND trigger = @name",
+            ("@ns", @namespace), ("@name", name));
         transaction.Commit();
         return existing;
     }
@@ -166,13 +184,19 @@ public sealed partial class TriggerRegistry : IDisposable
     }
 
     /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose() => _db.Dispose();
-
-    private static IReadOnlyList<RuleRecord> RulesOf(SqliteConnection connection, string @namespace, string trigger)
+    public void Dispose()
     {
-        using var command = ControllerDatabase.Command(connection,
-            $"SELECT {RuleColumns} FROM rules WHERE namespace = $ns AND trigger = $trigger ORDER BY name LIMIT {MaxRulesPerTrigger}",
-            ("$ns", @namespace), ("$trigger", trigger));
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
+    }
+
+    private static IReadOnlyList<RuleRecord> RulesOf(DbConnection connection, string @namespace, string trigger)
+    {
+        using var command = StoreDatabase.Command(connection,
+            $"SELECT {RuleColumns} FROM rules WHERE namespace = @ns AND trigger = @trigger ORDER BY name LIMIT {MaxRulesPerTrigger}",
+            ("@ns", @namespace), ("@trigger", trigger));
         using var reader = command.ExecuteReader();
         var rules = new List<RuleRecord>();
         while (reader.Read())
@@ -187,19 +211,19 @@ public sealed partial class TriggerRegistry : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         using var connection = _db.Open();
-        using var command = ControllerDatabase.Command(connection, $"SELECT count(*) FROM {table} WHERE namespace = $ns", ("$ns", @namespace));
+        using var command = StoreDatabase.Command(connection, $"SELECT count(*) FROM {table} WHERE namespace = @ns", ("@ns", @namespace));
         return Math.Max(0, (long)command.ExecuteScalar()! - skip);
     }
 
-    private static TriggerRecord? ReadTrigger(SqliteConnection connection, string @namespace, string name)
+    private static TriggerRecord? ReadTrigger(DbConnection connection, string @namespace, string name)
     {
-        using var command = ControllerDatabase.Command(connection, $"SELECT {TriggerColumns} FROM triggers WHERE namespace = $ns AND name = $name",
-            ("$ns", @namespace), ("$name", name));
+        using var command = StoreDatabase.Command(connection, $"SELECT {TriggerColumns} FROM triggers WHERE namespace = @ns AND name = @name",
+            ("@ns", @namespace), ("@name", name));
         using var reader = command.ExecuteReader();
         return reader.Read() ? ReadTriggerRecord(reader) : null;
     }
 
-    private static TriggerRecord ReadTriggerRecord(SqliteDataReader reader) => new()
+    private static TriggerRecord ReadTriggerRecord(DbDataReader reader) => new()
     {
         Namespace = reader.GetString(0),
         Name = reader.GetString(1),
@@ -210,9 +234,9 @@ public sealed partial class TriggerRegistry : IDisposable
         Updated = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
     };
 
-    private static bool NamespaceExists(SqliteConnection connection, string name)
+    private static bool NamespaceExists(DbConnection connection, string name)
     {
-        using var command = ControllerDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = $name", ("$name", name));
+        using var command = StoreDatabase.Command(connection, "SELECT 1 FROM namespaces WHERE name = @name", ("@name", name));
         return command.ExecuteScalar() is not null;
     }
 

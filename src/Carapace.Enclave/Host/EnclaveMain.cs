@@ -14,6 +14,8 @@ internal static class EnclaveMain
     public static int Run(string[] args, EnclaveFlavor flavor)
     {
         StartTimings.Begin();
+        // Before any other thread starts: the host's CA store is never read (see HostTrustStore).
+        HostTrustStore.Detach();
         // The protocol owns standard output: anything else printed by accident goes to stderr. The channel reads and
         // writes file descriptors 0 and 1 directly (unbuffered, blocking), not through Console's streams, whose async
         // calls hop through the thread pool.

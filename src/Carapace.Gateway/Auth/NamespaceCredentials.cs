@@ -7,7 +7,7 @@ using Carapace.Controller.Storage;
 namespace Carapace.Gateway.Auth;
 
 /// <summary>
-/// The namespace credentials in their own SQLite file. A key is 64 random alphanumeric characters (about 380 bits),
+/// The namespace credentials in their own SQLite file (in cluster mode, a table of the cluster's PostgreSQL database). A key is 64 random alphanumeric characters (about 380 bits),
 /// stored only as HMAC-SHA256 under a per-credential random salt and compared in constant time; with keys this
 /// strong a slow password hash adds latency to every request and no security. Recently used rows are cached in memory
 /// (<see cref="CredentialCache"/>: bounded, 30 s at most, dropped at once by <see cref="Revoke"/>), so a request does
@@ -27,22 +27,38 @@ public sealed class NamespaceCredentials : IDisposable
         ) STRICT;
         """;
 
-    private readonly ControllerDatabase _db;
+    private readonly StoreDatabase _db;
+    private readonly bool _ownsDatabase;
     private readonly CredentialCache _cache;
 
     /// <summary>Opens (creating if needed) the credentials file at <paramref name="path"/>; <paramref name="time"/> ages the cache.</summary>
     public NamespaceCredentials(string path, TimeProvider? time = null)
+        : this(new ControllerDatabase(path, Schema), ownsDatabase: true, time)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _db = new ControllerDatabase(path, Schema);
+    }
+
+    /// <summary>
+    /// Opens the credentials in <paramref name="database"/>, whose schema its owner has already created (cluster mode's
+    /// PostgreSQL); disposing them leaves the database open. <paramref name="time"/> ages the cache.
+    /// </summary>
+    public NamespaceCredentials(StoreDatabase database, TimeProvider? time = null)
+        : this(database, ownsDatabase: false, time)
+    {
+    }
+
+    private NamespaceCredentials(StoreDatabase database, bool ownsDatabase, TimeProvider? time)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        _db = database;
+        _ownsDatabase = ownsDatabase;
         _cache = new CredentialCache(time ?? TimeProvider.System);
     }
 
     /// <summary>How many credentials are cached in memory (for tests and diagnostics).</summary>
     internal int CachedCount => _cache.Count;
 
-    /// <summary>The full path of the credentials file.</summary>
-    public string Path => _db.Path;
+    /// <summary>Where the credentials live: the full path of the file, or the PostgreSQL server and database.</summary>
+    public string Path => _db.Location;
 
     /// <summary>The conventional location under a data directory: <c>gateway/credentials.db</c>.</summary>
     public static string PathIn(string dataDirectory) => System.IO.Path.Combine(dataDirectory, "gateway", "credentials.db");
@@ -64,13 +80,8 @@ public sealed class NamespaceCredentials : IDisposable
         var salt = RandomNumberGenerator.GetBytes(32);
         var hash = Hash(salt, key);
         using var connection = _db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO credentials (uuid, namespace, salt, key_hash) VALUES ($uuid, $ns, $salt, $hash)";
-        command.Parameters.AddWithValue("$uuid", uuid);
-        command.Parameters.AddWithValue("$ns", @namespace);
-        command.Parameters.AddWithValue("$salt", salt);
-        command.Parameters.AddWithValue("$hash", hash);
-        command.ExecuteNonQuery();
+        StoreDatabase.Execute(connection, "INSERT INTO credentials (uuid, namespace, salt, key_hash) VALUES (@uuid, @ns, @salt, @hash)",
+            ("@uuid", uuid), ("@ns", @namespace), ("@salt", salt), ("@hash", hash));
         return new NamespaceCredential(@namespace, uuid, key);
     }
 
@@ -110,9 +121,7 @@ public sealed class NamespaceCredentials : IDisposable
     private StoredCredential? Read(string uuid)
     {
         using var connection = _db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT namespace, salt, key_hash FROM credentials WHERE uuid = $uuid";
-        command.Parameters.AddWithValue("$uuid", uuid);
+        using var command = StoreDatabase.Command(connection, "SELECT namespace, salt, key_hash FROM credentials WHERE uuid = @uuid", ("@uuid", uuid));
         using var reader = command.ExecuteReader();
         return reader.Read() ? new StoredCredential(reader.GetString(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2)) : null;
     }
@@ -121,17 +130,21 @@ public sealed class NamespaceCredentials : IDisposable
     public bool Revoke(string uuid)
     {
         using var connection = _db.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM credentials WHERE uuid = $uuid";
-        command.Parameters.AddWithValue("$uuid", uuid);
+        using var command = StoreDatabase.Command(connection, "DELETE FROM credentials WHERE uuid = @uuid", ("@uuid", uuid));
         _cache.Forget(uuid);
         var removed = command.ExecuteNonQuery() == 1;
         _cache.Forget(uuid);
         return removed;
     }
 
-    /// <summary>Closes the pooled connections to the file.</summary>
-    public void Dispose() => _db.Dispose();
+    /// <summary>Closes the pooled connections to the file (a database given to the constructor stays open).</summary>
+    public void Dispose()
+    {
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
+    }
 
     private static byte[] Hash(byte[] salt, string key)
     {

@@ -80,11 +80,8 @@ public sealed class EnclaveProcess : IAsyncDisposable
             start.ArgumentList.Add(options.EnclavePath);
         }
 
-        // The enclave trusts no certificate authority: it checks the KMS by its attested measurement (RA-TLS), never by
-        // a chain. An empty root store spares every new cell loading the system's (about 150 files, most of a native
-        // cell's start); it decides nothing, since the chain's verdict is ignored either way.
-        start.Environment["SSL_CERT_FILE"] = "/dev/null";
-        start.Environment["SSL_CERT_DIR"] = "";
+        // No root store is passed or withheld here: the enclave empties its own (HostTrustStore), whatever this
+        // environment says, since it trusts no certificate authority and must not parse the host's files.
 
         // The enclave watches this process and ends within moments of its death, even mid-function (a closed pipe
         // alone is noticed only at its next read).

@@ -28,9 +28,9 @@ public sealed class ControllerDatabaseTests : IDisposable
         }
     }
 
-    private static object? Scalar(Microsoft.Data.Sqlite.SqliteConnection connection, string sql)
+    private static object? Scalar(System.Data.Common.DbConnection connection, string sql)
     {
-        using var command = ControllerDatabase.Command(connection, sql);
+        using var command = StoreDatabase.Command(connection, sql);
         return command.ExecuteScalar();
     }
 }

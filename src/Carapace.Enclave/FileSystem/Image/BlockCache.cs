@@ -4,12 +4,14 @@ using Carapace.Functions.Images;
 namespace Carapace.Enclave.FileSystem.Image;
 
 /// <summary>
-/// A small least-recently-used cache of decrypted (verified) blocks, keyed by physical position, for reads that
-/// take part of a block. Buffers are zeroed when evicted and on <see cref="Dispose"/>. Thread-safe.
+/// A bounded least-recently-used cache of decrypted blocks, keyed by physical position. Only plaintext that has been
+/// verified (tag equal to the leaf-table entry, and AES-GCM authenticated) may be added. Memory is taken one block at
+/// a time as blocks are added, up to <paramref name="capacity"/> blocks; buffers are zeroed when evicted and on
+/// <see cref="Dispose"/>. Thread-safe.
 /// </summary>
 internal sealed class BlockCache(int capacity) : IDisposable
 {
-    private readonly Dictionary<long, LinkedListNode<Entry>> _map = new(capacity);
+    private readonly Dictionary<long, LinkedListNode<Entry>> _map = new(Math.Clamp(capacity, 0, 64));
     private readonly LinkedList<Entry> _order = new();
     private bool _disposed;
 
@@ -27,6 +29,24 @@ internal sealed class BlockCache(int capacity) : IDisposable
             _order.AddFirst(node);
             node.Value.Data.AsSpan(offset, destination.Length).CopyTo(destination);
             return true;
+        }
+    }
+
+    /// <summary>
+    /// How many of the <paramref name="most"/> consecutive blocks from <paramref name="slot"/> are not cached, counted
+    /// up to the first that is (at least 1: the caller found <paramref name="slot"/> missing).
+    /// </summary>
+    public int MissingRun(long slot, int most)
+    {
+        lock (_map)
+        {
+            var run = 1;
+            while (run < most && !_map.ContainsKey(slot + run))
+            {
+                run++;
+            }
+
+            return run;
         }
     }
 
@@ -60,7 +80,22 @@ internal sealed class BlockCache(int capacity) : IDisposable
         }
     }
 
-    /// <summary>Zeroes and drops every cached block.</summary>
+    /// <summary>Zeroes and drops every cached block; the cache stays usable.</summary>
+    public void Clear()
+    {
+        lock (_map)
+        {
+            foreach (var entry in _order)
+            {
+                CryptographicOperations.ZeroMemory(entry.Data);
+            }
+
+            _order.Clear();
+            _map.Clear();
+        }
+    }
+
+    /// <summary>Zeroes and drops every cached block; nothing is cached afterwards.</summary>
     public void Dispose()
     {
         lock (_map)

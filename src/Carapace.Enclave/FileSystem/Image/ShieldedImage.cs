@@ -11,16 +11,21 @@ namespace Carapace.Enclave.FileSystem.Image;
 
 /// <summary>
 /// A mounted file-system image (format v1, docs/image.md): the read-only tree a function sees at <c>/data</c>,
-/// read from an untrusted host file. <see cref="Mount(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> checks the
+/// read from an untrusted host file. <see cref="Mount(string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, int)"/> checks the
 /// whole image against the root the function was measured with; after that every block read is decrypted with
 /// AES-256-GCM and its tag compared with the verified one, so modified, swapped, foreign or rolled-back blocks fail
 /// with <see cref="IntegrityViolationException"/> and no unverified byte ever reaches the caller. The decrypted
-/// metadata and a small cache of decrypted blocks are kept in memory and zeroed by <see cref="Dispose"/>, with the
-/// key. Thread-safe.
+/// metadata and a bounded cache of verified, decrypted blocks are kept in memory and zeroed by <see cref="Dispose"/>,
+/// with the key. Thread-safe.
 /// </summary>
 public sealed class ShieldedImage : IFileSystem, IDisposable
 {
-    private const int CacheBlocks = 64;
+    /// <summary>The block cache of a mount that names no size: 64 blocks (256 KiB).</summary>
+    public const int DefaultCacheBlocks = 64;
+
+    /// <summary>The largest block cache a mount may ask for: 16384 blocks (64 MiB).</summary>
+    public const int MaxCacheBlocks = 16384;
+
     private const int DirectRunBlocks = 32;
 
     private readonly ImageSource _source;
@@ -29,11 +34,12 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
     private readonly BlockCipher _cipher;
     private readonly byte[] _metadata;
     private readonly ImageNode[] _nodes;
-    private readonly BlockCache _cache = new(CacheBlocks);
+    private readonly BlockCache _cache;
     private volatile bool _disposed;
 
-    private ShieldedImage(ImageSource source, ImageHeader header, LeafTable leaves, BlockCipher cipher, byte[] metadata, ImageNode[] nodes, int fileCount)
+    private ShieldedImage(ImageSource source, ImageHeader header, LeafTable leaves, BlockCipher cipher, byte[] metadata, ImageNode[] nodes, int fileCount, int cacheBlocks)
     {
+        _cache = new BlockCache(cacheBlocks);
         MetadataBlockCount = metadata.Length / ImageLayout.BlockSize;
         _source = source;
         _header = header;
@@ -61,35 +67,46 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
     public int DirectoryCount { get; }
 
     /// <summary>
+    /// The block cache for a function whose files may use <paramref name="tmpBytes"/> of enclave memory (the manifest's
+    /// tmp size): as many blocks as that budget holds, from <see cref="DefaultCacheBlocks"/> to <see cref="MaxCacheBlocks"/>.
+    /// </summary>
+    public static int CacheBlocksFor(long tmpBytes) =>
+        (int)Math.Clamp(tmpBytes / ImageLayout.BlockSize, DefaultCacheBlocks, MaxCacheBlocks);
+
+    /// <summary>
     /// Opens the image file at <paramref name="path"/> and mounts it; the image owns the file handle and closes it
     /// on <see cref="Dispose"/>.
     /// </summary>
     /// <param name="path">The image file (on the untrusted host disk).</param>
     /// <param name="imageKey">The image key (32 bytes), from the trusted key manager. The image keeps only a key derived from it.</param>
     /// <param name="expectedRoot">The image root (32 bytes) from the function's measured manifest.</param>
+    /// <param name="cacheBlocks">
+    /// At most this many verified, decrypted blocks (4 KiB each, 0 to <see cref="MaxCacheBlocks"/>) are kept for later
+    /// reads; the memory is taken as blocks are read and zeroed when a block is evicted and on <see cref="Dispose"/>.
+    /// </param>
     /// <exception cref="ImageFormatException">The file is not an image of a supported version, is truncated, or has a malformed header.</exception>
     /// <exception cref="IntegrityViolationException">The image is not the one measured (wrong or rolled-back image), was modified, or the key is wrong.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static ShieldedImage Mount(string path, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot)
+    public static ShieldedImage Mount(string path, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot, int cacheBlocks = DefaultCacheBlocks)
     {
         ArgumentNullException.ThrowIfNull(path);
-        CheckArguments(imageKey, expectedRoot);
+        CheckArguments(imageKey, expectedRoot, cacheBlocks);
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        return Mount(new ImageSource(handle, ownsHandle: true), imageKey, expectedRoot);
+        return Mount(new ImageSource(handle, ownsHandle: true), imageKey, expectedRoot, cacheBlocks);
     }
 
     /// <summary>
     /// Mounts the image in the open file <paramref name="handle"/>, which must stay open while the image is in use;
-    /// the image does not close it. See <see cref="Mount(string, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.
+    /// the image does not close it. See <see cref="Mount(string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, int)"/>.
     /// </summary>
     /// <exception cref="ImageFormatException">The file is not an image of a supported version, is truncated, or has a malformed header.</exception>
     /// <exception cref="IntegrityViolationException">The image is not the one measured (wrong or rolled-back image), was modified, or the key is wrong.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static ShieldedImage Mount(SafeFileHandle handle, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot)
+    public static ShieldedImage Mount(SafeFileHandle handle, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot, int cacheBlocks = DefaultCacheBlocks)
     {
         ArgumentNullException.ThrowIfNull(handle);
-        CheckArguments(imageKey, expectedRoot);
-        return Mount(new ImageSource(handle, ownsHandle: false), imageKey, expectedRoot);
+        CheckArguments(imageKey, expectedRoot, cacheBlocks);
+        return Mount(new ImageSource(handle, ownsHandle: false), imageKey, expectedRoot, cacheBlocks);
     }
 
     /// <summary>Whether <see cref="Dispose"/> has run.</summary>
@@ -97,6 +114,9 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
 
     /// <summary>Blocks holding the metadata (physical positions 0 .. count − 1).</summary>
     internal long MetadataBlockCount { get; }
+
+    /// <summary>Zeroes and drops every cached block (after reading sealed code, which must not stay in memory).</summary>
+    internal void ClearCache() => _cache.Clear();
 
     /// <summary>Where the blocks of the file at <paramref name="path"/> are (for tests and tools).</summary>
     internal bool TryGetLayout(string path, out uint fileId, out long firstSlot)
@@ -239,8 +259,9 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
 
     /// <summary>
     /// Reads file node <paramref name="index"/> from <paramref name="offset"/> (≥ 0) into <paramref name="destination"/>;
-    /// returns the count, 0 at or past the end. Whole blocks go straight from one positional read of their slots into
-    /// the destination; partial blocks go through the cache.
+    /// returns the count, 0 at or past the end. Blocks in the cache are copied from it; a run of blocks that are not
+    /// goes from one positional read of their slots, verified and decrypted, straight into the destination, and then
+    /// into the cache. Only verified plaintext is ever cached, so a cached block is as trustworthy as a fresh read.
     /// </summary>
     internal int ReadFile(int index, long offset, Span<byte> destination)
     {
@@ -261,7 +282,13 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
             var left = want - done;
             if (within == 0 && left >= ImageLayout.BlockSize)
             {
-                var run = Math.Min(left >> ImageLayout.BlockSizeLog2, DirectRunBlocks);
+                if (_cache.TryCopy(node.FirstSlot + block, 0, destination.Slice(done, ImageLayout.BlockSize)))
+                {
+                    done += ImageLayout.BlockSize;
+                    continue;
+                }
+
+                var run = _cache.MissingRun(node.FirstSlot + block, Math.Min(left >> ImageLayout.BlockSizeLog2, DirectRunBlocks));
                 ReadWholeBlocks(node, block, run, destination.Slice(done, run * ImageLayout.BlockSize));
                 done += run * ImageLayout.BlockSize;
             }
@@ -276,7 +303,7 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
         return want;
     }
 
-    private static ShieldedImage Mount(ImageSource source, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot)
+    private static ShieldedImage Mount(ImageSource source, ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot, int cacheBlocks)
     {
         BlockCipher? cipher = null;
         byte[]? metadata = null;
@@ -308,7 +335,7 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
             var metadataBlocks = metadata.Length / ImageLayout.BlockSize;
             var nodes = ImageMetadataReader.Decode(metadata, metadataBlocks, header.BlockCount, out var fileCount);
             CheckRoot(header, leaves, nodes, metadataBlocks, expectedRoot);
-            return new ShieldedImage(source, header, leaves, cipher, metadata, nodes, fileCount);
+            return new ShieldedImage(source, header, leaves, cipher, metadata, nodes, fileCount, cacheBlocks);
         }
         catch
         {
@@ -395,8 +422,10 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
         }
     }
 
-    private static void CheckArguments(ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot)
+    private static void CheckArguments(ReadOnlySpan<byte> imageKey, ReadOnlySpan<byte> expectedRoot, int cacheBlocks)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(cacheBlocks);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(cacheBlocks, MaxCacheBlocks);
         if (imageKey.Length != ImageLayout.KeySize)
         {
             throw new ArgumentException($"an image key is {ImageLayout.KeySize} bytes, not {imageKey.Length}", nameof(imageKey));
@@ -420,10 +449,15 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
 
     private ReadOnlySpan<byte> Name(in ImageNode node) => _metadata.AsSpan(node.NameOffset, node.NameLength);
 
-    /// <summary>Decrypts <paramref name="count"/> whole blocks from <paramref name="block"/> into <paramref name="destination"/>, with one read of their slots.</summary>
+    /// <summary>
+    /// Decrypts <paramref name="count"/> whole blocks from <paramref name="block"/>, with one read of their slots, into a
+    /// private buffer; only when all of them verified are they copied to <paramref name="destination"/> and into the
+    /// cache (from the private buffer, never from the destination, which the guest owns).
+    /// </summary>
     private void ReadWholeBlocks(in ImageNode node, long block, int count, Span<byte> destination)
     {
         var slots = ArrayPool<byte>.Shared.Rent(count * ImageLayout.SlotSize);
+        var plain = ArrayPool<byte>.Shared.Rent(count * ImageLayout.BlockSize);
         var aes = _cipher.Rent();
         try
         {
@@ -432,15 +466,24 @@ public sealed class ShieldedImage : IFileSystem, IDisposable
             _source.ReadExactly(ImageLayout.SlotOffset(_header.BlockCount, first), slots.AsSpan(0, length), "a data block");
             // Only the blocks whose tags are the verified leaf-table entries of their positions are decrypted.
             var matching = _leaves.MatchingRun(first, slots.AsSpan(0, length), count);
-            var failed = _cipher.TryDecryptRun(aes, node.FileId, (ulong)block, slots.AsSpan(0, length), matching, destination);
+            var plaintext = plain.AsSpan(0, count * ImageLayout.BlockSize);
+            var failed = _cipher.TryDecryptRun(aes, node.FileId, (ulong)block, slots.AsSpan(0, length), matching, plaintext);
             if (failed >= 0 || matching < count)
             {
                 throw BlockFailed(node.FileId, block + (failed >= 0 ? failed : matching));
+            }
+
+            plaintext.CopyTo(destination);
+            for (var i = 0; i < count; i++)
+            {
+                _cache.Add(first + i, plaintext.Slice(i * ImageLayout.BlockSize, ImageLayout.BlockSize));
             }
         }
         finally
         {
             _cipher.Return(aes);
+            CryptographicOperations.ZeroMemory(plain.AsSpan(0, count * ImageLayout.BlockSize));
+            ArrayPool<byte>.Shared.Return(plain);
 
             // Slots hold only ciphertext, which is public.
             ArrayPool<byte>.Shared.Return(slots);

@@ -1,30 +1,33 @@
 using System.Text;
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Activations;
 
 /// <summary>Retention: finished activations past the age or the count go, with their sealed output, logs and links; nothing else does.</summary>
-public sealed class ActivationRetentionTests : IDisposable
+public abstract class ActivationRetentionContract : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActivationStore _store;
     private readonly EdgeKey _edge = EdgeKey.FromBytes(new byte[32], "chain-1", 1, 2);
 
-    public ActivationRetentionTests() => _store = new ActivationStore(_dir.Database, _time);
+    protected ActivationRetentionContract(StoreBackend backend)
+    {
+        _backend = backend;
+        _store = backend.Activations(_time);
+    }
 
     public void Dispose()
     {
         _store.Dispose();
         _edge.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     private static ActivationStart Start(string name = "hello", ActivationId? cause = null) => new()
@@ -54,14 +57,7 @@ public sealed class ActivationRetentionTests : IDisposable
         return record.ActivationId;
     }
 
-    private long Rows(string table)
-    {
-        using var connection = new SqliteConnection($"Data Source={_dir.Database}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT count(*) FROM {table}";
-        return (long)command.ExecuteScalar()!;
-    }
+    private long Rows(string table) => _backend.Rows(table);
 
     [Fact]
     public void Activations_older_than_the_age_go_with_their_sealed_output_logs_and_links_but_not_their_step_claims()

@@ -1,26 +1,27 @@
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Registry;
 
-public sealed class ActionRegistryTests : IDisposable
+public abstract class ActionRegistryContract : IDisposable
 {
     private static readonly byte[] s_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActionRegistry _registry;
 
-    public ActionRegistryTests()
+    protected ActionRegistryContract(StoreBackend backend)
     {
-        _registry = new ActionRegistry(_dir.Database, _time);
+        _backend = backend;
+        _registry = backend.Actions(_time);
         _registry.CreateNamespace("guest");
     }
 
     public void Dispose()
     {
         _registry.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     private static ActionName N(string name) => ActionName.Of("guest", name);
@@ -44,6 +45,21 @@ public sealed class ActionRegistryTests : IDisposable
         Assert.True(stored.Confidential);
         Assert.False(stored.Publish);
         Assert.Equal(_time.GetUtcNow(), stored.Updated);
+    }
+
+    [Fact]
+    public void A_javascript_action_keeps_its_kind_source_and_entry_point()
+    {
+        var source = "function greet(params) { return { hi: params.name }; }"u8.ToArray();
+
+        _registry.Put(N("js"), new ActionDefinition { Exec = ActionExec.JavaScript("nodejs:20", source, "greet") }, overwrite: false);
+
+        var stored = _registry.Get(N("js"))!;
+        Assert.Equal("nodejs:20", stored.Exec.Kind);
+        Assert.Equal("greet", stored.Exec.Main);
+        Assert.Equal(source, _registry.GetModule(stored.Exec.ModuleSha256!));
+        _registry.Put(N("wasm"), Wasm(), overwrite: false);
+        Assert.Null(_registry.Get(N("wasm"))!.Exec.Main);
     }
 
     [Fact]
@@ -247,7 +263,7 @@ public sealed class ActionRegistryTests : IDisposable
         _registry.Put(N("hello"), new ActionDefinition { Publish = true }, true);
         _registry.Dispose();
 
-        using var reopened = new ActionRegistry(_dir.Database, _time);
+        using var reopened = _backend.Actions(_time);
         var stored = reopened.Get(N("hello"))!;
 
         Assert.Equal(["guest"], reopened.ListNamespaces());

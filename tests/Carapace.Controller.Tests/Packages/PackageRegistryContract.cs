@@ -1,24 +1,25 @@
 using System.Text.Json;
 using Carapace.Controller.Packages;
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Packages;
 
 /// <summary>Packages in the controller's real SQLite file: names with a package, resolution through bindings, deletion.</summary>
-public sealed class PackageRegistryTests : IDisposable
+public abstract class PackageRegistryContract : IDisposable
 {
     private static readonly byte[] s_module = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActionRegistry _actions;
     private readonly PackageRegistry _packages;
 
-    public PackageRegistryTests()
+    protected PackageRegistryContract(StoreBackend backend)
     {
-        _actions = new ActionRegistry(_dir.Database, _time);
-        _packages = new PackageRegistry(_dir.Database, _time);
+        _backend = backend;
+        _actions = _backend.Actions(_time);
+        _packages = _backend.Packages(_time);
         _actions.CreateNamespace("guest");
         _actions.CreateNamespace("other");
     }
@@ -27,7 +28,7 @@ public sealed class PackageRegistryTests : IDisposable
     {
         _packages.Dispose();
         _actions.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     [Theory]

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
@@ -11,18 +11,22 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Carapace.Controller.Tests.Activations;
 
-public sealed class ActivationStoreTests : IDisposable
+public abstract class ActivationStoreContract : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActivationStore _store;
 
-    public ActivationStoreTests() => _store = new ActivationStore(_dir.Database, _time);
+    protected ActivationStoreContract(StoreBackend backend)
+    {
+        _backend = backend;
+        _store = backend.Activations(_time);
+    }
 
     public void Dispose()
     {
         _store.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     private static ActivationStart Start(string name = "hello", bool confidential = true, RequestId? requestId = null) => new()
@@ -83,11 +87,14 @@ public sealed class ActivationStoreTests : IDisposable
         Assert.Equal(256, done.Annotations.Single(a => a.Key == "limits").Value.GetProperty("memory").GetInt32());
 
         _store.Dispose();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_dir.Database)!))
+        var files = 0;
+        foreach (var (file, bytes) in _backend.StoredBytes())
         {
-            Assert.DoesNotContain(marker, Encoding.UTF8.GetString(File.ReadAllBytes(file)), StringComparison.Ordinal);
+            files++;
+            Assert.False(bytes.AsSpan().IndexOf(Encoding.UTF8.GetBytes(marker)) >= 0, $"{file} holds the plaintext marker");
         }
+
+        Assert.True(files > 0);
     }
 
     [Fact]
@@ -208,7 +215,7 @@ public sealed class ActivationStoreTests : IDisposable
         Assert.True(_store.CompleteStep(requestId, "chain-1", 1));
         _store.Dispose();
 
-        using var reopened = new ActivationStore(_dir.Database, _time);
+        using var reopened = _backend.Activations(_time);
         Assert.Equal(2, reopened.List("guest", null, PageRequest.Default).Count);
         Assert.Equal("action developer error", reopened.Get(finished.ActivationId)!.Response!.Status.ToWire());
         Assert.False(reopened.TryClaimStep(requestId, "chain-1", 0));
@@ -230,7 +237,7 @@ public sealed class ActivationStoreTests : IDisposable
         _store.Complete(done.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
         _store.Dispose();
 
-        using var reopened = new ActivationStore(_dir.Database, _time);
+        using var reopened = _backend.Activations(_time);
         Assert.Equal(0, reopened.FailAbandonedSteps("the platform stopped while this step was running"));
         Assert.Equal(1, reopened.FailAbandonedActivations("the platform stopped before this activation finished"));
 

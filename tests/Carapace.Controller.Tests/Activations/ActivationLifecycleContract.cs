@@ -1,6 +1,6 @@
 using Carapace.Controller.Activations;
 using Carapace.Controller.Registry;
-using Carapace.Controller.Tests.Support;
+using Carapace.Controller.Tests.Contracts;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
 using Carapace.Envelope.Sealing;
@@ -13,19 +13,23 @@ namespace Carapace.Controller.Tests.Activations;
 /// a queued activation marked started when it leaves the queue, what a stopped platform left pending, and what is kept
 /// of an inner step's output.
 /// </summary>
-public sealed class ActivationLifecycleTests : IDisposable
+public abstract class ActivationLifecycleContract : IDisposable
 {
     private const string Chain = "hello";
-    private readonly TempDir _dir = new();
+    private readonly StoreBackend _backend;
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly ActivationStore _store;
 
-    public ActivationLifecycleTests() => _store = new ActivationStore(_dir.Database, _time);
+    protected ActivationLifecycleContract(StoreBackend backend)
+    {
+        _backend = backend;
+        _store = backend.Activations(_time);
+    }
 
     public void Dispose()
     {
         _store.Dispose();
-        _dir.Dispose();
+        _backend.Dispose();
     }
 
     private static ActivationStart Start(RequestId? requestId = null, int? step = 1) => new()
@@ -105,7 +109,7 @@ public sealed class ActivationLifecycleTests : IDisposable
         _store.Complete(finished.ActivationId, new ActivationOutcome { Status = ActivationStatus.Success });
         _store.Dispose();
 
-        using var reopened = new ActivationStore(_dir.Database, _time);
+        using var reopened = _backend.Activations(_time);
         Assert.Equal(1, reopened.FailAbandonedSteps("the platform stopped while this step was running"));
         Assert.Equal(1, reopened.FailAbandonedActivations("the platform stopped before this activation finished"));
 
