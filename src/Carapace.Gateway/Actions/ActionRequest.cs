@@ -15,6 +15,9 @@ internal static class ActionRequest
     /// <summary>How a string that does not decode is described: JSON may escape a lone surrogate, which is no text.</summary>
     private const string NotText = "not valid Unicode (it escapes a lone surrogate such as '\\ud800').";
 
+    private static readonly System.Buffers.SearchValues<char> s_base64Characters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n");
+
     /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
     public const int LogsLimitMb = ActionLimits.LogsMb;
 
@@ -181,6 +184,17 @@ internal static class ActionRequest
     }
 
     /// <summary>
+    /// Whether <paramref name="code"/> is base64 whose bytes start as a zip archive does (<c>PK\x03\x04</c>, base64
+    /// <c>UEsDB</c>) and holds nothing but base64: no JavaScript source is that.
+    /// </summary>
+    private static bool LooksLikeZip(string code)
+    {
+        var text = code.AsSpan().Trim();
+        return text.StartsWith("UEsDB", StringComparison.Ordinal)
+            && !text.ContainsAnyExcept(s_base64Characters);
+    }
+
+    /// <summary>
     /// A JavaScript action (OpenWhisk's <c>nodejs</c> kinds): <c>exec.code</c> is the source as text, <c>exec.main</c>
     /// the entry function (default <c>main</c>), <c>exec.image</c> optional as for modules (it carries sealed source).
     /// OpenWhisk's <c>binary: true</c> (a zip of a Node.js package) is refused: there is no file system or npm.
@@ -196,6 +210,14 @@ internal static class ActionRequest
         if (!exec.TryGetProperty("code", out var code) || !TryGetString(code, out var source))
         {
             errors.Add("'exec.code' must be the action's JavaScript source, as a string.");
+            return null;
+        }
+
+        if (LooksLikeZip(source))
+        {
+            // OpenWhisk's clients send a zipped package as base64, sometimes without binary: true; as source it would
+            // only fail at its first invocation with a syntax error.
+            errors.Add("'exec.code' is the base64 of a zip archive (a zipped Node.js package), which cannot run here; send the action's JavaScript source as text.");
             return null;
         }
 
