@@ -17,10 +17,15 @@ internal static class BuildSteps
                     Console.Out.WriteLine(Convert.ToHexStringLower(KmsIdentity.Compute(AppContext.BaseDirectory)));
                     return 0;
                 case ["reference-values", var enclaveDirectory]:
-                    var values = ReferenceValues.Compute(enclaveDirectory, KmsIdentity.Compute(AppContext.BaseDirectory));
-                    var path = Path.Combine(enclaveDirectory, ReferenceValues.FileName);
-                    values.Write(path);
-                    Console.Out.WriteLine($"carapace: runtime identity {Convert.ToHexStringLower(values.RuntimeIdentityValue)} → {path}");
+                    var kms = KmsIdentity.Compute(AppContext.BaseDirectory);
+                    foreach (var runtime in EnclaveRuntime.All)
+                    {
+                        var values = ReferenceValues.Compute(runtime, enclaveDirectory, kms);
+                        var path = Path.Combine(enclaveDirectory, runtime.ReferenceValuesFileName);
+                        values.Write(path);
+                        Console.Out.WriteLine($"carapace: {runtime} runtime identity {Convert.ToHexStringLower(values.RuntimeIdentityValue)} → {path}");
+                    }
+
                     return 0;
                 default:
                     Console.Error.WriteLine("usage: Carapace.EnclaveBuild kms-measurement | reference-values ENCLAVE_DIR (run by the build)");

@@ -44,7 +44,8 @@ public sealed partial class CarapaceClient
     /// </remarks>
     /// <exception cref="ArgumentException">
     /// The options are invalid, or <paramref name="module"/> is not a WASI preview 1 command module Carapace can run
-    /// (see <see cref="CommandModule"/>); every problem is listed. Nothing was changed.
+    /// (see <see cref="CommandModule"/>), or for a JavaScript kind (<see cref="DeployOptions.Kind"/>) not UTF-8 source
+    /// of a size the platform takes; every problem is listed. Nothing was changed.
     /// </exception>
     /// <exception cref="GatewayException">The gateway refused the action. Nothing was changed.</exception>
     /// <exception cref="CarapaceClientException">No owner key, another owner's namespace, or the runtime files to measure with are missing. Nothing was changed.</exception>
@@ -61,19 +62,29 @@ public sealed partial class CarapaceClient
         }
 
         // Checked here, before anything is uploaded or the policy changed, by the rules the gateway applies.
-        var validation = CommandModule.Validate(module.Span);
-        if (!validation.IsValid)
+        var javaScript = options.IsJavaScript;
+        if (javaScript)
         {
-            throw new ArgumentException(validation.Describe($"The module of '{name}'"), nameof(module));
+            CheckJavaScript(name, module.Span);
+        }
+        else
+        {
+            var validation = CommandModule.Validate(module.Span);
+            if (!validation.IsValid)
+            {
+                throw new ArgumentException(validation.Describe($"The module of '{name}'"), nameof(module));
+            }
         }
 
-        // Sealed code: the module stays on this machine and in the image; the gateway gets the public stub and its hash.
+        // Sealed code: the code stays on this machine and in the image; the gateway gets the public stub and its hash.
         byte[]? sealedCode = null;
         if (options.SealedCode)
         {
             sealedCode = SHA256.HashData(module.Span);
-            module = SealedCode.PublicStub.ToArray();
+            module = javaScript ? SealedCode.JavaScriptStub.ToArray() : SealedCode.PublicStub.ToArray();
         }
+
+        var main = javaScript ? options.Main ?? JavaScriptKind.DefaultMain : null;
 
         ImageReference? image = null;
         var secrets = options.Secrets;
@@ -97,6 +108,8 @@ public sealed partial class CarapaceClient
             Annotations = EnvironmentAnnotations(options.Env, options.ImageMount, sealedCode),
             Confidential = options.Confidential,
             Image = options.Image,
+            Kind = javaScript ? options.Kind : null,
+            Main = main,
             Overwrite = true,
             UploadProgress = progress is null ? null : new InlineProgress<UploadProgress>(u => progress.Report(new DeployProgress(DeployStage.Uploading, u.Sent, u.Total))),
         };
@@ -109,8 +122,8 @@ public sealed partial class CarapaceClient
         }
 
         progress?.Report(new DeployProgress(DeployStage.Measuring));
-        var measurement = Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), name, module.Span, options.MemoryMiB,
-            options.TimeoutMs, options.Env, image, sealedCode));
+        var measurement = Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(javaScript), name, module.Span, options.MemoryMiB,
+            options.TimeoutMs, options.Env, image, sealedCode, main));
         var before = await FindActionAsync(name, cancellationToken).ConfigureAwait(false);
 
         progress?.Report(new DeployProgress(DeployStage.UpdatingPolicy));
@@ -250,12 +263,31 @@ public sealed partial class CarapaceClient
                     Convert.FromHexString(stored.GetProperty("root").GetString() ?? ""), ActionMeasurement.MountOf(action.Annotations));
             }
 
-            return Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(), action.Name, module.Span, action.MemoryMiB, action.TimeoutMs,
-                ActionMeasurement.EnvironmentOf(action.Annotations), image, ActionMeasurement.SealedCodeOf(action.Annotations)));
+            return Convert.ToHexStringLower(ActionMeasurement.Compute(RuntimeIdentityBytes(action.IsJavaScript), action.Name, module.Span, action.MemoryMiB,
+                action.TimeoutMs, ActionMeasurement.EnvironmentOf(action.Annotations), image, ActionMeasurement.SealedCodeOf(action.Annotations),
+                action.IsJavaScript ? action.Main ?? JavaScriptKind.DefaultMain : null));
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
         {
             return null;
+        }
+    }
+
+    /// <summary>The checks the gateway and the JavaScript enclave apply to a source before it runs: UTF-8 text of a bounded size.</summary>
+    private static void CheckJavaScript(string name, ReadOnlySpan<byte> source)
+    {
+        if (source.IsEmpty || source.Length > JavaScriptSettings.MaxSourceBytes)
+        {
+            throw new ArgumentException($"The JavaScript source of '{name}' is {source.Length} bytes; it must hold 1 to {JavaScriptSettings.MaxSourceBytes} bytes.", nameof(source));
+        }
+
+        try
+        {
+            JavaScriptKind.Source(source);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The JavaScript source of '{name}' cannot be sent: {e.Message}.", nameof(source), e);
         }
     }
 

@@ -52,6 +52,7 @@ public sealed partial class CarapaceClient : IAsyncDisposable
     private TeeSettings? _tee;
     private string? _namespace;
     private byte[]? _runtimeIdentity;
+    private byte[]? _javaScriptRuntimeIdentity;
 
     private CarapaceClient(PlatformProfile profile, GatewayClient gateway, CarapaceClientOptions options)
     {
@@ -705,16 +706,19 @@ public sealed partial class CarapaceClient : IAsyncDisposable
         _options.KeyCache?.Forget(ChainKeyCache.Scope(_profile.Gateway, _profile.CaFingerprint, ns, _profile.ClientId ?? "client", chain));
     }
 
-    private byte[] RuntimeIdentityBytes()
+    private byte[] RuntimeIdentityBytes(bool javaScript = false)
     {
-        if (_runtimeIdentity is { } known)
+        if ((javaScript ? _javaScriptRuntimeIdentity : _runtimeIdentity) is { } known)
         {
             return known;
         }
 
         try
         {
-            return _runtimeIdentity = ReferenceValues.Load(_options.ReferenceValuesPath).RuntimeIdentityValue;
+            // A JavaScript action runs in the JavaScript enclave, whose reference values lie beside the WASI enclave's.
+            return javaScript
+                ? _javaScriptRuntimeIdentity = ReferenceValues.Load(EnclaveRuntime.JavaScript, _options.ReferenceValuesPath).RuntimeIdentityValue
+                : _runtimeIdentity = ReferenceValues.Load(_options.ReferenceValuesPath).RuntimeIdentityValue;
         }
         catch (ReferenceValuesException e)
         {

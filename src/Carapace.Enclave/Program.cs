@@ -1,3 +1,4 @@
 using Carapace.Enclave.Host;
+using Carapace.Enclave.Wasm;
 
-return EnclaveMain.Run(args);
+return EnclaveMain.Run(args, new WasmFlavor());

@@ -59,11 +59,12 @@ public static class ActionManifest
 
     /// <summary>
     /// The manifest of action <paramref name="name"/> with the given limits, environment and image, and for sealed code
-    /// (<see cref="SealedCode"/>) the SHA-256 of the module in the image.
+    /// (<see cref="SealedCode"/>) the SHA-256 of the module in the image; for a JavaScript action (OpenWhisk's
+    /// <c>nodejs</c> kinds) <paramref name="javaScriptMain"/> is its <c>exec.main</c> (<see cref="FunctionManifest.JavaScriptMain"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The values do not make a valid manifest; the message lists every problem.</exception>
     public static FunctionManifest For(string name, int memoryMiB, int timeoutMs, IEnumerable<KeyValuePair<string, string>>? environment = null,
-        ImageReference? image = null, byte[]? sealedCodeHash = null)
+        ImageReference? image = null, byte[]? sealedCodeHash = null, string? javaScriptMain = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         var manifest = new FunctionManifest
@@ -75,6 +76,7 @@ public static class ActionManifest
             Image = image,
             // A null array would convert to an empty, not an absent, ReadOnlyMemory.
             SealedCodeHash = sealedCodeHash is null ? default(ReadOnlyMemory<byte>?) : sealedCodeHash,
+            JavaScriptMain = javaScriptMain,
         };
         manifest.Validate();
         return manifest;

@@ -79,6 +79,16 @@ public sealed record FunctionManifest
     /// </summary>
     public ReadOnlyMemory<byte>? SealedCodeHash { get; init; }
 
+    /// <summary>
+    /// For a JavaScript function (OpenWhisk's <c>nodejs</c> kinds): the name of the function its source defines and the
+    /// enclave calls with the parameters (<c>exec.main</c>, default <c>main</c>); the code is then JavaScript source,
+    /// run by the JavaScript enclave (<see cref="EnclaveRuntime.JavaScript"/>). Null for a WebAssembly module.
+    /// </summary>
+    public string? JavaScriptMain { get; init; }
+
+    /// <summary>The longest JavaScript entry-point name.</summary>
+    public const int MaxMainBytes = 256;
+
     /// <summary>Checks the limits and names, listing every problem at once.</summary>
     /// <exception cref="ArgumentException">Something is out of range.</exception>
     public void Validate()
@@ -163,6 +173,11 @@ public sealed record FunctionManifest
             problems.Add("sealed code is a 32-byte module hash, and the module lives in the function's image (give it one)");
         }
 
+        if (JavaScriptMain is { } main && !IsJavaScriptName(main))
+        {
+            problems.Add($"the JavaScript entry point must be an identifier of 1..{MaxMainBytes} characters (letters, digits, _ and $, not starting with a digit)");
+        }
+
         if (problems.Count > 0)
         {
             throw new ArgumentException("invalid function manifest: " + string.Join("; ", problems));
@@ -195,6 +210,10 @@ public sealed record FunctionManifest
         return null;
     }
 
+    /// <summary>Whether <paramref name="name"/> is a plain JavaScript identifier (ASCII letters, digits, _ and $, not starting with a digit).</summary>
+    public static bool IsJavaScriptName(string name) =>
+        name is { Length: > 0 and <= MaxMainBytes } && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '$');
+
     /// <summary>The UTF-8 length of valid text (what WASI hands the guest).</summary>
     internal static long ByteCount(string text) => Encoding.UTF8.GetByteCount(text);
 
@@ -203,7 +222,14 @@ public sealed record FunctionManifest
     {
         Validate();
         var w = new CborWriter(CborConformanceMode.Canonical);
-        w.WriteStartMap(12 + (Image is null ? 0 : 1) + (SealedCodeHash is null ? 0 : 1));
+        w.WriteStartMap(12 + (Image is null ? 0 : 1) + (SealedCodeHash is null ? 0 : 1) + (JavaScriptMain is null ? 0 : 1));
+        if (JavaScriptMain is { } main)
+        {
+            // Written only for JavaScript, so every WebAssembly manifest keeps its encoding and measurement.
+            w.WriteTextString("main");
+            w.WriteTextString(main);
+        }
+
         if (SealedCodeHash is { } sealedCode)
         {
             // Written only for sealed code, so every other manifest keeps its encoding and measurement.
@@ -290,6 +316,7 @@ public sealed record FunctionManifest
                     "env" => m with { Environment = ReadPairs(r) },
                     "image" => m with { Image = ReadImage(r) },
                     "code" => m with { SealedCodeHash = r.ReadByteString() },
+                    "main" => m with { JavaScriptMain = r.ReadTextString() },
                     "clock" => m with { ClockResolutionNanoseconds = r.ReadInt64() },
                     "maxIn" => m with { MaxInputBytes = r.ReadInt64() },
                     "maxLog" => m with { MaxLogBytes = r.ReadInt64() },

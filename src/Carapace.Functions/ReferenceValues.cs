@@ -25,13 +25,17 @@ public sealed class ReferenceValues
     /// <summary>The folder, beside a Carapace program, that holds the native enclave and its reference values.</summary>
     public const string EnclaveFolder = "enclave";
 
-    private ReferenceValues(byte[] runtimeIdentity, byte[] kmsMeasurement, string engineSettings, IReadOnlyList<byte[]> fileHashes)
+    private ReferenceValues(EnclaveRuntime runtime, byte[] runtimeIdentity, byte[] kmsMeasurement, string engineSettings, IReadOnlyList<byte[]> fileHashes)
     {
+        Runtime = runtime;
         RuntimeIdentityValue = runtimeIdentity;
         KmsMeasurement = kmsMeasurement;
         EngineSettingsDescription = engineSettings;
         FileHashes = fileHashes;
     }
+
+    /// <summary>The runtime these values are of (the files they name tell: WASI or JavaScript).</summary>
+    public EnclaveRuntime Runtime { get; }
 
     /// <summary>The runtime identity (32 bytes) every measurement of this build starts from.</summary>
     public byte[] RuntimeIdentityValue { get; }
@@ -42,7 +46,7 @@ public sealed class ReferenceValues
     /// <summary>The engine settings the identity covers.</summary>
     public string EngineSettingsDescription { get; }
 
-    /// <summary>The SHA-256 of each of <see cref="RuntimeIdentity.Files"/>, in that order.</summary>
+    /// <summary>The SHA-256 of each of the <see cref="Runtime"/>'s files, in that order.</summary>
     public IReadOnlyList<byte[]> FileHashes { get; }
 
     /// <summary>The default file: <c>enclave/reference-values.json</c> beside the running program.</summary>
@@ -51,6 +55,19 @@ public sealed class ReferenceValues
     /// <summary>The file to read: <paramref name="path"/> if given, else <see cref="EnvironmentVariable"/> if set, else <see cref="DefaultPath"/>.</summary>
     public static string Resolve(string? path = null) => Resolve(path, Environment.GetEnvironmentVariable);
 
+    /// <summary>
+    /// The file to read for <paramref name="runtime"/>: for WASI <see cref="Resolve(string?)"/>, for JavaScript its
+    /// file (<see cref="EnclaveRuntime.ReferenceValuesFileName"/>) beside that one, so one option or variable names both.
+    /// </summary>
+    public static string Resolve(EnclaveRuntime runtime, string? path)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var wasi = Resolve(path);
+        return runtime == EnclaveRuntime.Wasi || Path.GetFileName(wasi) == runtime.ReferenceValuesFileName
+            ? wasi
+            : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(wasi)) ?? ".", runtime.ReferenceValuesFileName);
+    }
+
     internal static string Resolve(string? path, Func<string, string?> environment) =>
         path is { Length: > 0 } ? path
         : environment(EnvironmentVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment
@@ -58,12 +75,29 @@ public sealed class ReferenceValues
 
     /// <summary>Computes the reference values of the native enclave in <paramref name="enclaveDirectory"/> trusting <paramref name="kmsMeasurement"/>.</summary>
     /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
-    public static ReferenceValues Compute(string enclaveDirectory, byte[] kmsMeasurement)
+    public static ReferenceValues Compute(string enclaveDirectory, byte[] kmsMeasurement) => Compute(EnclaveRuntime.Wasi, enclaveDirectory, kmsMeasurement);
+
+    /// <summary>Computes the reference values of the native enclave of <paramref name="runtime"/> in <paramref name="enclaveDirectory"/> trusting <paramref name="kmsMeasurement"/>.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
+    public static ReferenceValues Compute(EnclaveRuntime runtime, string enclaveDirectory, byte[] kmsMeasurement)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(enclaveDirectory);
         ArgumentNullException.ThrowIfNull(kmsMeasurement);
-        var hashes = RuntimeIdentity.HashFiles([.. RuntimeIdentity.Files.Select(f => Path.Combine(enclaveDirectory, f))]);
-        return new ReferenceValues(RuntimeIdentity.FromFileHashes(hashes, kmsMeasurement), kmsMeasurement, EngineSettings.Description, hashes);
+        var hashes = RuntimeIdentity.HashFiles(runtime, [.. runtime.Files.Select(f => Path.Combine(enclaveDirectory, f))]);
+        return new ReferenceValues(runtime, RuntimeIdentity.FromFileHashes(runtime, hashes, kmsMeasurement, runtime.EngineSettingsDescription),
+            kmsMeasurement, runtime.EngineSettingsDescription, hashes);
+    }
+
+    /// <summary>Reads and checks the reference values of <paramref name="runtime"/> (<see cref="Resolve(EnclaveRuntime, string?)"/>).</summary>
+    /// <exception cref="ReferenceValuesException">The file is missing, unreadable, malformed, inconsistent or of the other runtime.</exception>
+    public static ReferenceValues Load(EnclaveRuntime runtime, string? path = null)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        var values = Load(Resolve(runtime, path));
+        return values.Runtime == runtime
+            ? values
+            : throw new ReferenceValuesException($"the reference values {Resolve(runtime, path)} are of the {values.Runtime} enclave, not the {runtime} one");
     }
 
     /// <summary>Reads and checks the reference values at <see cref="Resolve(string?)"/>(<paramref name="path"/>).</summary>
@@ -133,27 +167,29 @@ public sealed class ReferenceValues
         }
 
         var files = document.Files ?? new Dictionary<string, string>();
-        var unknown = files.Keys.Where(k => !RuntimeIdentity.Files.Contains(k, StringComparer.Ordinal)).ToList();
+        // The executable named says which runtime the values are of; the WASI one when none does.
+        var runtime = EnclaveRuntime.All.FirstOrDefault(r => r != EnclaveRuntime.Wasi && files.ContainsKey(r.Executable)) ?? EnclaveRuntime.Wasi;
+        var unknown = files.Keys.Where(k => !runtime.Files.Contains(k, StringComparer.Ordinal)).ToList();
         if (unknown.Count > 0)
         {
-            problems.Add($"files names {string.Join(", ", unknown)}, which the runtime identity does not measure (it measures {string.Join(", ", RuntimeIdentity.Files)})");
+            problems.Add($"files names {string.Join(", ", unknown)}, which the runtime identity does not measure (it measures {string.Join(", ", runtime.Files)})");
         }
 
-        var hashes = RuntimeIdentity.Files.Select(name =>
+        var hashes = runtime.Files.Select(name =>
             Hash(files.TryGetValue(name, out var hex) ? hex : null, $"files[\"{name}\"]", problems)).ToList();
         if (problems.Count > 0)
         {
             throw new ReferenceValuesException($"the reference values {source} are malformed: {string.Join("; ", problems)}");
         }
 
-        var expected = RuntimeIdentity.FromFileHashes(hashes!, kms!, document.EngineSettings!);
+        var expected = RuntimeIdentity.FromFileHashes(runtime, hashes!, kms!, document.EngineSettings!);
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, identity))
         {
             throw new ReferenceValuesException(
                 $"the reference values {source} are inconsistent: runtimeIdentity is not the identity of the stated file hashes, engine settings and KMS measurement ({Convert.ToHexStringLower(expected)})");
         }
 
-        return new ReferenceValues(identity!, kms!, document.EngineSettings!, hashes!);
+        return new ReferenceValues(runtime, identity!, kms!, document.EngineSettings!, hashes!);
     }
 
     /// <summary>The JSON text of these values (indented, fields in a fixed order).</summary>
@@ -165,7 +201,7 @@ public sealed class ReferenceValues
             RuntimeIdentity = Convert.ToHexStringLower(RuntimeIdentityValue),
             KmsMeasurement = Convert.ToHexStringLower(KmsMeasurement),
             EngineSettings = EngineSettingsDescription,
-            Files = RuntimeIdentity.Files.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => Convert.ToHexStringLower(FileHashes[p.i]), StringComparer.Ordinal),
+            Files = Runtime.Files.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => Convert.ToHexStringLower(FileHashes[p.i]), StringComparer.Ordinal),
         },
         ReferenceValuesJson.Default.ReferenceValuesDocument) + "\n";
 

@@ -28,8 +28,17 @@ public static class RuntimeIdentity
     /// <summary>The name of the Wasmtime library the executable loads.</summary>
     public const string WasmtimeLibrary = "libwasmtime.so";
 
-    /// <summary>The files hashed, in order: every file the enclave process maps from disk for its own code.</summary>
+    /// <summary>The files of the WASI runtime hashed, in order: every file the enclave process maps from disk for its own code.</summary>
     public static readonly IReadOnlyList<string> Files = [Executable, WasmtimeLibrary];
+
+    /// <summary>Computes the identity of <paramref name="runtime"/> whose files are in <paramref name="directory"/>, trusting the KMS measuring <paramref name="kmsMeasurement"/>.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
+    public static byte[] Compute(EnclaveRuntime runtime, string directory, ReadOnlySpan<byte> kmsMeasurement)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentNullException.ThrowIfNull(directory);
+        return FromFileHashes(runtime, HashFiles(runtime, [.. runtime.Files.Select(f => Path.Combine(directory, f))]), kmsMeasurement, runtime.EngineSettingsDescription);
+    }
 
     /// <summary>
     /// Computes the identity of the native runtime whose files are in <paramref name="directory"/> and that trusts the
@@ -49,12 +58,17 @@ public static class RuntimeIdentity
 
     /// <summary>The SHA-256 of each of <paramref name="paths"/> (the <see cref="Files"/>, in order), hashed in parallel.</summary>
     /// <exception cref="FileNotFoundException">A runtime file is missing; the message names it.</exception>
-    public static byte[][] HashFiles(IReadOnlyList<string> paths)
+    public static byte[][] HashFiles(IReadOnlyList<string> paths) => HashFiles(EnclaveRuntime.Wasi, paths);
+
+    /// <summary>The SHA-256 of each of <paramref name="paths"/> (the files of <paramref name="runtime"/>, in order), hashed in parallel.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing; the message names it.</exception>
+    public static byte[][] HashFiles(EnclaveRuntime runtime, IReadOnlyList<string> paths)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(paths);
-        if (paths.Count != Files.Count)
+        if (paths.Count != runtime.Files.Count)
         {
-            throw new ArgumentException($"the runtime identity hashes {Files.Count} files ({string.Join(", ", Files)})", nameof(paths));
+            throw new ArgumentException($"the runtime identity hashes {runtime.Files.Count} files ({string.Join(", ", runtime.Files)})", nameof(paths));
         }
 
         foreach (var path in paths)
@@ -67,6 +81,12 @@ public static class RuntimeIdentity
 
         // Two files of a few MiB to tens of MiB: one on another thread, the largest here.
         var hashes = new byte[paths.Count][];
+        if (paths.Count == 1)
+        {
+            hashes[0] = HashFile(paths[0]);
+            return hashes;
+        }
+
         var others = Task.Run(() => hashes[0] = HashFile(paths[0]));
         for (var i = 1; i < paths.Count; i++)
         {
@@ -82,13 +102,22 @@ public static class RuntimeIdentity
         FromFileHashes(fileHashes, kmsMeasurement, EngineSettings.Description);
 
     /// <summary>Computes the identity from the SHA-256 of each of the <see cref="Files"/> and the given engine settings.</summary>
-    public static byte[] FromFileHashes(IReadOnlyList<byte[]> fileHashes, ReadOnlySpan<byte> kmsMeasurement, string engineSettings)
+    public static byte[] FromFileHashes(IReadOnlyList<byte[]> fileHashes, ReadOnlySpan<byte> kmsMeasurement, string engineSettings) =>
+        FromFileHashes(EnclaveRuntime.Wasi, fileHashes, kmsMeasurement, engineSettings);
+
+    /// <summary>
+    /// Computes the identity of <paramref name="runtime"/> from the SHA-256 of each of its files and the given engine
+    /// settings. The file names are hashed with their contents, so the runtimes' identities never coincide.
+    /// </summary>
+    public static byte[] FromFileHashes(EnclaveRuntime runtime, IReadOnlyList<byte[]> fileHashes, ReadOnlySpan<byte> kmsMeasurement, string engineSettings)
     {
+        ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(engineSettings);
         ArgumentNullException.ThrowIfNull(fileHashes);
-        if (fileHashes.Count != Files.Count || fileHashes.Any(h => h is not { Length: 32 }))
+        var files = runtime.Files;
+        if (fileHashes.Count != files.Count || fileHashes.Any(h => h is not { Length: 32 }))
         {
-            throw new ArgumentException($"the runtime identity needs the SHA-256 of each of {string.Join(", ", Files)}", nameof(fileHashes));
+            throw new ArgumentException($"the runtime identity needs the SHA-256 of each of {string.Join(", ", files)}", nameof(fileHashes));
         }
 
         if (kmsMeasurement.Length != 32)
@@ -98,9 +127,9 @@ public static class RuntimeIdentity
 
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.ASCII.GetBytes(Label + "\n"));
-        for (var i = 0; i < Files.Count; i++)
+        for (var i = 0; i < files.Count; i++)
         {
-            sha.AppendData(Encoding.ASCII.GetBytes(Files[i] + "\n"));
+            sha.AppendData(Encoding.ASCII.GetBytes(files[i] + "\n"));
             sha.AppendData(fileHashes[i]);
         }
 

@@ -23,6 +23,21 @@ public static class SealedCode
     /// <summary>The file name of <see cref="PathInImage"/>.</summary>
     public const string FileName = "code.wasm";
 
+    /// <summary>Where a JavaScript function's sealed source lies in the image, relative to its root.</summary>
+    public const string JavaScriptPathInImage = ".carapace/code.js";
+
+    /// <summary>The file name of <see cref="JavaScriptPathInImage"/>.</summary>
+    public const string JavaScriptFileName = "code.js";
+
+    /// <summary>
+    /// The public code of every sealed JavaScript function: a fixed comment, the same for all of them. Its <c>main</c>
+    /// does not exist, so it could not run even if an enclave were given it without the sealed source.
+    /// </summary>
+    public static ReadOnlySpan<byte> JavaScriptStub => "// Carapace sealed code: this function's source is only inside its shielded image.\n"u8;
+
+    /// <summary>Whether <paramref name="source"/> is <see cref="JavaScriptStub"/>.</summary>
+    public static bool IsJavaScriptStub(ReadOnlySpan<byte> source) => source.SequenceEqual(JavaScriptStub);
+
     /// <summary>The largest sealed module (48 MiB, the largest public module an action may have).</summary>
     public const int MaxModuleBytes = 48 * 1024 * 1024;
 

@@ -58,6 +58,9 @@ public sealed class PlatformHost : IAsyncDisposable
     /// <summary>The stem-cell pool (for statistics).</summary>
     public StemCellPool StemCells => _cells;
 
+    /// <summary>The JavaScript stem-cell pool (null when the JavaScript enclave is not installed).</summary>
+    public StemCellPool? JavaScriptStemCells { get; private init; }
+
     /// <summary>The worker's enclave pools (tests feed enclaves directly through them, as a malicious controller could).</summary>
     internal ActionPools Pools => _pools;
 
@@ -114,6 +117,15 @@ public sealed class PlatformHost : IAsyncDisposable
             var cells = new StemCellPool(launch, options.StemCells);
             disposables.Push(cells.DisposeAsync);
 
+            // JavaScript actions run in the JavaScript enclave beside the WASI one, from cells of their own.
+            var javaScriptLaunch = launch with { EnclavePath = EnclaveLaunchOptions.JavaScriptEnclaveBeside(launch.EnclavePath) };
+            StemCellPool? javaScriptCells = null;
+            if (File.Exists(javaScriptLaunch.EnclavePath))
+            {
+                javaScriptCells = new StemCellPool(javaScriptLaunch, options.JavaScriptStemCells);
+                disposables.Push(javaScriptCells.DisposeAsync);
+            }
+
             byte[] ModuleOf(ActionRecord action) => action.Exec.ModuleSha256 is { } sha && registry.GetModule(sha) is { } module
                 ? module
                 : throw new InvalidOperationException($"the module of {action.Name} is missing from the registry");
@@ -124,7 +136,7 @@ public sealed class PlatformHost : IAsyncDisposable
             var images = new ImageFiles(ImageFiles.DirectoryIn(data));
             string? ImageOf(ActionRecord action) => action.Exec.Image is { } image ? images.PathOf(image, registry.GetImage) : null;
             var pools = new ActionPools(cells, action => Define(action, ModuleOf(action), ImageOf(action), options.Kms.Url, options.KmsHealth,
-                PlaintextProvisioning(plaintext, action), options.MaxEnclavesPerAction, options.MaxInvocationsPerEnclave), cache);
+                PlaintextProvisioning(plaintext, action), options.MaxEnclavesPerAction, options.MaxInvocationsPerEnclave), cache, javaScriptCells);
             disposables.Push(pools.DisposeAsync);
             var invocations = new InvocationService(registry, activations, new AdmissionQueue(options.Admission), pools, plaintext);
             disposables.Push(invocations.DisposeAsync);
@@ -144,7 +156,7 @@ public sealed class PlatformHost : IAsyncDisposable
                 LoggerFactory = options.LoggerFactory,
             }, cancellationToken).ConfigureAwait(false);
             PlatformLog.Started(logger, gateway.Endpoint, options.StemCells, abandoned, unfinished);
-            return new PlatformHost(registry, activations, credentials, cells, pools, plaintext, invocations, gateway, logger, abandoned);
+            return new PlatformHost(registry, activations, credentials, cells, pools, plaintext, invocations, gateway, logger, abandoned) { JavaScriptStemCells = javaScriptCells };
         }
         catch
         {
@@ -192,6 +204,11 @@ public sealed class PlatformHost : IAsyncDisposable
         await _gateway.DisposeAsync().ConfigureAwait(false);
         await _pools.DisposeAsync().ConfigureAwait(false);
         await _cells.DisposeAsync().ConfigureAwait(false);
+        if (JavaScriptStemCells is { } javaScript)
+        {
+            await javaScript.DisposeAsync().ConfigureAwait(false);
+        }
+
         _plaintext.Dispose();
         _credentials.Dispose();
         _activations.Dispose();

@@ -37,6 +37,13 @@ public sealed class PlatformOptions
     /// <summary>Prewarmed stem-cell enclaves kept ready (default 2).</summary>
     public int StemCells { get; init; } = 2;
 
+    /// <summary>
+    /// Prewarmed JavaScript enclaves (<c>enclave/Carapace.Enclave.Js</c> beside <see cref="EnclavePath"/>), kept apart
+    /// from the WASI ones: a JavaScript action is specialised only in one of these. Default 1; 0 starts them on demand.
+    /// Without the JavaScript enclave file no pool is made and JavaScript actions cannot run.
+    /// </summary>
+    public int JavaScriptStemCells { get; init; } = 1;
+
     /// <summary>Most enclaves per action version (default: the number of processors, at least 2).</summary>
     public int MaxEnclavesPerAction { get; init; } = Math.Max(2, Environment.ProcessorCount);
 
@@ -87,6 +94,11 @@ public sealed class PlatformOptions
         if (Kms is null)
         {
             problems.Add("Kms is null; confidential actions need a KMS to attest to.");
+        }
+
+        if (JavaScriptStemCells is < 0 or > 64)
+        {
+            problems.Add($"JavaScriptStemCells {JavaScriptStemCells} is outside 0..64.");
         }
 
         if (StemCells is < 0 or > 64)

@@ -73,7 +73,7 @@ public sealed class SchemaMigrationTests : IDisposable
     public void The_migrations_are_numbered_from_one_without_gaps_and_name_what_they_do()
     {
         Assert.Equal(Enumerable.Range(1, PostgresSchema.Migrations.Count), PostgresSchema.Migrations.Select(m => m.Version));
-        Assert.Equal(["controller", "orleans-clustering"], PostgresSchema.Migrations.Select(m => m.Name));
+        Assert.Equal(["controller", "orleans-clustering", "action-entry-point"], PostgresSchema.Migrations.Select(m => m.Name));
     }
 
     private List<int> Versions()

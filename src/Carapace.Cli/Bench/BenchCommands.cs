@@ -109,10 +109,10 @@ internal static class BenchCommands
         var n = new Option<int>("--n") { Description = "Warm invocations to time (default 300).", DefaultValueFactory = _ => 300, HelpName = "N" };
         var only = new Option<string?>("--only")
         {
-            Description = "Measure only one section: 'files' (the file shield). Default: everything.",
+            Description = "Measure only one section: 'files' (the file shield) or 'js' (JavaScript functions against Node.js). Default: everything.",
             HelpName = "SECTION",
         };
-        only.AcceptOnlyFromAmong("files");
+        only.AcceptOnlyFromAmong("files", "js");
         var shieldSize = new Option<long>("--shield-size")
         {
             Description = "Size of the file read in the file-shield section, 1MiB to 64MiB (default 4MiB).",
@@ -147,18 +147,25 @@ internal static class BenchCommands
             "runtime",
             "Measure the enclave runtime in one run: process start, stem-cell specialisation, warm latency through the worker " +
             "vs the same function in-process, compile vs cache-hit load, sha256 of 1 MiB, host calls vs Wasmtime's built-in WASI, " +
-            "and the file shield: 4 KiB reads and SQLite queries from a shielded image vs its overlay and /tmp, with the bound " +
-            "AES-GCM and SHA-256 on this CPU set.")
+            "the file shield: 4 KiB reads and SQLite queries from a shielded image vs its overlay and /tmp, with the bound " +
+            "AES-GCM and SHA-256 on this CPU set, and the JavaScript enclave: its start and memory, a warm trivial action and a " +
+            "CPU-bound one against the same functions under Node.js.")
         {
             examples, n, only, shieldSize, shieldRounds,
         };
-        Examples.Set(command, "carapace bench runtime", "carapace bench runtime --n 1000", "carapace bench runtime --only files --shield-size 16MiB");
+        Examples.Set(command, "carapace bench runtime", "carapace bench runtime --n 1000", "carapace bench runtime --only files --shield-size 16MiB",
+            "carapace bench runtime --only js");
         command.SetHandler(async (parse, cancel) =>
         {
             var dir = parse.GetValue(examples) ?? FindExamples()
                 ?? throw new CliFailure("cannot find examples/out (run examples/build.sh, or give --examples DIR)", ExitCodes.Usage);
-            var filesOnly = parse.GetValue(only) == "files";
-            string[] needed = filesOnly ? ["fsbench", "sqlite-query"] : ["hello", "sha256", "hostcall", "fsbench", "sqlite-query"];
+            var section = parse.GetValue(only);
+            string[] needed = section switch
+            {
+                "files" => ["fsbench", "sqlite-query"],
+                "js" => [],
+                _ => ["hello", "sha256", "hostcall", "fsbench", "sqlite-query"],
+            };
             foreach (var name in needed)
             {
                 if (!File.Exists(Path.Combine(dir, name + ".wasm")))
@@ -169,7 +176,7 @@ internal static class BenchCommands
 
             var rounds = parse.GetValue(shieldRounds);
             var shield = new FileShieldBench.Settings((int)(parse.GetValue(shieldSize) >> 20), rounds, SqliteRounds: rounds);
-            var bench = new RuntimeBench(dir, Math.Max(10, parse.GetValue(n)), shield, filesOnly, step => Console.Error.WriteLine($"measuring {step} …"));
+            var bench = new RuntimeBench(dir, Math.Max(10, parse.GetValue(n)), shield, section, step => Console.Error.WriteLine($"measuring {step} …"));
             await bench.RunAsync(cancel).ConfigureAwait(false);
             var width = bench.Lines.Max(l => l.Name.Length);
             foreach (var (name, value) in bench.Lines)
@@ -309,6 +316,14 @@ internal static class BenchCommands
         {
             Console.Out.WriteLine($"store: {store.Activations} activations at the end ({store.Prefilled} prefilled), "
                 + $"{(store.BytesPerActivation / 1024).ToString("F2", CultureInfo.InvariantCulture)} KiB per activation recorded during the measurements");
+        }
+
+        if (report.JavaScript is { } js)
+        {
+            Console.Out.WriteLine($"JavaScript (confidential nodejs:default) trivial p50: {Ms(js.Trivial.P50)} ms, sum loop of {JavaScriptBench.Loop:N0} p50: {Ms(js.Loop.P50)} ms");
+            Console.Out.WriteLine(js.Node is { } node
+                ? $"the same under Node.js {node.Version} (one warm process, no platform): trivial call {node.TrivialMicros.ToString("F1", CultureInfo.InvariantCulture)} µs, sum loop {Ms(node.LoopMicros)} ms"
+                : $"the same under Node.js: not measured ({JavaScriptBench.NodePath} is missing)");
         }
 
         var single = report.Modes.Where(m => m.Concurrency == report.Modes.Min(x => x.Concurrency)).ToList();

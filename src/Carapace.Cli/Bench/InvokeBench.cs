@@ -35,9 +35,18 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
         /// <summary>With <c>--breakdown</c>: each stage's p50 over warm confidential invocations, in invocation order.</summary>
         public IReadOnlyList<(string Stage, int Depth, Latencies Latencies)>? Stages { get; init; }
 
+        /// <summary>
+        /// Warm confidential JavaScript invocations through the platform (trivial, and the CPU-bound sum loop), and the same
+        /// functions in one warm Node.js process (null without Node.js).
+        /// </summary>
+        public JavaScriptResult? JavaScript { get; init; }
+
         /// <summary>Embedded platform only: how the controller store grew over the run (activations, bytes per activation).</summary>
         public StoreGrowth? Store { get; init; }
     }
+
+    /// <summary>JavaScript through the platform against Node.js: p50s, and Node.js's version and per-call p50s (µs) when it is installed.</summary>
+    public sealed record JavaScriptResult(Latencies Trivial, Latencies Loop, (string Version, double TrivialMicros, double LoopMicros)? Node);
 
     /// <summary>Activations recorded during the run, and the controller store's growth (live pages, without free pages) per activation.</summary>
     public sealed record StoreGrowth(long Prefilled, long Activations, double BytesPerActivation);
@@ -176,6 +185,8 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
             verified.Add((await client.InvokeAsync(Confidential, input, cancellationToken: cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
         }
 
+        var javaScript = await JavaScriptAsync(client, small, chainRuns, cancellationToken).ConfigureAwait(false);
+
         // Cold starts, last (each consumes a stem cell whose background refill would disturb warm measurements): each a fresh deployment (another environment value, so another version and measurement), whose
         // first invocation specialises a prewarmed stem cell; compared with the warm invocations that follow.
         progress($"cold starts ({coldStarts}) …");
@@ -203,10 +214,60 @@ internal sealed class InvokeBench(string examples, int n, IReadOnlyList<int> con
         return new Report(modes, new Latencies(cold), new Latencies(warmAfterCold.Concat(single)), new Latencies(chain), new Latencies(verified), target)
         {
             Stages = stages,
+            JavaScript = javaScript,
             Store = before is { } b && after is { } a && a.Activations > b.Activations
                 ? new StoreGrowth(prefilled, a.Activations, (double)(a.Bytes - b.Bytes) / (a.Activations - b.Activations))
                 : null,
         };
+    }
+
+    /// <summary>
+    /// Confidential JavaScript actions (deployed with the SDK as <c>nodejs:default</c>): <paramref name="runs"/> warm
+    /// trivial invocations and <see cref="JavaScriptBench.CpuRuns"/> of the sum loop, one at a time, then the same
+    /// functions under Node.js when it is installed.
+    /// </summary>
+    private async Task<JavaScriptResult> JavaScriptAsync(CarapaceClient client, DeployOptions small, int runs, CancellationToken cancellationToken)
+    {
+        progress("JavaScript: a trivial and a CPU-bound action, and the same under Node.js …");
+        var js = new DeployOptions { MemoryMiB = small.MemoryMiB, TimeoutMs = small.TimeoutMs, Kind = "nodejs:default" };
+        await client.DeployAsync("bench-js", Encoding.UTF8.GetBytes(JavaScriptBench.Trivial), js, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.DeployAsync("bench-js-loop", Encoding.UTF8.GetBytes(JavaScriptBench.CpuBound), js, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var noVerify = new InvokeOptions { VerifyReceipts = false };
+        var hello = Encoding.UTF8.GetBytes("{\"name\":\"Ada\"}");
+        var loop = Encoding.UTF8.GetBytes("{\"n\":" + JavaScriptBench.Loop.ToString(CultureInfo.InvariantCulture) + "}");
+        for (var i = 0; i < 5; i++)
+        {
+            await client.InvokeAsync("bench-js", hello, noVerify, cancellationToken).ConfigureAwait(false);
+        }
+
+        await client.InvokeAsync("bench-js-loop", loop, noVerify, cancellationToken).ConfigureAwait(false);
+        var trivial = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            trivial.Add((await client.InvokeAsync("bench-js", hello, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+        }
+
+        var loops = new List<double>();
+        for (var i = 0; i < JavaScriptBench.CpuRuns; i++)
+        {
+            loops.Add((await client.InvokeAsync("bench-js-loop", loop, noVerify, cancellationToken).ConfigureAwait(false)).Duration.TotalMicroseconds);
+        }
+
+        (string, double, double)? node = null;
+        if (File.Exists(JavaScriptBench.NodePath))
+        {
+            var home = Directory.CreateTempSubdirectory("carapace-bench-node-").FullName;
+            try
+            {
+                node = await JavaScriptBench.RunNodeAsync(home, runs, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Directory.Delete(home, recursive: true);
+            }
+        }
+
+        return new JavaScriptResult(new Latencies(trivial), new Latencies(loops), node);
     }
 
     /// <summary>The embedded controller store's activations and live bytes (pages in use, WAL included), or null for a running platform.</summary>

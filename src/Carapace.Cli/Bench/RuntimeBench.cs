@@ -16,9 +16,10 @@ namespace Carapace.Cli.Bench;
 /// build's), a cold invocation with no stem cell, stem-cell specialisation, warm
 /// invocation latency through the worker, compile vs cache-hit load, the same work in-process without an enclave,
 /// the host-call rate of Carapace's WASI against Wasmtime's built-in WASI, and the speed of the file shield
-/// (<see cref="FileShieldBench"/>). With <paramref name="filesOnly"/> only the file shield is measured.
+/// (<see cref="FileShieldBench"/>), and JavaScript functions against Node.js (<see cref="JavaScriptBench"/>). With
+/// <paramref name="only"/> <c>files</c> or <c>js</c> only that section is measured.
 /// </summary>
-internal sealed class RuntimeBench(string examples, int invocations, FileShieldBench.Settings shield, bool filesOnly, Action<string> progress)
+internal sealed class RuntimeBench(string examples, int invocations, FileShieldBench.Settings shield, string? only, Action<string> progress)
 {
     /// <summary>Specialisations timed (each waits for a refilled pool, about one enclave start).</summary>
     private const int Specialisations = 11;
@@ -38,9 +39,21 @@ internal sealed class RuntimeBench(string examples, int invocations, FileShieldB
         {
             var launch = new EnclaveLaunchOptions { PlatformKeyPath = Path.Combine(home, "platform.key") };
             var cache = new ModuleCacheStore(Path.Combine(home, "cache"));
-            if (!filesOnly)
+            if (only is null)
             {
                 await RunEnclaveAsync(launch, cache, home, cancel).ConfigureAwait(false);
+            }
+
+            if (only is null or "js")
+            {
+                var js = new JavaScriptBench(invocations, progress);
+                await js.RunAsync(launch, cache, home, cancel).ConfigureAwait(false);
+                _lines.AddRange(js.Lines);
+            }
+
+            if (only == "js")
+            {
+                return;
             }
 
             var files = new FileShieldBench(examples, shield, progress);

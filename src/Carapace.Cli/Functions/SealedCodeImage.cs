@@ -6,7 +6,8 @@ using Carapace.Functions.Images;
 namespace Carapace.Cli.Functions;
 
 /// <summary>
-/// A shielded image that holds only a module at <see cref="SealedCode.PathInImage"/>, packed under a fresh random key
+/// A shielded image that holds only a module at <see cref="SealedCode.PathInImage"/> (or a JavaScript source at
+/// <see cref="SealedCode.JavaScriptPathInImage"/>), packed under a fresh random key
 /// into a private temporary folder (the key beside it as <c>IMG.key</c>, mode 0600): what <c>--sealed-code</c> without
 /// <c>--image</c> mounts. The folder, the plaintext copy of the module and the key file are deleted on dispose.
 /// </summary>
@@ -23,14 +24,14 @@ internal sealed class SealedCodeImage : IDisposable
     /// <summary>The packed image.</summary>
     public string ImagePath { get; }
 
-    /// <summary>Packs <paramref name="module"/> alone into a new image.</summary>
-    public static SealedCodeImage Pack(ReadOnlySpan<byte> module)
+    /// <summary>Packs <paramref name="module"/> (JavaScript source when <paramref name="javaScript"/>) alone into a new image.</summary>
+    public static SealedCodeImage Pack(ReadOnlySpan<byte> module, bool javaScript = false)
     {
         var folder = Directory.CreateTempSubdirectory("carapace-sealed-code-").FullName;
         try
         {
             var tree = Directory.CreateDirectory(Path.Combine(folder, "tree", SealedCode.DirectoryInImage));
-            var codePath = Path.Combine(tree.FullName, SealedCode.FileName);
+            var codePath = Path.Combine(tree.FullName, javaScript ? SealedCode.JavaScriptFileName : SealedCode.FileName);
             using (var code = new FileStream(codePath, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
             {
                 code.Write(module);

@@ -3,12 +3,16 @@ using System.Security.Cryptography;
 using Carapace.Cli.Functions;
 using Carapace.Cli.Infrastructure;
 using Carapace.Client.Deployment;
+using Carapace.Client.Gateway;
 using Carapace.Functions;
 using Spectre.Console;
 
 namespace Carapace.Cli.Platform;
 
-/// <summary><c>carapace deploy NAME MODULE.wasm</c>: store an action and name its measurement in the namespace's KMS policy.</summary>
+/// <summary>
+/// <c>carapace deploy NAME MODULE.wasm</c> (or <c>NAME SOURCE.js</c>, a JavaScript action): store an action and name
+/// its measurement in the namespace's KMS policy.
+/// </summary>
 internal static class DeployCommand
 {
     /// <summary>Modules at least this large get a progress bar (when stderr is a terminal).</summary>
@@ -17,7 +21,21 @@ internal static class DeployCommand
     public static Command Build()
     {
         var name = new Argument<string>("NAME") { Description = "The action's name (also its chain's name)." };
-        var module = new Argument<string>("MODULE") { Description = "The WebAssembly module (.wasm, WASI preview 1)." };
+        var module = new Argument<string>("MODULE")
+        {
+            Description = "The WebAssembly module (.wasm, WASI preview 1), or a JavaScript action's source (.js, OpenWhisk's nodejs contract: main(params) returns an object or a Promise of one).",
+        };
+        var kind = new Option<string?>("--kind")
+        {
+            Description = "The action's kind: wasm:wasi, nodejs:default or nodejs:N (OpenWhisk's JavaScript kinds, all run by the JavaScript enclave). " +
+                "Default: nodejs:default for a .js file, else wasm:wasi.",
+            HelpName = "KIND",
+        };
+        var main = new Option<string?>("--main")
+        {
+            Description = "A JavaScript action's entry function (exec.main; part of the measurement). Default: main.",
+            HelpName = "NAME",
+        };
         var memory = new Option<int>("--memory")
         {
             Description = $"Memory limit in MiB (at least {DeployOptions.MinMemoryMiB}).",
@@ -76,7 +94,7 @@ internal static class DeployCommand
         var sealedCode = new Option<bool>("--sealed-code")
         {
             Description = "Keep the module confidential: it is packed into the action's shielded image (alone, under a fresh key, unless --image " +
-                "names an image that already holds it at " + SealedCode.PathInImage + "), and the gateway, worker and disk get only Carapace's " +
+                "names an image that already holds it at " + SealedCode.PathInImage + ", or " + SealedCode.JavaScriptPathInImage + " for JavaScript), and the gateway, worker and disk get only Carapace's " +
                 "fixed public stub and the module's hash. The enclave reads the module from the image after the KMS released the image key.",
         };
         var connection = new PlatformConnection();
@@ -86,7 +104,7 @@ internal static class DeployCommand
             "policy accepts the new measurement beside the old one, the gateway stores the action, then the policy drops the old one; if the " +
             "gateway refuses, the policy change is undone and the previous action stays in place.")
         {
-            name, module, image, imageKey, sealedCode, memory, timeout, secrets, env, plaintext,
+            name, module, kind, main, image, imageKey, sealedCode, memory, timeout, secrets, env, plaintext,
         };
         connection.AddTo(command);
         Examples.Set(command,
@@ -96,10 +114,14 @@ internal static class DeployCommand
             "carapace deploy reader examples/out/readfile.wasm --image data.img",
             "carapace deploy site server.wasm --image site.img:/",
             "carapace deploy secret-sauce model.wasm --sealed-code",
+            "carapace deploy greet hello.js",
+            "carapace deploy greet hello.js --kind nodejs:20 --main greet --sealed-code",
             "carapace deploy shout examples/out/hello.wasm --plaintext");
         command.SetPlatformHandler(async (parse, cancel) =>
         {
             var mount = ImageMount.Parse(parse.GetValue(image));
+            var path = parse.GetRequiredValue(module);
+            var actionKind = KindOf(path, parse.GetValue(kind));
             var sealing = parse.GetValue(sealedCode);
             if (sealing && mount is null && parse.GetValue(imageKey) is not null)
             {
@@ -107,10 +129,15 @@ internal static class DeployCommand
             }
 
             // Sealed code without an image of its own: the module is packed alone into a fresh image (key made here, stored in the KMS).
-            using var sealedImage = sealing && mount is null ? SealedCodeImage.Pack(ModuleFile.Read(parse.GetRequiredValue(module))) : null;
+            var javaScript = JavaScriptKind.Is(actionKind);
+            using var sealedImage = sealing && mount is null
+                ? SealedCodeImage.Pack(javaScript ? ReadSource(path) : ModuleFile.Read(path), javaScript)
+                : null;
             var (imageBytes, key) = await ReadImageAsync(sealedImage?.ImagePath ?? mount?.Path, parse.GetValue(imageKey), cancel).ConfigureAwait(false);
             var options = new DeployOptions
             {
+                Kind = actionKind,
+                Main = parse.GetValue(main),
                 SealedCode = sealing,
                 ImageMount = mount?.MountPath,
                 // A null array (and a bare null here) would convert to an empty, not an absent, ReadOnlyMemory.
@@ -124,7 +151,7 @@ internal static class DeployCommand
             };
             try
             {
-                return await DeployAsync(connection, parse, parse.GetRequiredValue(name), parse.GetRequiredValue(module), options, cancel).ConfigureAwait(false);
+                return await DeployAsync(connection, parse, parse.GetRequiredValue(name), path, options, cancel).ConfigureAwait(false);
             }
             finally
             {
@@ -170,7 +197,7 @@ internal static class DeployCommand
             throw new CliFailure(string.Join("; ", problems), ExitCodes.Usage);
         }
 
-        var bytes = await ModuleFile.ReadAsync(path, cancel).ConfigureAwait(false);
+        var bytes = options.IsJavaScript ? ReadSource(path) : await ModuleFile.ReadAsync(path, cancel).ConfigureAwait(false);
         await using var client = connection.Connect(parse);
         DeployResult result;
         if (bytes.Length + (options.Image?.Length ?? 0) >= ProgressThreshold && !Console.IsErrorRedirected)
@@ -230,6 +257,45 @@ internal static class DeployCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The kind given, or the one the file's extension says: <c>nodejs:default</c> for <c>.js</c>, else WebAssembly (null).</summary>
+    private static string? KindOf(string path, string? given)
+    {
+        if (given is not null)
+        {
+            return given == "wasm:wasi" || JavaScriptKind.Is(given)
+                ? given
+                : throw new CliFailure($"--kind '{given}' is not a kind Carapace runs: wasm:wasi, nodejs:default or nodejs:N", ExitCodes.Usage);
+        }
+
+        return string.Equals(Path.GetExtension(path), ".js", StringComparison.OrdinalIgnoreCase) ? JavaScriptKind.Default : null;
+    }
+
+    /// <summary>A JavaScript source file: its bytes, checked to be UTF-8 text of a size the platform takes.</summary>
+    private static byte[] ReadSource(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliFailure($"source file {path} does not exist", ExitCodes.IoError);
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length is 0 or > JavaScriptSettings.MaxSourceBytes)
+        {
+            throw new CliFailure($"{path} is {bytes.Length} bytes; a JavaScript action's source holds 1 to {JavaScriptSettings.MaxSourceBytes} bytes");
+        }
+
+        try
+        {
+            JavaScriptKind.Source(bytes);
+        }
+        catch (ArgumentException)
+        {
+            throw new CliFailure($"{path} is not UTF-8 text: a JavaScript action's source must be (a zipped Node.js package cannot run in Carapace)");
+        }
+
+        return bytes;
     }
 
     private static Dictionary<string, string> ParseEnv(string[] pairs)

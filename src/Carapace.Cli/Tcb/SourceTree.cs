@@ -146,7 +146,10 @@ internal sealed class SourceTree
             .Select(r => (string?)r.Attribute("Include"))
             .OfType<string>()
             .ToList();
-        var assemblyName = document.Descendants("AssemblyName").Select(e => e.Value.Trim()).FirstOrDefault(v => v.Length > 0) ?? name;
+        // The unconditional name: a conditional one belongs to another build of the project (the enclave's JavaScript program).
+        var assemblyName = document.Descendants("AssemblyName")
+            .Where(e => e.Attribute("Condition") is null && e.Parent?.Attribute("Condition") is null)
+            .Select(e => e.Value.Trim()).FirstOrDefault(v => v.Length > 0) ?? name;
         var files = Directory.EnumerateFiles(directory, "*.cs", SearchOption.AllDirectories)
             .Where(path => !InBuildOutput(directory, path))
             .Select(path => new SourceFile(Path.GetRelativePath(directory, path).Replace('\\', '/'), CodeLines.Count(File.ReadAllText(path))))

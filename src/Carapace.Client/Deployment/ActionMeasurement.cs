@@ -21,10 +21,15 @@ public static class ActionMeasurement
     /// <param name="environment">The action's <c>carapace.env</c> annotation.</param>
     /// <param name="image">The id and root of the action's image, if it has one.</param>
     /// <param name="sealedCodeHash">For sealed code, the SHA-256 of the module in the image (<paramref name="module"/> is then the public stub).</param>
+    /// <param name="javaScriptMain">
+    /// For a JavaScript action, its entry point (<c>exec.main</c>, <c>main</c> by default): <paramref name="module"/> is then
+    /// its UTF-8 source and <paramref name="runtimeIdentity"/> must be the JavaScript enclave's. Null for a module.
+    /// </param>
     /// <exception cref="ArgumentException">The values make no valid manifest.</exception>
     public static byte[] Compute(ReadOnlySpan<byte> runtimeIdentity, string name, ReadOnlySpan<byte> module, int memoryMiB, int timeoutMs,
-        IEnumerable<KeyValuePair<string, string>>? environment, ImageReference? image = null, byte[]? sealedCodeHash = null) =>
-        Measurement.Compute(runtimeIdentity, SHA256.HashData(module), ActionManifest.For(name, memoryMiB, timeoutMs, environment, image, sealedCodeHash).Encode());
+        IEnumerable<KeyValuePair<string, string>>? environment, ImageReference? image = null, byte[]? sealedCodeHash = null, string? javaScriptMain = null) =>
+        Measurement.Compute(runtimeIdentity, SHA256.HashData(module),
+            ActionManifest.For(name, memoryMiB, timeoutMs, environment, image, sealedCodeHash, javaScriptMain).Encode());
 
     /// <summary>The sealed module's hash an action's <c>carapace.code</c> annotation gives (null when absent).</summary>
     /// <exception cref="FormatException">The annotation is not a valid module hash.</exception>

@@ -49,10 +49,23 @@ public sealed class DeployOptions
 
     /// <summary>
     /// Sealed code (<see cref="Carapace.Functions.SealedCode"/>): the module given to the deploy is the one packed in
-    /// <see cref="Image"/> at <c>.carapace/code.wasm</c>; the gateway gets only the public stub and the module's hash
-    /// (the <c>carapace.code</c> annotation), never the module.
+    /// <see cref="Image"/> at <c>.carapace/code.wasm</c> (a JavaScript source at <c>.carapace/code.js</c>); the gateway
+    /// gets only the public stub and the code's hash (the <c>carapace.code</c> annotation), never the code.
     /// </summary>
     public bool SealedCode { get; init; }
+
+    /// <summary>
+    /// The kind: null (or <c>wasm:wasi</c>) for a WebAssembly module, or one of OpenWhisk's JavaScript kinds
+    /// (<c>nodejs:default</c>, <c>nodejs:20</c>, …): the code given to the deploy is then JavaScript source (UTF-8), run
+    /// by the JavaScript enclave and measured with its runtime identity.
+    /// </summary>
+    public string? Kind { get; init; }
+
+    /// <summary>A JavaScript action's entry point (<c>exec.main</c>, part of the measurement); null for <c>main</c>.</summary>
+    public string? Main { get; init; }
+
+    /// <summary>Whether <see cref="Kind"/> is a JavaScript kind.</summary>
+    public bool IsJavaScript => Gateway.JavaScriptKind.Is(Kind);
 
     /// <summary>Every problem with these options, one sentence each; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -66,6 +79,18 @@ public sealed class DeployOptions
         if (TimeoutMs <= 0)
         {
             problems.Add($"the time limit {TimeoutMs} ms must be positive");
+        }
+
+        if (Kind is not null && Kind != "wasm:wasi" && !IsJavaScript)
+        {
+            problems.Add($"the kind '{Kind}' is not one the platform runs: 'wasm:wasi', 'nodejs:default' or 'nodejs:N'");
+        }
+
+        if (Main is { } main && (!IsJavaScript || !FunctionManifest.IsJavaScriptName(main)))
+        {
+            problems.Add(IsJavaScript
+                ? $"the entry point '{main}' is not a JavaScript identifier of at most {FunctionManifest.MaxMainBytes} characters (ASCII letters, digits, _ and $, not starting with a digit)"
+                : "an entry point (main) is only for JavaScript actions");
         }
 
         // The rules the gateway and the enclave enforce (names without '=' or NUL, values without NUL, bounded sizes).

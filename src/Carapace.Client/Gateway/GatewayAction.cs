@@ -14,7 +14,7 @@ public sealed record GatewayAction
     /// <summary>Its semantic version, bumped by every update (e.g. <c>0.0.2</c>).</summary>
     public required string Version { get; init; }
 
-    /// <summary><c>wasm:wasi</c> or <c>sequence</c>.</summary>
+    /// <summary><c>wasm:wasi</c>, a JavaScript kind (<c>nodejs:default</c>, <c>nodejs:20</c>, …) or <c>sequence</c>.</summary>
     public required string Kind { get; init; }
 
     /// <summary>Memory limit in MiB.</summary>
@@ -32,8 +32,14 @@ public sealed record GatewayAction
     /// <summary>When it was last stored.</summary>
     public DateTimeOffset Updated { get; init; }
 
-    /// <summary>The module, when the answer carried it (not in lists, nor with <c>code=false</c>).</summary>
+    /// <summary>The module, or a JavaScript action's source as UTF-8, when the answer carried it (not in lists, nor with <c>code=false</c>).</summary>
     public ReadOnlyMemory<byte>? Code { get; init; }
+
+    /// <summary>A JavaScript action's entry point (<c>exec.main</c>); null for other kinds.</summary>
+    public string? Main { get; init; }
+
+    /// <summary>Whether this is a JavaScript action (one of OpenWhisk's <c>nodejs</c> kinds).</summary>
+    public bool IsJavaScript => JavaScriptKind.Is(Kind);
 
     /// <summary>A sequence's components (fully qualified names); empty for a module.</summary>
     public IReadOnlyList<string> Components { get; init; } = [];

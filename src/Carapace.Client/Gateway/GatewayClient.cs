@@ -116,7 +116,10 @@ public sealed class GatewayClient : IDisposable
         options ??= new PutActionOptions();
         var body = new JsonObject
         {
-            ["exec"] = new JsonObject { ["kind"] = "wasm:wasi", ["code"] = Convert.ToBase64String(module.Span) },
+            ["exec"] = JavaScriptKind.Is(options.Kind)
+                // OpenWhisk's shape for JavaScript: the source as text (binary: false) and the entry point.
+                ? new JsonObject { ["kind"] = options.Kind, ["code"] = JavaScriptKind.Source(module.Span), ["binary"] = false, ["main"] = options.Main ?? JavaScriptKind.DefaultMain }
+                : new JsonObject { ["kind"] = "wasm:wasi", ["code"] = Convert.ToBase64String(module.Span) },
         };
         if (options.Image is { } image)
         {

@@ -25,7 +25,13 @@ internal static class GatewayJson
             Publish = json.TryGetProperty("publish", out var publish) && publish.ValueKind == JsonValueKind.True,
             Updated = json.TryGetProperty("updated", out var updated) && updated.ValueKind == JsonValueKind.Number
                 ? DateTimeOffset.FromUnixTimeMilliseconds(updated.GetInt64()) : default,
-            Code = exec.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String ? (ReadOnlyMemory<byte>?)code.GetBytesFromBase64() : null,
+            // A module is base64 (binary: true); JavaScript source is text, given back as its UTF-8 bytes.
+            Code = exec.TryGetProperty("code", out var code) && code.ValueKind == JsonValueKind.String
+                ? exec.TryGetProperty("binary", out var binary) && binary.ValueKind == JsonValueKind.False
+                    ? System.Text.Encoding.UTF8.GetBytes(code.GetString()!)
+                    : (ReadOnlyMemory<byte>?)code.GetBytesFromBase64()
+                : null,
+            Main = exec.TryGetProperty("main", out var main) && main.ValueKind == JsonValueKind.String ? main.GetString() : null,
             Components = exec.TryGetProperty("components", out var components) && components.ValueKind == JsonValueKind.Array
                 ? [.. components.EnumerateArray().Select(c => c.GetString() ?? throw new FormatException("'exec.components' holds a non-string"))]
                 : [],

@@ -23,6 +23,15 @@ public sealed class PutActionOptions
     /// <summary>A file-system image (from <c>carapace pack</c>) sent as <c>exec.image</c>, mounted at /data; null for none.</summary>
     public ReadOnlyMemory<byte>? Image { get; init; }
 
+    /// <summary>
+    /// The kind: null or <c>wasm:wasi</c> for a WebAssembly module (sent as base64), or one of OpenWhisk's JavaScript
+    /// kinds (<c>nodejs:default</c>, <c>nodejs:20</c>, …), whose code is UTF-8 JavaScript source sent as text.
+    /// </summary>
+    public string? Kind { get; init; }
+
+    /// <summary>A JavaScript action's entry point (<c>exec.main</c>); null for the default, <c>main</c>.</summary>
+    public string? Main { get; init; }
+
     /// <summary>Replace an existing action of the same name (a new version); without it an existing one is a 409.</summary>
     public bool Overwrite { get; init; }
 

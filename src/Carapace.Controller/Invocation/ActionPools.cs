@@ -13,17 +13,23 @@ namespace Carapace.Controller.Invocation;
 public sealed class ActionPools : IStepRunner, IAsyncDisposable
 {
     private readonly StemCellPool _cells;
+    private readonly StemCellPool? _javaScriptCells;
     private readonly Worker.Cache.ModuleCacheStore? _cache;
     private readonly Func<ActionRecord, FunctionDefinition> _define;
     private readonly ConcurrentDictionary<string, Entry> _pools = new(StringComparer.Ordinal);
     private bool _disposed;
 
-    /// <summary>Creates the pools over <paramref name="cells"/>.</summary>
-    public ActionPools(StemCellPool cells, Func<ActionRecord, FunctionDefinition> define, Worker.Cache.ModuleCacheStore? cache = null)
+    /// <summary>
+    /// Creates the pools over <paramref name="cells"/> (WASI enclaves) and <paramref name="javaScriptCells"/> (JavaScript
+    /// enclaves): a function is specialised only in a stem cell of its own kind. Without JavaScript cells a JavaScript
+    /// action cannot run (<see cref="ActionNotRunnableException"/>).
+    /// </summary>
+    public ActionPools(StemCellPool cells, Func<ActionRecord, FunctionDefinition> define, Worker.Cache.ModuleCacheStore? cache = null, StemCellPool? javaScriptCells = null)
     {
         ArgumentNullException.ThrowIfNull(cells);
         ArgumentNullException.ThrowIfNull(define);
         _cells = cells;
+        _javaScriptCells = javaScriptCells;
         _define = define;
         _cache = cache;
     }
@@ -37,16 +43,17 @@ public sealed class ActionPools : IStepRunner, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(action);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var key = action.Name.Path;
+        var cells = CellsFor(action);
         while (true)
         {
             var stamp = StampOf(action);
-            var entry = _pools.GetOrAdd(key, _ => new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))));
+            var entry = _pools.GetOrAdd(key, _ => new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(cells, _define(action), _cache))));
             if (entry.Stamp == stamp)
             {
                 return entry.Pool.Value;
             }
 
-            if (_pools.TryUpdate(key, new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(_cells, _define(action), _cache))), entry))
+            if (_pools.TryUpdate(key, new Entry(stamp, new Lazy<FunctionPool>(() => new FunctionPool(cells, _define(action), _cache))), entry))
             {
                 Retire(entry);
             }
@@ -76,6 +83,11 @@ public sealed class ActionPools : IStepRunner, IAsyncDisposable
             Retire(entry);
         }
     }
+
+    /// <summary>The stem cells of <paramref name="action"/>'s kind.</summary>
+    private StemCellPool CellsFor(ActionRecord action) => !action.Exec.IsJavaScript ? _cells
+        : _javaScriptCells ?? throw new ActionNotRunnableException(
+            $"The action {action.Name} is JavaScript ({action.Exec.Kind}), and this worker has no JavaScript enclave (enclave/Carapace.Enclave.Js).");
 
     /// <summary>Shuts every pool down.</summary>
     public async ValueTask DisposeAsync()

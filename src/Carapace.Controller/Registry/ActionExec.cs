@@ -9,6 +9,9 @@ public sealed class ActionExec
     /// <summary>The largest module the registry stores (48 MiB, OpenWhisk's default code size limit).</summary>
     public const int MaxModuleBytes = 48 * 1024 * 1024;
 
+    /// <summary>The largest JavaScript source the registry stores (8 MiB; the JavaScript enclave's limit, JavaScriptSettings.MaxSourceBytes).</summary>
+    public const int MaxJavaScriptBytes = 8 * 1024 * 1024;
+
     /// <summary>The largest file-system image the registry stores (256 MiB; the gateway's request limit may be lower).</summary>
     public const int MaxImageBytes = 256 * 1024 * 1024;
 
@@ -24,8 +27,9 @@ public sealed class ActionExec
     /// <summary>The deepest sequences may nest (the invoked sequence is level 1), so that expanding one reads a bounded number of records.</summary>
     public const int MaxSequenceDepth = 16;
 
-    private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components, ActionImageUpload? image)
+    private ActionExec(string kind, ReadOnlyMemory<byte> module, IReadOnlyList<string> components, ActionImageUpload? image, string? main = null)
     {
+        Main = main;
         Kind = kind;
         Module = module;
         Components = components;
@@ -46,6 +50,15 @@ public sealed class ActionExec
 
     /// <summary>A <c>wasm:wasi</c> action running <paramref name="module"/>, with <paramref name="image"/> at /data if given.</summary>
     public static ActionExec Wasm(ReadOnlyMemory<byte> module, ActionImageUpload? image = null) => new(ActionKinds.Wasm, module, [], image);
+
+    /// <summary>A JavaScript action's entry point (<c>exec.main</c>, default <c>main</c>); null for other kinds.</summary>
+    public string? Main { get; }
+
+    /// <summary>
+    /// A JavaScript action of <paramref name="kind"/> (<c>nodejs:…</c>) whose source is <paramref name="source"/> (UTF-8)
+    /// and entry point <paramref name="main"/>, with <paramref name="image"/> if given (for sealed source).
+    /// </summary>
+    public static ActionExec JavaScript(string kind, ReadOnlyMemory<byte> source, string main, ActionImageUpload? image = null) => new(kind, source, [], image, main);
 
     /// <summary>A sequence of the given fully qualified action names.</summary>
     public static ActionExec Sequence(IEnumerable<string> components)

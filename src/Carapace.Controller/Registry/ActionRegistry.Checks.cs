@@ -31,6 +31,26 @@ public sealed partial class ActionRegistry
                 var stored = exec.Image is { } upload ? PrepareImage(upload, errors, out image) : null;
                 return new ActionCode(ActionKinds.Wasm, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], stored);
 
+            case { } kind when ActionKinds.IsNodeJs(kind):
+                if (exec.Module.IsEmpty)
+                {
+                    errors.Add("'exec.code' is empty; it must hold the action's JavaScript source.");
+                }
+                else if (exec.Module.Length > ActionExec.MaxJavaScriptBytes)
+                {
+                    errors.Add($"'exec.code' is {exec.Module.Length} bytes of JavaScript; the limit is {ActionExec.MaxJavaScriptBytes} bytes.");
+                }
+
+                // The gateway checks the name's syntax (the manifest's rule); the registry only that there is one.
+                if (string.IsNullOrEmpty(exec.Main))
+                {
+                    errors.Add("'exec.main' must name the entry function.");
+                }
+
+                module = exec.Module.ToArray();
+                var storedImage = exec.Image is { } jsUpload ? PrepareImage(jsUpload, errors, out image) : null;
+                return new ActionCode(kind, Convert.ToHexStringLower(SHA256.HashData(module)), module.Length, [], storedImage, exec.Main);
+
             case ActionKinds.Sequence:
                 if (exec.Components.Count is 0 or > ActionExec.MaxSequenceComponents)
                 {
@@ -53,7 +73,7 @@ public sealed partial class ActionRegistry
                 return new ActionCode(ActionKinds.Sequence, null, 0, components);
 
             default:
-                errors.Add($"The kind '{exec.Kind}' is not supported; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
+                errors.Add($"The kind '{exec.Kind}' is not supported; use '{ActionKinds.Wasm}', '{ActionKinds.NodeJsDefault}' (or 'nodejs:N') or '{ActionKinds.Sequence}'.");
                 return new ActionCode(exec.Kind, null, 0, []);
         }
     }

@@ -42,6 +42,7 @@ public sealed partial class ActionRegistry : IDisposable
             image_size    INTEGER,
             image_id      TEXT,
             image_root    TEXT,
+            main          TEXT,
             PRIMARY KEY (namespace, name)
         ) STRICT;
         CREATE INDEX IF NOT EXISTS actions_by_update ON actions (namespace, updated_at DESC, name);
@@ -49,11 +50,11 @@ public sealed partial class ActionRegistry : IDisposable
 
     private const string Columns =
         "namespace, name, version, kind, module_sha256, module_size, components, memory_mib, timeout_ms, annotations, parameters, confidential, publish, updated_at, "
-        + "image_sha256, image_size, image_id, image_root";
+        + "image_sha256, image_size, image_id, image_root, main";
 
     /// <summary>Columns added after the first schema, added to an older database when it is opened.</summary>
     private static readonly (string Name, string Type)[] s_addedColumns =
-        [("image_sha256", "TEXT"), ("image_size", "INTEGER"), ("image_id", "TEXT"), ("image_root", "TEXT")];
+        [("image_sha256", "TEXT"), ("image_size", "INTEGER"), ("image_id", "TEXT"), ("image_root", "TEXT"), ("main", "TEXT")];
 
     private readonly StoreDatabase _db;
     private readonly bool _ownsDatabase;
@@ -416,7 +417,7 @@ public sealed partial class ActionRegistry : IDisposable
         StoreDatabase.Execute(connection, $"""
             INSERT INTO actions ({Columns})
             VALUES (@ns, @name, @version, @kind, @sha, @size, @components, @memory, @timeout, @annotations, @parameters, @confidential, @publish, @updated,
-                @imageSha, @imageSize, @imageId, @imageRoot)
+                @imageSha, @imageSize, @imageId, @imageRoot, @main)
             ON CONFLICT (namespace, name) DO UPDATE SET {StoreSql.Updates(Columns, "namespace", "name")}
             """,
             ("@ns", record.Name.Namespace), ("@name", record.Name.Name), ("@version", record.Version),
@@ -427,7 +428,7 @@ public sealed partial class ActionRegistry : IDisposable
             ("@confidential", record.Confidential ? 1 : 0), ("@publish", record.Publish ? 1 : 0),
             ("@updated", record.Updated.ToUnixTimeMilliseconds()),
             ("@imageSha", record.Exec.Image?.Sha256), ("@imageSize", record.Exec.Image?.Size),
-            ("@imageId", record.Exec.Image?.Id), ("@imageRoot", record.Exec.Image?.Root));
+            ("@imageId", record.Exec.Image?.Id), ("@imageRoot", record.Exec.Image?.Root), ("@main", record.Exec.Main));
 
     private static ActionRecord? Read(DbConnection connection, ActionName name)
     {
@@ -448,7 +449,7 @@ public sealed partial class ActionRegistry : IDisposable
             Version = reader.GetString(2),
             Exec = new ActionCode(reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetInt64(5),
                 [.. components.Select(c => ActionName.TryParse(c, out var n) ? n : throw new InvalidDataException($"stored component '{c}' is malformed"))],
-                image),
+                image, reader.IsDBNull(18) ? null : reader.GetString(18)),
             Limits = new ActionLimits(reader.GetInt32(7), reader.GetInt32(8)),
             Annotations = KeyValue.Deserialize(reader.GetString(9)),
             Parameters = KeyValue.Deserialize(reader.GetString(10)),

@@ -3,7 +3,6 @@ using Carapace.Enclave.FileSystem;
 using Carapace.Enclave.FileSystem.Image;
 using Carapace.Functions;
 using Carapace.Functions.Images;
-using Wasmtime;
 
 namespace Carapace.Enclave.Host;
 
@@ -38,12 +37,12 @@ internal sealed partial class EnclaveHost
     }
 
     /// <summary>
-    /// The module of a function with sealed code (<see cref="SealedCode"/>), read from its mounted image, checked against
-    /// the measured hash and compiled; null for a function whose code is the public module. The plaintext module is
-    /// zeroed once compiled, as are the image's cached blocks it was read from, and no compiled form of it leaves the
-    /// enclave (the host caches only the public stub). On failure the image is disposed.
+    /// The code of a function with sealed code (<see cref="SealedCode"/>), read from its mounted image, checked against
+    /// the measured hash and loaded by the engine; null for a function whose code is the public one. The plaintext
+    /// code is zeroed once loaded, as are the image's cached blocks it was read from, and no compiled form of it leaves
+    /// the enclave (the host caches only the public stub). On failure the image is disposed.
     /// </summary>
-    private static Module? SealedModule(Engine engine, FunctionManifest manifest, IFileSystem? image)
+    private IFunctionCode? SealedCodeOf(FunctionManifest manifest, IFileSystem? image)
     {
         if (manifest.SealedCodeHash is not { } expected)
         {
@@ -58,29 +57,13 @@ internal sealed partial class EnclaveHost
                 throw new SpecializationException("the function's code is sealed in its image, but it has no image");
             }
 
-            bytes = ReadSealedCode(image);
+            bytes = ReadSealedCode(image, _engine.SealedCodePath);
             if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), expected.Span))
             {
-                throw new SpecializationException($"integrity violation: {SealedCode.PathInImage} in the image is not the measured module");
+                throw new SpecializationException($"integrity violation: {_engine.SealedCodePath} in the image is not the measured code");
             }
 
-            var module = Module.FromBytes(engine, "function", bytes);
-            try
-            {
-                CheckImports(module);
-            }
-            catch
-            {
-                module.Dispose();
-                throw;
-            }
-
-            return module;
-        }
-        catch (WasmtimeException e)
-        {
-            (image as IDisposable)?.Dispose();
-            throw new SpecializationException("the sealed module is not valid WebAssembly for this runtime: " + e.Message.Split('\n')[0]);
+            return _engine.LoadSealed(manifest, bytes);
         }
         catch
         {
@@ -94,13 +77,13 @@ internal sealed partial class EnclaveHost
                 CryptographicOperations.ZeroMemory(bytes);
             }
 
-            // The blocks just read hold the module too: none of them stays in the image's cache.
+            // The blocks just read hold the code too: none of them stays in the image's cache.
             (image as ShieldedImage)?.ClearCache();
         }
     }
 
-    /// <summary>Disposes the public stub a sealed module replaced (nothing when the public module runs).</summary>
-    private static void DisposeStub(Module loaded, Module running)
+    /// <summary>Disposes the public stub sealed code replaced (nothing when the public code runs).</summary>
+    private static void DisposeStub(IFunctionCode loaded, IFunctionCode running)
     {
         if (!ReferenceEquals(loaded, running))
         {
@@ -108,18 +91,18 @@ internal sealed partial class EnclaveHost
         }
     }
 
-    private static byte[] ReadSealedCode(IFileSystem image)
+    private static byte[] ReadSealedCode(IFileSystem image, string path)
     {
-        if (image.Open(SealedCode.PathInImage, OpenFlags.None, out var handle) != Wasi.Errno.Success || handle is null)
+        if (image.Open(path, OpenFlags.None, out var handle) != Wasi.Errno.Success || handle is null)
         {
-            throw new SpecializationException($"the function's code is sealed in its image, but the image has no {SealedCode.PathInImage}");
+            throw new SpecializationException($"the function's code is sealed in its image, but the image has no {path}");
         }
 
         using (handle)
         {
             if (handle.Length is <= 0 or > SealedCode.MaxModuleBytes)
             {
-                throw new SpecializationException($"{SealedCode.PathInImage} in the image is empty or larger than {SealedCode.MaxModuleBytes >> 20} MiB");
+                throw new SpecializationException($"{path} in the image is empty or larger than {SealedCode.MaxModuleBytes >> 20} MiB");
             }
 
             var bytes = GC.AllocateUninitializedArray<byte>((int)handle.Length, pinned: true);
@@ -130,7 +113,7 @@ internal sealed partial class EnclaveHost
                 {
                     if (handle.Read(done, bytes.AsSpan(done), out var read) != Wasi.Errno.Success || read == 0)
                     {
-                        throw new SpecializationException($"cannot read {SealedCode.PathInImage} from the image");
+                        throw new SpecializationException($"cannot read {path} from the image");
                     }
 
                     done += read;

@@ -8,11 +8,10 @@ using Carapace.Functions;
 using Carapace.Functions.Provisioning;
 using Carapace.Kms.Client;
 using Carapace.Protocol;
-using Wasmtime;
 
 namespace Carapace.Enclave.Host;
 
-/// <summary>Specialisation: a function's keys and secrets, provisioned or from the KMS, its image and its module.</summary>
+/// <summary>Specialisation: a function's keys and secrets, provisioned or from the KMS, its image and its code.</summary>
 internal sealed partial class EnclaveHost
 {
     /// <summary>
@@ -44,15 +43,15 @@ internal sealed partial class EnclaveHost
         using (payload)
         {
             var manifest = DecodeManifest(payload.Manifest);
-            return Load(request, manifest, payload.Manifest, payload.ModuleHash, (module, measurement) =>
+            return Load(request, manifest, payload.Manifest, payload.ModuleHash, (loaded, measurement) =>
             {
                 var image = MountImage(manifest, request.ImagePath, payload.ImageKey);
-                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
+                var code = SealedCodeOf(manifest, image) ?? loaded;
                 // The function gets its own (pinned) copies of keys and secrets; the payload is zeroed on the way out.
-                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest,
+                _function = new LoadedFunction(code, manifest,
                     FunctionKeys.Fixed(payload.Input.ToEdgeKey(), payload.Output.ToEdgeKey(), payload.Log.ToEdgeKey()),
                     [.. payload.Secrets.Select(s => new KeyValuePair<string, byte[]>(s.Key, PinnedCopy(s.Value)))], image);
-                DisposeStub(module.Module, code);
+                DisposeStub(loaded, code);
                 return session.Confirm(measurement);
             });
         }
@@ -67,7 +66,7 @@ internal sealed partial class EnclaveHost
 
         var manifestBytes = kms.Manifest.ToArray();
         var manifest = DecodeManifest(manifestBytes);
-        return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (module, measurement) =>
+        return Load(request, manifest, manifestBytes, kms.ModuleHash.ToArray(), (loaded, measurement) =>
         {
             // A fresh receipt key per specialisation, attested once here; every invocation signs with it.
             var (entitlement, signer) = _kms.Attest(kms.Endpoint, kms.Namespace, kms.Function, measurement);
@@ -118,10 +117,10 @@ internal sealed partial class EnclaveHost
                 }
 
                 // Sealed code is read only now, with the image key the KMS released for this measurement.
-                var code = SealedModule(module.Engine, manifest, image) ?? module.Module;
+                var code = SealedCodeOf(manifest, image) ?? loaded;
                 // The edge keys move to the function; the entitlement's secret copies are zeroed here.
-                _function = new LoadedFunction(module.Engine, module.Linker, code, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
-                DisposeStub(module.Module, code);
+                _function = new LoadedFunction(code, manifest, FunctionKeys.Entitled([.. entitlement.EdgeKeys]), secrets, image, receipts);
+                DisposeStub(loaded, code);
                 return [];
             }
             catch
@@ -154,26 +153,31 @@ internal sealed partial class EnclaveHost
     }
 
     /// <summary>
-    /// Loads and checks the module, computes the measurement and lets <paramref name="bind"/> attach keys to it;
+    /// Loads and checks the code, computes the measurement and lets <paramref name="bind"/> attach keys to it;
     /// returns the specialised message with <paramref name="bind"/>'s confirmation.
     /// </summary>
     private SpecializedMessage Load(SpecializeMessage request, FunctionManifest manifest, byte[] manifestBytes, byte[] moduleHash,
-        Func<(Engine Engine, Linker Linker, Module Module), byte[], byte[]> bind)
+        Func<IFunctionCode, byte[], byte[]> bind)
     {
-        var (engine, linker, cache) = EngineFor(manifest.Fuel > 0);
+        // The runtime identity differs between the two enclaves anyway; this says so before anything is loaded.
+        if (EnclaveRuntime.For(manifest) != _engine.Runtime)
+        {
+            throw new SpecializationException(
+                $"this is the {_engine.Runtime} enclave ({_engine.Runtime.Executable}); the function's manifest is for the {EnclaveRuntime.For(manifest)} enclave ({EnclaveRuntime.For(manifest).Executable})");
+        }
+
         var watch = Stopwatch.StartNew();
-        var (module, artifact) = LoadModule(engine, cache, request, moduleHash);
+        var (code, artifact) = _engine.Load(manifest, request, moduleHash);
         var loadMicros = (long)watch.Elapsed.TotalMicroseconds;
         try
         {
-            CheckImports(module);
             var measurement = Measurement.Compute(_runtimeIdentity, moduleHash, manifestBytes);
-            var confirmation = bind((engine, linker, module), measurement);
+            var confirmation = bind(code, measurement);
             return new SpecializedMessage(measurement, confirmation, artifact, artifact.Length > 0, loadMicros);
         }
         catch
         {
-            module.Dispose();
+            code.Dispose();
             throw;
         }
     }

@@ -7,12 +7,12 @@ using Carapace.Functions.Provisioning;
 using Carapace.Kms.Client;
 using Carapace.Protocol;
 using Carapace.Protocol.Lane;
-using Wasmtime;
 
 namespace Carapace.Enclave.Host;
 
 /// <summary>
-/// The enclave process's main loop. At start it hashes its own runtime, prepares its engine, makes a fresh session
+/// The enclave process's main loop, shared by both enclave programs (WASI and JavaScript; the engine is an
+/// <see cref="IFunctionEngine"/>). At start it hashes its own runtime, prepares its engine, makes a fresh session
 /// key pair, warms its code paths with a built-in function, and announces itself (ready). It then serves one
 /// specialisation and any number of invocations, one at a time, until the host asks it to shut down or closes the
 /// channel. Every failure a request can cause is answered with a failure message; nothing a guest or the host
@@ -23,44 +23,39 @@ internal sealed partial class EnclaveHost : IDisposable
     private readonly byte[] _runtimeIdentity;
     private readonly SimulatedPlatform _platform;
     private readonly EnclaveSession _session = new();
-    private readonly EpochTicker _ticker = new();
     private readonly KmsAttestor _kms;
     private readonly TeeBackend _tee;
-    private readonly Dictionary<bool, (Engine Engine, Linker Linker, ModuleCache Cache)> _engines = [];
+    private readonly IFunctionEngine _engine;
     private readonly Task _kmsWarmUp;
     private LoadedFunction? _function;
     private bool _fatal;
 
     /// <summary>
     /// Starts the enclave's runtime; it takes ownership of <paramref name="tee"/>, the backend its evidence comes from.
-    /// <paramref name="engine"/> is the engine without fuel being made on another thread (<see cref="PrepareEngine"/>) and
-    /// <paramref name="kmsWarmUp"/> the KMS client warm-up (<see cref="Warmup.StartKmsClient"/>), both started first
+    /// <paramref name="flavor"/> is this program's engine, already being prepared (<see cref="EnclaveFlavor.Prepare"/>),
+    /// and <paramref name="kmsWarmUp"/> the KMS client warm-up (<see cref="Warmup.StartKmsClient"/>), both started first
     /// thing by the program so that they overlap the TEE, the runtime identity and the keys.
     /// </summary>
-    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings, Task<(Engine Engine, Linker Linker)> engine, Task kmsWarmUp)
+    public EnclaveHost(string runtimeDirectory, string platformKeyPath, TeeBackend tee, TeeSettings settings, EnclaveFlavor flavor, Task kmsWarmUp)
     {
-        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(flavor);
         _kmsWarmUp = kmsWarmUp;
         _tee = tee;
         // The KMS this runtime trusts is part of its identity: one measurement serves both.
         var kmsMeasurement = RuntimeFiles.KmsMeasurement(runtimeDirectory);
-        _runtimeIdentity = RuntimeFiles.Identity(runtimeDirectory, kmsMeasurement,
-            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? ".", "runtime-hashes"));
+        _runtimeIdentity = RuntimeFiles.Identity(flavor, runtimeDirectory, kmsMeasurement,
+            // One cache file per program: WASI and JavaScript cells share a platform key, and would overwrite each other's.
+            Path.Combine(Path.GetDirectoryName(Path.GetFullPath(platformKeyPath)) ?? ".", flavor.Runtime == EnclaveRuntime.Wasi ? "runtime-hashes" : "runtime-hashes-" + flavor.Runtime.Name));
         StartTimings.Mark("identity");
         _platform = SimulatedPlatform.LoadOrCreate(platformKeyPath);
         _kms = new KmsAttestor(tee, settings, kmsMeasurement);
         StartTimings.Mark("platform key");
-        var (prepared, linker) = engine.GetAwaiter().GetResult();
-        AddEngine(fuel: false, prepared, linker);
+        _engine = flavor.CreateEngine(_platform, _runtimeIdentity);
         StartTimings.Mark("engine (rest)");
     }
 
-    /// <summary>
-    /// Makes the engine and linker for functions without fuel (the usual case) on a thread of its own: loading
-    /// libwasmtime.so and defining the WASI imports is a good part of a cell's start, and needs nothing else.
-    /// </summary>
-    public static Task<(Engine Engine, Linker Linker)> PrepareEngine() =>
-        Task.Factory.StartNew(() => NewEngine(fuel: false), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    /// <summary>The engine functions run with (for warm-up).</summary>
+    internal IFunctionEngine Engine => _engine;
 
     public byte[] RuntimeIdentityValue => _runtimeIdentity;
 
@@ -150,13 +145,7 @@ internal sealed partial class EnclaveHost : IDisposable
     public void Dispose()
     {
         _function?.Dispose();
-        _ticker.Dispose();
-        foreach (var (engine, linker, cache) in _engines.Values)
-        {
-            cache.Dispose();
-            linker.Dispose();
-            engine.Dispose();
-        }
+        _engine.Dispose();
 
         _session.Dispose();
         _platform.Dispose();

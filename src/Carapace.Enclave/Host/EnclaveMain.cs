@@ -10,7 +10,8 @@ internal static class EnclaveMain
     /// <summary>The running host, for the parent watch to wipe (null until it is made, and after it is disposed).</summary>
     private static volatile EnclaveHost? s_host;
 
-    public static int Run(string[] args)
+    /// <summary>Runs the enclave program of <paramref name="flavor"/> (WASI or JavaScript) with its command line.</summary>
+    public static int Run(string[] args, EnclaveFlavor flavor)
     {
         StartTimings.Begin();
         // Before any other thread starts: the host's CA store is never read (see HostTrustStore).
@@ -66,7 +67,7 @@ internal static class EnclaveMain
 
         // Work that needs nothing from the rest starts first, on threads of its own: the engine (loading Wasmtime) and
         // the KMS client warm-up overlap the TEE, the runtime identity and the keys.
-        var engine = EnclaveHost.PrepareEngine();
+        flavor.Prepare();
         var kmsWarmUp = Warmup.StartKmsClient();
         try
         {
@@ -75,7 +76,7 @@ internal static class EnclaveMain
             var settings = ResolveTee(tee, teeConfig);
             var backend = settings.OpenBackend(Path.GetDirectoryName(Path.GetFullPath(platformKey)) ?? Envelope.Keys.CarapaceHome.SimulationDirectory);
             StartTimings.Mark("tee");
-            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey, backend, settings, engine, kmsWarmUp);
+            using var host = new EnclaveHost(AppContext.BaseDirectory, platformKey, backend, settings, flavor, kmsWarmUp);
             s_host = host;
             try
             {

@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using Carapace.Enclave.FileSystem;
-using Carapace.Enclave.FileSystem.Memory;
-using Carapace.Enclave.FileSystem.Overlay;
-using Carapace.Enclave.Wasi;
 using Carapace.Envelope;
 using Carapace.Envelope.Format;
 using Carapace.Envelope.Keys;
@@ -13,25 +8,21 @@ using Carapace.Envelope.Replay;
 using Carapace.Envelope.Sealing;
 using Carapace.Functions;
 using Carapace.Protocol;
-using Wasmtime;
 
 namespace Carapace.Enclave.Host;
 
 /// <summary>
-/// One function loaded in this enclave: its module, manifest, edge keys, secrets and image. An invocation opens the
-/// sealed input, runs the guest under Carapace's WASI with its limits, seals stdout for the output edge and stderr for
-/// the log edge, and then zeroes everything the invocation touched: linear memory, /tmp, the image's overlay (all it
-/// wrote over the read-only image), the plaintext buffers and the recently used stack. Nothing written persists into
+/// One function loaded in this enclave: its code, manifest, edge keys, secrets and image. An invocation opens the
+/// sealed input, runs the function with its engine under its limits (<see cref="IFunctionCode"/>), seals its output
+/// for the output edge and its log for the log edge, and then zeroes everything the invocation touched: the engine's
+/// memory for it (linear memory, /tmp and the image's overlay; the JavaScript heap), the plaintext buffers and the
+/// recently used stack. Nothing written persists into
 /// the next invocation. A function the KMS entitled also signs a receipt for every invocation whose input
 /// header parsed, including refused ones.
 /// </summary>
 internal sealed class LoadedFunction : IDisposable
 {
-    private const long EpochTickMilliseconds = EpochTicker.TickMilliseconds;
-
-    private readonly Engine _engine;
-    private readonly Linker _linker;
-    private readonly Module _module;
+    private readonly IFunctionCode _code;
     private readonly FunctionManifest _manifest;
     private readonly FunctionKeys _keys;
     private readonly IReadOnlyList<KeyValuePair<string, byte[]>> _secrets;
@@ -41,7 +32,7 @@ internal sealed class LoadedFunction : IDisposable
     private readonly PinnedBuffer _payload = new(64 * 1024);
     private readonly PinnedBuffer _staging = new(64 * 1024);
 
-    public LoadedFunction(Engine engine, Linker linker, Module module, FunctionManifest manifest, FunctionKeys keys,
+    public LoadedFunction(IFunctionCode code, FunctionManifest manifest, FunctionKeys keys,
         IReadOnlyList<KeyValuePair<string, byte[]>> secrets, IFileSystem? image, InvocationReceipts? receipts = null)
     {
         _receipts = receipts;
@@ -49,9 +40,7 @@ internal sealed class LoadedFunction : IDisposable
         // One window per edge the function holds a key for, so no edge is ever forgotten: with fewer, inputs on the
         // function's other chains would push an edge out, and a controller could replay a step after interleaving them.
         _replay = new ReplayGuard(windowPerEdge: 16_384, maxEdges: Math.Max(1, keys.Count));
-        _engine = engine;
-        _linker = linker;
-        _module = module;
+        _code = code;
         _manifest = manifest;
         _keys = keys;
         _secrets = secrets;
@@ -102,7 +91,7 @@ internal sealed class LoadedFunction : IDisposable
         }
 
         (_image as IDisposable)?.Dispose();
-        _module.Dispose();
+        _code.Dispose();
     }
 
     private ResultMessage Run(long invocationId, ReadOnlyMemory<byte> sealedInput)
@@ -127,112 +116,21 @@ internal sealed class LoadedFunction : IDisposable
         }
 
         var opened = Stopwatch.GetElapsedTime(arrived);
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(_manifest.TimeoutMilliseconds));
-        // Everything the invocation writes lives in enclave memory and is zeroed when these are disposed: /tmp and the
-        // image's overlay share one budget (the manifest's tmp size); the image itself is never written.
-        var scratch = new StorageQuota(_manifest.TmpBytes);
-        var clock = FileClock();
-        // An image mounted at '/' holds the guest's whole tree, /tmp included (writable through the overlay).
-        using var tmp = _manifest.TmpBytes > 0 && _manifest.Image?.MountPath != "/" ? new MemoryFileSystem(scratch, clock: clock) : null;
-        using var overlay = _image is null ? null : new OverlayFileSystem(_image, new MemoryFileSystem(scratch, clock: clock));
-        var preopens = new List<(string, IFileSystem)>();
-        if (overlay is not null)
-        {
-            preopens.Add((_manifest.Image!.MountPath, overlay));
-        }
-
-        if (tmp is not null)
-        {
-            preopens.Add(("/tmp", tmp));
-        }
-
-        using var wasi = new WasiContext(new WasiOptions
-        {
-            Args = [_manifest.Name, .. _manifest.Arguments],
-            Environment = [.. _manifest.Environment, .. _secrets.Select(s => new KeyValuePair<string, string>(s.Key, Encoding.UTF8.GetString(s.Value)))],
-            Stdin = _payload.WrittenMemory,
-            MaxStdoutBytes = (int)_manifest.MaxOutputBytes,
-            MaxStderrBytes = (int)_manifest.MaxLogBytes,
-            Preopens = preopens,
-            Clock = new WasiClockOptions { ResolutionNanoseconds = _manifest.ClockResolutionNanoseconds, RealtimeGranted = _manifest.Realtime },
-            Deadline = deadline.Token,
-        });
-
         var watch = Stopwatch.StartNew();
-        long instantiateMicros = 0, memoryBytes = 0, fuelUsed = 0;
-        InvocationStatus status;
-        var exitCode = 0;
-        string message;
-        using (var store = new Store(_engine, wasi))
-        {
-            store.SetLimits(memorySize: _manifest.MemoryBytes);
-            if (_manifest.Fuel > 0)
-            {
-                store.Fuel = (ulong)_manifest.Fuel;
-            }
-
-            store.SetEpochDeadline((ulong)((_manifest.TimeoutMilliseconds + EpochTickMilliseconds - 1) / EpochTickMilliseconds) + 1);
-            Memory? memory = null;
-            try
-            {
-                var instance = _linker.Instantiate(store, _module);
-                instantiateMicros = (long)watch.Elapsed.TotalMicroseconds;
-                memory = instance.GetMemory("memory");
-                var start = instance.GetAction("_start")
-                    ?? throw new InvalidOperationException("the module exports no _start function (it is not a WASI command)");
-                (status, exitCode, message) = Execute(start, wasi, memory);
-            }
-            catch (WasmtimeException e) when (e is not TrapException)
-            {
-                (status, exitCode, message) = (InvocationStatus.Trap, 0, "instantiation failed: " + FirstLine(e.Message));
-            }
-            catch (InvalidOperationException e)
-            {
-                (status, exitCode, message) = (InvocationStatus.Trap, 0, e.Message);
-            }
-
-            memoryBytes = memory?.GetLength() ?? 0;
-            if (_manifest.Fuel > 0)
-            {
-                fuelUsed = _manifest.Fuel - (long)store.Fuel;
-            }
-
-            // Wasmtime's .NET binding cannot report a refused memory.grow, so a failure is attributed to the memory
-            // limit when the guest failed with its linear memory within max(1 MiB, limit/8) of the limit.
-            if ((status == InvocationStatus.Trap || (status == InvocationStatus.Completed && exitCode != 0))
-                && memoryBytes + Math.Max(1L << 20, _manifest.MemoryBytes / 8) >= _manifest.MemoryBytes)
-            {
-                status = InvocationStatus.MemoryLimit;
-                message = string.Create(CultureInfo.InvariantCulture, $"memory limit exceeded ({_manifest.MemoryBytes >> 20} MiB)");
-            }
-
-            if (memory is not null)
-            {
-                ZeroLinearMemory(memory);
-            }
-        }
-
-        if (wasi.IntegrityViolation is { } violation)
-        {
-            (status, message) = (InvocationStatus.IntegrityViolation, "integrity violation: " + violation);
-        }
-        else if (wasi.StdoutTruncated && status == InvocationStatus.Completed)
-        {
-            (status, message) = (InvocationStatus.OutputTooLarge, string.Create(CultureInfo.InvariantCulture, $"output exceeded {_manifest.MaxOutputBytes} bytes"));
-        }
-
+        using var run = _code.Run(new FunctionInvocation(_manifest, _payload.WrittenMemory, _secrets, _image));
         var wall = (long)watch.Elapsed.TotalMicroseconds;
         var sealing = Stopwatch.GetTimestamp();
         var sealOptions = new SealOptions { RequestId = request.RequestId, Function = _manifest.Name };
-        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(wasi, stdout: true, edges.Output, sealOptions, _staging) : [];
-        var log = SealStream(wasi, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" }, _staging);
-        var usage = new ResourceUsage(wall, fuelUsed, memoryBytes, instantiateMicros);
+        var status = run.Status;
+        var output = status is InvocationStatus.Completed or InvocationStatus.OutputTooLarge ? SealStream(run, stdout: true, edges.Output, sealOptions, _staging) : [];
+        var log = SealStream(run, stdout: false, edges.Log, new SealOptions { RequestId = request.RequestId, Function = _manifest.Name, ContentType = "text/plain; charset=utf-8" }, _staging);
+        var usage = new ResourceUsage(wall, run.FuelUsed, run.MemoryBytes, run.InstantiateMicros);
         var signing = Stopwatch.GetTimestamp();
-        var receipt = _receipts?.Issue(request, sealedInput.Span, output, log, status, exitCode, started, usage) ?? [];
+        var receipt = _receipts?.Issue(request, sealedInput.Span, output, log, status, run.ExitCode, started, usage) ?? [];
         var timings = new EnclaveTimings(
             (long)opened.TotalMicroseconds, (long)Stopwatch.GetElapsedTime(sealing, signing).TotalMicroseconds,
             (long)Stopwatch.GetElapsedTime(signing).TotalMicroseconds, (long)Stopwatch.GetElapsedTime(arrived).TotalMicroseconds);
-        return new ResultMessage(invocationId, status, exitCode, message, output, log, usage, receipt) { Timings = timings };
+        return new ResultMessage(invocationId, status, run.ExitCode, run.Message, output, log, usage, receipt) { Timings = timings };
     }
 
     /// <summary>
@@ -275,58 +173,13 @@ internal sealed class LoadedFunction : IDisposable
         }
     }
 
-    private (InvocationStatus Status, int Exit, string Message) Execute(Action start, WasiContext wasi, Memory? memory)
-    {
-        try
-        {
-            start();
-            return (InvocationStatus.Completed, 0, "ok");
-        }
-        catch (Exception) when (wasi.ExitCode is { } code)
-        {
-            return (InvocationStatus.Completed, code, code == 0 ? "ok" : string.Create(CultureInfo.InvariantCulture, $"exit code {code}"));
-        }
-        catch (TrapException e) when (e.Type == TrapCode.Interrupt)
-        {
-            return (InvocationStatus.Timeout, 0, string.Create(CultureInfo.InvariantCulture, $"timeout after {_manifest.TimeoutMilliseconds / 1000.0:0.0#} s"));
-        }
-        catch (TrapException e) when (e.Type == TrapCode.OutOfFuel)
-        {
-            return (InvocationStatus.FuelExhausted, 0, string.Create(CultureInfo.InvariantCulture, $"fuel exhausted ({_manifest.Fuel} units)"));
-        }
-        catch (WasmtimeException e)
-        {
-            return (InvocationStatus.Trap, 0, "guest trap: " + FirstLine(e.Message));
-        }
-    }
-
-    /// <summary>
-    /// The times written files get: the wall clock at the function's clock resolution when it may read the wall clock
-    /// (so file times tell the guest nothing it could not read anyway), else none (0).
-    /// </summary>
-    private Func<ulong>? FileClock()
-    {
-        if (!_manifest.Realtime)
-        {
-            return null;
-        }
-
-        var resolution = (ulong)_manifest.ClockResolutionNanoseconds;
-        return () =>
-        {
-            var ticks = DateTimeOffset.UtcNow.UtcTicks - DateTime.UnixEpoch.Ticks;
-            var nanoseconds = ticks <= 0 ? 0 : (ulong)ticks * 100;
-            return nanoseconds - (nanoseconds % resolution);
-        };
-    }
-
     /// <summary>Seals the guest's stdout or stderr, staged in the function's pinned buffer (zeroed after each use).</summary>
-    private static byte[] SealStream(WasiContext wasi, bool stdout, EdgeKey key, SealOptions options, PinnedBuffer staging)
+    private static byte[] SealStream(IFunctionRun run, bool stdout, EdgeKey key, SealOptions options, PinnedBuffer staging)
     {
         try
         {
-            var length = stdout ? wasi.StdoutLength : wasi.StderrLength;
-            var copied = stdout ? wasi.CopyStdoutTo(staging.GetSpan(length)) : wasi.CopyStderrTo(staging.GetSpan(length));
+            var length = stdout ? run.OutputLength : run.LogLength;
+            var copied = stdout ? run.CopyOutputTo(staging.GetSpan(length)) : run.CopyLogTo(staging.GetSpan(length));
             staging.Advance(copied);
             return EnvelopeSealer.Seal(key, staging.WrittenSpan, options);
         }
@@ -334,21 +187,5 @@ internal sealed class LoadedFunction : IDisposable
         {
             staging.Clear();
         }
-    }
-
-    private static void ZeroLinearMemory(Memory memory)
-    {
-        var length = memory.GetLength();
-        const int Chunk = 1 << 30;
-        for (long offset = 0; offset < length; offset += Chunk)
-        {
-            memory.GetSpan(offset, (int)Math.Min(Chunk, length - offset)).Clear();
-        }
-    }
-
-    private static string FirstLine(string text)
-    {
-        var end = text.IndexOf('\n', StringComparison.Ordinal);
-        return end < 0 ? text : text[..end];
     }
 }

@@ -5,8 +5,8 @@ namespace Carapace.Enclave.Host;
 
 /// <summary>
 /// What this enclave process measures about itself: the files it maps from disk for its code and the KMS measurement it
-/// trusts. The native enclave (the only one the platform runs) hashes its own executable and the libwasmtime.so beside
-/// it, and trusts the KMS measurement built into it (<see cref="TrustedKms"/>). The JIT build of the same program exists
+/// trusts. The native enclave (the only one the platform runs) hashes its own executable and, for WASI, the
+/// libwasmtime.so beside it, and trusts the KMS measurement built into it (<see cref="TrustedKms"/>). The JIT build of the same program exists
 /// for benchmark comparisons only: it hashes its entry assembly in place of the executable and computes the KMS
 /// measurement from the files beside it, so its identity matches no reference value and no KMS policy accepts it.
 /// </summary>
@@ -27,11 +27,12 @@ internal static class RuntimeFiles
     /// The runtime identity of this process (see <see cref="RuntimeIdentity"/>); the file hashes come from
     /// <paramref name="hashCache"/> when it holds them for these file versions (<see cref="RuntimeHashCache"/>).
     /// </summary>
-    public static byte[] Identity(string directory, byte[] kmsMeasurement, string hashCache)
+    public static byte[] Identity(EnclaveFlavor flavor, string directory, byte[] kmsMeasurement, string hashCache)
     {
-        string[] files = IsNative
-            ? [Environment.ProcessPath ?? Path.Combine(directory, RuntimeIdentity.Executable), Path.Combine(directory, RuntimeIdentity.WasmtimeLibrary)]
-            : [Path.Combine(directory, "Carapace.Enclave.dll"), Path.Combine(directory, "runtimes", "linux-x64", "native", RuntimeIdentity.WasmtimeLibrary)];
-        return RuntimeIdentity.FromFileHashes(RuntimeHashCache.HashFiles(files, hashCache), kmsMeasurement);
+        var runtime = flavor.Runtime;
+        IReadOnlyList<string> files = IsNative
+            ? [Environment.ProcessPath ?? Path.Combine(directory, runtime.Executable), .. runtime.Files.Skip(1).Select(f => Path.Combine(directory, f))]
+            : flavor.JitFiles(directory);
+        return RuntimeIdentity.FromFileHashes(runtime, RuntimeHashCache.HashFiles(runtime, files, hashCache), kmsMeasurement, runtime.EngineSettingsDescription);
     }
 }

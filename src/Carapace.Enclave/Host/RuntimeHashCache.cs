@@ -24,7 +24,11 @@ internal static class RuntimeHashCache
 
     /// <summary>The SHA-256 of each of <paramref name="paths"/>, from <paramref name="cachePath"/> when it describes these versions.</summary>
     /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
-    public static byte[][] HashFiles(IReadOnlyList<string> paths, string cachePath)
+    public static byte[][] HashFiles(IReadOnlyList<string> paths, string cachePath) => HashFiles(EnclaveRuntime.Wasi, paths, cachePath);
+
+    /// <summary>The SHA-256 of each of <paramref name="paths"/> (the files of <paramref name="runtime"/>), from <paramref name="cachePath"/> when it describes these versions.</summary>
+    /// <exception cref="FileNotFoundException">A runtime file is missing.</exception>
+    public static byte[][] HashFiles(EnclaveRuntime runtime, IReadOnlyList<string> paths, string cachePath)
     {
         var boot = BootId();
         var versions = paths.Select(Version).ToArray();
@@ -33,7 +37,7 @@ internal static class RuntimeHashCache
             return cached;
         }
 
-        var hashes = RuntimeIdentity.HashFiles(paths);
+        var hashes = RuntimeIdentity.HashFiles(runtime, paths);
         if (boot is not null)
         {
             TryWrite(cachePath, boot, versions, hashes);

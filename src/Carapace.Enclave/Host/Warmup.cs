@@ -10,7 +10,8 @@ using Carapace.Protocol;
 namespace Carapace.Enclave.Host;
 
 /// <summary>
-/// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function through
+/// Before a stem cell announces itself, it provisions, specialises and invokes a tiny built-in echo function (its
+/// engine's <see cref="IFunctionEngine.WarmupCode"/>) through
 /// the same code paths a real function takes (session crypto, manifest, compile, WASI, envelopes, protocol
 /// encoding), then unloads it. The first-use costs (Wasmtime's first compile and instantiation, OpenSSL's set-up of
 /// each algorithm, and under the JIT build the compilation of the code itself) are then paid while the cell waits in the
@@ -69,12 +70,22 @@ internal static class Warmup
         }
     });
 
+    /// <summary>The input of the warm-up invocation, which the echo function of either engine returns unchanged.</summary>
+    internal static ReadOnlySpan<byte> EchoInput => "{\"warm\":\"up\"}"u8;
+
     public static void Run(EnclaveHost host)
     {
-        var module = EchoModule.ToArray();
+        var module = host.Engine.WarmupCode.ToArray();
 
-        // Twice: compiled from the module, then loaded from the cache artifact that produced, as a cached function is.
+        // Twice: compiled from the module, then loaded from the cache artifact that produced, as a cached function is
+        // (an engine without artifacts, the JavaScript one, runs its code twice instead: its second run is the warm one).
         var artifact = SpecializeAndEcho(host, module, ReadOnlyMemory<byte>.Empty, signReceipt: true);
+        if (artifact.IsEmpty)
+        {
+            SpecializeAndEcho(host, module, ReadOnlyMemory<byte>.Empty, signReceipt: false);
+            return;
+        }
+
         SpecializeAndEcho(host, ReadOnlyMemory<byte>.Empty, artifact, signReceipt: false, moduleHash: System.Security.Cryptography.SHA256.HashData(module));
     }
 
@@ -89,7 +100,7 @@ internal static class Warmup
         using var provisioner = new Provisioner(session.PublicKey);
         using var payload = new ProvisioningPayload
         {
-            Manifest = new FunctionManifest { Name = "warm-up" }.Encode(),
+            Manifest = new FunctionManifest { Name = "warm-up", JavaScriptMain = host.Engine.Runtime == EnclaveRuntime.JavaScript ? "main" : null }.Encode(),
             ModuleHash = moduleHash ?? System.Security.Cryptography.SHA256.HashData(module.Span),
             Input = EdgeGrant.From(input),
             Output = EdgeGrant.From(output),
@@ -104,10 +115,10 @@ internal static class Warmup
                 throw new InvalidOperationException("warm-up: the enclave's own confirmation does not verify");
             }
 
-            var sealedInput = EnvelopeSealer.Seal(input, "warm-up"u8);
+            var sealedInput = EnvelopeSealer.Seal(input, EchoInput);
             var result = ResultMessage.Decode(host.Function!.Invoke(1, InvokeMessage.Decode(new InvokeMessage(1, sealedInput).Encode()).Input).Encode());
             using var opened = EnvelopeOpener.Open(output, result.Output.Span);
-            if (result.Status != InvocationStatus.Completed || !opened.Payload.Span.SequenceEqual("warm-up"u8))
+            if (result.Status != InvocationStatus.Completed || !opened.Payload.Span.SequenceEqual(EchoInput))
             {
                 throw new InvalidOperationException($"warm-up: the echo function did not echo ({result.Status}: {result.Message})");
             }

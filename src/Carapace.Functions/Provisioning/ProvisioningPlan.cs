@@ -54,7 +54,7 @@ public sealed class ProvisioningPlan : IDisposable
 
     /// <summary>
     /// Plans a function. The measurement starts from <paramref name="runtimeIdentity"/> (default: the runtime identity in
-    /// this build's reference values, <see cref="ReferenceValues.Load"/>). The function is step 1 of the one-step chain
+    /// this build's reference values of the manifest's runtime, <see cref="ReferenceValues.Load(EnclaveRuntime, string?)"/>). The function is step 1 of the one-step chain
     /// <paramref name="chainId"/>.
     /// </summary>
     /// <exception cref="ReferenceValuesException">No runtime identity was given and the reference values are missing or malformed.</exception>
@@ -65,7 +65,7 @@ public sealed class ProvisioningPlan : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         var encoded = manifest.Encode();
         var moduleHash = SHA256.HashData(module);
-        var runtime = runtimeIdentity ?? ReferenceValues.Load().RuntimeIdentityValue;
+        var runtime = runtimeIdentity ?? ReferenceValues.Load(EnclaveRuntime.For(manifest)).RuntimeIdentityValue;
         var measurement = Functions.Measurement.Compute(runtime, moduleHash, encoded);
         return new ProvisioningPlan(MasterKey.Generate(), encoded, moduleHash, measurement, imageKey, secrets ?? new Dictionary<string, byte[]>(), chainId)
         {

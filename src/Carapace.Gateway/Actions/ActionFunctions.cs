@@ -38,7 +38,8 @@ public static class ActionFunctions
                 sealedCode = SealedCode.ParseAnnotation(code.Value, problems) ?? throw new ArgumentException(string.Join(" ", problems));
             }
 
-            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, image, sealedCode);
+            return ActionManifest.For(action.Name.Name, action.Limits.MemoryMiB, action.Limits.TimeoutMs, environment, image, sealedCode,
+                action.Exec.IsJavaScript ? action.Exec.Main ?? "main" : null);
         }
         catch (ArgumentException e)
         {

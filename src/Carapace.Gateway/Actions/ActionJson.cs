@@ -28,12 +28,27 @@ internal static class ActionJson
         }
         else
         {
-            if (withCode)
+            if (action.Exec.IsJavaScript)
             {
-                exec["code"] = Convert.ToBase64String(module);
+                // OpenWhisk's shape for JavaScript: the source as text, not binary, and the entry point.
+                if (withCode)
+                {
+                    exec["code"] = System.Text.Encoding.UTF8.GetString(module);
+                }
+
+                exec["main"] = action.Exec.Main;
+                exec["binary"] = false;
+            }
+            else
+            {
+                if (withCode)
+                {
+                    exec["code"] = Convert.ToBase64String(module);
+                }
+
+                exec["binary"] = true;
             }
 
-            exec["binary"] = true;
             if (action.Exec.Image is { } image)
             {
                 // Metadata only: the image's bytes are never sent back (PUT them again as base64 to change the image).

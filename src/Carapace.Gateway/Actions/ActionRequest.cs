@@ -15,6 +15,9 @@ internal static class ActionRequest
     /// <summary>How a string that does not decode is described: JSON may escape a lone surrogate, which is no text.</summary>
     private const string NotText = "not valid Unicode (it escapes a lone surrogate such as '\\ud800').";
 
+    private static readonly System.Buffers.SearchValues<char> s_base64Characters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n");
+
     /// <summary>The only <c>limits.logs</c> value (MB) the platform has: logs are sealed blobs of bounded size.</summary>
     public const int LogsLimitMb = ActionLimits.LogsMb;
 
@@ -105,8 +108,8 @@ internal static class ActionRequest
         if (exec.TryGetProperty("kind", out var kindJson) && !TryGetString(kindJson, out kind))
         {
             errors.Add(kindJson.ValueKind == JsonValueKind.String
-                ? $"'exec.kind' is {NotText} It must be 'wasm:wasi' or 'sequence'."
-                : "'exec.kind' must be a string: 'wasm:wasi' or 'sequence'.");
+                ? $"'exec.kind' is {NotText} It must be 'wasm:wasi', 'nodejs:default' or 'sequence'."
+                : "'exec.kind' must be a string: 'wasm:wasi', 'nodejs:default' or 'sequence'.");
             return null;
         }
 
@@ -136,6 +139,9 @@ internal static class ActionRequest
                 }
 
                 return ParseImage(image, errors) is { } upload ? ActionExec.Wasm(module, upload) : null;
+
+            case { } nodejs when ActionKinds.IsNodeJs(nodejs):
+                return ParseJavaScript(nodejs, exec, errors);
 
             case ActionKinds.Sequence:
                 if (!exec.TryGetProperty("components", out var components) || components.ValueKind != JsonValueKind.Array)
@@ -168,13 +174,72 @@ internal static class ActionRequest
                 return ActionExec.Sequence(names);
 
             case null:
-                errors.Add("'exec.kind' is missing; use 'wasm:wasi' or 'sequence'.");
+                errors.Add("'exec.kind' is missing; use 'wasm:wasi', 'nodejs:default' or 'sequence'.");
                 return null;
 
             default:
-                errors.Add($"'exec.kind' {KeyValueRules.Quote(kind)} is not a kind this build supports; use '{ActionKinds.Wasm}' or '{ActionKinds.Sequence}'.");
+                errors.Add($"'exec.kind' {KeyValueRules.Quote(kind)} is not a kind this build supports; use '{ActionKinds.Wasm}', '{ActionKinds.NodeJsDefault}' (or 'nodejs:N') or '{ActionKinds.Sequence}'.");
                 return null;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="code"/> is base64 whose bytes start as a zip archive does (<c>PK\x03\x04</c>, base64
+    /// <c>UEsDB</c>) and holds nothing but base64: no JavaScript source is that.
+    /// </summary>
+    private static bool LooksLikeZip(string code)
+    {
+        var text = code.AsSpan().Trim();
+        return text.StartsWith("UEsDB", StringComparison.Ordinal)
+            && !text.ContainsAnyExcept(s_base64Characters);
+    }
+
+    /// <summary>
+    /// A JavaScript action (OpenWhisk's <c>nodejs</c> kinds): <c>exec.code</c> is the source as text, <c>exec.main</c>
+    /// the entry function (default <c>main</c>), <c>exec.image</c> optional as for modules (it carries sealed source).
+    /// OpenWhisk's <c>binary: true</c> (a zip of a Node.js package) is refused: there is no file system or npm.
+    /// </summary>
+    private static ActionExec? ParseJavaScript(string kind, JsonElement exec, List<string> errors)
+    {
+        if (exec.TryGetProperty("binary", out var binary) && binary.ValueKind == JsonValueKind.True)
+        {
+            errors.Add("'exec.binary' is true: a zipped Node.js package cannot run here; send the action's JavaScript source as text in 'exec.code'.");
+            return null;
+        }
+
+        if (!exec.TryGetProperty("code", out var code) || !TryGetString(code, out var source))
+        {
+            errors.Add("'exec.code' must be the action's JavaScript source, as a string.");
+            return null;
+        }
+
+        if (LooksLikeZip(source))
+        {
+            // OpenWhisk's clients send a zipped package as base64, sometimes without binary: true; as source it would
+            // only fail at its first invocation with a syntax error.
+            errors.Add("'exec.code' is the base64 of a zip archive (a zipped Node.js package), which cannot run here; send the action's JavaScript source as text.");
+            return null;
+        }
+
+        var main = "main";
+        if (exec.TryGetProperty("main", out var mainJson) && mainJson.ValueKind != JsonValueKind.Null)
+        {
+            if (!TryGetString(mainJson, out var name) || !Functions.FunctionManifest.IsJavaScriptName(name))
+            {
+                errors.Add($"'exec.main' must name the entry function: a JavaScript identifier of at most {Functions.FunctionManifest.MaxMainBytes} characters (ASCII letters, digits, _ and $, not starting with a digit).");
+                return null;
+            }
+
+            main = name;
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetBytes(source);
+        if (!exec.TryGetProperty("image", out var image) || image.ValueKind == JsonValueKind.Null)
+        {
+            return ActionExec.JavaScript(kind, bytes, main);
+        }
+
+        return ParseImage(image, errors) is { } upload ? ActionExec.JavaScript(kind, bytes, main, upload) : null;
     }
 
     /// <summary>

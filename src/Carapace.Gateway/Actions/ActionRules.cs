@@ -45,7 +45,7 @@ internal sealed class ActionRules : IActionValidator
                 problems.Add($"'{SealedCode.Annotation}' says the action's module is sealed in its image, so the action must be confidential and have an image ('exec.image').");
             }
 
-            if (!action.Exec.IsSequence && !SealedCode.IsPublicStub(module))
+            if (action.Exec.IsJavaScript ? !SealedCode.IsJavaScriptStub(module) : !action.Exec.IsSequence && !SealedCode.IsPublicStub(module))
             {
                 problems.Add($"'{SealedCode.Annotation}' says the action's module is sealed in its image, so 'exec.code' must be Carapace's public sealed-code stub, not a module of its own.");
             }
@@ -63,6 +63,13 @@ internal sealed class ActionRules : IActionValidator
         catch (ArgumentException e)
         {
             problems.Add($"The action makes no valid function: {e.Message}.");
+        }
+
+        if (action.Exec.IsJavaScript)
+        {
+            // JavaScript source: its syntax is the enclave's to judge (a parse error is the activation's error, as in
+            // OpenWhisk), and a source that is not UTF-8 cannot have come from the JSON body.
+            return problems;
         }
 
         CheckMemory(action, module, problems);

@@ -9,6 +9,16 @@ public sealed record EnclaveLaunchOptions
     public static string DefaultEnclavePath => Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave");
 
     /// <summary>
+    /// The native JavaScript enclave the Carapace build publishes beside <see cref="DefaultEnclavePath"/>: it runs
+    /// OpenWhisk's <c>nodejs</c> actions, and only those, so JavaScript functions are specialised only in its cells.
+    /// </summary>
+    public static string DefaultJavaScriptEnclavePath => Path.Combine(AppContext.BaseDirectory, "enclave", "Carapace.Enclave.Js");
+
+    /// <summary>The JavaScript enclave beside the WASI enclave at <paramref name="enclavePath"/> (same folder).</summary>
+    public static string JavaScriptEnclaveBeside(string enclavePath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(enclavePath)) ?? ".", "Carapace.Enclave.Js");
+
+    /// <summary>
     /// The enclave program: the native executable (default <see cref="DefaultEnclavePath"/>), started directly. A path
     /// ending in <c>.dll</c> is the JIT build of the same program, started with <c>dotnet</c>; it exists for benchmark
     /// comparisons only (its runtime identity matches no reference value, so no KMS policy accepts it).

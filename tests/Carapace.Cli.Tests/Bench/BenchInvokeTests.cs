@@ -39,6 +39,10 @@ public sealed partial class BenchInvokeTests : CliFixture
         Assert.True(rows[stages.IndexOf("carapace.worker.enclave.run")].Groups[1].Length > rows[stages.IndexOf("carapace.worker.lane")].Groups[1].Length);
         Assert.All(rows, r => Assert.True(double.Parse(r.Groups[3].Value, CultureInfo.InvariantCulture) >= 0, r.Value));
 
+        // A confidential JavaScript action, trivial and CPU-bound, and the same functions under Node.js (when installed).
+        Assert.Contains(lines, l => l.StartsWith("JavaScript (confidential nodejs:default) trivial p50: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("the same under Node.js", StringComparison.Ordinal));
+
         // The last lines: the plaintext ratio, then the price of confidentiality against the baseline.
         Assert.Matches(PlaintextRatio(), lines[^2]);
         var last = BaselineRatio().Match(lines[^1]);

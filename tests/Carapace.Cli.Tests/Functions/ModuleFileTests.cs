@@ -4,7 +4,7 @@ namespace Carapace.Cli.Tests.Functions;
 public sealed class ModuleFileTests : CliFixture
 {
     [Theory]
-    [InlineData("deploy", "greet")]
+    [InlineData("deploy", "greet", "--kind", "wasm:wasi")]
     [InlineData("run")]
     [InlineData("measure")]
     public async Task A_JavaScript_file_is_refused_saying_what_it_is_and_what_Carapace_runs(params string[] command)
@@ -12,7 +12,7 @@ public sealed class ModuleFileTests : CliFixture
         var script = Dir.File("greet.js");
         File.WriteAllText(script, "function main(params) { return { greeting: 'hi' }; }\n");
 
-        // deploy refuses before it looks for a platform: there is none here.
+        // deploy refuses before it looks for a platform: there is none here. (Without --kind, a .js file is a JavaScript action.)
         var result = await Run(null, [.. command, script]);
 
         Assert.Equal(1, result.ExitCode);

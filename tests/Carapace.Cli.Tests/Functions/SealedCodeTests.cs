@@ -46,7 +46,7 @@ public sealed class SealedCodeTests : CliFixture
         var run = await Run(Text("x"), "run", RepoPaths.Example("hello"), "--sealed-code", "--image", Dir.File("code.img"), "--cache-dir", Dir.File("cache"));
 
         Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("is not the measured module", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("is not the measured code", run.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("X", run.StdoutText, StringComparison.Ordinal);
     }
 

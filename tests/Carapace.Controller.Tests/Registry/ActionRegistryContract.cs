@@ -48,6 +48,21 @@ public abstract class ActionRegistryContract : IDisposable
     }
 
     [Fact]
+    public void A_javascript_action_keeps_its_kind_source_and_entry_point()
+    {
+        var source = "function greet(params) { return { hi: params.name }; }"u8.ToArray();
+
+        _registry.Put(N("js"), new ActionDefinition { Exec = ActionExec.JavaScript("nodejs:20", source, "greet") }, overwrite: false);
+
+        var stored = _registry.Get(N("js"))!;
+        Assert.Equal("nodejs:20", stored.Exec.Kind);
+        Assert.Equal("greet", stored.Exec.Main);
+        Assert.Equal(source, _registry.GetModule(stored.Exec.ModuleSha256!));
+        _registry.Put(N("wasm"), Wasm(), overwrite: false);
+        Assert.Null(_registry.Get(N("wasm"))!.Exec.Main);
+    }
+
+    [Fact]
     public void Put_of_an_existing_action_without_overwrite_is_a_conflict_and_changes_nothing()
     {
         _registry.Put(N("hello"), Wasm(), overwrite: false);

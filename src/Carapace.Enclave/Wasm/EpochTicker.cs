@@ -1,6 +1,6 @@
 using Wasmtime;
 
-namespace Carapace.Enclave.Host;
+namespace Carapace.Enclave.Wasm;
 
 /// <summary>Advances the epoch of the enclave's engines every <see cref="TickMilliseconds"/>, which is how wall-clock limits interrupt guests.</summary>
 internal sealed class EpochTicker : IDisposable
