@@ -17,7 +17,7 @@ namespace Carapace.Cluster.Tests;
 public sealed class ClusterFixture : IAsyncLifetime
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(180);
-    private readonly List<NodeProcess> _processes = [];
+    private readonly List<BackgroundCarapace> _processes = [];
 
     public string Root { get; } = Directory.CreateTempSubdirectory("carapace-cluster-").FullName;
 
@@ -29,7 +29,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public string CaDirectory => Path.Combine(Root, "ca");
 
-    public NodeProcess[] Nodes { get; private set; } = [];
+    public BackgroundCarapace[] Nodes { get; private set; } = [];
 
     public async Task InitializeAsync()
     {
@@ -46,9 +46,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         File.WriteAllText(ConnectionFile, ConnectionString);
         File.SetUnixFileMode(ConnectionFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Directory.CreateDirectory(Home);
-        _processes.Add(await NodeProcess.StartAsync(Home, "KMS listening on", "kms", "start", "--data-dir", Home, "--port", "0"));
+        _processes.Add(await BackgroundCarapace.StartAsync(Home, "KMS listening on", "kms", "start", "--data-dir", Home, "--port", "0"));
         ClusterAuthority.Create(CaDirectory);
-        var nodes = new List<NodeProcess>();
+        var nodes = new List<BackgroundCarapace>();
         foreach (var (name, roles) in new[] { ("node1", "gateway,worker"), ("node2", "gateway"), ("node3", "gateway,worker") })
         {
             var node = await StartNodeAsync(name, roles, name == "node1" ? ["--namespace", "guest"] : []);
@@ -64,7 +64,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     /// <summary>Issues <paramref name="name"/>'s certificate (if not yet) and starts it as a node of this cluster.</summary>
-    public async Task<NodeProcess> StartNodeAsync(string name, string roles, string[] extra)
+    public async Task<BackgroundCarapace> StartNodeAsync(string name, string roles, string[] extra)
     {
         var certificates = Path.Combine(Root, name + "-certs");
         if (!Directory.Exists(certificates))
@@ -73,7 +73,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             File.Copy(Path.Combine(CaDirectory, "ca.crt"), Path.Combine(certificates, "ca.crt"));
         }
 
-        var node = await NodeProcess.StartAsync(Home, "Press Ctrl-C", [.. NodeArguments(name, roles, certificates), .. extra]);
+        var node = await BackgroundCarapace.StartAsync(Home, "Press Ctrl-C", [.. NodeArguments(name, roles, certificates), .. extra]);
         _processes.Add(node);
         return node;
     }

@@ -60,7 +60,7 @@ public sealed class ClusterNodeTests(ClusterFixture cluster) : IClassFixture<Clu
         ClusterAuthority.Create(rogueCa);
         ClusterAuthority.Issue(rogueCa, "rogue", rogueCerts);
         File.Copy(Path.Combine(rogueCa, "ca.crt"), Path.Combine(rogueCerts, "ca.crt"));
-        await using var rogue = NodeProcess.Start(cluster.Home, "Press Ctrl-C", cluster.NodeArguments("rogue", "worker", rogueCerts));
+        await using var rogue = BackgroundCarapace.Start(cluster.Home, "Press Ctrl-C", cluster.NodeArguments("rogue", "worker", rogueCerts));
 
         // The others refuse its TLS handshakes, so it never becomes active: Orleans declares it dead and it stops.
         var exit = await rogue.WaitForExitAsync(TimeSpan.FromSeconds(150));

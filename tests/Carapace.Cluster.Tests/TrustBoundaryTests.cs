@@ -34,7 +34,7 @@ public sealed class TrustBoundaryTests
         var data = Directory.CreateTempSubdirectory("carapace-up-").FullName;
         try
         {
-            await using var up = await NodeProcess.StartAsync(data, "Press Ctrl-C", "up", "--data-dir", data, "--port", "0", "--stem-cells", "0");
+            await using var up = await BackgroundCarapace.StartAsync(data, "Press Ctrl-C", "up", "--data-dir", data, "--port", "0", "--stem-cells", "0");
             // Managed assemblies are mapped into the process: its map lists every one it loaded.
             var maps = await File.ReadAllTextAsync(string.Create(CultureInfo.InvariantCulture, $"/proc/{up.ProcessId}/maps"));
             Assert.Contains("Carapace.Platform.dll", maps, StringComparison.Ordinal);

@@ -2,22 +2,23 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Carapace.Cluster.Tests;
+namespace Carapace.Tests;
 
 /// <summary>
-/// A real <c>carapace</c> process in the background (a node or the KMS): waits (bounded) for the line that says it
-/// serves, keeps its output, and is stopped with SIGTERM, or killed with SIGKILL.
+/// A real <c>carapace</c> process in the background (<c>up</c>, a cluster node or the KMS): waits (bounded) for the line
+/// that says it serves, keeps its output, and is stopped with SIGTERM, or killed with SIGKILL.
 /// </summary>
-public sealed class NodeProcess : IAsyncDisposable
+public sealed class BackgroundCarapace : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(90);
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _readyLine;
 
-    private NodeProcess(Process process, string readyLine)
+    private BackgroundCarapace(Process process, string readyLine)
     {
         _process = process;
         _readyLine = readyLine;
@@ -57,7 +58,7 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>carapace ARGS</c> and waits for a stdout line starting with <paramref name="readyLine"/>.</summary>
-    public static async Task<NodeProcess> StartAsync(string home, string readyLine, params string[] args)
+    public static async Task<BackgroundCarapace> StartAsync(string home, string readyLine, params string[] args)
     {
         var process = Start(home, readyLine, args);
         var exited = process._process.WaitForExitAsync();
@@ -73,7 +74,7 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>carapace ARGS</c> without waiting for anything.</summary>
-    public static NodeProcess Start(string home, string readyLine, params string[] args)
+    public static BackgroundCarapace Start(string home, string readyLine, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -91,7 +92,7 @@ public sealed class NodeProcess : IAsyncDisposable
         start.Environment["DOTNET_NOLOGO"] = "1";
         // One simulated machine: the KMS and every node's enclaves share its quoting key.
         start.Environment["CARAPACE_HOME"] = home;
-        var node = new NodeProcess(Process.Start(start)!, readyLine);
+        var node = new BackgroundCarapace(Process.Start(start)!, readyLine);
         node._process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is { } line)
@@ -149,13 +150,13 @@ public sealed class NodeProcess : IAsyncDisposable
             _ = Kill(_process.Id, 15);
         }
 
-        if (await WaitForExitAsync(TimeSpan.FromSeconds(60)) is { } code)
+        if (await WaitForExitAsync(StopTimeout) is { } code)
         {
             return code;
         }
 
         _process.Kill(entireProcessTree: true);
-        throw new TimeoutException($"the process did not stop within 60 s of SIGTERM:\n{Stderr}");
+        throw new TimeoutException($"the process did not stop within {StopTimeout.TotalSeconds} s of SIGTERM:\n{Stderr}");
     }
 
     public async ValueTask DisposeAsync()
