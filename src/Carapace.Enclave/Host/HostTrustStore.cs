@@ -14,7 +14,10 @@ namespace Carapace.Enclave.Host;
 /// </summary>
 internal static class HostTrustStore
 {
-    /// <summary>Points this process's system certificate store at nothing; returns false when libc refused (then nothing changed).</summary>
+    /// <summary>
+    /// Points this process's system certificate store at nothing; false when libc refused either variable (then that
+    /// location keeps the host's value, which costs start-up time but decides nothing: no trust ends in that store).
+    /// </summary>
     public static bool Detach() =>
         SetEnvironment("SSL_CERT_FILE\0"u8.ToArray(), "\0"u8.ToArray(), 1) == 0
         & SetEnvironment("SSL_CERT_DIR\0"u8.ToArray(), "\0"u8.ToArray(), 1) == 0;
